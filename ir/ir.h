@@ -1,0 +1,267 @@
+/* onnxq IR: the table of contents of the compiler's internal API.
+ * One graph owns one arena; values and nodes are uint32_t ids into g->values[] / g->nodes[]
+ * (OQ_NONE = absent). Values are SSA: producer == OQ_NONE iff graph input or constant.
+ * Nodes are kept in topological order. Use lists are derived (ir_fill_uses), never hand-kept.
+ * Each section below is headed by the file that defines it. */
+#ifndef OQ_IR_H
+#define OQ_IR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define OQ_INTERNAL __attribute__((visibility("hidden")))
+#define OQ_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define OQ_NODISCARD __attribute__((warn_unused_result))
+#define OQ_UNREACHABLE() __builtin_unreachable()
+#else
+#define OQ_INTERNAL
+#define OQ_PRINTF(f, a)
+#define OQ_NODISCARD
+#define OQ_UNREACHABLE() ((void)0)
+#endif
+
+#define OQ_NONE UINT32_MAX
+#define OQ_MAX_RANK 8
+#define OQ_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- enums (X-macro lists) */
+
+typedef enum oq_status {
+#define OQ_STATUS(name, msg) OQ_##name,
+#include "status.def"
+#undef OQ_STATUS
+} oq_status;
+
+typedef enum oq_dtype {
+#define OQ_DTYPE(name, num, size, str) OQ_DT_##name = num,
+#include "dtypes.def"
+#undef OQ_DTYPE
+} oq_dtype;
+
+typedef enum oq_op {
+#define OQ_OP(id, str, mini, maxi, mino, maxo, flags) OQ_OP_##id,
+#include "ops.def"
+#undef OQ_OP
+    OQ_OP_COUNT,
+    OQ_OP_UNKNOWN = OQ_OP_COUNT, /* kept only long enough to report every unsupported node */
+} oq_op;
+
+enum {
+    OQ_OPF_MOVE = 1 << 0,    /* data movement: output keeps the input's qparams */
+    OQ_OPF_UNARY = 1 << 1,   /* elementwise, one tensor input */
+    OQ_OPF_BINARY = 1 << 2,  /* elementwise, numpy broadcasting */
+    OQ_OPF_QUANT = 1 << 3,   /* integer / quantized op */
+    OQ_OPF_WEIGHTS = 1 << 4, /* input 1 is a weight that quantization turns into int8 */
+};
+
+typedef struct oq_opinfo {
+    const char *name;          /* ONNX op_type */
+    int min_in, max_in;        /* arity; optional inputs may be OQ_NONE */
+    int min_out, max_out;
+    unsigned flags;            /* OQ_OPF_* */
+} oq_opinfo;
+
+/* ---------------------------------------------------------------- ir/arena.c */
+
+/* Backing allocator, injectable (tests fail the Nth allocation). realloc semantics:
+ * alloc(ctx, NULL, 0, n) allocates, alloc(ctx, p, old, 0) frees. */
+typedef void *(*oq_allocfn)(void *ctx, void *p, size_t old, size_t n);
+
+typedef struct oq_arena_chunk oq_arena_chunk;
+typedef struct oq_arena {
+    oq_arena_chunk *head;      /* newest chunk first */
+    oq_allocfn alloc;          /* backing allocator */
+    void *alloc_ctx;           /* its context */
+    size_t total;              /* bytes obtained from the backing allocator */
+} oq_arena;
+
+OQ_INTERNAL void oq_arena_init(oq_arena *a, oq_allocfn fn, void *ctx); /* fn NULL = malloc */
+OQ_INTERNAL void *oq_arena_alloc(oq_arena *a, size_t n);  /* 64-byte aligned, zeroed; NULL on NOMEM */
+OQ_INTERNAL void *oq_arena_dup(oq_arena *a, const void *p, size_t n);
+OQ_INTERNAL char *oq_arena_strdup(oq_arena *a, const char *s);
+OQ_INTERNAL void oq_arena_free(oq_arena *a);               /* frees every chunk */
+OQ_INTERNAL void *oq_default_alloc(void *ctx, void *p, size_t old, size_t n);
+
+/* ---------------------------------------------------------------- ir/status.c (diagnostics) */
+
+typedef struct oq_graph oq_graph;
+
+typedef struct oq_diag {
+    oq_status status;          /* first error wins; OQ_OK while none */
+    char msg[1024];            /* rendered: "file: node 'n' (Op): text" */
+    const char *file;          /* model path for messages (may be NULL) */
+    void (*warn)(void *ctx, const char *msg); /* warnings sink (NULL = dropped) */
+    void *warn_ctx;
+    int nwarn;                 /* warnings emitted */
+} oq_diag;
+
+const char *oq_status_str(oq_status s);
+/* Records the first error and returns its status. node may be OQ_NONE (g may be NULL). */
+OQ_INTERNAL oq_status oq_errorf(oq_diag *d, const oq_graph *g, uint32_t node, oq_status st,
+                                const char *fmt, ...) OQ_PRINTF(5, 6);
+OQ_INTERNAL oq_status oq_verrorf(oq_diag *d, const oq_graph *g, uint32_t node, oq_status st,
+                                 const char *fmt, va_list ap);
+OQ_INTERNAL void oq_warnf(oq_diag *d, const oq_graph *g, uint32_t node, const char *fmt, ...)
+    OQ_PRINTF(4, 5);
+
+/* ---------------------------------------------------------------- ir/dtype.c */
+
+size_t oq_dtype_size(oq_dtype t);      /* 0 for unknown / unstorable */
+const char *oq_dtype_name(oq_dtype t); /* "float", ... ; "?" if unknown */
+bool oq_dtype_valid(int onnx_number);
+
+/* ---------------------------------------------------------------- ir/graph.c */
+
+typedef struct oq_shape {
+    int32_t rank;              /* -1 = unknown rank */
+    int64_t dim[OQ_MAX_RANK];  /* -1 = unknown dim */
+} oq_shape;
+
+/* Quantization parameters of a value. n == 0: not quantized. n == 1: per-tensor.
+ * n > 1: per-axis along `axis` (n == shape.dim[axis]). */
+typedef struct oq_quant {
+    oq_dtype dtype;            /* UINT8, INT8 or INT32 */
+    int32_t axis;              /* per-axis axis (normalized, >= 0) */
+    uint32_t n;                /* number of (scale, zero_point) pairs */
+    float *scale;              /* arena, n entries */
+    int32_t *zero_point;       /* arena, n entries */
+} oq_quant;
+
+typedef struct oq_value {
+    const char *name;          /* interned ONNX name (unique in the graph) */
+    oq_dtype dtype;            /* element type (UNDEFINED until inferred) */
+    oq_shape shape;            /* static after inference */
+    uint32_t producer;         /* node id, OQ_NONE for inputs and constants */
+    uint32_t producer_out;     /* which output of the producer */
+    void *data;                /* constant data (arena, 64-aligned) or NULL; set for
+                                  initializers and for values inference proved constant */
+    oq_quant q;                /* qparams (n == 0: float) */
+    uint32_t *uses;            /* derived by ir_fill_uses: node ids (with repeats) */
+    uint32_t nuse;
+    bool is_input;             /* graph input (not an initializer) */
+    bool is_output;            /* graph output */
+} oq_value;
+
+typedef enum oq_attr_type {
+    OQ_ATTR_INT, OQ_ATTR_FLOAT, OQ_ATTR_STRING, OQ_ATTR_INTS, OQ_ATTR_FLOATS, OQ_ATTR_TENSOR,
+    OQ_ATTR_STRINGS
+} oq_attr_type;
+
+typedef struct oq_tensor_const {   /* an attribute tensor (Constant.value, ConstantOfShape.value) */
+    oq_dtype dtype;
+    oq_shape shape;
+    void *data;                /* arena */
+} oq_tensor_const;
+
+typedef struct oq_attr {
+    const char *name;          /* interned */
+    oq_attr_type type;
+    int64_t i;                 /* INT */
+    float f;                   /* FLOAT */
+    const char *s;             /* STRING (NUL-terminated, arena) */
+    int64_t *ints;             /* INTS (n entries) */
+    float *floats;             /* FLOATS (n entries) */
+    const char **strings;      /* STRINGS (n entries) */
+    uint32_t n;
+    oq_tensor_const *t;        /* TENSOR */
+} oq_attr;
+
+typedef struct oq_node {
+    oq_op op;                  /* from ops.def */
+    const char *name;          /* ONNX node name (synthesized "op_type_N" if empty) */
+    const char *op_type;       /* ONNX op_type as written in the file */
+    const char *domain;        /* "" for the default domain */
+    uint32_t *in;              /* value ids; OQ_NONE for an absent optional input */
+    uint32_t nin;
+    uint32_t *out;             /* value ids; OQ_NONE for an unused optional output */
+    uint32_t nout;
+    oq_attr *attr;             /* typed attributes, parsed at import */
+    uint32_t nattr;
+    bool dead;                 /* deleted; swept by ir_compact */
+} oq_node;
+
+struct oq_graph {
+    oq_arena arena;            /* owns everything below */
+    oq_value *values;          /* nvalue entries (capacity cvalue) */
+    uint32_t nvalue, cvalue;
+    oq_node *nodes;            /* nnode entries in topological order (capacity cnode) */
+    uint32_t nnode, cnode;
+    uint32_t *inputs;          /* graph input value ids, file order */
+    uint32_t ninput;
+    uint32_t *outputs;         /* graph output value ids, file order */
+    uint32_t noutput;
+    int64_t ir_version;        /* ModelProto.ir_version */
+    int64_t opset;             /* default-domain opset */
+    const char *name;          /* graph name */
+    const char *path;          /* model file path for messages (may be NULL) */
+    const char *producer_name; /* ModelProto.producer_name */
+};
+
+const oq_opinfo *oq_op_info(oq_op op);
+oq_op oq_op_lookup(const char *onnx_type);   /* bsearch over ops.def; OQ_OP_UNKNOWN if absent */
+
+oq_graph *oq_graph_new(oq_allocfn fn, void *ctx);  /* NULL on NOMEM */
+void oq_graph_free(oq_graph *g);
+/* Adds a value; name is copied (interned). Returns OQ_NONE on NOMEM. */
+OQ_INTERNAL uint32_t ir_add_value(oq_graph *g, const char *name, oq_dtype dt, const oq_shape *s);
+/* Adds a node at the end (caller keeps topological order; see ir_toposort). Arrays are copied.
+ * Sets producer of each output value. Returns OQ_NONE on NOMEM. */
+OQ_INTERNAL uint32_t ir_add_node(oq_graph *g, oq_op op, const char *name, const uint32_t *in,
+                                 uint32_t nin, const uint32_t *out, uint32_t nout);
+/* Inserts a node before position `pos` (node ids >= pos shift by one; value producers are fixed). */
+OQ_INTERNAL uint32_t ir_insert_node(oq_graph *g, uint32_t pos, oq_op op, const char *name,
+                                    const uint32_t *in, uint32_t nin, const uint32_t *out,
+                                    uint32_t nout);
+OQ_INTERNAL uint32_t ir_find_value(const oq_graph *g, const char *name); /* OQ_NONE if absent */
+/* A fresh unique name "base", "base_1", ... (arena). */
+OQ_INTERNAL const char *ir_unique_name(oq_graph *g, const char *base);
+OQ_INTERNAL void ir_fill_uses(oq_graph *g);          /* rebuilds every value's use list */
+/* Replaces every use of old by new (node inputs and graph outputs); uses must be filled. */
+OQ_INTERNAL void ir_replace_uses(oq_graph *g, uint32_t old, uint32_t nu);
+OQ_INTERNAL void ir_compact(oq_graph *g);            /* drops dead nodes, keeps order; refills uses */
+OQ_INTERNAL oq_status ir_toposort(oq_graph *g, oq_diag *d); /* INVALID_MODEL on a cycle */
+OQ_INTERNAL void *ir_set_const(oq_graph *g, uint32_t v, const void *data); /* copies shape-sized data */
+
+/* attributes (NULL / default when absent) */
+OQ_INTERNAL const oq_attr *ir_attr(const oq_node *n, const char *name);
+OQ_INTERNAL int64_t ir_attr_int(const oq_node *n, const char *name, int64_t def);
+OQ_INTERNAL float ir_attr_float(const oq_node *n, const char *name, float def);
+OQ_INTERNAL const char *ir_attr_str(const oq_node *n, const char *name, const char *def);
+/* INTS attribute: returns count, *out points into the arena (or NULL when absent: returns -1). */
+OQ_INTERNAL int ir_attr_ints(const oq_node *n, const char *name, const int64_t **out);
+OQ_INTERNAL oq_attr *ir_attr_add(oq_graph *g, uint32_t node, const char *name, oq_attr_type t);
+
+/* shapes */
+int64_t oq_shape_numel(const oq_shape *s);        /* -1 if any dim unknown or overflow */
+bool oq_shape_known(const oq_shape *s);
+OQ_INTERNAL size_t ir_value_nbytes(const oq_graph *g, uint32_t v); /* 0 if unknown */
+
+/* ---------------------------------------------------------------- ir/infer.c */
+
+/* Infers dtype and shape of every value, in topological order, and evaluates small
+ * integer shape computations (Shape, Gather, Concat, Slice, Cast, Unsqueeze, ... on
+ * constants) into value->data so Reshape/Expand/ConstantOfShape shapes become static.
+ * Error names the node and the dim that stays unknown. */
+OQ_INTERNAL oq_status ir_infer(oq_graph *g, oq_diag *d) OQ_NODISCARD;
+OQ_INTERNAL oq_status ir_infer_node(oq_graph *g, uint32_t node, oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- ir/verify.c */
+
+/* Checks SSA, topological order, arity, dtype/shape consistency, use lists. */
+OQ_INTERNAL oq_status ir_verify(const oq_graph *g, oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- ir/print.c, ir/parse.c */
+
+#include <stdio.h>
+OQ_INTERNAL void ir_print(const oq_graph *g, FILE *f, bool with_data);
+OQ_INTERNAL oq_status ir_parse(const char *text, oq_graph **out, oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- ir/hash.c */
+
+OQ_INTERNAL uint64_t ir_hash_graph(const oq_graph *g);  /* XXH3-64 over canonical graph + data */
+OQ_INTERNAL uint64_t ir_hash_node(const oq_graph *g, uint32_t node); /* op, attrs, inputs (CSE) */
+
+#endif

@@ -1,0 +1,60 @@
+/* ir/graph.c: op table order and lookup, values, nodes, uses, compaction, toposort. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "ir/ir.h"
+
+Test(graph, op_table_sorted_for_bsearch)
+{
+    for (int i = 1; i < OQ_OP_COUNT; i++)
+        cr_assert(strcmp(oq_op_info(i - 1)->name, oq_op_info(i)->name) < 0,
+                  "ops.def out of order at %s / %s", oq_op_info(i - 1)->name, oq_op_info(i)->name);
+    cr_assert_eq(oq_op_lookup("Conv"), OQ_OP_Conv);
+    cr_assert_eq(oq_op_lookup("Where"), OQ_OP_Where);
+    cr_assert_eq(oq_op_lookup("NoSuchOp"), OQ_OP_UNKNOWN);
+}
+
+Test(graph, values_nodes_uses_and_toposort)
+{
+    oq_graph *g = oq_graph_new(NULL, NULL);
+    cr_assert_not_null(g);
+    oq_shape s = {2, {1, 4}};
+    uint32_t x = ir_add_value(g, "x", OQ_DT_FLOAT, &s);
+    uint32_t a = ir_add_value(g, "a", OQ_DT_FLOAT, &s);
+    uint32_t b = ir_add_value(g, "b", OQ_DT_FLOAT, &s);
+    /* b = Relu(a) added before a = Neg(x): out of order on purpose */
+    uint32_t n0 = ir_add_node(g, OQ_OP_Relu, "relu", &a, 1, &b, 1);
+    uint32_t n1 = ir_add_node(g, OQ_OP_Neg, "neg", &x, 1, &a, 1);
+    cr_assert_eq(n0, 0);
+    cr_assert_eq(n1, 1);
+    cr_assert_eq(ir_find_value(g, "a"), a);
+    cr_assert_eq(ir_find_value(g, "zz"), OQ_NONE);
+    oq_diag d = {0};
+    cr_assert_eq(ir_toposort(g, &d), OQ_OK);
+    cr_assert_eq(g->nodes[0].op, OQ_OP_Neg);
+    cr_assert_eq(g->values[b].producer, 1u);
+    ir_fill_uses(g);
+    cr_assert_eq(g->values[x].nuse, 1u);
+    cr_assert_eq(g->values[a].uses[0], 1u);
+    const char *u = ir_unique_name(g, "a");
+    cr_assert_str_neq(u, "a");
+    g->nodes[1].dead = true;
+    ir_compact(g);
+    cr_assert_eq(g->nnode, 1u);
+    cr_assert_eq(g->values[a].nuse, 0u);
+    oq_graph_free(g);
+}
+
+Test(graph, cycle_is_an_error_naming_the_node)
+{
+    oq_graph *g = oq_graph_new(NULL, NULL);
+    oq_shape s = {1, {3}};
+    uint32_t a = ir_add_value(g, "a", OQ_DT_FLOAT, &s);
+    uint32_t b = ir_add_value(g, "b", OQ_DT_FLOAT, &s);
+    ir_add_node(g, OQ_OP_Relu, "r1", &a, 1, &b, 1);
+    ir_add_node(g, OQ_OP_Relu, "r2", &b, 1, &a, 1);
+    oq_diag d = {0};
+    cr_assert_eq(ir_toposort(g, &d), OQ_ERR_INVALID_MODEL);
+    cr_assert(strstr(d.msg, "(Relu)") != NULL, "message: %s", d.msg);
+    oq_graph_free(g);
+}
