@@ -4,7 +4,7 @@
  * calibration (the per-node hook feeds observers) and the conformance runner. */
 #ifndef OQ_INTERP_H
 #define OQ_INTERP_H
-#include "../ir/ir.h"
+#include "../../ir/ir.h"
 
 typedef struct oq_rt_tensor {      /* a runtime tensor: dense, C order */
     oq_dtype dtype;
