@@ -1,0 +1,37 @@
+/* Shared declarations of the onnxq command's files: the command table entry, exit codes and
+ * small option helpers (cli/opts.c). */
+#ifndef OQ_CLI_H
+#define OQ_CLI_H
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "frontend/frontend.h"
+#include "ir/ir.h"
+
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
+
+typedef struct cli_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);  /* argv[0] is the command name */
+    const char *summary;
+    const char *usage;
+} cli_cmd;
+
+#define CLI_CMD(name, fn, summary, usage) int fn(int argc, char **argv);
+#include "commands.def"
+#undef CLI_CMD
+
+/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i past the value. Returns 0
+ * if no match, 1 on a match, -1 (after printing) if the value is missing. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+/* Parses "NAME=d0,d1,..." into s (appends to an array of at most max). Returns false on a
+ * malformed spec (after printing). */
+bool cli_parse_shape(const char *spec, oq_input_shape *s);
+/* Prints the diag's message (or the status) to stderr prefixed with "onnxq: " and returns
+ * the exit code for it (1). */
+int cli_fail(const oq_diag *d);
+/* Prints a usage error for cmd and returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Warning sink for oq_diag: prints "onnxq: warning: ..." to stderr. */
+void cli_warn(void *ctx, const char *msg);
+#endif
