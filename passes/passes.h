@@ -1,0 +1,107 @@
+/* passes/: the table of contents of the graph passes, calibration and the quantizer.
+ * Every pass is `oq_status pass_<verb>(oq_graph *g, const oq_options *o, oq_diag *d)`: on OQ_OK
+ * the graph is valid (uses filled, topologically ordered, shapes inferred); on error the graph
+ * is poisoned (the caller frees it) and d names the node. pipeline.c runs them in order.
+ * Fused activations (fuse.c): the Relu/Clip node stays in the graph; the producer
+ * (Conv/Gemm/MatMul/Add) gets INT attribute "onnxq_fused"=1 and its output is then neither
+ * observed nor quantized: only the activation's output is (PyTorch fusion semantics). */
+#ifndef OQ_PASSES_H
+#define OQ_PASSES_H
+#include "../ir/ir.h"
+#include "observers/observer.h"
+
+typedef enum oq_qmode {
+    OQ_MODE_STATIC,            /* weights and activations (calibrated) */
+    OQ_MODE_DYNAMIC,           /* MatMul/Gemm weights int8; activations quantized at run time */
+} oq_qmode;
+
+/* Calibration progress: done of total samples (total 0 = unknown). */
+typedef void (*oq_progress_fn)(void *ctx, uint32_t done, uint32_t total);
+
+typedef struct oq_options {
+    oq_qmode mode;             /* static (default) or dynamic */
+    bool per_tensor;           /* weights per tensor instead of per output channel */
+    bool act_symmetric;        /* activations symmetric (u8: zp 128, s8: zp 0) */
+    oq_dtype act_type;         /* OQ_DT_UINT8 (default; 0 means that) or OQ_DT_INT8 */
+    bool reduce_range;         /* 7-bit activations (PyTorch reduce_range) */
+    oq_obs_kind observer;      /* activation observer (default 0 = minmax) */
+    float percentile;          /* for OQ_OBS_PERCENTILE (0 = 99.99) */
+    const char *const *exclude;/* node names left in float */
+    uint32_t nexclude;
+    const char *const *op_types; /* if non-empty: only these op types get quantized */
+    uint32_t nop_types;
+    uint32_t calib_limit;      /* max calibration samples (0 = all) */
+    oq_progress_fn progress;   /* calibration progress callback (NULL = none) */
+    void *progress_ctx;
+    bool verify;               /* ir_verify after each pass (tests and debug builds) */
+    const char *dump_after;    /* pipeline: pass name whose output is printed to dump_file */
+    FILE *dump_file;
+    const char *stop_after;    /* pipeline: last pass to run */
+} oq_options;
+
+/* ---------------------------------------------------------------- one pass per file */
+oq_status pass_canonicalize(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+oq_status pass_constfold(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+oq_status pass_dce(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+oq_status pass_cse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+oq_status pass_fuse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+oq_status pass_lower_qop(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- pipeline.c */
+/* Runs the float passes (canonicalize .. fuse) in order, honouring dump_after / stop_after. */
+oq_status oq_run_passes(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+/* Pass names in order (NULL-terminated) and their one-line descriptions, for --help. */
+const char *const *oq_pass_names(void);
+const char *oq_pass_description(const char *name);
+
+/* ---------------------------------------------------------------- calibrate.c */
+/* Observer state for every value that the quantizer will quantize (value id -> observer). */
+typedef struct oq_calib oq_calib;
+
+/* Calibration inputs. Each entry is one file (.npy or .pb) or directory; with one model input,
+ * every file is a sample (or a batch along dim 0 when its rank is one more than the input's, or
+ * its dim 0 is a multiple of the model's batch). With several inputs, `spec` entries are
+ * NAME=PATH (a file or a directory per input; directories are read in sorted order and paired
+ * by position), or one directory holding one sub-directory per input name. */
+typedef struct oq_calib_data {
+    const char *const *spec;   /* paths or NAME=PATH entries */
+    uint32_t nspec;
+} oq_calib_data;
+
+/* Creates observers for the values g will quantize (activations; per o). */
+oq_status oq_calib_new(const oq_graph *g, const oq_options *o, oq_calib **out,
+                       oq_diag *d) OQ_NODISCARD;
+void oq_calib_free(oq_calib *c);
+/* Runs the fp32 interpreter once per sample, feeding every observer via the node hook.
+ * Bad data (shape, dtype, NaN/Inf, unreadable) is an ERR_DATA naming the file. */
+oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data,
+                       const oq_options *o, oq_diag *d) OQ_NODISCARD;
+/* Observes one set of input tensors (one per graph input): the core of oq_calibrate. */
+oq_status oq_calib_feed(oq_calib *c, const oq_graph *g, const void *const *inputs,
+                        const oq_shape *shapes, oq_diag *d) OQ_NODISCARD;
+/* Observer of value v, or NULL. */
+const oq_observer *oq_calib_observer(const oq_calib *c, uint32_t v);
+uint32_t oq_calib_samples(const oq_calib *c);
+/* Saves / loads the observer states (binary "OQCALIB1" file keyed by value name). */
+oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path,
+                        oq_diag *d) OQ_NODISCARD;
+oq_status oq_calib_load(oq_calib *c, const oq_graph *g, const char *path,
+                        oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- quantize.c */
+/* Rewrites the float graph into the QDQ form (team.md) using the calibration (static mode;
+ * c may be NULL in dynamic mode). */
+oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o,
+                      oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- helpers (passes/util.c) */
+OQ_INTERNAL bool oq_pass_excluded(const oq_graph *g, uint32_t node, const oq_options *o);
+/* Adds a constant value (data copied) and returns its id, OQ_NONE on NOMEM. */
+OQ_INTERNAL uint32_t oq_add_const(oq_graph *g, const char *base, oq_dtype dt, const oq_shape *s,
+                                  const void *data);
+/* Number of live nodes using v plus one if v is a graph output. Requires uses filled. */
+OQ_INTERNAL uint32_t oq_use_count(const oq_graph *g, uint32_t v);
+/* Finishes a pass: sweeps dead nodes, re-sorts, re-infers, verifies when o->verify. */
+OQ_INTERNAL oq_status oq_pass_finish(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+#endif
