@@ -247,6 +247,28 @@ OQ_INTERNAL size_t ir_value_nbytes(const oq_graph *g, uint32_t v); /* 0 if unkno
  * Error names the node and the dim that stays unknown. */
 OQ_INTERNAL oq_status ir_infer(oq_graph *g, oq_diag *d) OQ_NODISCARD;
 OQ_INTERNAL oq_status ir_infer_node(oq_graph *g, uint32_t node, oq_diag *d) OQ_NODISCARD;
+/* Errors (SHAPE, naming the node, the value, the dim and the graph input it comes from) on
+ * the first value whose dtype or shape is still unknown after ir_infer. */
+OQ_INTERNAL oq_status ir_require_static(const oq_graph *g, oq_diag *d) OQ_NODISCARD;
+
+/* Resolved geometry of a Conv / ConvInteger / QLinearConv / ConvTranspose / MaxPool /
+ * AveragePool node: explicit pads after auto_pad (SAME_UPPER: extra pad at the end for Conv and
+ * pools; ConvTranspose follows the ONNX spec text), kernel from kernel_shape or the weight. */
+enum { OQ_AUTOPAD_NOTSET, OQ_AUTOPAD_VALID, OQ_AUTOPAD_SAME_UPPER, OQ_AUTOPAD_SAME_LOWER };
+typedef struct oq_conv_geom {
+    int nsp;                        /* spatial rank (input rank - 2); -1 if unknown */
+    int auto_pad;                   /* OQ_AUTOPAD_* as written */
+    bool ceil;                      /* ceil_mode (pools) */
+    int64_t group;                  /* group (conv), 1 otherwise */
+    int64_t k[OQ_MAX_RANK];         /* kernel extent per spatial dim (-1 unknown) */
+    int64_t stride[OQ_MAX_RANK];    /* >= 1 */
+    int64_t dil[OQ_MAX_RANK];       /* >= 1 */
+    int64_t pad[2 * OQ_MAX_RANK];   /* begin[0..nsp), end[nsp..2nsp), resolved */
+    int64_t outpad[OQ_MAX_RANK];    /* ConvTranspose output_padding */
+    int64_t out[OQ_MAX_RANK];       /* output spatial size (-1 unknown) */
+} oq_conv_geom;
+OQ_INTERNAL oq_status ir_conv_geom(const oq_graph *g, uint32_t node, oq_conv_geom *geo,
+                                   oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- ir/verify.c */
 
