@@ -1,0 +1,262 @@
+/* fp32 Conv over NC<spatial> images, 1D/2D/3D (lower ranks are 3D with leading size-1 dims).
+ * Per image and group: Y_g[Mg x OHW] = W_g[Mg x Cg*kvol] * col[Cg*kvol x OHW] through the blocked
+ * GEMM with the weights prepacked as A; col is never materialized: each KC x NC block is gathered
+ * straight into packed B panels (im2col-pack). 1x1/stride-1/no-pad convs read x as B directly.
+ * Depthwise-style convs (C/group == 1, 1D/2D) use a direct kernel vectorized over output width. */
+#include "f32_internal.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct geo {           /* conv geometry as 3D (d = 0 depth, 1 height, 2 width) */
+    size_t in[3], k[3], out[3], s[3], d[3], pb[3];
+    size_t inv, kv, outv;      /* volumes */
+} geo;
+
+/* Fills g from p, padding missing leading spatial dims with size 1. */
+static void geo_of(const oq_f32_conv_params *p, geo *g)
+{
+    int ns = p->nspatial;
+    assert(ns >= 1 && ns <= 3);
+    for (int d = 0; d < 3; d++) {
+        int s = d - (3 - ns);
+        g->in[d] = s < 0 ? 1 : (size_t)p->in[s];
+        g->k[d] = s < 0 ? 1 : (size_t)p->k[s];
+        g->out[d] = s < 0 ? 1 : (size_t)p->out[s];
+        g->s[d] = s < 0 ? 1 : (size_t)p->stride[s];
+        g->d[d] = s < 0 ? 1 : (size_t)p->dil[s];
+        g->pb[d] = s < 0 ? 0 : (size_t)p->pad_begin[s];
+    }
+    g->inv = g->in[0] * g->in[1] * g->in[2];
+    g->kv = g->k[0] * g->k[1] * g->k[2];
+    g->outv = g->out[0] * g->out[1] * g->out[2];
+}
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Defaults: 2D, 1 group, unit strides and dilations, no pads, no clamp, AUTO isa. */
+void oq_f32_conv_params_init(oq_f32_conv_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->nspatial = 2;
+    p->N = p->C = p->M = p->group = 1;
+    for (int d = 0; d < 3; d++) {
+        p->in[d] = p->k[d] = p->out[d] = 1;
+        p->stride[d] = p->dil[d] = 1;
+    }
+    p->clamp_min = -INFINITY;
+    p->clamp_max = INFINITY;
+    p->isa = OQ_F32_AUTO;
+}
+
+/* True if the direct depthwise kernel handles p (one input channel per group, 1D/2D). */
+static bool use_dw(const oq_f32_conv_params *p)
+{
+    return p->C / p->group == 1 && p->nspatial <= 2;
+}
+
+/* True if every spatial dim is 1x1, stride 1, no pad: x is the B matrix as is. */
+static bool is_pointwise(const oq_f32_conv_params *p)
+{
+    for (int d = 0; d < p->nspatial; d++)
+        if (p->k[d] != 1 || p->stride[d] != 1 || p->pad_begin[d] != 0 || p->pad_end[d] != 0)
+            return false;
+    return true;
+}
+
+/* Bytes of packed weights: depthwise = header + raw weights; else one packed A per group. */
+size_t oq_f32_conv_pack_size(const oq_f32_conv_params *p)
+{
+    geo g;
+    geo_of(p, &g);
+    size_t Mg = (size_t)(p->M / p->group), K = (size_t)(p->C / p->group) * g.kv;
+    if (use_dw(p))
+        return OQ_F32_HDR + (size_t)p->M * g.kv * sizeof(float);
+    return (size_t)p->group * oq_f32_pack_a_size(p->isa, Mg, K);
+}
+
+/* Packs w [M, C/group, k...]. */
+void oq_f32_conv_pack(const oq_f32_conv_params *p, const float *w, void *packed)
+{
+    geo g;
+    geo_of(p, &g);
+    size_t Mg = (size_t)(p->M / p->group), K = (size_t)(p->C / p->group) * g.kv;
+    if (use_dw(p)) {
+        memset(packed, 0, OQ_F32_HDR);
+        memcpy((char *)packed + OQ_F32_HDR, w, (size_t)p->M * g.kv * sizeof(float));
+        return;
+    }
+    size_t sz = oq_f32_pack_a_size(p->isa, Mg, K);
+    for (int64_t gi = 0; gi < p->group; gi++)
+        oq_f32_pack_a(p->isa, false, Mg, K, w + (size_t)gi * Mg * K, K,
+                      (char *)packed + (size_t)gi * sz);
+}
+
+/* Depthwise plane geometry: rows read, phase-plane row length. */
+static void dw_dims(const geo *g, size_t *rows, size_t *wq)
+{
+    *rows = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
+    *wq = g->out[2] + (g->k[2] - 1) * g->d[2] / g->s[2] + 16;
+}
+
+/* Scratch: phase planes (depthwise) or the GEMM's blocks. */
+size_t oq_f32_conv_workspace_size(const oq_f32_conv_params *p)
+{
+    geo g;
+    geo_of(p, &g);
+    if (use_dw(p)) {
+        size_t rows, wq;
+        dw_dims(&g, &rows, &wq);
+        return g.s[2] * rows * wq * sizeof(float) + 64;
+    }
+    size_t Mg = (size_t)(p->M / p->group), K = (size_t)(p->C / p->group) * g.kv;
+    return oq_f32_gemm_workspace_size(Mg, g.outv, K);
+}
+
+typedef struct im2col_ctx {
+    const geo *g;
+    const float *x;            /* first input channel of the group */
+} im2col_ctx;
+
+/* B packer: rows k = (c, kd, kh, kw), columns j = (od, oh, ow) of the virtual im2col matrix. */
+static void im2col_pack(const void *vctx, size_t k0, size_t kc, size_t j0, size_t nc, unsigned nr,
+                        float *dst)
+{
+    const im2col_ctx *cx = vctx;
+    const geo *g = cx->g;
+    size_t OW = g->out[2], OH = g->out[1];
+    size_t kd_n = g->k[1] * g->k[2];
+    size_t ps = kc * nr;       /* panel stride */
+    for (size_t kk = 0; kk < kc; kk++) {
+        size_t k = k0 + kk, ch = k / g->kv, r = k % g->kv;
+        size_t kd = r / kd_n, kh = (r / g->k[2]) % g->k[1], kw = r % g->k[2];
+        const float *xc = cx->x + ch * g->inv;
+        ptrdiff_t doff = (ptrdiff_t)(kd * g->d[0]) - (ptrdiff_t)g->pb[0];
+        ptrdiff_t hoff = (ptrdiff_t)(kh * g->d[1]) - (ptrdiff_t)g->pb[1];
+        ptrdiff_t woff = (ptrdiff_t)(kw * g->d[2]) - (ptrdiff_t)g->pb[2];
+        ptrdiff_t in2 = (ptrdiff_t)g->in[2], sw = (ptrdiff_t)g->s[2];
+        size_t ow = j0 % OW, t = j0 / OW, oh = t % OH, od = t / OH;
+        size_t jj = 0;
+        while (jj < nc) {
+            size_t run = min_sz(OW - ow, nc - jj);
+            ptrdiff_t id = (ptrdiff_t)(od * g->s[0]) + doff;
+            ptrdiff_t ih = (ptrdiff_t)(oh * g->s[1]) + hoff;
+            bool row_ok = id >= 0 && id < (ptrdiff_t)g->in[0] && ih >= 0 &&
+                          ih < (ptrdiff_t)g->in[1];
+            const float *xrow = row_ok ? xc + ((size_t)id * g->in[1] + (size_t)ih) * g->in[2]
+                                       : NULL;
+            while (run > 0) {
+                size_t lane = jj % nr, n = min_sz(run, nr - lane);
+                float *dd = dst + (jj / nr) * ps + kk * nr + lane;
+                ptrdiff_t iw = (ptrdiff_t)ow * sw + woff;
+                if (!row_ok) {
+                    for (size_t q = 0; q < n; q++)
+                        dd[q] = 0.0f;
+                } else if (sw == 1 && iw >= 0 && iw + (ptrdiff_t)n <= in2) {
+                    memcpy(dd, xrow + iw, n * sizeof(float));
+                } else {
+                    for (size_t q = 0; q < n; q++, iw += sw)
+                        dd[q] = iw >= 0 && iw < in2 ? xrow[iw] : 0.0f;
+                }
+                jj += n;
+                ow += n;
+                run -= n;
+            }
+            if (ow == OW) {
+                ow = 0;
+                if (++oh == OH) {
+                    oh = 0;
+                    od++;
+                }
+            }
+        }
+        for (jj = nc; jj % nr; jj++)
+            dst[(jj / nr) * ps + kk * nr + jj % nr] = 0.0f;
+    }
+}
+
+/* Builds the stride-phase planes of input plane xc (H x W) with the conv's zero padding. */
+static void dw_planes(const geo *g, const float *xc, float *planes, size_t rows, size_t wq)
+{
+    size_t sw = g->s[2], H = g->in[1], W = g->in[2], pt = g->pb[1], pl = g->pb[2];
+    for (size_t q = 0; q < sw; q++) {
+        float *pq = planes + q * rows * wq;
+        for (size_t r = 0; r < rows; r++) {
+            float *row = pq + r * wq;
+            if (r < pt || r - pt >= H) {
+                memset(row, 0, wq * sizeof(float));
+                continue;
+            }
+            const float *xr = xc + (r - pt) * W;
+            if (sw == 1) {
+                size_t lo = min_sz(pl, wq), hi = min_sz(pl + W, wq);
+                memset(row, 0, lo * sizeof(float));
+                memcpy(row + lo, xr, (hi - lo) * sizeof(float));
+                memset(row + hi, 0, (wq - hi) * sizeof(float));
+                continue;
+            }
+            for (size_t c = 0; c < wq; c++) {
+                size_t col = c * sw + q;
+                row[c] = col >= pl && col - pl < W ? xr[col - pl] : 0.0f;
+            }
+        }
+    }
+}
+
+/* Depthwise-style conv (C/group == 1): planes per input channel, then one kernel call per
+ * output channel of that group. */
+static void conv_dw(const oq_f32_conv_params *p, const geo *g, const float *x, const float *w,
+                    const float *bias, float *y, void *ws)
+{
+    const oq_f32_kernels *ks = oq_f32_kernels_get(p->isa);
+    size_t rows, wq;
+    dw_dims(g, &rows, &wq);
+    float *planes = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
+    size_t C = (size_t)p->C, M = (size_t)p->M, Mg = M / (size_t)p->group;
+    bool clamp = p->clamp_min > -INFINITY || p->clamp_max < INFINITY;
+    oq_f32_dw_args a = {planes, rows * wq, wq, g->out[1], g->out[2], g->k[1], g->k[2], g->s[1],
+                        g->s[2], g->d[1], g->d[2], NULL, 0.0f, p->clamp_min, p->clamp_max,
+                        clamp, NULL};
+    for (size_t n = 0; n < (size_t)p->N; n++)
+        for (size_t c = 0; c < C; c++) {
+            dw_planes(g, x + (n * C + c) * g->inv, planes, rows, wq);
+            for (size_t m = c * Mg; m < (c + 1) * Mg; m++) {
+                a.w = w + m * g->kv;
+                a.bias = bias ? bias[m] : 0.0f;
+                a.y = y + (n * M + m) * g->outv;
+                ks->dw(&a);
+            }
+        }
+}
+
+/* y = clamp(conv(x, w) + bias); see f32.h. */
+void oq_f32_conv(const oq_f32_conv_params *p, const float *x, const void *packed_w,
+                 const float *bias, float *y, void *ws)
+{
+    geo g;
+    geo_of(p, &g);
+    if (use_dw(p)) {
+        conv_dw(p, &g, x, (const float *)((const char *)packed_w + OQ_F32_HDR), bias, y, ws);
+        return;
+    }
+    size_t C = (size_t)p->C, M = (size_t)p->M, G = (size_t)p->group;
+    size_t Cg = C / G, Mg = M / G, K = Cg * g.kv;
+    const oq_f32_pack_hdr *h = packed_w;
+    size_t sz = OQ_F32_HDR + (Mg + h->r - 1) / h->r * h->r * K * sizeof(float);
+    bool pw = is_pointwise(p);
+    for (size_t n = 0; n < (size_t)p->N; n++)
+        for (size_t gi = 0; gi < G; gi++) {
+            const float *xg = x + (n * C + gi * Cg) * g.inv;
+            float *yg = y + (n * M + gi * Mg) * g.outv;
+            oq_f32_operand a = {NULL, 0, false, (const char *)packed_w + gi * sz};
+            oq_f32_operand braw = {xg, g.inv, false, NULL};
+            im2col_ctx ctx = {&g, xg};
+            oq_f32_bsrc b = {&braw, pw ? NULL : im2col_pack, &ctx};
+            oq_f32_epilogue ep = oq_f32_epilogue_default();
+            ep.bias_m = bias ? bias + gi * Mg : NULL;
+            ep.clamp_min = p->clamp_min;
+            ep.clamp_max = p->clamp_max;
+            oq_f32_gemm_core(p->isa, Mg, g.outv, K, &a, &b, &ep, yg, g.outv, ws);
+        }
+}

@@ -1,0 +1,98 @@
+/* Internals shared by the runtime/f32 sources: the micro-kernel signature, the per-ISA kernel table, the
+ * packed-panel layout and the GEMM driver that Conv/ConvTranspose call with their own B packer.
+ * Packed operand layout: a 64-byte header, then ceil(rows/r) panels of K x r floats
+ * (panel p, step k, lane i at [(p*K + k)*r + i]), rows past the end zero-filled. */
+#ifndef OQ_F32_INTERNAL_H
+#define OQ_F32_INTERNAL_H
+#include "f32.h"
+
+#if defined(__GNUC__)
+#define OQ_F32_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define OQ_F32_HIDDEN
+#endif
+
+#define OQ_F32_KC 256          /* K block: a KC x NR micro-panel of B stays in L1 */
+#define OQ_F32_MC_CAP 128      /* M block cap (rounded down to MR): A block stays in L2 */
+#define OQ_F32_NC 512          /* N block: the packed B block (KC x NC) stays in L2 */
+#define OQ_F32_MAX_MR 16
+#define OQ_F32_MAX_NR 32
+#define OQ_F32_HDR 64          /* bytes of packed-operand header */
+#define OQ_F32_MAGIC 0x32336671u
+
+typedef struct oq_f32_pack_hdr {
+    uint32_t magic;            /* OQ_F32_MAGIC */
+    uint32_t isa;              /* oq_f32_isa the panels were cut for */
+    uint32_t r;                /* panel width: MR (packed A) or NR (packed B) */
+    uint32_t kind;             /* 'A' or 'B' */
+    uint64_t rows;             /* M (A) or N (B) */
+    uint64_t K;                /* depth */
+} oq_f32_pack_hdr;
+
+/* What a micro-kernel does to its full MR x NR tile of C after the kc-step product acc:
+ * acc *= alpha; first: acc += beta*C (if beta != 0) + bias_m[i] + bias_n[j]; else acc += C;
+ * clamp (if set) to [lo, hi]; store. */
+typedef struct oq_f32_ukparams {
+    float alpha, beta;
+    const float *bias_m;       /* MR floats or NULL */
+    const float *bias_n;       /* NR floats or NULL */
+    float lo, hi;
+    bool first;                /* first K block: C holds beta-scaled input (or nothing) */
+    bool clamp;                /* last K block and a finite clamp */
+} oq_f32_ukparams;
+
+/* a: kc x MR panel (MR floats per k), b: kc x NR panel, c: MR x NR tile with row stride ldc. */
+typedef void (*oq_f32_ukernel_fn)(size_t kc, const float *a, const float *b, float *c,
+                                  size_t ldc, const oq_f32_ukparams *p);
+
+/* Depthwise 2D, one output channel, from the stride-phase planes of its padded input plane:
+ * plane q (q < sw) holds padded columns q, q+sw, ...; row r of plane q at planes + q*pstride +
+ * r*wq. y[oh][ow] = clamp(bias + sum w[kh][kw] * plane[(kw*dw)%sw][oh*sh + kh*dh][ow + kw*dw/sw]).
+ * Reading up to 16 floats past ow = OW-1 (+ offset) stays inside the plane (zero padding). */
+typedef struct oq_f32_dw_args {
+    const float *planes;
+    size_t pstride, wq;        /* floats between phase planes; row length of a phase plane */
+    size_t OH, OW, KH, KW, sh, sw, dh, dw;
+    const float *w;            /* KH*KW weights */
+    float bias, lo, hi;
+    bool clamp;
+    float *y;                  /* OH x OW, contiguous */
+} oq_f32_dw_args;
+typedef void (*oq_f32_dw_fn)(const oq_f32_dw_args *a);
+
+typedef struct oq_f32_kernels {
+    oq_f32_isa isa;
+    unsigned mr, nr;
+    oq_f32_ukernel_fn gemm;    /* MR x NR micro-kernel */
+    oq_f32_dw_fn dw;           /* depthwise channel kernel */
+} oq_f32_kernels;
+
+/* Kernel table for isa (OQ_F32_AUTO resolved); scalar if isa is not supported here. */
+OQ_F32_HIDDEN const oq_f32_kernels *oq_f32_kernels_get(oq_f32_isa isa);
+/* Per-ISA tables (defined in ukernel_<isa>.c; the x86 ones only on x86-64 builds). */
+OQ_F32_HIDDEN extern const oq_f32_kernels oq_f32_kernels_scalar;
+OQ_F32_HIDDEN extern const oq_f32_kernels oq_f32_kernels_avx2;
+OQ_F32_HIDDEN extern const oq_f32_kernels oq_f32_kernels_avx512;
+/* Generic scalar micro-kernel for any mr x nr (<= MAX) panels (used for foreign packings). */
+OQ_F32_HIDDEN void oq_f32_ukernel_generic(unsigned mr, unsigned nr, size_t kc, const float *a,
+                                          const float *b, float *c, size_t ldc,
+                                          const oq_f32_ukparams *p);
+OQ_F32_HIDDEN void oq_f32_dw_scalar(const oq_f32_dw_args *a);
+
+/* Packs rows [k0, k0+kc) x columns [j0, j0+nc) of op(B) into ceil(nc/nr) panels of kc x nr
+ * (zero-filled past nc) at dst, panel stride kc*nr. */
+typedef void (*oq_f32_bpack_fn)(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc,
+                                unsigned nr, float *dst);
+
+/* Source of B for the driver: prepacked/raw operand, or a packer callback (im2col). */
+typedef struct oq_f32_bsrc {
+    const oq_f32_operand *op;  /* used when fn == NULL */
+    oq_f32_bpack_fn fn;
+    const void *ctx;
+} oq_f32_bsrc;
+
+/* The blocked GEMM. ws as oq_f32_gemm_workspace_size(M, N, K). */
+OQ_F32_HIDDEN void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K,
+                                    const oq_f32_operand *a, const oq_f32_bsrc *b,
+                                    const oq_f32_epilogue *ep, float *C, size_t ldc, void *ws);
+#endif
