@@ -23,7 +23,8 @@ typedef struct wctx {
     oq_diag *d;
     oq_arena a;                /* every protobuf struct written */
     int64_t opset;             /* default-domain opset being written */
-    uint32_t *nuse;            /* live uses per value (node inputs + graph outputs) */
+    uint32_t *nuse;            /* live uses per value in the IR (node inputs + graph outputs) */
+    bool *used;                /* value is an input of a written node or a graph output */
     const char **vname;        /* written name per value (NULL until first asked) */
     uint32_t tmpn;             /* counter for synthesized names */
     Onnx__NodeProto **nodes;   /* emitted nodes (capacity cnode) */
@@ -476,6 +477,7 @@ static int64_t ir_version_for(int64_t opset)
 
 typedef struct nodeb {         /* a node being built (arrays sized at creation) */
     Onnx__NodeProto *p;
+    uint32_t *vin;             /* value id of each input (OQ_NONE: absent or writer-made) */
     size_t cin, cout, cattr;
 } nodeb;
 
@@ -490,6 +492,7 @@ static bool node_begin(wctx *w, nodeb *b, const char *op_type, const char *domai
     b->p->domain = wstrdup(w, domain);
     b->p->name = wstrdup(w, name);
     b->p->input = walloc(w, (cin + 1) * sizeof(char *));
+    b->vin = walloc(w, (cin + 1) * sizeof(uint32_t));
     b->p->output = walloc(w, (cout + 1) * sizeof(char *));
     b->p->attribute = walloc(w, (cattr + 1) * sizeof(Onnx__AttributeProto *));
     b->cin = cin;
@@ -500,8 +503,19 @@ static bool node_begin(wctx *w, nodeb *b, const char *op_type, const char *domai
 
 static void node_in(nodeb *b, const char *name)
 {
-    if (b->p->n_input < b->cin)
+    if (b->p->n_input < b->cin) {
+        b->vin[b->p->n_input] = OQ_NONE;
         b->p->input[b->p->n_input++] = (char *)name;
+    }
+}
+
+/* Input that is graph value v (marked used when the node is pushed). */
+static void node_in_v(wctx *w, nodeb *b, uint32_t v)
+{
+    if (b->p->n_input < b->cin) {
+        b->vin[b->p->n_input] = v;
+        b->p->input[b->p->n_input++] = (char *)vname(w, v);
+    }
 }
 
 static void node_out(nodeb *b, const char *name)
@@ -649,6 +663,9 @@ static bool skip_attr(const wctx *w, const oq_node *n, const char *name)
 
 static bool push_node(wctx *w, nodeb *b)
 {
+    for (size_t i = 0; i < b->p->n_input && !w->nomem; i++)
+        if (b->vin[i] != OQ_NONE)
+            w->used[b->vin[i]] = true;
     return !w->nomem && push(w, (void ***)&w->nodes, &w->nnode, &w->cnode, b->p);
 }
 
@@ -682,13 +699,14 @@ static bool emit_softmax(wctx *w, uint32_t ni, nodeb *b)
     snprintf(nm, sizeof nm, "%s_flatten", n->name);
     if (!node_begin(w, &f, "Flatten", "", nm, 1, 1, 1))
         return false;
-    node_in(&f, b->p->input[0]);
+    node_in_v(w, &f, n->in[0]);
     node_out(&f, flat);
     attr_int(w, &f, "axis", a);
     if (!push_node(w, &f))
         return false;
     const char *out = b->p->output[0];
     b->p->input[0] = (char *)flat;
+    b->vin[0] = OQ_NONE;
     b->p->output[0] = (char *)sm;
     attr_int(w, b, "axis", 1);
     if (!push_node(w, b))
@@ -754,7 +772,7 @@ static bool emit_node(wctx *w, uint32_t ni)
     if (!node_begin(w, &b, op_type, domain, n->name, n->nin + 2, n->nout + 1, n->nattr + 8))
         return false;
     for (uint32_t i = 0; i < n->nin; i++)
-        node_in(&b, vname(w, n->in[i]));
+        node_in_v(w, &b, n->in[i]);
     for (uint32_t i = 0; i < n->nout; i++)
         node_out(&b, vname(w, n->out[i]));
     for (uint32_t i = 0; i < n->nattr; i++)
@@ -836,8 +854,8 @@ static bool emit_node(wctx *w, uint32_t ni)
     case OQ_OP_Resize:
         if (T < 11) {
             b.p->n_input = 0;              /* opset 10: Resize(X, scales) */
-            node_in(&b, vname(w, n->in[0]));
-            node_in(&b, vname(w, in_at(n, 2)));
+            node_in_v(w, &b, n->in[0]);
+            node_in_v(w, &b, in_at(n, 2));
         } else {
             if (g->opset <= 10 && !ir_attr(n, "coordinate_transformation_mode")) {
                 /* Upsample / Resize-10 semantics, spelled out for opset 11+ */
@@ -937,6 +955,7 @@ static Onnx__ModelProto *build_model(wctx *w)
     const oq_graph *g = w->g;
     w->nuse = walloc(w, (g->nvalue + 1) * sizeof *w->nuse);
     w->vname = walloc(w, (g->nvalue + 1) * sizeof *w->vname);
+    w->used = walloc(w, (g->nvalue + 1) * sizeof *w->used);
     if (w->nomem)
         return fail_nomem(w), NULL;
     if (!check_values(w) || !choose_opset(w))
@@ -952,7 +971,7 @@ static Onnx__ModelProto *build_model(wctx *w)
         const oq_value *val = &g->values[v];
         bool live_prod = val->producer != OQ_NONE && val->producer < g->nnode &&
                          !g->nodes[val->producer].dead;
-        if (!w->nuse[v] || live_prod || !val->data || val->is_input)
+        if (!(w->used[v] || val->is_output) || live_prod || !val->data || val->is_input)
             continue;
         if (!add_init(w, vname(w, v), val->dtype, &val->shape, val->data, OQ_NONE))
             return w->nomem ? (fail_nomem(w), NULL) : NULL;
