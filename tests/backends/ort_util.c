@@ -1,7 +1,6 @@
 /* Test helpers: .npy read/write (v1, little-endian, C order) and ONNX Runtime runs through
  * node + tests/backends/ort_check.js in batch mode. Work files go to a fresh mkdtemp directory
  * that is removed afterwards. OQ_SRC_ROOT (set by meson) locates the script and node_modules. */
-#define _GNU_SOURCE
 #include "ort_util.h"
 
 #include <ftw.h>
@@ -231,7 +230,7 @@ bool ort_run_batch(ort_job *jobs, size_t n, char *err, size_t errn)
         }
         if (strncmp(line, "{\"ok\":true", 10) != 0) {
             const char *e = strstr(line, "\"error\":");
-            snprintf(jb->err, sizeof jb->err, "%s", e ? e + 8 : line);
+            snprintf(jb->err, sizeof jb->err, "%.500s", e ? e + 8 : line);
             continue;
         }
         jb->ok = true;
@@ -241,7 +240,7 @@ bool ort_run_batch(ort_job *jobs, size_t n, char *err, size_t errn)
                 break;
             if (!npy_read(path, &jb->out[i])) {
                 jb->ok = false;
-                snprintf(jb->err, sizeof jb->err, "cannot read %s", path);
+                snprintf(jb->err, sizeof jb->err, "cannot read %.400s", path);
                 break;
             }
             jb->nout++;
