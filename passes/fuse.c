@@ -1,0 +1,70 @@
+/* Activation fusion, PyTorch semantics: in Conv/Gemm/MatMul/Add -> activation, only the
+ * activation's output is observed and quantized. Representation: the activation node stays;
+ * the producer gets INT attribute "onnxq_fused" = 1 (dropped by the ONNX writer like every
+ * onnxq_* attribute). The quantizer then inserts no Q/DQ between the two, and lower_qop turns
+ * the activation into the clamp bounds of the requantize step. Fusable activations: Relu,
+ * Clip with constant bounds (Relu6 is Clip(0, 6) after canonicalize), and, for int8 only,
+ * LeakyRelu, HardSwish, HardSigmoid, Sigmoid, Tanh (table below). The producer's output must have
+ * exactly one use (the activation) and not be a graph output; excluded nodes are not fused. */
+#include <string.h>
+
+#include "passes.h"
+
+static const oq_op acts[] = {
+    OQ_OP_Relu, OQ_OP_Clip, OQ_OP_LeakyRelu, OQ_OP_HardSwish, OQ_OP_HardSigmoid, OQ_OP_Sigmoid,
+    OQ_OP_Tanh,
+};
+
+static bool fusable_producer(oq_op op)
+{
+    return op == OQ_OP_Conv || op == OQ_OP_ConvTranspose || op == OQ_OP_Gemm ||
+           op == OQ_OP_MatMul || op == OQ_OP_Add;
+}
+
+static bool fusable_act(const oq_graph *g, const oq_node *a)
+{
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
+        if (acts[i] == a->op) {
+            if (a->op != OQ_OP_Clip)
+                return true;
+            for (uint32_t k = 1; k < a->nin; k++)   /* Clip bounds must be constants */
+                if (a->in[k] != OQ_NONE && !g->values[a->in[k]].data)
+                    return false;
+            return true;
+        }
+    return false;
+}
+
+static bool name_excluded(const oq_graph *g, uint32_t n, const oq_options *o)
+{
+    for (uint32_t i = 0; i < o->nexclude; i++)
+        if (strcmp(o->exclude[i], g->nodes[n].name) == 0)
+            return true;
+    return false;
+}
+
+/* Requires uses filled. Marks producers; does not move nodes. */
+oq_status pass_fuse(oq_graph *g, const oq_options *o, oq_diag *d)
+{
+    ir_fill_uses(g);
+    for (uint32_t n = 0; n < g->nnode; n++) {
+        oq_node *p = &g->nodes[n];
+        if (p->dead || !fusable_producer(p->op) || p->nout != 1 || p->out[0] == OQ_NONE ||
+            ir_attr_int(p, "onnxq_fused", 0))
+            continue;
+        const oq_value *y = &g->values[p->out[0]];
+        if (y->is_output || y->nuse != 1 || y->dtype != OQ_DT_FLOAT)
+            continue;
+        uint32_t an = y->uses[0];
+        const oq_node *a = &g->nodes[an];
+        if (a->in[0] != p->out[0] || !fusable_act(g, a))
+            continue;
+        if (o && (oq_pass_excluded(g, n, o) || name_excluded(g, an, o)))
+            continue;          /* the activation follows its producer's op type */
+        oq_attr *at = ir_attr_add(g, n, "onnxq_fused", OQ_ATTR_INT);
+        if (!at)
+            return oq_errorf(d, g, n, OQ_ERR_NOMEM, "out of memory fusing");
+        at->i = 1;
+    }
+    return oq_pass_finish(g, o, d);
+}

@@ -1,0 +1,58 @@
+/* Small helpers shared by the passes: exclusion lists, constant creation, use counts and the
+ * common end of every pass (sweep, re-sort, re-infer, optional verify). */
+#include <string.h>
+
+#include "passes.h"
+
+/* ir_verify (ir/verify.c) is B's and may not be built yet: referenced weakly until it lands. */
+#pragma weak ir_verify
+
+bool oq_pass_excluded(const oq_graph *g, uint32_t node, const oq_options *o)
+{
+    const oq_node *nd = &g->nodes[node];
+    for (uint32_t i = 0; i < o->nexclude; i++)
+        if (strcmp(o->exclude[i], nd->name) == 0)
+            return true;
+    if (o->nop_types == 0)
+        return false;
+    for (uint32_t i = 0; i < o->nop_types; i++)
+        if (strcmp(o->op_types[i], nd->op_type) == 0)
+            return false;
+    return true;
+}
+
+uint32_t oq_add_const(oq_graph *g, const char *base, oq_dtype dt, const oq_shape *s,
+                      const void *data)
+{
+    const char *name = ir_unique_name(g, base);
+    if (!name)
+        return OQ_NONE;
+    uint32_t v = ir_add_value(g, name, dt, s);
+    if (v == OQ_NONE || !ir_set_const(g, v, data))
+        return OQ_NONE;
+    return v;
+}
+
+uint32_t oq_use_count(const oq_graph *g, uint32_t v)
+{
+    const oq_value *val = &g->values[v];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < val->nuse; i++)
+        n += !g->nodes[val->uses[i]].dead;
+    return n + (val->is_output ? 1 : 0);
+}
+
+oq_status oq_pass_finish(oq_graph *g, const oq_options *o, oq_diag *d)
+{
+    ir_compact(g);
+    oq_status st = ir_toposort(g, d);
+    if (st != OQ_OK)
+        return st;
+    ir_fill_uses(g);
+    st = ir_infer(g, d);
+    if (st != OQ_OK)
+        return st;
+    if (o && o->verify && ir_verify)
+        return ir_verify(g, d);
+    return OQ_OK;
+}
