@@ -1,0 +1,396 @@
+/* The interpreter core: the dispatch table (oq_op -> implementation), buffer planning and the
+ * run loop. Buffers: each value computed at run time gets a slot in one of a few 64-aligned
+ * blocks, reused after the value's last use (greedy best fit over the topological order);
+ * graph outputs keep their block to the end. Constants (value->data) and bound inputs are read
+ * in place. Nodes whose outputs are all constants (folded by inference) are not executed. */
+#include <stdio.h>
+
+#include "ops.h"
+
+/* The op table, indexed by oq_op. Ops of ir/ops.def without an entry are reported by
+ * oq_interp_new (all of them in one message), never run. */
+static const oq_op_impl impls[OQ_OP_COUNT] = {
+    [OQ_OP_Abs] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Erf] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Exp] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_HardSigmoid] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_HardSwish] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_LeakyRelu] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Neg] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Reciprocal] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Relu] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Sigmoid] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Sqrt] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Tanh] = {oq_exec_unary, NULL, NULL},
+    [OQ_OP_Clip] = {oq_exec_clip, NULL, NULL},
+    [OQ_OP_Add] = {oq_exec_binary, NULL, NULL},
+    [OQ_OP_Sub] = {oq_exec_binary, NULL, NULL},
+    [OQ_OP_Mul] = {oq_exec_binary, NULL, NULL},
+    [OQ_OP_Div] = {oq_exec_binary, NULL, NULL},
+    [OQ_OP_Pow] = {oq_exec_binary, NULL, NULL},
+    [OQ_OP_Equal] = {oq_exec_binary, NULL, NULL},
+    [OQ_OP_PRelu] = {oq_exec_binary, NULL, NULL},
+    [OQ_OP_Where] = {oq_exec_where, NULL, NULL},
+    [OQ_OP_ReduceMax] = {oq_exec_reduce, NULL, NULL},
+    [OQ_OP_ReduceMean] = {oq_exec_reduce, NULL, NULL},
+    [OQ_OP_ReduceSum] = {oq_exec_reduce, NULL, NULL},
+    [OQ_OP_MaxPool] = {oq_exec_maxpool, oq_prep_pool, NULL},
+    [OQ_OP_AveragePool] = {oq_exec_avgpool, oq_prep_pool, NULL},
+    [OQ_OP_GlobalAveragePool] = {oq_exec_globalpool, NULL, NULL},
+    [OQ_OP_GlobalMaxPool] = {oq_exec_globalpool, NULL, NULL},
+    [OQ_OP_Identity] = {oq_exec_copy, NULL, NULL},
+    [OQ_OP_Reshape] = {oq_exec_copy, NULL, NULL},
+    [OQ_OP_Flatten] = {oq_exec_copy, NULL, NULL},
+    [OQ_OP_Squeeze] = {oq_exec_copy, NULL, NULL},
+    [OQ_OP_Unsqueeze] = {oq_exec_copy, NULL, NULL},
+    [OQ_OP_Dropout] = {oq_exec_dropout, NULL, NULL},
+    [OQ_OP_Transpose] = {oq_exec_transpose, NULL, NULL},
+    [OQ_OP_Concat] = {oq_exec_concat, NULL, NULL},
+    [OQ_OP_Split] = {oq_exec_split, NULL, NULL},
+    [OQ_OP_Slice] = {oq_exec_slice, NULL, NULL},
+    [OQ_OP_Gather] = {oq_exec_gather, NULL, NULL},
+    [OQ_OP_Expand] = {oq_exec_expand, NULL, NULL},
+    [OQ_OP_Pad] = {oq_exec_pad, oq_prep_pad, NULL},
+    [OQ_OP_Shape] = {oq_exec_shape, NULL, NULL},
+    [OQ_OP_ConstantOfShape] = {oq_exec_constant_of_shape, NULL, NULL},
+    [OQ_OP_Constant] = {oq_exec_constant, NULL, NULL},
+    [OQ_OP_Cast] = {oq_exec_cast, NULL, NULL},
+    [OQ_OP_BatchNormalization] = {oq_exec_batchnorm, oq_prep_batchnorm, NULL},
+    [OQ_OP_LayerNormalization] = {oq_exec_layernorm, NULL, NULL},
+    [OQ_OP_Softmax] = {oq_exec_softmax, NULL, NULL},
+    [OQ_OP_LogSoftmax] = {oq_exec_softmax, NULL, NULL},
+    [OQ_OP_Resize] = {oq_exec_resize, oq_prep_resize, NULL},
+    [OQ_OP_Conv] = {oq_exec_conv, oq_prep_conv, oq_free_linalg_state, true},
+    [OQ_OP_ConvTranspose] = {oq_exec_conv, oq_prep_conv, oq_free_linalg_state, true},
+    [OQ_OP_Gemm] = {oq_exec_gemm, oq_prep_gemm, oq_free_linalg_state, true},
+    [OQ_OP_MatMul] = {oq_exec_matmul, oq_prep_matmul, oq_free_linalg_state, true},
+    [OQ_OP_QuantizeLinear] = {oq_exec_quantize, NULL, NULL},
+    [OQ_OP_DequantizeLinear] = {oq_exec_dequantize, NULL, NULL},
+    [OQ_OP_DynamicQuantizeLinear] = {oq_exec_dynamic_quantize, NULL, NULL},
+    [OQ_OP_QLinearConv] = {oq_exec_qlinear_conv, oq_prep_qconv, NULL},
+    [OQ_OP_ConvInteger] = {oq_exec_conv_integer, oq_prep_qconv, NULL},
+    [OQ_OP_QLinearMatMul] = {oq_exec_qlinear_matmul, NULL, NULL},
+    [OQ_OP_MatMulInteger] = {oq_exec_matmul_integer, NULL, NULL},
+};
+
+bool oq_interp_supports(oq_op op)
+{
+    return (unsigned)op < OQ_OP_COUNT && impls[op].exec != NULL;
+}
+
+typedef struct block {
+    void *p;                   /* 64-aligned */
+    size_t size;
+    bool busy;                 /* planning only */
+} block;
+
+struct oq_interp {
+    const oq_graph *g;
+    void **vptr;               /* per value: data pointer during a run (NULL = absent) */
+    uint32_t *vblock;          /* per value: block index, OQ_NONE if not planned */
+    block *blocks;
+    uint32_t nblock;
+    void **state;              /* per node: prepared state or NULL */
+    bool *skip;                /* per node: dead, or every output is a constant */
+    oq_rt_tensor *tin, *tout;  /* per-node argument arrays (max arity) */
+    void *ws;                  /* scratch shared by the ops that ask for it (oq_ws_hdr) */
+    uint32_t maxin, maxout;
+};
+
+/* A value the interpreter can hold: known static shape and a computable element type. */
+static oq_status check_value(const oq_graph *g, uint32_t node, uint32_t v, oq_diag *d)
+{
+    const oq_value *val = &g->values[v];
+    if (val->dtype == OQ_DT_UNDEFINED || oq_dtype_size(val->dtype) == 0 ||
+        val->dtype == OQ_DT_FLOAT16 || val->dtype == OQ_DT_BFLOAT16)
+        return oq_errorf(d, g, node, OQ_ERR_DTYPE, "value '%s': element type %s not supported",
+                         val->name, oq_dtype_name(val->dtype));
+    if (!oq_shape_known(&val->shape))
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "value '%s': shape is not static", val->name);
+    return OQ_OK;
+}
+
+/* Picks a free block for n bytes: best fit, else grows the largest free one, else a new one. */
+static uint32_t plan_take(oq_interp *it, size_t n, uint32_t *cap)
+{
+    uint32_t best = OQ_NONE, big = OQ_NONE;
+    for (uint32_t b = 0; b < it->nblock; b++) {
+        if (it->blocks[b].busy)
+            continue;
+        if (it->blocks[b].size >= n && (best == OQ_NONE || it->blocks[b].size < it->blocks[best].size))
+            best = b;
+        if (big == OQ_NONE || it->blocks[b].size > it->blocks[big].size)
+            big = b;
+    }
+    if (best == OQ_NONE)
+        best = big;
+    if (best == OQ_NONE) {
+        if (it->nblock == *cap) {
+            uint32_t nc = *cap ? *cap * 2 : 16;
+            block *nb = realloc(it->blocks, nc * sizeof *nb);
+            if (!nb)
+                return OQ_NONE;
+            it->blocks = nb;
+            *cap = nc;
+        }
+        best = it->nblock++;
+        it->blocks[best] = (block){NULL, 0, false};
+    }
+    if (it->blocks[best].size < n)
+        it->blocks[best].size = n;
+    it->blocks[best].busy = true;
+    return best;
+}
+
+void oq_interp_free(oq_interp *it)
+{
+    if (!it)
+        return;
+    for (uint32_t n = 0; it->state && n < it->g->nnode; n++) {
+        if (!it->state[n])
+            continue;
+        const oq_op_impl *im = &impls[it->g->nodes[n].op];
+        if (im->free_state)
+            im->free_state(it->state[n]);
+        else
+            free(it->state[n]);
+    }
+    for (uint32_t b = 0; b < it->nblock; b++)
+        free(it->blocks[b].p);
+    free(it->blocks);
+    free(it->vptr);
+    free(it->vblock);
+    free(it->state);
+    free(it->skip);
+    free(it->tin);
+    free(it->tout);
+    free(it->ws);
+    free(it);
+}
+
+/* Lists every op type without an implementation in one message. */
+static oq_status check_ops(const oq_graph *g, oq_diag *d)
+{
+    char buf[512];
+    size_t k = 0;
+    uint32_t first = OQ_NONE;
+    bool seen[OQ_OP_COUNT + 1] = {false};
+    buf[0] = 0;
+    for (uint32_t n = 0; n < g->nnode; n++) {
+        const oq_node *nd = &g->nodes[n];
+        if (nd->dead || oq_interp_supports(nd->op))
+            continue;
+        unsigned op = (unsigned)nd->op <= OQ_OP_COUNT ? (unsigned)nd->op : OQ_OP_COUNT;
+        if (first == OQ_NONE)
+            first = n;
+        if (seen[op] && op != OQ_OP_COUNT)
+            continue;
+        seen[op] = true;
+        if (k < sizeof buf)
+            k += snprintf(buf + k, sizeof buf - k, "%s%s", k ? ", " : "", nd->op_type);
+    }
+    if (first == OQ_NONE)
+        return OQ_OK;
+    return oq_errorf(d, g, first, OQ_ERR_UNSUPPORTED_OP,
+                     "the interpreter has no implementation of: %s", buf);
+}
+
+oq_status oq_interp_new(const oq_graph *g, oq_interp **out, oq_diag *d)
+{
+    *out = NULL;
+    oq_status st = check_ops(g, d);
+    if (st)
+        return st;
+    oq_interp *it = calloc(1, sizeof *it);
+    if (!it)
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    it->g = g;
+    uint32_t nv = g->nvalue, nn = g->nnode;
+    it->vptr = calloc(nv + 1, sizeof *it->vptr);
+    it->vblock = malloc((nv + 1) * sizeof *it->vblock);
+    it->state = calloc(nn + 1, sizeof *it->state);
+    it->skip = calloc(nn + 1, sizeof *it->skip);
+    uint32_t *last = malloc((nv + 1) * sizeof *last);
+    uint32_t cap = 0;
+    if (!it->vptr || !it->vblock || !it->state || !it->skip || !last) {
+        free(last);
+        oq_interp_free(it);
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    }
+    for (uint32_t v = 0; v < nv; v++) {
+        it->vblock[v] = OQ_NONE;
+        last[v] = OQ_NONE;
+    }
+    /* which nodes run; last use of each value; arity; value checks */
+    for (uint32_t n = 0; n < nn; n++) {
+        const oq_node *nd = &g->nodes[n];
+        bool allconst = nd->nout > 0;
+        for (uint32_t i = 0; i < nd->nout; i++)
+            if (nd->out[i] != OQ_NONE && !g->values[nd->out[i]].data)
+                allconst = false;
+        it->skip[n] = nd->dead || allconst;
+        if (nd->nin > it->maxin)
+            it->maxin = nd->nin;
+        if (nd->nout > it->maxout)
+            it->maxout = nd->nout;
+        if (it->skip[n])
+            continue;
+        for (uint32_t i = 0; i < nd->nin; i++) {
+            uint32_t v = nd->in[i];
+            if (v == OQ_NONE)
+                continue;
+            const oq_value *val = &g->values[v];
+            if (!val->data && !val->is_input && val->producer == OQ_NONE) {
+                st = oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "input '%s' is never computed",
+                               val->name);
+                goto fail;
+            }
+            if ((st = check_value(g, n, v, d)))
+                goto fail;
+            last[v] = n;
+        }
+        for (uint32_t i = 0; i < nd->nout; i++)
+            if (nd->out[i] != OQ_NONE && (st = check_value(g, n, nd->out[i], d)))
+                goto fail;
+    }
+    for (uint32_t i = 0; i < g->noutput; i++) {
+        uint32_t v = g->outputs[i];
+        if ((st = check_value(g, OQ_NONE, v, d)))
+            goto fail;
+        last[v] = nn;          /* live to the end */
+    }
+    it->tin = calloc(it->maxin + 1, sizeof *it->tin);
+    it->tout = calloc(it->maxout + 1, sizeof *it->tout);
+    if (!it->tin || !it->tout) {
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    /* buffer plan over the node order */
+    for (uint32_t n = 0; n < nn; n++) {
+        const oq_node *nd = &g->nodes[n];
+        if (it->skip[n])
+            continue;
+        for (uint32_t i = 0; i < nd->nout; i++) {
+            uint32_t v = nd->out[i];
+            if (v == OQ_NONE || it->vblock[v] != OQ_NONE)
+                continue;
+            size_t sz = ir_value_nbytes(g, v);
+            it->vblock[v] = plan_take(it, sz ? sz : 1, &cap);
+            if (it->vblock[v] == OQ_NONE) {
+                st = oq_errorf(d, g, n, OQ_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+        }
+        for (uint32_t i = 0; i < nd->nin + nd->nout; i++) {
+            uint32_t v = i < nd->nin ? nd->in[i] : nd->out[i - nd->nin];
+            if (v == OQ_NONE || it->vblock[v] == OQ_NONE)
+                continue;
+            if (last[v] == n || (i >= nd->nin && last[v] == OQ_NONE))
+                it->blocks[it->vblock[v]].busy = false; /* dies here (or never used) */
+        }
+    }
+    for (uint32_t b = 0; b < it->nblock; b++) {
+        size_t sz = (it->blocks[b].size + 63) & ~(size_t)63;
+        it->blocks[b].p = aligned_alloc(64, sz);
+        if (!it->blocks[b].p) {
+            st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory (%zu bytes)", sz);
+            goto fail;
+        }
+    }
+    /* per-node preparation (attribute checks, packed weights) */
+    for (uint32_t n = 0; n < nn; n++) {
+        if (it->skip[n] || !impls[g->nodes[n].op].prep)
+            continue;
+        if ((st = impls[g->nodes[n].op].prep(g, n, &it->state[n], d)))
+            goto fail;
+    }
+    size_t wsz = 64;
+    for (uint32_t n = 0; n < nn; n++)
+        if (it->state[n] && impls[g->nodes[n].op].ws) {
+            size_t s = ((oq_ws_hdr *)it->state[n])->size;
+            wsz = s > wsz ? s : wsz;
+        }
+    it->ws = aligned_alloc(64, (wsz + 63) & ~(size_t)63);
+    if (!it->ws) {
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory (workspace %zu bytes)", wsz);
+        goto fail;
+    }
+    for (uint32_t n = 0; n < nn; n++)
+        if (it->state[n] && impls[g->nodes[n].op].ws)
+            ((oq_ws_hdr *)it->state[n])->ws = it->ws;
+    free(last);
+    *out = it;
+    return OQ_OK;
+fail:
+    free(last);
+    oq_interp_free(it);
+    return st;
+}
+
+/* Fills t with the value's static type and its current data pointer. */
+static void bind(const oq_interp *it, uint32_t v, oq_rt_tensor *t)
+{
+    if (v == OQ_NONE) {
+        memset(t, 0, sizeof *t);
+        t->shape.rank = -1;
+        return;
+    }
+    const oq_value *val = &it->g->values[v];
+    t->dtype = val->dtype;
+    t->shape = val->shape;
+    t->data = it->vptr[v];
+}
+
+oq_status oq_interp_run(oq_interp *it, const oq_rt_tensor *inputs, oq_rt_tensor *outputs,
+                        oq_node_hook hook, void *hook_ctx, oq_diag *d)
+{
+    const oq_graph *g = it->g;
+    for (uint32_t v = 0; v < g->nvalue; v++) {
+        const oq_value *val = &g->values[v];
+        it->vptr[v] = val->data ? val->data
+                    : it->vblock[v] != OQ_NONE ? it->blocks[it->vblock[v]].p : NULL;
+    }
+    for (uint32_t i = 0; i < g->ninput; i++) {
+        uint32_t v = g->inputs[i];
+        const oq_value *val = &g->values[v];
+        const oq_rt_tensor *t = &inputs[i];
+        if (val->data)
+            continue;          /* an input inference proved constant keeps its value */
+        if (t->dtype != val->dtype)
+            return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA, "input '%s': got %s, model wants %s",
+                             val->name, oq_dtype_name(t->dtype), oq_dtype_name(val->dtype));
+        bool same = t->shape.rank == val->shape.rank;
+        for (int k = 0; same && k < t->shape.rank; k++)
+            same = t->shape.dim[k] == val->shape.dim[k];
+        if (!same)
+            return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
+                             "input '%s': shape differs from the model's", val->name);
+        if (!t->data && oq_shape_numel(&t->shape) > 0)
+            return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA, "input '%s': no data", val->name);
+        it->vptr[v] = t->data;
+    }
+    for (uint32_t n = 0; n < g->nnode; n++) {
+        const oq_node *nd = &g->nodes[n];
+        if (nd->dead)
+            continue;
+        for (uint32_t i = 0; i < nd->nout; i++) {
+            uint32_t v = nd->out[i];
+            bind(it, v, &it->tout[i]);
+            if (!it->skip[n] && v != OQ_NONE && it->vblock[v] != OQ_NONE)
+                it->tout[i].data = it->blocks[it->vblock[v]].p; /* never write a constant */
+        }
+        if (!it->skip[n]) {
+            for (uint32_t i = 0; i < nd->nin; i++)
+                bind(it, nd->in[i], &it->tin[i]);
+            oq_status st = impls[nd->op].exec(g, n, it->tin, it->tout, it->state[n], d);
+            if (st)
+                return st;
+            /* an output inference already knew stays the constant everyone else reads */
+        }
+        if (hook && !hook(hook_ctx, g, n, it->tout))
+            return OQ_OK;
+    }
+    for (uint32_t i = 0; i < g->noutput; i++)
+        bind(it, g->outputs[i], &outputs[i]);
+    return OQ_OK;
+}

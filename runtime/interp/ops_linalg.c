@@ -1,0 +1,307 @@
+/* fp32 Conv, ConvTranspose, Gemm and MatMul over the runtime/f32 kernels. Constant weights are
+ * packed once at oq_interp_new (Conv/ConvTranspose weights, Gemm B, 2-D MatMul B); weights
+ * computed at run time are packed into the node's buffer before each call. Geometry (pads after
+ * auto_pad / output_shape) comes from ir_conv_geom, output sizes from the inferred shapes.
+ * MatMul: numpy semantics (1-D operands promoted, batch dims broadcast); when B is one matrix
+ * the whole batch of A is a single GEMM. float only (other dtypes: DTYPE error). */
+#include <math.h>
+
+#include "ops.h"
+#include "runtime/f32/f32.h"
+
+typedef struct lin_state {
+    oq_ws_hdr h;               /* must be first */
+    oq_op op;
+    oq_f32_conv_params p;      /* Conv / ConvTranspose */
+    void *packed;              /* packed weights (conv) or packed B (Gemm/MatMul), or NULL */
+    bool wconst;               /* packed once at prep */
+    size_t M, N, K;            /* Gemm: product dims */
+    bool ta, tb;               /* Gemm transA/transB */
+    float *cvec;               /* Gemm: beta * C broadcast vector (max(M, N) floats) */
+} lin_state;
+
+void oq_free_linalg_state(void *state)
+{
+    lin_state *s = state;
+    if (!s)
+        return;
+    free(s->packed);
+    free(s->cvec);
+    free(s);
+}
+
+static oq_status need_float(const oq_graph *g, uint32_t node, uint32_t v, oq_diag *d)
+{
+    if (v != OQ_NONE && g->values[v].dtype != OQ_DT_FLOAT)
+        return oq_errorf(d, g, node, OQ_ERR_DTYPE, "value '%s' is %s; only float is supported",
+                         g->values[v].name, oq_dtype_name(g->values[v].dtype));
+    return OQ_OK;
+}
+
+static lin_state *new_state(const oq_graph *g, uint32_t node, oq_diag *d)
+{
+    lin_state *s = calloc(1, sizeof *s);
+    if (!s)
+        oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+    else
+        s->op = g->nodes[node].op;
+    return s;
+}
+
+oq_status oq_prep_conv(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    bool tr = nd->op == OQ_OP_ConvTranspose;
+    const oq_value *x = &g->values[nd->in[0]], *w = &g->values[nd->in[1]];
+    const oq_value *y = &g->values[nd->out[0]];
+    oq_status st;
+    for (uint32_t i = 0; i < nd->nin; i++)
+        if ((st = need_float(g, node, nd->in[i], d)))
+            return st;
+    int nsp = x->shape.rank - 2;
+    if (nsp < 1 || nsp > 3)
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
+                         "only 1D, 2D and 3D convolutions are supported (input rank %d)",
+                         x->shape.rank);
+    oq_conv_geom cg;
+    if ((st = ir_conv_geom(g, node, &cg, d)))
+        return st;
+    lin_state *s = new_state(g, node, d);
+    if (!s)
+        return OQ_ERR_NOMEM;
+    oq_f32_conv_params *p = &s->p;
+    oq_f32_conv_params_init(p);
+    p->nspatial = nsp;
+    p->N = x->shape.dim[0];
+    p->C = x->shape.dim[1];
+    p->group = cg.group;
+    p->M = y->shape.dim[1];
+    for (int i = 0; i < nsp; i++) {
+        p->in[i] = x->shape.dim[2 + i];
+        p->k[i] = w->shape.dim[2 + i];
+        p->out[i] = y->shape.dim[2 + i];
+        p->stride[i] = cg.stride[i];
+        p->dil[i] = cg.dil[i];
+        p->pad_begin[i] = cg.pad[i];
+        p->pad_end[i] = cg.pad[nsp + i];
+    }
+    p->clamp_min = -INFINITY;
+    p->clamp_max = INFINITY;
+    if (p->C % p->group || p->M % p->group ||
+        (!tr && (w->shape.dim[0] != p->M || w->shape.dim[1] * p->group != p->C)) ||
+        (tr && (w->shape.dim[0] != p->C || w->shape.dim[1] * p->group != p->M))) {
+        free(s);
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "weight shape does not match input/groups");
+    }
+    size_t psz = tr ? oq_f32_conv_transpose_pack_size(p) : oq_f32_conv_pack_size(p);
+    s->packed = malloc(psz ? psz : 1);
+    if (!s->packed) {
+        free(s);
+        return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory packing weights");
+    }
+    if (w->data) {
+        if (tr)
+            oq_f32_conv_transpose_pack(p, w->data, s->packed);
+        else
+            oq_f32_conv_pack(p, w->data, s->packed);
+        s->wconst = true;
+    }
+    s->h.size = tr ? oq_f32_conv_transpose_workspace_size(p) : oq_f32_conv_workspace_size(p);
+    *state = s;
+    return OQ_OK;
+}
+
+oq_status oq_exec_conv(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                       oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    lin_state *s = state;
+    bool tr = s->op == OQ_OP_ConvTranspose;
+    if (!s->wconst) {
+        if (tr)
+            oq_f32_conv_transpose_pack(&s->p, in[1].data, s->packed);
+        else
+            oq_f32_conv_pack(&s->p, in[1].data, s->packed);
+    }
+    const float *bias = g->nodes[node].nin > 2 ? in[2].data : NULL;
+    if (tr)
+        oq_f32_conv_transpose(&s->p, in[0].data, s->packed, bias, out[0].data, s->h.ws);
+    else
+        oq_f32_conv(&s->p, in[0].data, s->packed, bias, out[0].data, s->h.ws);
+    return OQ_OK;
+}
+
+oq_status oq_prep_gemm(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    const oq_value *a = &g->values[nd->in[0]], *b = &g->values[nd->in[1]];
+    oq_status st;
+    for (uint32_t i = 0; i < nd->nin; i++)
+        if ((st = need_float(g, node, nd->in[i], d)))
+            return st;
+    if (a->shape.rank != 2 || b->shape.rank != 2)
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "A and B must be 2-D");
+    lin_state *s = new_state(g, node, d);
+    if (!s)
+        return OQ_ERR_NOMEM;
+    s->ta = ir_attr_int(nd, "transA", 0) != 0;
+    s->tb = ir_attr_int(nd, "transB", 0) != 0;
+    s->M = (size_t)a->shape.dim[s->ta ? 1 : 0];
+    s->K = (size_t)a->shape.dim[s->ta ? 0 : 1];
+    s->N = (size_t)b->shape.dim[s->tb ? 0 : 1];
+    if ((size_t)b->shape.dim[s->tb ? 1 : 0] != s->K) {
+        free(s);
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inner dims of A and B differ");
+    }
+    s->cvec = malloc((s->M > s->N ? s->M : s->N) * sizeof(float) + 4);
+    if (!s->cvec) {
+        free(s);
+        return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+    }
+    if (b->data) {
+        oq_f32_isa isa = oq_f32_isa_best();
+        s->packed = malloc(oq_f32_pack_b_size(isa, s->K, s->N) + 1);
+        if (!s->packed) {
+            oq_free_linalg_state(s);
+            return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory packing B");
+        }
+        oq_f32_pack_b(isa, s->tb, s->K, s->N, b->data, (size_t)b->shape.dim[1], s->packed);
+        s->wconst = true;
+    }
+    s->h.size = oq_f32_gemm_workspace_size(s->M, s->N, s->K);
+    *state = s;
+    return OQ_OK;
+}
+
+oq_status oq_exec_gemm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                       oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    lin_state *s = state;
+    const oq_node *nd = &g->nodes[node];
+    size_t M = s->M, N = s->N;
+    oq_f32_epilogue ep = oq_f32_epilogue_default();
+    ep.alpha = ir_attr_float(nd, "alpha", 1.0f);
+    float beta = ir_attr_float(nd, "beta", 1.0f);
+    float *y = out[0].data;
+    if (nd->nin > 2 && in[2].data && beta != 0.0f) {
+        const oq_rt_tensor *c = &in[2];
+        const float *cp = c->data;
+        int64_t cn = oq_rt_numel(c);
+        int r = c->shape.rank;
+        if (cn == 1) {
+            for (size_t j = 0; j < N; j++)
+                s->cvec[j] = beta * cp[0];
+            ep.bias_n = s->cvec;
+        } else if ((size_t)cn == N && (r == 1 || c->shape.dim[0] == 1)) {
+            for (size_t j = 0; j < N; j++)
+                s->cvec[j] = beta * cp[j];
+            ep.bias_n = s->cvec;
+        } else if (r == 2 && (size_t)c->shape.dim[0] == M && c->shape.dim[1] == 1) {
+            for (size_t i = 0; i < M; i++)
+                s->cvec[i] = beta * cp[i];
+            ep.bias_m = s->cvec;
+        } else if (r == 2 && (size_t)c->shape.dim[0] == M && (size_t)c->shape.dim[1] == N) {
+            memcpy(y, cp, M * N * sizeof(float));
+            ep.beta = beta;
+        } else {
+            return oq_errorf(d, g, node, OQ_ERR_SHAPE, "C does not broadcast to [%zu, %zu]", M,
+                             N);
+        }
+    }
+    const oq_rt_tensor *a = &in[0], *b = &in[1];
+    oq_f32_operand oa = {a->data, (size_t)a->shape.dim[1], s->ta, NULL};
+    oq_f32_operand ob = {b->data, (size_t)b->shape.dim[1], s->tb, s->wconst ? s->packed : NULL};
+    oq_f32_gemm_ex(OQ_F32_AUTO, M, N, s->K, &oa, &ob, &ep, y, N, s->h.ws);
+    return OQ_OK;
+}
+
+oq_status oq_prep_matmul(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    const oq_value *a = &g->values[nd->in[0]], *b = &g->values[nd->in[1]];
+    oq_status st;
+    for (uint32_t i = 0; i < nd->nin; i++)
+        if ((st = need_float(g, node, nd->in[i], d)))
+            return st;
+    if (a->shape.rank < 1 || b->shape.rank < 1)
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "MatMul of a scalar");
+    lin_state *s = new_state(g, node, d);
+    if (!s)
+        return OQ_ERR_NOMEM;
+    s->K = (size_t)b->shape.dim[b->shape.rank >= 2 ? b->shape.rank - 2 : 0];
+    s->N = b->shape.rank >= 2 ? (size_t)b->shape.dim[b->shape.rank - 1] : 1;
+    s->M = a->shape.rank >= 2 ? (size_t)oq_shape_numel(&a->shape) / s->K : 1;
+    if (b->data && b->shape.rank == 2) {
+        oq_f32_isa isa = oq_f32_isa_best();
+        s->packed = malloc(oq_f32_pack_b_size(isa, s->K, s->N) + 1);
+        if (!s->packed) {
+            free(s);
+            return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory packing B");
+        }
+        oq_f32_pack_b(isa, false, s->K, s->N, b->data, s->N, s->packed);
+        s->wconst = true;
+    }
+    s->h.size = oq_f32_gemm_workspace_size(s->M, s->N, s->K);
+    *state = s;
+    return OQ_OK;
+}
+
+oq_status oq_exec_matmul(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                         oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    lin_state *s = state;
+    const oq_rt_tensor *a = &in[0], *b = &in[1];
+    int ra = a->shape.rank, rb = b->shape.rank;
+    int64_t M = ra >= 2 ? a->shape.dim[ra - 2] : 1, K = a->shape.dim[ra - 1];
+    int64_t Kb = rb >= 2 ? b->shape.dim[rb - 2] : b->shape.dim[0];
+    int64_t N = rb >= 2 ? b->shape.dim[rb - 1] : 1;
+    if (K != Kb)
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inner dims %lld and %lld differ",
+                         (long long)K, (long long)Kb);
+    /* batch shapes of A and B (matrix units) broadcast to the output batch shape */
+    oq_shape ab = {ra > 2 ? ra - 2 : 0, {0}}, bb = {rb > 2 ? rb - 2 : 0, {0}};
+    for (int i = 0; i < ab.rank; i++)
+        ab.dim[i] = a->shape.dim[i];
+    for (int i = 0; i < bb.rank; i++)
+        bb.dim[i] = b->shape.dim[i];
+    oq_shape ob = {ab.rank > bb.rank ? ab.rank : bb.rank, {0}};
+    for (int i = 0; i < ob.rank; i++) {
+        int ia = i - (ob.rank - ab.rank), ib = i - (ob.rank - bb.rank);
+        int64_t da = ia >= 0 ? ab.dim[ia] : 1, db = ib >= 0 ? bb.dim[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return oq_errorf(d, g, node, OQ_ERR_SHAPE, "batch dims do not broadcast");
+        ob.dim[i] = da == 1 ? db : da;
+    }
+    oq_f32_epilogue ep = oq_f32_epilogue_default();
+    float *y = out[0].data;
+    int64_t nb = oq_shape_numel(&bb), nob = oq_shape_numel(&ob);
+    if (nb == 1) {             /* one B for every batch of A: one GEMM over all rows */
+        oq_f32_operand oa = {a->data, (size_t)K, false, NULL};
+        oq_f32_operand obp = {b->data, (size_t)N, false, s->wconst ? s->packed : NULL};
+        int64_t rows = oq_rt_numel(a) / (K ? K : 1);
+        if (K == 0)
+            rows = nob * M;
+        oq_f32_gemm_ex(OQ_F32_AUTO, (size_t)rows, (size_t)N, (size_t)K, &oa, &obp, &ep, y,
+                       (size_t)N, s->h.ws);
+        return OQ_OK;
+    }
+    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, oa_off = 0, ob_off = 0;
+    oq_bcast_strides(&ab, &ob, sa);
+    oq_bcast_strides(&bb, &ob, sb);
+    for (int64_t t = 0; t < nob; t++) {
+        oq_f32_operand oa = {(const float *)a->data + oa_off * M * K, (size_t)K, false, NULL};
+        oq_f32_operand obp = {(const float *)b->data + ob_off * K * N, (size_t)N, false, NULL};
+        oq_f32_gemm_ex(OQ_F32_AUTO, (size_t)M, (size_t)N, (size_t)K, &oa, &obp, &ep,
+                       y + t * M * N, (size_t)N, s->h.ws);
+        for (int k = ob.rank - 1; k >= 0; k--) {
+            idx[k]++;
+            oa_off += sa[k];
+            ob_off += sb[k];
+            if (idx[k] < ob.dim[k])
+                break;
+            oa_off -= sa[k] * ob.dim[k];
+            ob_off -= sb[k] * ob.dim[k];
+            idx[k] = 0;
+        }
+    }
+    return OQ_OK;
+}

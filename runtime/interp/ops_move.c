@@ -1,0 +1,404 @@
+/* Data movement: Identity, Reshape, Flatten, Squeeze, Unsqueeze (a copy: shapes are static),
+ * Dropout (inference only), Transpose, Concat, Split, Slice, Gather, Expand, Pad (constant,
+ * reflect, edge; negative pads crop; optional axes input), Shape (start/end), ConstantOfShape,
+ * Constant and Cast. Everything is type-agnostic (element-size copies) except Cast. */
+#include "ops.h"
+
+oq_status oq_exec_copy(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                       oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    if (oq_rt_numel(&in[0]) != oq_rt_numel(&out[0]))
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "element count changes");
+    oq_rt_copy(&out[0], &in[0]);
+    return OQ_OK;
+}
+
+oq_status oq_exec_dropout(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                          oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    if (nd->nin > 2 && in[2].data && oq_rt_get_i64(&in[2], 0))
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
+                         "training_mode=true (random dropout) is not supported");
+    oq_rt_copy(&out[0], &in[0]);
+    if (nd->nout > 1 && out[1].data)
+        memset(out[1].data, 1, (size_t)oq_rt_numel(&out[1]));
+    return OQ_OK;
+}
+
+oq_status oq_exec_transpose(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                            oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    int r = in[0].shape.rank;
+    int64_t perm[OQ_MAX_RANK];
+    const int64_t *pa;
+    int np = ir_attr_ints(nd, "perm", &pa);
+    if (np >= 0 && np != r)
+        return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "perm has %d entries for rank %d", np,
+                         r);
+    for (int i = 0; i < r; i++) {
+        perm[i] = np >= 0 ? pa[i] : r - 1 - i;
+        if (perm[i] < 0 || perm[i] >= r)
+            return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "bad perm entry %lld",
+                             (long long)perm[i]);
+    }
+    int64_t ist[OQ_MAX_RANK], st[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0};
+    oq_strides(&in[0].shape, ist);
+    for (int i = 0; i < r; i++)
+        st[i] = ist[perm[i]];  /* input stride of output dim i */
+    size_t es = oq_dtype_size(in[0].dtype);
+    int64_t n = oq_rt_numel(&out[0]), off = 0;
+    const char *x = in[0].data;
+    char *y = out[0].data;
+    for (int64_t i = 0; i < n; i++) {
+        if (es == 4)
+            ((uint32_t *)y)[i] = ((const uint32_t *)x)[off];
+        else
+            memcpy(y + i * es, x + off * es, es);
+        for (int k = r - 1; k >= 0; k--) {
+            idx[k]++;
+            off += st[k];
+            if (idx[k] < out[0].shape.dim[k])
+                break;
+            off -= st[k] * out[0].shape.dim[k];
+            idx[k] = 0;
+        }
+    }
+    return OQ_OK;
+}
+
+oq_status oq_exec_concat(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                         oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    int r = out[0].shape.rank, ax;
+    if (!oq_norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
+        return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
+    size_t es = oq_dtype_size(out[0].dtype);
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < ax; i++)
+        outer *= out[0].shape.dim[i];
+    for (int i = ax + 1; i < r; i++)
+        inner *= out[0].shape.dim[i];
+    int64_t orow = out[0].shape.dim[ax] * inner, pos = 0;
+    for (uint32_t k = 0; k < nd->nin; k++) {
+        if (!in[k].data)
+            continue;
+        int64_t row = in[k].shape.dim[ax] * inner;
+        for (int64_t o = 0; o < outer; o++)
+            memcpy((char *)out[0].data + (o * orow + pos) * es,
+                   (const char *)in[k].data + o * row * es, (size_t)row * es);
+        pos += row;
+    }
+    return OQ_OK;
+}
+
+oq_status oq_exec_split(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                        oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    int r = in[0].shape.rank, ax;
+    if (!oq_norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
+        return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
+    size_t es = oq_dtype_size(in[0].dtype);
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < ax; i++)
+        outer *= in[0].shape.dim[i];
+    for (int i = ax + 1; i < r; i++)
+        inner *= in[0].shape.dim[i];
+    int64_t irow = in[0].shape.dim[ax] * inner, pos = 0;
+    for (uint32_t k = 0; k < nd->nout; k++) {
+        /* every output's extent along the axis comes from its (inferred) shape */
+        const oq_shape *os = &g->values[nd->out[k] != OQ_NONE ? nd->out[k] : nd->out[0]].shape;
+        int64_t row = os->dim[ax] * inner;
+        if (pos + row > irow)
+            return oq_errorf(d, g, node, OQ_ERR_SHAPE, "split sizes exceed the input");
+        if (out[k].data)
+            for (int64_t o = 0; o < outer; o++)
+                memcpy((char *)out[k].data + o * row * es,
+                       (const char *)in[0].data + (o * irow + pos) * es, (size_t)row * es);
+        pos += row;
+    }
+    return OQ_OK;
+}
+
+oq_status oq_exec_slice(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                        oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    int r = in[0].shape.rank;
+    int64_t start[OQ_MAX_RANK], step[OQ_MAX_RANK];
+    for (int i = 0; i < r; i++) {
+        start[i] = 0;
+        step[i] = 1;
+    }
+    if (nd->nin < 3 || !in[1].data || !in[2].data)
+        return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "starts and ends are required");
+    int64_t n = oq_rt_numel(&in[1]);
+    bool has_axes = nd->nin > 3 && in[3].data, has_steps = nd->nin > 4 && in[4].data;
+    for (int64_t k = 0; k < n; k++) {
+        int ax = (int)k;
+        if (has_axes && !oq_norm_axis(oq_rt_get_i64(&in[3], k), r, &ax))
+            return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
+        int64_t dim = in[0].shape.dim[ax];
+        int64_t s = oq_rt_get_i64(&in[1], k);
+        int64_t st = has_steps ? oq_rt_get_i64(&in[4], k) : 1;
+        if (st == 0)
+            return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "step 0");
+        if (s < 0)
+            s += dim;
+        if (st > 0)
+            s = s < 0 ? 0 : s > dim ? dim : s;
+        else
+            s = s < 0 ? 0 : s > dim - 1 ? dim - 1 : s;
+        start[ax] = s;
+        step[ax] = st;
+    }
+    int64_t ist[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, off = 0, m = oq_rt_numel(&out[0]);
+    oq_strides(&in[0].shape, ist);
+    if (m == 0)
+        return OQ_OK;
+    for (int i = 0; i < r; i++)
+        off += start[i] * ist[i];
+    size_t es = oq_dtype_size(in[0].dtype);
+    for (int64_t i = 0; i < m; i++) {
+        memcpy((char *)out[0].data + i * es, (const char *)in[0].data + off * es, es);
+        for (int k = r - 1; k >= 0; k--) {
+            idx[k]++;
+            off += step[k] * ist[k];
+            if (idx[k] < out[0].shape.dim[k])
+                break;
+            off -= step[k] * ist[k] * out[0].shape.dim[k];
+            idx[k] = 0;
+        }
+    }
+    return OQ_OK;
+}
+
+oq_status oq_exec_gather(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                         oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    int r = in[0].shape.rank, ax;
+    if (!oq_norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
+        return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
+    if (!oq_dtype_is_int(in[1].dtype) || in[1].dtype == OQ_DT_BOOL)
+        return oq_bad_dtype(g, node, d, in[1].dtype);
+    size_t es = oq_dtype_size(in[0].dtype);
+    int64_t outer = 1, inner = 1, dim = in[0].shape.dim[ax], ni = oq_rt_numel(&in[1]);
+    for (int i = 0; i < ax; i++)
+        outer *= in[0].shape.dim[i];
+    for (int i = ax + 1; i < r; i++)
+        inner *= in[0].shape.dim[i];
+    for (int64_t j = 0; j < ni; j++) {
+        int64_t k = oq_rt_get_i64(&in[1], j);
+        if (k < -dim || k >= dim)
+            return oq_errorf(d, g, node, OQ_ERR_DATA, "index %lld out of range [-%lld, %lld)",
+                             (long long)k, (long long)dim, (long long)dim);
+    }
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < ni; j++) {
+            int64_t k = oq_rt_get_i64(&in[1], j);
+            if (k < 0)
+                k += dim;
+            memcpy((char *)out[0].data + ((o * ni + j) * inner) * es,
+                   (const char *)in[0].data + ((o * dim + k) * inner) * es, (size_t)inner * es);
+        }
+    return OQ_OK;
+}
+
+oq_status oq_exec_expand(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                         oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    int64_t st[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, off = 0;
+    if (!oq_bcast_strides(&in[0].shape, &out[0].shape, st))
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "input does not broadcast to the output");
+    size_t es = oq_dtype_size(in[0].dtype);
+    int r = out[0].shape.rank;
+    int64_t n = oq_rt_numel(&out[0]);
+    for (int64_t i = 0; i < n; i++) {
+        memcpy((char *)out[0].data + i * es, (const char *)in[0].data + off * es, es);
+        for (int k = r - 1; k >= 0; k--) {
+            idx[k]++;
+            off += st[k];
+            if (idx[k] < out[0].shape.dim[k])
+                break;
+            off -= st[k] * out[0].shape.dim[k];
+            idx[k] = 0;
+        }
+    }
+    return OQ_OK;
+}
+
+typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE } pad_mode;
+
+oq_status oq_prep_pad(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
+{
+    const char *m = ir_attr_str(&g->nodes[node], "mode", "constant");
+    pad_mode *p = malloc(sizeof *p);
+    if (!p)
+        return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+    if (strcmp(m, "constant") == 0)
+        *p = PAD_CONSTANT;
+    else if (strcmp(m, "reflect") == 0)
+        *p = PAD_REFLECT;
+    else if (strcmp(m, "edge") == 0)
+        *p = PAD_EDGE;
+    else {
+        free(p);
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "pad mode '%s' not supported", m);
+    }
+    *state = p;
+    return OQ_OK;
+}
+
+oq_status oq_exec_pad(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                      oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    pad_mode mode = *(const pad_mode *)state;
+    int r = in[0].shape.rank;
+    int64_t pb[OQ_MAX_RANK] = {0};
+    if (nd->nin < 2 || !in[1].data)
+        return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "pads input is required");
+    int64_t np = oq_rt_numel(&in[1]);
+    bool has_axes = nd->nin > 3 && in[3].data;
+    int64_t na = has_axes ? oq_rt_numel(&in[3]) : r;
+    if (np != 2 * na)
+        return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "pads has %lld entries for %lld axes",
+                         (long long)np, (long long)na);
+    for (int64_t k = 0; k < na; k++) {
+        int ax = (int)k;
+        if (has_axes && !oq_norm_axis(oq_rt_get_i64(&in[3], k), r, &ax))
+            return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
+        pb[ax] = oq_rt_get_i64(&in[1], k);
+    }
+    size_t es = oq_dtype_size(in[0].dtype);
+    char cval[16] = {0};
+    if (mode == PAD_CONSTANT && nd->nin > 2 && in[2].data && oq_rt_numel(&in[2]) > 0)
+        memcpy(cval, in[2].data, es);
+    for (int i = 0; i < r; i++)
+        if (mode != PAD_CONSTANT && in[0].shape.dim[i] == 0 && out[0].shape.dim[i] > 0)
+            return oq_errorf(d, g, node, OQ_ERR_SHAPE, "cannot %s-pad an empty dim",
+                             mode == PAD_EDGE ? "edge" : "reflect");
+    int64_t ist[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, n = oq_rt_numel(&out[0]);
+    oq_strides(&in[0].shape, ist);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t off = 0;
+        bool inside = true;
+        for (int k = 0; k < r && inside; k++) {
+            int64_t dim = in[0].shape.dim[k], j = idx[k] - pb[k];
+            if (j < 0 || j >= dim) {
+                if (mode == PAD_CONSTANT) {
+                    inside = false;
+                } else if (mode == PAD_EDGE) {
+                    j = j < 0 ? 0 : dim - 1;
+                } else if (dim == 1) {
+                    j = 0;
+                } else {       /* reflect without repeating the edge, period 2*(dim-1) */
+                    int64_t per = 2 * (dim - 1);
+                    j %= per;
+                    if (j < 0)
+                        j += per;
+                    if (j >= dim)
+                        j = per - j;
+                }
+            }
+            off += j * ist[k];
+        }
+        memcpy((char *)out[0].data + i * es, inside ? (const char *)in[0].data + off * es : cval,
+               es);
+        for (int k = r - 1; k >= 0; k--) {
+            if (++idx[k] < out[0].shape.dim[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return OQ_OK;
+}
+
+oq_status oq_exec_shape(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                        oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    int r = in[0].shape.rank;
+    int64_t s = ir_attr_int(nd, "start", 0), e = ir_attr_int(nd, "end", r);
+    if (s < 0)
+        s += r;
+    if (e < 0)
+        e += r;
+    s = s < 0 ? 0 : s > r ? r : s;
+    e = e < 0 ? 0 : e > r ? r : e;
+    int64_t *y = out[0].data;
+    for (int64_t i = s; i < e; i++)
+        y[i - s] = in[0].shape.dim[i];
+    return OQ_OK;
+}
+
+oq_status oq_exec_constant_of_shape(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                                    oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_attr *a = ir_attr(&g->nodes[node], "value");
+    size_t es = oq_dtype_size(out[0].dtype);
+    char v[16] = {0};
+    if (a && a->type == OQ_ATTR_TENSOR && a->t) {
+        if (a->t->dtype != out[0].dtype)
+            return oq_errorf(d, g, node, OQ_ERR_DTYPE, "value is %s, output is %s",
+                             oq_dtype_name(a->t->dtype), oq_dtype_name(out[0].dtype));
+        memcpy(v, a->t->data, es);
+    }
+    int64_t n = oq_rt_numel(&out[0]);
+    for (int64_t i = 0; i < n; i++)
+        memcpy((char *)out[0].data + i * es, v, es);
+    return OQ_OK;
+}
+
+oq_status oq_exec_constant(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                           oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    const oq_attr *a = nd->nattr ? &nd->attr[0] : NULL;
+    int64_t n = oq_rt_numel(&out[0]);
+    if (a && a->type == OQ_ATTR_TENSOR && a->t && a->t->dtype == out[0].dtype) {
+        memcpy(out[0].data, a->t->data, (size_t)n * oq_dtype_size(out[0].dtype));
+    } else if (a && a->type == OQ_ATTR_FLOAT && n == 1) {
+        oq_rt_set_f64(&out[0], 0, a->f);
+    } else if (a && a->type == OQ_ATTR_INT && n == 1) {
+        oq_rt_set_i64(&out[0], 0, a->i);
+    } else if (a && a->type == OQ_ATTR_FLOATS && (int64_t)a->n == n) {
+        for (int64_t i = 0; i < n; i++)
+            oq_rt_set_f64(&out[0], i, a->floats[i]);
+    } else if (a && a->type == OQ_ATTR_INTS && (int64_t)a->n == n) {
+        for (int64_t i = 0; i < n; i++)
+            oq_rt_set_i64(&out[0], i, a->ints[i]);
+    } else {
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
+                         "value attribute missing or of an unsupported kind");
+    }
+    return OQ_OK;
+}
+
+oq_status oq_exec_cast(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                       oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    oq_dtype from = in[0].dtype, to = out[0].dtype;
+    if (!(oq_dtype_is_float(from) || oq_dtype_is_int(from)))
+        return oq_bad_dtype(g, node, d, from);
+    if (!(oq_dtype_is_float(to) || oq_dtype_is_int(to)))
+        return oq_bad_dtype(g, node, d, to);
+    int64_t n = oq_rt_numel(&in[0]);
+    if (from == to) {
+        oq_rt_copy(&out[0], &in[0]);
+        return OQ_OK;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (oq_dtype_is_float(from))
+            oq_rt_set_f64(&out[0], i, oq_rt_get_f64(&in[0], i));
+        else if (from == OQ_DT_UINT64)
+            oq_rt_set_f64(&out[0], i, (double)((const uint64_t *)in[0].data)[i]);
+        else
+            oq_rt_set_i64(&out[0], i, oq_rt_get_i64(&in[0], i));
+    }
+    return OQ_OK;
+}

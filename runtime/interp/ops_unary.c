@@ -1,0 +1,138 @@
+/* Elementwise one-input ops and activations: Abs, Neg, Relu, LeakyRelu, Sigmoid, HardSigmoid,
+ * HardSwish, Tanh, Erf, Exp, Sqrt, Reciprocal, and Clip (min/max as optional inputs 1/2).
+ * float is the fast path; double and the integer types (Abs, Neg, Relu, Clip) go through a
+ * generic double or int64 path. */
+#include <math.h>
+
+#include "ops.h"
+
+/* f(x) for float ops; alpha/beta from attributes. */
+static inline float apply_f(oq_op op, float x, float alpha, float beta)
+{
+    switch (op) {
+    case OQ_OP_Abs: return fabsf(x);
+    case OQ_OP_Neg: return -x;
+    case OQ_OP_Relu: return x > 0 ? x : 0.0f;
+    case OQ_OP_LeakyRelu: return x >= 0 ? x : alpha * x;
+    case OQ_OP_Sigmoid: return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
+    case OQ_OP_HardSigmoid: return fmaxf(0.0f, fminf(1.0f, alpha * x + beta));
+    case OQ_OP_HardSwish: return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
+    case OQ_OP_Tanh: return tanhf(x);
+    case OQ_OP_Erf: return erff(x);
+    case OQ_OP_Exp: return expf(x);
+    case OQ_OP_Sqrt: return sqrtf(x);
+    case OQ_OP_Reciprocal: return 1.0f / x;
+    default: return x;
+    }
+}
+
+static inline double apply_d(oq_op op, double x, double alpha, double beta)
+{
+    switch (op) {
+    case OQ_OP_Abs: return fabs(x);
+    case OQ_OP_Neg: return -x;
+    case OQ_OP_Relu: return x > 0 ? x : 0.0;
+    case OQ_OP_LeakyRelu: return x >= 0 ? x : alpha * x;
+    case OQ_OP_Sigmoid: return 1.0 / (1.0 + exp(-x));
+    case OQ_OP_HardSigmoid: return fmax(0.0, fmin(1.0, alpha * x + beta));
+    case OQ_OP_HardSwish: return x * fmax(0.0, fmin(1.0, x / 6.0 + 0.5));
+    case OQ_OP_Tanh: return tanh(x);
+    case OQ_OP_Erf: return erf(x);
+    case OQ_OP_Exp: return exp(x);
+    case OQ_OP_Sqrt: return sqrt(x);
+    case OQ_OP_Reciprocal: return 1.0 / x;
+    default: return x;
+    }
+}
+
+/* Applies a float op over n elements (the hot path during calibration). */
+static void run_f(oq_op op, const float *x, float *y, int64_t n, float alpha, float beta)
+{
+    switch (op) {
+    case OQ_OP_Relu:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i] > 0 ? x[i] : 0.0f;
+        break;
+    case OQ_OP_Sigmoid:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = 1.0f / (1.0f + expf(-x[i]));
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++)
+            y[i] = apply_f(op, x[i], alpha, beta);
+    }
+}
+
+oq_status oq_exec_unary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                        oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    oq_op op = nd->op;
+    float alpha = ir_attr_float(nd, "alpha", op == OQ_OP_LeakyRelu ? 0.01f : 0.2f);
+    float beta = ir_attr_float(nd, "beta", 0.5f);
+    int64_t n = oq_rt_numel(&in[0]);
+    oq_dtype t = in[0].dtype;
+    if (t == OQ_DT_FLOAT) {
+        run_f(op, in[0].data, out[0].data, n, alpha, beta);
+        return OQ_OK;
+    }
+    if (t == OQ_DT_DOUBLE) {
+        const double *x = in[0].data;
+        double *y = out[0].data;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = apply_d(op, x[i], alpha, beta);
+        return OQ_OK;
+    }
+    if (oq_dtype_is_int(t) && t != OQ_DT_BOOL &&
+        (op == OQ_OP_Abs || op == OQ_OP_Neg || op == OQ_OP_Relu)) {
+        for (int64_t i = 0; i < n; i++) {
+            int64_t v = oq_rt_get_i64(&in[0], i);
+            v = op == OQ_OP_Abs ? (v < 0 ? -v : v) : op == OQ_OP_Neg ? -v : (v > 0 ? v : 0);
+            oq_rt_set_i64(&out[0], i, v);
+        }
+        return OQ_OK;
+    }
+    return oq_bad_dtype(g, node, d, t);
+}
+
+oq_status oq_exec_clip(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                       oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    int64_t n = oq_rt_numel(&in[0]);
+    bool has_lo = nd->nin > 1 && in[1].data && oq_rt_numel(&in[1]) > 0;
+    bool has_hi = nd->nin > 2 && in[2].data && oq_rt_numel(&in[2]) > 0;
+    oq_dtype t = in[0].dtype;
+    if (t == OQ_DT_FLOAT) {
+        float lo = has_lo ? ((const float *)in[1].data)[0] : -INFINITY;
+        float hi = has_hi ? ((const float *)in[2].data)[0] : INFINITY;
+        const float *x = in[0].data;
+        float *y = out[0].data;
+        for (int64_t i = 0; i < n; i++) {
+            float v = x[i] < lo ? lo : x[i];
+            y[i] = v > hi ? hi : v;
+        }
+        return OQ_OK;
+    }
+    if (t == OQ_DT_DOUBLE) {
+        double lo = has_lo ? oq_rt_get_f64(&in[1], 0) : -INFINITY;
+        double hi = has_hi ? oq_rt_get_f64(&in[2], 0) : INFINITY;
+        for (int64_t i = 0; i < n; i++) {
+            double v = oq_rt_get_f64(&in[0], i);
+            v = v < lo ? lo : v;
+            oq_rt_set_f64(&out[0], i, v > hi ? hi : v);
+        }
+        return OQ_OK;
+    }
+    if (oq_dtype_is_int(t) && t != OQ_DT_BOOL && t != OQ_DT_UINT64) {
+        int64_t lo = has_lo ? oq_rt_get_i64(&in[1], 0) : INT64_MIN;
+        int64_t hi = has_hi ? oq_rt_get_i64(&in[2], 0) : INT64_MAX;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t v = oq_rt_get_i64(&in[0], i);
+            v = v < lo ? lo : v;
+            oq_rt_set_i64(&out[0], i, v > hi ? hi : v);
+        }
+        return OQ_OK;
+    }
+    return oq_bad_dtype(g, node, d, t);
+}

@@ -1,0 +1,164 @@
+/* Helpers shared by the op implementations: element access across dtypes, strides and
+ * broadcasting, axis normalization, rounding.
+ * Conversions follow C casts (float -> int truncates), which is what ONNX Cast specifies. */
+#include <math.h>
+
+#include "ops.h"
+
+int64_t oq_rt_numel(const oq_rt_tensor *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->shape.rank; i++)
+        n *= t->shape.dim[i];
+    return n;
+}
+
+double oq_rt_get_f64(const oq_rt_tensor *t, int64_t i)
+{
+    switch (t->dtype) {
+    case OQ_DT_FLOAT: return ((const float *)t->data)[i];
+    case OQ_DT_DOUBLE: return ((const double *)t->data)[i];
+    case OQ_DT_UINT8: return ((const uint8_t *)t->data)[i];
+    case OQ_DT_INT8: return ((const int8_t *)t->data)[i];
+    case OQ_DT_UINT16: return ((const uint16_t *)t->data)[i];
+    case OQ_DT_INT16: return ((const int16_t *)t->data)[i];
+    case OQ_DT_INT32: return ((const int32_t *)t->data)[i];
+    case OQ_DT_UINT32: return ((const uint32_t *)t->data)[i];
+    case OQ_DT_INT64: return (double)((const int64_t *)t->data)[i];
+    case OQ_DT_UINT64: return (double)((const uint64_t *)t->data)[i];
+    case OQ_DT_BOOL: return ((const uint8_t *)t->data)[i] != 0;
+    default: return 0;
+    }
+}
+
+int64_t oq_rt_get_i64(const oq_rt_tensor *t, int64_t i)
+{
+    switch (t->dtype) {
+    case OQ_DT_FLOAT: return (int64_t)((const float *)t->data)[i];
+    case OQ_DT_DOUBLE: return (int64_t)((const double *)t->data)[i];
+    case OQ_DT_UINT8: return ((const uint8_t *)t->data)[i];
+    case OQ_DT_INT8: return ((const int8_t *)t->data)[i];
+    case OQ_DT_UINT16: return ((const uint16_t *)t->data)[i];
+    case OQ_DT_INT16: return ((const int16_t *)t->data)[i];
+    case OQ_DT_INT32: return ((const int32_t *)t->data)[i];
+    case OQ_DT_UINT32: return ((const uint32_t *)t->data)[i];
+    case OQ_DT_INT64: return ((const int64_t *)t->data)[i];
+    case OQ_DT_UINT64: return (int64_t)((const uint64_t *)t->data)[i];
+    case OQ_DT_BOOL: return ((const uint8_t *)t->data)[i] != 0;
+    default: return 0;
+    }
+}
+
+void oq_rt_set_f64(oq_rt_tensor *t, int64_t i, double v)
+{
+    switch (t->dtype) {
+    case OQ_DT_FLOAT: ((float *)t->data)[i] = (float)v; break;
+    case OQ_DT_DOUBLE: ((double *)t->data)[i] = v; break;
+    case OQ_DT_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)(int64_t)v; break;
+    case OQ_DT_INT8: ((int8_t *)t->data)[i] = (int8_t)(int64_t)v; break;
+    case OQ_DT_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)(int64_t)v; break;
+    case OQ_DT_INT16: ((int16_t *)t->data)[i] = (int16_t)(int64_t)v; break;
+    case OQ_DT_INT32: ((int32_t *)t->data)[i] = (int32_t)(int64_t)v; break;
+    case OQ_DT_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)(int64_t)v; break;
+    case OQ_DT_INT64: ((int64_t *)t->data)[i] = (int64_t)v; break;
+    case OQ_DT_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)v; break;
+    case OQ_DT_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
+    default: break;
+    }
+}
+
+void oq_rt_set_i64(oq_rt_tensor *t, int64_t i, int64_t v)
+{
+    switch (t->dtype) {
+    case OQ_DT_FLOAT: ((float *)t->data)[i] = (float)v; break;
+    case OQ_DT_DOUBLE: ((double *)t->data)[i] = (double)v; break;
+    case OQ_DT_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+    case OQ_DT_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
+    case OQ_DT_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
+    case OQ_DT_INT16: ((int16_t *)t->data)[i] = (int16_t)v; break;
+    case OQ_DT_INT32: ((int32_t *)t->data)[i] = (int32_t)v; break;
+    case OQ_DT_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
+    case OQ_DT_INT64: ((int64_t *)t->data)[i] = v; break;
+    case OQ_DT_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)v; break;
+    case OQ_DT_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
+    default: break;
+    }
+}
+
+bool oq_norm_axis(int64_t axis, int rank, int *out)
+{
+    if (axis < 0)
+        axis += rank;
+    if (axis < 0 || axis >= (rank > 0 ? rank : 1))
+        return false;
+    *out = (int)axis;
+    return true;
+}
+
+void oq_strides(const oq_shape *s, int64_t *st)
+{
+    int64_t acc = 1;
+    for (int i = s->rank - 1; i >= 0; i--) {
+        st[i] = acc;
+        acc *= s->dim[i];
+    }
+}
+
+bool oq_bcast_strides(const oq_shape *in, const oq_shape *out, int64_t *st)
+{
+    int64_t ist[OQ_MAX_RANK];
+    if (in->rank > out->rank)
+        return false;
+    oq_strides(in, ist);
+    int off = out->rank - in->rank;
+    for (int i = 0; i < out->rank; i++) {
+        if (i < off) {
+            st[i] = 0;
+            continue;
+        }
+        int64_t di = in->dim[i - off];
+        if (di == out->dim[i])
+            st[i] = di == 1 ? 0 : ist[i - off];
+        else if (di == 1)
+            st[i] = 0;
+        else
+            return false;
+    }
+    return true;
+}
+
+void oq_rt_copy(oq_rt_tensor *out, const oq_rt_tensor *t)
+{
+    size_t n = (size_t)oq_rt_numel(t) * oq_dtype_size(t->dtype);
+    if (n && out->data != t->data)
+        memmove(out->data, t->data, n);
+}
+
+double oq_round_half_even(double x)
+{
+    double r = nearbyint(x);     /* default rounding mode: to nearest, ties to even */
+    return r;
+}
+
+bool oq_dtype_is_float(oq_dtype t)
+{
+    return t == OQ_DT_FLOAT || t == OQ_DT_DOUBLE;
+}
+
+bool oq_dtype_is_int(oq_dtype t)
+{
+    switch (t) {
+    case OQ_DT_UINT8: case OQ_DT_INT8: case OQ_DT_UINT16: case OQ_DT_INT16: case OQ_DT_INT32:
+    case OQ_DT_UINT32: case OQ_DT_INT64: case OQ_DT_UINT64: case OQ_DT_BOOL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+oq_status oq_bad_dtype(const oq_graph *g, uint32_t node, oq_diag *d, oq_dtype t)
+{
+    return oq_errorf(d, g, node, OQ_ERR_DTYPE, "element type %s not supported by this op",
+                     oq_dtype_name(t));
+}
+
