@@ -280,10 +280,22 @@ OQ_INTERNAL oq_status ir_verify(const oq_graph *g, oq_diag *d) OQ_NODISCARD;
 #include <stdio.h>
 OQ_INTERNAL void ir_print(const oq_graph *g, FILE *f, bool with_data);
 OQ_INTERNAL oq_status ir_parse(const char *text, oq_graph **out, oq_diag *d) OQ_NODISCARD;
+/* Parses text into an existing (empty) graph, e.g. one made with an injected allocator.
+ * On error the graph is poisoned (free it). */
+OQ_INTERNAL oq_status ir_parse_into(oq_graph *g, const char *text, oq_diag *d) OQ_NODISCARD;
+/* Short dtype names of the text form: f32 u8 i8 u16 i16 i32 i64 str bool f16 f64 u32 u64 bf16,
+ * "?" = UNDEFINED. from_short reads n chars of s; false if not a known name. */
+OQ_INTERNAL const char *ir_dtype_short(oq_dtype t);
+OQ_INTERNAL bool ir_dtype_from_short(const char *s, size_t n, oq_dtype *out);
+OQ_INTERNAL bool ir_bare_char(int c);  /* [A-Za-z0-9_./-]: names printed without quotes */
 
 /* ---------------------------------------------------------------- ir/hash.c */
 
-OQ_INTERNAL uint64_t ir_hash_graph(const oq_graph *g);  /* XXH3-64 over canonical graph + data */
+/* XXH3-64 over canonical graph + data; value/node names excluded except graph inputs/outputs.
+ * Returns 0 only when the backing allocator fails. */
+OQ_INTERNAL uint64_t ir_hash_graph(const oq_graph *g);
 OQ_INTERNAL uint64_t ir_hash_node(const oq_graph *g, uint32_t node); /* op, attrs, inputs (CSE) */
+/* Same op, domain, attributes (any order) and input ids: CSE may merge a and b. */
+OQ_INTERNAL bool ir_nodes_equivalent(const oq_graph *g, uint32_t a, uint32_t b);
 
 #endif
