@@ -267,7 +267,9 @@ static oq_status make_values(imp *im)
             g->values[v].is_output = true;
         }
         oq_value *val = &g->values[v];
-        if (val->data || val->is_input)
+        /* hints only where inference cannot go (unknown ops kept for inspect): otherwise
+         * inference alone decides, so a wrong hint cannot contradict it */
+        if (val->data || val->is_input || !im->any_unknown)
             continue;
         snprintf(what, sizeof what, "%s '%.200s'", isout ? "graph output" : "value_info", vi->name);
         oq_dtype dt;

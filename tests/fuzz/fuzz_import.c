@@ -1,0 +1,26 @@
+/* libFuzzer target: ONNX bytes -> importer (unpack, adapters, SSA/cycle checks) -> shape
+ * inference, twice (strict and with unknown ops kept). Any crash, leak, hang or UB is a bug;
+ * a clean error status is the expected outcome for garbage. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frontend/frontend.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Imports data once with the given leniency and drops the graph. */
+static void run(const uint8_t *data, size_t size, bool lenient)
+{
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    oq_import_opts o = {.allow_unknown_ops = lenient};
+    if (oq_import_onnx_mem(data, size, NULL, &o, &g, &d) == OQ_OK)
+        oq_graph_free(g);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    run(data, size, false);
+    run(data, size, true);
+    return 0;
+}
