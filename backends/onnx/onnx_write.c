@@ -524,13 +524,13 @@ static void node_out(nodeb *b, const char *name)
         b->p->output[b->p->n_output++] = (char *)name;
 }
 
-/* Drops trailing empty input/output names (absent optional values). */
-static void node_trim(nodeb *b)
+/* Drops trailing empty input names added by the writer past the IR's arity (the IR's own
+ * absent optional inputs and outputs are written as "", as ONNX allows, so a round trip keeps
+ * the node's arity). */
+static void node_trim(nodeb *b, uint32_t keep_in)
 {
-    while (b->p->n_input && !b->p->input[b->p->n_input - 1][0])
+    while (b->p->n_input > keep_in && !b->p->input[b->p->n_input - 1][0])
         b->p->n_input--;
-    while (b->p->n_output > 1 && !b->p->output[b->p->n_output - 1][0])
-        b->p->n_output--;
 }
 
 static Onnx__AttributeProto *attr_new(wctx *w, nodeb *b, const char *name,
@@ -684,8 +684,13 @@ static bool emit_softmax(wctx *w, uint32_t ni, nodeb *b)
     if (a < 0 || a >= r)
         return oq_errorf(w->d, w->g, ni, OQ_ERR_INVALID_MODEL, "axis out of range for rank %lld",
                          (long long)r) == OQ_OK;
-    if (w->opset < 13 || !legacy || a == r - 1) {
-        /* same meaning in both semantics when a == r - 1; below 13 legacy is native */
+    bool has_axis = ir_attr(n, "axis") != NULL;
+    if (w->opset < 13 ? legacy : !legacy) {       /* native semantics: the IR's attribute */
+        if (has_axis)
+            attr_int(w, b, "axis", ir_attr_int(n, "axis", 0));
+        return push_node(w, b);
+    }
+    if (a == r - 1) {          /* same meaning in both semantics, spelled out */
         attr_int(w, b, "axis", a);
         return push_node(w, b);
     }
@@ -885,12 +890,11 @@ static bool emit_node(wctx *w, uint32_t ni)
         break;
     case OQ_OP_Softmax:
     case OQ_OP_LogSoftmax:
-        node_trim(&b);
         return emit_softmax(w, ni, &b);
     default:
         break;
     }
-    node_trim(&b);
+    node_trim(&b, n->nin);
     return push_node(w, &b);
 }
 

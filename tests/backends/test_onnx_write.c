@@ -146,7 +146,8 @@ Test(backends, typed_attributes_and_internal_ones_dropped)
     Onnx__ModelProto *m = write_unpack(g, NULL);
     const Onnx__NodeProto *c = find_node(m, "Conv");
     cr_assert_not_null(c);
-    cr_expect_eq(c->n_input, 2, "absent trailing bias must be trimmed");
+    cr_assert_eq(c->n_input, 3, "absent bias kept as an empty name");
+    cr_expect_str_eq(c->input[2], "");
     const Onnx__AttributeProto *a = find_attr(c, "pads");
     cr_assert_not_null(a);
     cr_expect_eq(a->type, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);

@@ -1,0 +1,309 @@
+/* Round trips of real models through the writer, over Debian's ONNX test data
+ * (/usr/share/libonnx-testdata/data/{pytorch-converted,node}): import -> write -> import gives
+ * the same ir_hash_graph, and the written fp32 model run in ONNX Runtime reproduces the test's
+ * expected outputs. Models the importer does not support are counted, not failed; a model
+ * ONNX Runtime itself cannot run or reproduce in its original form is counted as ORT-limited. */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backends/onnx/onnx_write.h"
+#include "frontend/frontend.h"
+#include "ort_util.h"
+
+#define DATA "/usr/share/libonnx-testdata/data"
+#define MAXIO 8
+
+static char tdir[64];
+
+static void mk_tdir(void)
+{
+    strcpy(tdir, "/tmp/oq_rt_XXXXXX");
+    cr_assert_not_null(mkdtemp(tdir));
+}
+
+static void rm_tdir(void)
+{
+    if (!tdir[0])
+        return;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static void setup_ort(void)
+{
+    char why[256];
+    if (!ort_available(why, sizeof why))
+        cr_skip_test("%s", why);
+    mk_tdir();
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted test directory names under root (malloc'ed). */
+static char **list_tests(const char *root, size_t *n)
+{
+    DIR *d = opendir(root);
+    cr_assert_not_null(d, "%s missing: install libonnx-testdata (scripts/setup)", root);
+    char **v = NULL;
+    size_t k = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "test_", 5) != 0)
+            continue;
+        if (k == cap) {
+            cap = cap ? cap * 2 : 256;
+            v = realloc(v, cap * sizeof *v);
+        }
+        v[k++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(v, k, sizeof *v, cmp_str);
+    *n = k;
+    return v;
+}
+
+/* Reads dir/test_data_set_0/<kind>_<i>.pb for i = 0.. into t[]; returns the count (-1 if a
+ * tensor cannot be read or has a type .npy cannot carry). */
+static int read_set(const char *dir, const char *kind, tb_tensor *t)
+{
+    int n = 0;
+    for (; n < MAXIO; n++) {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/test_data_set_0/%s_%d.pb", dir, kind, n);
+        if (access(p, R_OK) != 0)
+            break;
+        oq_arena a;
+        oq_arena_init(&a, NULL, NULL);
+        oq_tensor_file tf;
+        oq_diag d = {0};
+        bool ok = oq_read_tensor_pb(p, &a, &tf, &d) == OQ_OK && oq_dtype_size(tf.dtype) &&
+                  tf.dtype != OQ_DT_FLOAT16 && tf.dtype != OQ_DT_BFLOAT16 &&
+                  tf.dtype != OQ_DT_UINT16 && tf.dtype != OQ_DT_INT16 &&
+                  tf.dtype != OQ_DT_UINT32 && tf.dtype != OQ_DT_UINT64;
+        if (ok)
+            t[n] = tb_make(tf.dtype, &tf.shape, tf.data);
+        oq_arena_free(&a);
+        if (!ok) {
+            for (int i = 0; i < n; i++)
+                tb_free(&t[i]);
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* True if got matches want (shape, and values: ints exact, floats within 1e-4 + 1e-3|want|). */
+static bool outputs_match(const tb_tensor *got, const tb_tensor *want, char *why, size_t n)
+{
+    int64_t ng = oq_shape_numel(&got->shape), nw = oq_shape_numel(&want->shape);
+    if (ng != nw) {
+        snprintf(why, n, "%lld elements, want %lld", (long long)ng, (long long)nw);
+        return false;
+    }
+    bool fl = want->dtype == OQ_DT_FLOAT || want->dtype == OQ_DT_DOUBLE;
+    for (int64_t i = 0; i < ng; i++) {
+        double a = tb_get(got, (size_t)i), b = tb_get(want, (size_t)i);
+        if (isnan(a) && isnan(b))
+            continue;
+        bool ok = fl ? fabs(a - b) <= 1e-4 + 1e-3 * fabs(b) || a == b : a == b;
+        if (!ok) {
+            snprintf(why, n, "at %lld: got %g want %g", (long long)i, a, b);
+            return false;
+        }
+    }
+    return true;
+}
+
+typedef struct rt_case {
+    char name[128];
+    char dir[512];
+    char written[256];
+    int nin, nout;
+    tb_tensor in[MAXIO], want[MAXIO];
+} rt_case;
+
+/* Imports, writes and runs every test of `corpus` in ORT (original and written model). */
+static void ort_corpus(const char *corpus)
+{
+    char root[256];
+    snprintf(root, sizeof root, DATA "/%s", corpus);
+    size_t nt;
+    char **names = list_tests(root, &nt);
+    rt_case *cs = calloc(nt, sizeof *cs);
+    size_t nc = 0, unsupported = 0;
+    char fails[4096] = "";
+    size_t nfail = 0, flen = 0;
+    for (size_t i = 0; i < nt; i++) {
+        rt_case *c = &cs[nc];
+        snprintf(c->name, sizeof c->name, "%s", names[i]);
+        snprintf(c->dir, sizeof c->dir, "%s/%s", root, names[i]);
+        char model[600];
+        snprintf(model, sizeof model, "%s/model.onnx", c->dir);
+        oq_graph *g = NULL;
+        oq_diag d = {0};
+        if (oq_import_onnx(model, NULL, &g, &d) != OQ_OK) {
+            unsupported++;
+            continue;
+        }
+        c->nin = read_set(c->dir, "input", c->in);
+        c->nout = c->nin < 0 ? -1 : read_set(c->dir, "output", c->want);
+        if (c->nin < 0 || c->nout <= 0) {
+            for (int k = 0; k < c->nin; k++)
+                tb_free(&c->in[k]);
+            unsupported++;
+            oq_graph_free(g);
+            continue;
+        }
+        snprintf(c->written, sizeof c->written, "%s/%s.onnx", tdir, names[i]);
+        d = (oq_diag){0};
+        if (oq_write_onnx(g, c->written, NULL, &d) != OQ_OK) {
+            nfail++;
+            flen += snprintf(fails + flen, flen < sizeof fails ? sizeof fails - flen : 0,
+                             "\n  %s: write: %.200s", names[i], d.msg);
+            oq_graph_free(g);
+            continue;
+        }
+        oq_graph_free(g);
+        nc++;
+    }
+    /* jobs: 2 per case (written, original) */
+    ort_job *jobs = calloc(2 * nc + 1, sizeof *jobs);
+    char (*orig)[600] = calloc(nc + 1, sizeof *orig);
+    for (size_t i = 0; i < nc; i++) {
+        snprintf(orig[i], sizeof orig[i], "%s/model.onnx", cs[i].dir);
+        jobs[2 * i] = (ort_job){.model = cs[i].written, .nin = (uint32_t)cs[i].nin, .in = cs[i].in};
+        jobs[2 * i + 1] = (ort_job){.model = orig[i], .nin = (uint32_t)cs[i].nin, .in = cs[i].in};
+    }
+    char err[1024];
+    cr_assert(ort_run_batch(jobs, 2 * nc, err, sizeof err), "%s", err);
+    size_t pass = 0, ort_limited = 0;
+    for (size_t i = 0; i < nc; i++) {
+        ort_job *w = &jobs[2 * i], *o = &jobs[2 * i + 1];
+        char why[256] = "", owhy[256] = "";
+        bool wok = w->ok && w->nout == (uint32_t)cs[i].nout;
+        bool ook = o->ok && o->nout == (uint32_t)cs[i].nout;
+        if (!w->ok)
+            snprintf(why, sizeof why, "ORT: %.200s", w->err);
+        else if (!wok)
+            snprintf(why, sizeof why, "%u outputs, want %d", w->nout, cs[i].nout);
+        for (int k = 0; wok && k < cs[i].nout; k++)
+            wok = outputs_match(&w->out[k], &cs[i].want[k], why, sizeof why);
+        for (int k = 0; ook && k < cs[i].nout; k++)
+            ook = outputs_match(&o->out[k], &cs[i].want[k], owhy, sizeof owhy);
+        if (wok)
+            pass++;
+        else if (!ook) {       /* ORT cannot reproduce the original either */
+            ort_limited++;
+            fprintf(stderr, "  ORT-limited %s: %s\n", cs[i].name, o->ok ? owhy : o->err);
+        }
+        else {
+            nfail++;
+            flen += snprintf(fails + flen, flen < sizeof fails ? sizeof fails - flen : 0,
+                             "\n  %s: %s", cs[i].name, why);
+        }
+        ort_job_free(w);
+        ort_job_free(o);
+        for (int k = 0; k < cs[i].nin; k++)
+            tb_free(&cs[i].in[k]);
+        for (int k = 0; k < cs[i].nout; k++)
+            tb_free(&cs[i].want[k]);
+    }
+    cr_log_info("%s: %zu tests, %zu imported+written, %zu match in ORT, %zu ORT-limited, "
+                "%zu not importable, %zu failures", corpus, nt, nc, pass, ort_limited,
+                unsupported, nfail);
+    fprintf(stderr, "backends/roundtrip %s: %zu tests, %zu written, %zu match expected outputs in "
+                    "ORT, %zu ORT-limited, %zu not importable (or test data of a type .npy cannot carry), "
+                    "%zu failures\n",
+            corpus, nt, nc, pass, ort_limited, unsupported, nfail);
+    cr_expect_eq(nfail, 0, "%zu written models do not reproduce the expected outputs:%s", nfail,
+                 fails);
+    cr_expect_gt(pass, 0);
+    for (size_t i = 0; i < nt; i++)
+        free(names[i]);
+    free(names);
+    free(cs);
+    free(jobs);
+    free(orig);
+}
+
+Test(backends, fp32_pytorch_converted_written_models_run_in_ort, .init = setup_ort,
+     .fini = rm_tdir, .timeout = 600)
+{
+    ort_corpus("pytorch-converted");
+}
+
+Test(backends, fp32_node_tests_written_models_run_in_ort, .init = setup_ort, .fini = rm_tdir,
+     .timeout = 600)
+{
+    ort_corpus("node");
+}
+
+/* import -> write (memory) -> import: same ir_hash_graph */
+static void hash_corpus(const char *corpus)
+{
+    char root[256];
+    snprintf(root, sizeof root, DATA "/%s", corpus);
+    size_t nt;
+    char **names = list_tests(root, &nt);
+    size_t same = 0, unsupported = 0, nfail = 0, flen = 0;
+    char fails[4096] = "";
+    for (size_t i = 0; i < nt; i++) {
+        char model[600];
+        snprintf(model, sizeof model, "%s/%s/model.onnx", root, names[i]);
+        oq_graph *g = NULL, *g2 = NULL;
+        oq_diag d = {0};
+        if (oq_import_onnx(model, NULL, &g, &d) != OQ_OK) {
+            unsupported++;
+            free(names[i]);
+            continue;
+        }
+        void *buf = NULL;
+        size_t len = 0;
+        const char *what = NULL;
+        d = (oq_diag){0};
+        if (oq_write_onnx_mem(g, NULL, &buf, &len, &d) != OQ_OK)
+            what = "write";
+        else if (oq_import_onnx_mem(buf, len, NULL, NULL, &g2, &d) != OQ_OK)
+            what = "re-import";
+        else {
+            /* the writer raises old opsets to what the canonical forms need (1-6 to 7,
+             * Upsample-era models to 10 for Resize): compare under the source opset */
+            if (g2->opset == oq_onnx_write_opset(g, NULL, &d))
+                g2->opset = g->opset;
+            if (ir_hash_graph(g) != ir_hash_graph(g2))
+                what = "hash differs";
+        }
+        if (what) {
+            nfail++;
+            flen += snprintf(fails + flen, flen < sizeof fails ? sizeof fails - flen : 0,
+                             "\n  %s: %s %.200s", names[i], what, d.msg);
+        } else {
+            same++;
+        }
+        free(buf);
+        oq_graph_free(g);
+        oq_graph_free(g2);
+        free(names[i]);
+    }
+    free(names);
+    fprintf(stderr, "backends/roundtrip %s: %zu tests, %zu same hash after write+import, %zu not "
+                    "importable, %zu failures\n", corpus, nt, same, unsupported, nfail);
+    cr_expect_eq(nfail, 0, "%zu models change in a write+import round trip:%s", nfail, fails);
+    cr_expect_gt(same, 0);
+}
+
+Test(backends, import_write_import_keeps_the_graph_hash)
+{
+    hash_corpus("pytorch-converted");
+    hash_corpus("node");
+}
