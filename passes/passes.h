@@ -8,6 +8,7 @@
 #ifndef OQ_PASSES_H
 #define OQ_PASSES_H
 #include "../ir/ir.h"
+#include "../runtime/interp/interp.h"
 #include "observers/observer.h"
 
 typedef enum oq_qmode {
@@ -56,7 +57,9 @@ const char *const *oq_pass_names(void);
 const char *oq_pass_description(const char *name);
 
 /* ---------------------------------------------------------------- calibrate.c */
-/* Observer state for every value that the quantizer will quantize (value id -> observer). */
+/* Observer state for every float activation (value id -> state). Each value keeps one running
+ * histogram (which also tracks the exact min/max) and one moving-average min/max, so any
+ * observer kind can be chosen after calibration (or after --load-calib) without re-running. */
 typedef struct oq_calib oq_calib;
 
 /* Calibration inputs. Each entry is one file (.npy or .pb) or directory; with one model input,
@@ -69,7 +72,8 @@ typedef struct oq_calib_data {
     uint32_t nspec;
 } oq_calib_data;
 
-/* Creates observers for the values g will quantize (activations; per o). */
+/* Creates observer state for every float graph input and node output of g, except outputs of
+ * nodes marked onnxq_fused (only the activation after them is observed). */
 oq_status oq_calib_new(const oq_graph *g, const oq_options *o, oq_calib **out,
                        oq_diag *d) OQ_NODISCARD;
 void oq_calib_free(oq_calib *c);
@@ -77,11 +81,13 @@ void oq_calib_free(oq_calib *c);
  * Bad data (shape, dtype, NaN/Inf, unreadable) is an ERR_DATA naming the file. */
 oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data,
                        const oq_options *o, oq_diag *d) OQ_NODISCARD;
-/* Observes one set of input tensors (one per graph input): the core of oq_calibrate. */
-oq_status oq_calib_feed(oq_calib *c, const oq_graph *g, const void *const *inputs,
-                        const oq_shape *shapes, oq_diag *d) OQ_NODISCARD;
-/* Observer of value v, or NULL. */
-const oq_observer *oq_calib_observer(const oq_calib *c, uint32_t v);
+/* Observes one sample: in[i] bound to g->inputs[i] (shapes exactly the graph's). */
+oq_status oq_calib_feed(oq_calib *c, const oq_graph *g, const oq_rt_tensor *in,
+                        oq_diag *d) OQ_NODISCARD;
+/* Range of value v chosen by observer kind k (percentile from o, default 99.99); false when v
+ * has no state or was never observed. */
+bool oq_calib_range(const oq_calib *c, uint32_t v, oq_obs_kind k, float percentile, float *lo,
+                    float *hi);
 uint32_t oq_calib_samples(const oq_calib *c);
 /* Saves / loads the observer states (binary "OQCALIB1" file keyed by value name). */
 oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path,
