@@ -307,3 +307,65 @@ Test(backends, import_write_import_keeps_the_graph_hash)
     hash_corpus("pytorch-converted");
     hash_corpus("node");
 }
+
+/* ------------------------------------------------------------------ the bundled examples */
+
+/* Imports model, writes it to tdir/out, runs written and original on the 100 test images. */
+static void run_example(const char *model, const char *out, ort_job jobs[2], tb_tensor *in)
+{
+    char src[512], dst[512];
+    snprintf(src, sizeof src, OQ_SRC_ROOT "/examples/%s", model);
+    snprintf(dst, sizeof dst, "%s/%s", tdir, out);
+    cr_assert(npy_read(OQ_SRC_ROOT "/examples/test100_input.npy", in));
+    oq_graph *g = NULL;
+    oq_diag d = {0};
+    cr_assert_eq(oq_import_onnx(src, NULL, &g, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_write_onnx(g, dst, NULL, &d), OQ_OK, "%s", d.msg);
+    oq_graph_free(g);
+    static char paths[2][512];
+    snprintf(paths[0], sizeof paths[0], "%s", dst);
+    snprintf(paths[1], sizeof paths[1], "%s", src);
+    jobs[0] = (ort_job){.model = paths[0], .nin = 1, .in = in};
+    jobs[1] = (ort_job){.model = paths[1], .nin = 1, .in = in};
+    char err[1024];
+    cr_assert(ort_run_batch(jobs, 2, err, sizeof err), "%s", err);
+    cr_assert(jobs[0].ok, "written model: %s", jobs[0].err);
+    cr_assert(jobs[1].ok, "original model: %s", jobs[1].err);
+    cr_assert_eq(jobs[0].nout, 1);
+    cr_assert_eq(oq_shape_numel(&jobs[0].out[0].shape), 1000);
+}
+
+Test(backends, fashion_cnn_fp32_written_matches_pytorch_in_ort, .init = setup_ort, .fini = rm_tdir)
+{
+    ort_job jobs[2];
+    tb_tensor in, ref;
+    run_example("fashion_cnn.onnx", "cnn.onnx", jobs, &in);
+    cr_assert(npy_read(OQ_SRC_ROOT "/examples/fashion_cnn.fp32_ref.npy", &ref));
+    for (int i = 0; i < 1000; i++) {
+        float got = ((const float *)jobs[0].out[0].data)[i];
+        float want = ((const float *)ref.data)[i];
+        cr_assert_float_eq(got, want, 1e-3f + 1e-4f * fabsf(want), "logit %d: got %g want %g", i,
+                           got, want);
+        cr_assert_eq(got, ((const float *)jobs[1].out[0].data)[i], "logit %d differs from ORT "
+                     "on the original model", i);
+    }
+    tb_free(&ref);
+    tb_free(&in);
+    ort_job_free(&jobs[0]);
+    ort_job_free(&jobs[1]);
+}
+
+Test(backends, pytorch_qdq_model_written_runs_like_the_original_in_ort, .init = setup_ort,
+     .fini = rm_tdir)
+{
+    ort_job jobs[2];
+    tb_tensor in;
+    run_example("fashion_cnn_torch_qdq.onnx", "torch_qdq.onnx", jobs, &in);
+    int differ = 0;
+    for (int i = 0; i < 1000; i++)
+        differ += ((const float *)jobs[0].out[0].data)[i] != ((const float *)jobs[1].out[0].data)[i];
+    cr_expect_eq(differ, 0, "%d of 1000 logits differ from ORT on the original QDQ model", differ);
+    tb_free(&in);
+    ort_job_free(&jobs[0]);
+    ort_job_free(&jobs[1]);
+}
