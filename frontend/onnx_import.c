@@ -645,7 +645,8 @@ static oq_status import_model(imp *im, const Onnx__ModelProto *m)
     for (uint32_t n = 0; n < g->nnode; n++)
         if (g->nodes[n].op != OQ_OP_UNKNOWN && (st = oq_fe_adapt_outputs(g, n, d)) != OQ_OK)
             return st;
-    if ((st = apply_shapes(im)) != OQ_OK || (st = ir_toposort(g, d)) != OQ_OK)
+    /* nodes were created in topological order already; ir_toposort re-checks (one pass) */
+    if ((st = apply_shapes(im)) != OQ_OK || (g->nnode && (st = ir_toposort(g, d)) != OQ_OK))
         return st;
     ir_fill_uses(g);
     if (!im->any_unknown)
