@@ -1,0 +1,108 @@
+/* conv.c: NHWC convolution as GEMM. 1x1 stride-1 unpadded convs read the input directly
+ * (A = pixels x channels of the group); every other shape goes through im2col in blocks of
+ * CONV_MB output pixels (rows padded to Kp bytes, padding taps = input zero point), so the
+ * workspace is CONV_MB * Kp bytes whatever the image size. Groups are separate GEMMs. */
+#include <string.h>
+
+#include "q8.h"
+#include "requant.h"
+
+#define CONV_MB 96 /* im2col rows per block: a multiple of every kernel's MR (4, 6, 8, 32) */
+
+static size_t kpad(const oq_q8_conv_shape *s)
+{
+    return (s->kh * s->kw * (s->in_c / s->groups) + 3) / 4 * 4;
+}
+
+static bool direct(const oq_q8_conv_shape *s)
+{
+    return s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && !s->pad_top &&
+           !s->pad_left && !s->pad_bottom && !s->pad_right;
+}
+
+size_t oq_q8_conv_workspace_size(const oq_q8_conv_shape *s)
+{
+    return direct(s) ? 0 : CONV_MB * kpad(s);
+}
+
+/* Writes the im2col rows of output pixels [p0, p0+rows) of image xb, group g, into ws. */
+static void im2col(const oq_q8_conv_shape *s, const uint8_t *xb, uint8_t zp, size_t g, size_t p0,
+                   size_t rows, uint8_t *ws, size_t kp)
+{
+    size_t cg = s->in_c / s->groups, K = s->kh * s->kw * cg;
+    for (size_t r = 0; r < rows; r++) {
+        size_t p = p0 + r, oy = p / s->out_w, ox = p % s->out_w;
+        uint8_t *dst = ws + r * kp;
+        for (size_t ky = 0; ky < s->kh; ky++) {
+            size_t iy = oy * s->stride_h + ky * s->dil_h; /* + pad_top offset */
+            bool yin = iy >= s->pad_top && iy - s->pad_top < s->in_h;
+            for (size_t kx = 0; kx < s->kw; kx++, dst += cg) {
+                size_t ix = ox * s->stride_w + kx * s->dil_w;
+                if (yin && ix >= s->pad_left && ix - s->pad_left < s->in_w)
+                    memcpy(dst, xb + ((iy - s->pad_top) * s->in_w + ix - s->pad_left) * s->in_c +
+                                    g * cg, cg);
+                else
+                    memset(dst, zp, cg);
+            }
+        }
+        memset(ws + r * kp + K, zp, kp - K);
+    }
+}
+
+void oq_q8_conv_with(const oq_q8_gemm_kernel *k, const oq_q8_conv_shape *s, const uint8_t *x,
+                     int32_t x_zp, const void *packed, void *y, const oq_q8_requant *rq,
+                     void *workspace)
+{
+    size_t cg = s->in_c / s->groups, mg = s->out_c / s->groups, K = s->kh * s->kw * cg;
+    size_t kp = kpad(s), M = s->out_h * s->out_w, es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
+    size_t gb = oq_q8_packed_size(k->layout, K, mg);
+    for (size_t b = 0; b < s->batch; b++) {
+        const uint8_t *xb = x + b * s->in_h * s->in_w * s->in_c;
+        uint8_t *yb = (uint8_t *)y + b * M * s->out_c * es;
+        for (size_t g = 0; g < s->groups; g++) {
+            const uint8_t *pg = (const uint8_t *)packed + g * gb;
+            if (direct(s)) {
+                oq_q8_gemm_run(k, M, mg, K, xb + g * cg, s->in_c, pg, yb + g * mg * es, s->out_c,
+                               g * mg, rq);
+                continue;
+            }
+            for (size_t p0 = 0; p0 < M; p0 += CONV_MB) {
+                size_t rows = M - p0 < CONV_MB ? M - p0 : CONV_MB;
+                im2col(s, xb, (uint8_t)x_zp, g, p0, rows, workspace, kp);
+                oq_q8_gemm_run(k, rows, mg, K, workspace, kp, pg,
+                               yb + (p0 * s->out_c + g * mg) * es, s->out_c, g * mg, rq);
+            }
+        }
+    }
+}
+
+void oq_q8_conv(const oq_q8_conv_shape *s, const uint8_t *x, int32_t x_zp, oq_q8_layout layout,
+                const void *packed, void *y, const oq_q8_requant *rq, void *workspace)
+{
+    oq_q8_conv_with(oq_q8_gemm_select(layout), s, x, x_zp, packed, y, rq, workspace);
+}
+
+void oq_q8_conv_ref(const oq_q8_conv_shape *s, const uint8_t *x, int32_t x_zp, const int8_t *w,
+                    const int32_t *bias, void *y, const oq_q8_requant *rq)
+{
+    size_t cg = s->in_c / s->groups, mg = s->out_c / s->groups;
+    size_t idx = 0;
+    for (size_t b = 0; b < s->batch; b++)
+        for (size_t oy = 0; oy < s->out_h; oy++)
+            for (size_t ox = 0; ox < s->out_w; ox++)
+                for (size_t oc = 0; oc < s->out_c; oc++, idx++) {
+                    size_t g = oc / mg;
+                    int32_t acc = bias ? bias[oc] : 0;
+                    for (size_t c = 0; c < cg; c++)
+                        for (size_t ky = 0; ky < s->kh; ky++)
+                            for (size_t kx = 0; kx < s->kw; kx++) {
+                                long iy = (long)(oy * s->stride_h + ky * s->dil_h) - (long)s->pad_top;
+                                long ix = (long)(ox * s->stride_w + kx * s->dil_w) - (long)s->pad_left;
+                                int32_t xv = x_zp;
+                                if (iy >= 0 && iy < (long)s->in_h && ix >= 0 && ix < (long)s->in_w)
+                                    xv = x[((b * s->in_h + iy) * s->in_w + ix) * s->in_c + g * cg + c];
+                                acc += (xv - x_zp) * w[((oc * cg + c) * s->kh + ky) * s->kw + kx];
+                            }
+                    oq_q8_store(rq, y, idx, oc, acc);
+                }
+}

@@ -1,0 +1,108 @@
+/* pool.c: MaxPool, AveragePool and GlobalAveragePool over NHWC int8 (scalar C). Averages are
+ * computed from the exact integer window sum: y = rne((double)(sum - cnt*zx) * (float)(sx/sy) /
+ * cnt) + zy, so equal in/out qparams give the integer mean rounded half to even. */
+#include "q8.h"
+#include "requant.h"
+
+bool oq_q8_pool_init(oq_q8_pool_shape *s)
+{
+    if (!s->kh || !s->kw || !s->stride_h || !s->stride_w || !s->dil_h || !s->dil_w)
+        return false;
+    size_t eh = (s->kh - 1) * s->dil_h + 1, ew = (s->kw - 1) * s->dil_w + 1;
+    size_t ph = s->in_h + s->pad_top + s->pad_bottom, pw = s->in_w + s->pad_left + s->pad_right;
+    if (ph < eh || pw < ew)
+        return false;
+    size_t rh = s->ceil_mode ? s->stride_h - 1 : 0, rw = s->ceil_mode ? s->stride_w - 1 : 0;
+    s->out_h = (ph - eh + rh) / s->stride_h + 1;
+    s->out_w = (pw - ew + rw) / s->stride_w + 1;
+    /* ONNX/PyTorch: the last window must start inside the input or left padding */
+    if (s->ceil_mode && (s->out_h - 1) * s->stride_h >= s->in_h + s->pad_top)
+        s->out_h--;
+    if (s->ceil_mode && (s->out_w - 1) * s->stride_w >= s->in_w + s->pad_left)
+        s->out_w--;
+    return true;
+}
+
+/* Calls the window taps of output (oy, ox): in-image pixel offsets in px[], count in *n;
+ * *all = taps of the window that fall inside the padded extent (count_include_pad divisor). */
+static size_t window(const oq_q8_pool_shape *s, size_t oy, size_t ox, size_t *px, size_t *all)
+{
+    size_t n = 0, a = 0;
+    for (size_t ky = 0; ky < s->kh; ky++) {
+        size_t iy = oy * s->stride_h + ky * s->dil_h;
+        for (size_t kx = 0; kx < s->kw; kx++) {
+            size_t ix = ox * s->stride_w + kx * s->dil_w;
+            if (iy < s->in_h + s->pad_top + s->pad_bottom && ix < s->in_w + s->pad_left + s->pad_right)
+                a++;
+            if (iy >= s->pad_top && iy - s->pad_top < s->in_h && ix >= s->pad_left &&
+                ix - s->pad_left < s->in_w)
+                px[n++] = (iy - s->pad_top) * s->in_w + ix - s->pad_left;
+        }
+    }
+    *all = a;
+    return n;
+}
+
+void oq_q8_maxpool(const oq_q8_pool_shape *s, const void *x, void *y, oq_q8_dtype dt)
+{
+    size_t px[256], all, C = s->c, o = 0;
+    assert(s->kh * s->kw <= 256);
+    for (size_t b = 0; b < s->batch; b++) {
+        size_t xb = b * s->in_h * s->in_w * C;
+        for (size_t oy = 0; oy < s->out_h; oy++)
+            for (size_t ox = 0; ox < s->out_w; ox++, o += C) {
+                size_t n = window(s, oy, ox, px, &all);
+                for (size_t c = 0; c < C; c++) {
+                    int32_t m = dt == OQ_Q8_S8 ? -128 : 0;
+                    for (size_t t = 0; t < n; t++) {
+                        int32_t v = oq_q8_ld(x, xb + px[t] * C + c, dt);
+                        m = v > m ? v : m;
+                    }
+                    oq_q8_st(y, o + c, m, dt);
+                }
+            }
+    }
+}
+
+/* rne((double)(sum - cnt*zx) * r / cnt) + zy, saturated. */
+static int32_t avg(int64_t sum, size_t cnt, int32_t zx, float r, int32_t zy, oq_q8_dtype dt)
+{
+    int32_t lo = dt == OQ_Q8_S8 ? -128 : 0, hi = dt == OQ_Q8_S8 ? 127 : 255;
+    double d = (double)(sum - (int64_t)cnt * zx) * (double)r / (double)cnt;
+    return oq_q8_round_sat(d, zy, lo, hi);
+}
+
+void oq_q8_avgpool(const oq_q8_pool_shape *s, const void *x, float sx, int32_t zx, void *y,
+                   float sy, int32_t zy, oq_q8_dtype dt)
+{
+    size_t px[256], all, C = s->c, o = 0;
+    assert(s->kh * s->kw <= 256);
+    float r = sx / sy;
+    for (size_t b = 0; b < s->batch; b++) {
+        size_t xb = b * s->in_h * s->in_w * C;
+        for (size_t oy = 0; oy < s->out_h; oy++)
+            for (size_t ox = 0; ox < s->out_w; ox++, o += C) {
+                size_t n = window(s, oy, ox, px, &all);
+                size_t cnt = s->count_include_pad ? all : n;
+                for (size_t c = 0; c < C; c++) {
+                    int64_t sum = (int64_t)(cnt - n) * zx; /* padded taps read as zx */
+                    for (size_t t = 0; t < n; t++)
+                        sum += oq_q8_ld(x, xb + px[t] * C + c, dt);
+                    oq_q8_st(y, o + c, cnt ? avg(sum, cnt, zx, r, zy, dt) : zy, dt);
+                }
+            }
+    }
+}
+
+void oq_q8_global_avgpool(size_t batch, size_t hw, size_t c, const void *x, float sx, int32_t zx,
+                          void *y, float sy, int32_t zy, oq_q8_dtype dt)
+{
+    float r = sx / sy;
+    for (size_t b = 0; b < batch; b++)
+        for (size_t ch = 0; ch < c; ch++) {
+            int64_t sum = 0;
+            for (size_t p = 0; p < hw; p++)
+                sum += oq_q8_ld(x, (b * hw + p) * c + ch, dt);
+            oq_q8_st(y, b * c + ch, avg(sum, hw, zx, r, zy, dt), dt);
+        }
+}
