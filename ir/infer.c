@@ -677,6 +677,31 @@ static oq_status infer_reshape(oq_graph *g, uint32_t n, oq_diag *d)
             known *= v;
     }
     int64_t total = oq_shape_numel(&x->shape);
+    if (neg >= 0 && unk && x->shape.rank >= 0) {
+        /* unknown dims copied by 0 at the same position cancel out: [N,8,1,1] -> [0,-1] = [N,8] */
+        bool cancel = true;
+        int64_t rest_in = 1, rest_out = 1;
+        for (int i = 0; i < x->shape.rank && cancel; i++) {
+            bool copied = !allowzero && i < k && sh[i] == 0;
+            if (copied)
+                continue;
+            if (x->shape.dim[i] < 0 || (x->shape.dim[i] && rest_in > INT64_MAX / x->shape.dim[i]))
+                cancel = false;
+            else
+                rest_in *= x->shape.dim[i];
+        }
+        for (int i = 0; i < k && cancel; i++) {
+            bool copied = !allowzero && sh[i] == 0;
+            if (copied || i == neg)
+                continue;
+            if (o.dim[i] < 0)
+                cancel = false;
+            else
+                rest_out *= o.dim[i];
+        }
+        if (cancel && rest_out > 0 && rest_in % rest_out == 0)
+            o.dim[neg] = rest_in / rest_out;
+    }
     if (neg >= 0) {
         if (allowzero && known == 0 && !unk)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "shape has both 0 (allowzero) and -1");
