@@ -48,6 +48,25 @@ static lin_state *new_state(const oq_graph *g, uint32_t node, oq_diag *d)
     return s;
 }
 
+/* ConvTranspose with output_shape or auto_pad SAME_*: pads from the ONNX spec text (SAME_UPPER:
+ * begin = total / 2, the extra pad at the end; otherwise begin = total - total / 2), which is
+ * what the ONNX test data (test_convtranspose_autopad_same) expects. */
+static void transpose_pads(const oq_node *nd, const oq_conv_geom *cg, oq_f32_conv_params *p)
+{
+    const int64_t *os;
+    bool has_os = ir_attr_ints(nd, "output_shape", &os) >= 0;
+    if (!has_os && cg->auto_pad != OQ_AUTOPAD_SAME_UPPER && cg->auto_pad != OQ_AUTOPAD_SAME_LOWER)
+        return;
+    for (int i = 0; i < p->nspatial; i++) {
+        int64_t full = p->stride[i] * (p->in[i] - 1) + cg->outpad[i] + (p->k[i] - 1) * p->dil[i] + 1;
+        int64_t tot = full - p->out[i];
+        if (tot < 0)
+            tot = 0;
+        p->pad_begin[i] = cg->auto_pad == OQ_AUTOPAD_SAME_UPPER ? tot / 2 : tot - tot / 2;
+        p->pad_end[i] = tot - p->pad_begin[i];
+    }
+}
+
 oq_status oq_prep_conv(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
@@ -85,6 +104,8 @@ oq_status oq_prep_conv(const oq_graph *g, uint32_t node, void **state, oq_diag *
         p->pad_begin[i] = cg.pad[i];
         p->pad_end[i] = cg.pad[nsp + i];
     }
+    if (tr)
+        transpose_pads(nd, &cg, p);
     p->clamp_min = -INFINITY;
     p->clamp_max = INFINITY;
     if (p->C % p->group || p->M % p->group ||

@@ -88,20 +88,23 @@ typedef struct taps {
     bool *outside;             /* out_len: tf_crop_and_resize coordinate outside the input */
 } taps;
 
-/* Input coordinate of output index o along one dim. */
+/* Input coordinate of output index o along one dim. align_corners and tf_crop_and_resize use
+ * the unrounded resized length in * scale, as the ONNX reference does (equal to the output
+ * length when sizes were given). */
 static double in_coord(const resize_cfg *c, int64_t o, int64_t in, int64_t out, double scale,
                        double r0, double r1)
 {
+    double olen = scale * (double)in;
     switch (c->ctm) {
     case C_HALF: return ((double)o + 0.5) / scale - 0.5;
     case C_ASYM: return (double)o / scale;
-    case C_ALIGN: return out == 1 ? 0.0 : (double)o * (double)(in - 1) / (double)(out - 1);
+    case C_ALIGN: return olen == 1 ? 0.0 : (double)o * (double)(in - 1) / (olen - 1);
     case C_PYTORCH: return out > 1 ? ((double)o + 0.5) / scale - 0.5 : 0.0;
     case C_TFHALF: return ((double)o + 0.5) / scale;
     case C_CROP:
-        return out > 1 ? r0 * (double)(in - 1) + (double)o * (r1 - r0) * (double)(in - 1) /
-                                                     (double)(out - 1)
-                       : 0.5 * (r0 + r1) * (double)(in - 1);
+        return olen == 1 ? 0.5 * (r0 + r1) * (double)(in - 1)
+                         : r0 * (double)(in - 1) +
+                               (double)o * (r1 - r0) * (double)(in - 1) / (olen - 1);
     }
     return 0;
 }

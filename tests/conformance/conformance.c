@@ -1,7 +1,7 @@
 /* ONNX conformance runner: every test folder (model.onnx + test_data_set_N/{input,output}_K.pb)
  * under the given roots (default: libonnx-testdata's node, pytorch-converted, pytorch-operator,
  * simple) is imported, its input shapes bound from the data (small integer inputs that feed
- * shape arguments become constants so inference can fold them), inferred, run by the
+ * shape arguments, and Resize roi/scales, become constants so inference can fold them), run by the
  * interpreter and compared (float: |got - want| <= 1e-5 + 1e-3 |want|; integers exact).
  * SKIPPED: an op outside ir/ops.def or without an implementation, an unsupported element type,
  * or a feature the op reports as UNSUPPORTED_ATTR. FAILED: anything else. Each test runs in a
@@ -271,6 +271,13 @@ static void run_test(const char *dir, result *r)
             goto done;
         }
     }
+    for (uint32_t i = 0; i < g->ninput + g->noutput; i++) {
+        uint32_t v = i < g->ninput ? g->inputs[i] : g->outputs[i - g->ninput];
+        if (g->values[v].dtype == OQ_DT_UNDEFINED) {
+            setr(r, R_SKIP, "non-tensor graph input/output (sequence, optional, map)");
+            goto done;
+        }
+    }
     for (uint32_t v = 0; v < g->nvalue; v++) {
         oq_dtype t = g->values[v].dtype;
         if (t == OQ_DT_STRING || t == OQ_DT_FLOAT16 || t == OQ_DT_BFLOAT16) {
@@ -308,7 +315,8 @@ static void run_test(const char *dir, result *r)
                 if (nd->in[j] == g->inputs[i] && is_shape_arg(nd->op, j))
                     shape_arg = true;
         }
-        if (shape_arg && (tin[k].dtype == OQ_DT_INT64 || tin[k].dtype == OQ_DT_INT32) &&
+        if (shape_arg && (tin[k].dtype == OQ_DT_INT64 || tin[k].dtype == OQ_DT_INT32 ||
+                          tin[k].dtype == OQ_DT_FLOAT) &&
             oq_shape_numel(&tin[k].shape) <= 64)
             val->data = tin[k].data;
     }
