@@ -1,0 +1,232 @@
+/* The quantization flow shared by `onnxq quantize` and `onnxq compile`: option parsing
+ * (one table of flags), then import -> float passes -> calibrate (or load) -> quantize. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "quantflow.h"
+
+/* Splits a comma-separated list into a malloc'ed array of strdup'ed items. */
+static bool split_list(const char *s, const char ***out, uint32_t *n)
+{
+    uint32_t cap = *n + 8;
+    const char **a = realloc((void *)*out, cap * sizeof *a);
+    if (!a)
+        return false;
+    *out = a;
+    const char *p = s;
+    while (*p) {
+        const char *c = strchr(p, ',');
+        size_t l = c ? (size_t)(c - p) : strlen(p);
+        if (l) {
+            if (*n + 1 >= cap) {
+                cap *= 2;
+                a = realloc((void *)*out, cap * sizeof *a);
+                if (!a)
+                    return false;
+                *out = a;
+            }
+            char *item = malloc(l + 1);
+            if (!item)
+                return false;
+            memcpy(item, p, l);
+            item[l] = '\0';
+            a[(*n)++] = item;
+        }
+        p += l + (c ? 1 : 0);
+    }
+    return true;
+}
+
+static bool parse_observer(const char *s, oq_obs_kind *k)
+{
+    static const char *const names[] = {
+#define OQ_X(id, str, vt) str,
+        OQ_OBSERVER_LIST(OQ_X)
+#undef OQ_X
+    };
+    for (int i = 0; i < OQ_OBS_COUNT; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *k = (oq_obs_kind)i;
+            return true;
+        }
+    return false;
+}
+
+int qflow_opt(qflow *q, int argc, char **argv, int *i)
+{
+    const char *v;
+    const char *cmd = argv[0];
+    int r;
+    oq_options *o = &q->opt;
+    if ((r = cli_opt(argc, argv, i, "--calib", &v))) {
+        if (r < 0)
+            return -1;
+        return split_list(v, &q->calib, &q->ncalib) ? 1 : -1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--calib-limit", &v))) {
+        if (r < 0)
+            return -1;
+        long n = strtol(v, NULL, 10);
+        if (n < 1)
+            return cli_usage_error(cmd, "--calib-limit wants a positive count"), -1;
+        o->calib_limit = (uint32_t)n;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--mode", &v))) {
+        if (r < 0)
+            return -1;
+        if (strcmp(v, "static") == 0)
+            o->mode = OQ_MODE_STATIC;
+        else if (strcmp(v, "dynamic") == 0)
+            o->mode = OQ_MODE_DYNAMIC;
+        else
+            return cli_usage_error(cmd, "--mode is static or dynamic, not '%s'", v), -1;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--observer", &v))) {
+        if (r < 0)
+            return -1;
+        if (!parse_observer(v, &o->observer))
+            return cli_usage_error(cmd, "unknown observer '%s' (minmax, moving-average, mse, "
+                                   "entropy, percentile)", v), -1;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--percentile", &v))) {
+        if (r < 0)
+            return -1;
+        o->percentile = strtof(v, NULL);
+        if (!(o->percentile > 50 && o->percentile <= 100))
+            return cli_usage_error(cmd, "--percentile wants a value in (50, 100]"), -1;
+        if (o->observer == OQ_OBS_MINMAX)
+            o->observer = OQ_OBS_PERCENTILE;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--act-type", &v))) {
+        if (r < 0)
+            return -1;
+        if (strcmp(v, "u8") == 0 || strcmp(v, "uint8") == 0)
+            o->act_type = OQ_DT_UINT8;
+        else if (strcmp(v, "s8") == 0 || strcmp(v, "int8") == 0)
+            o->act_type = OQ_DT_INT8;
+        else
+            return cli_usage_error(cmd, "--act-type is u8 or s8, not '%s'", v), -1;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--exclude", &v))) {
+        if (r < 0)
+            return -1;
+        return split_list(v, &q->exclude, &o->nexclude) ? 1 : -1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--op-types", &v))) {
+        if (r < 0)
+            return -1;
+        return split_list(v, &q->op_types, &o->nop_types) ? 1 : -1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--save-calib", &v))) {
+        q->save_calib = v;
+        return r;
+    }
+    if ((r = cli_opt(argc, argv, i, "--load-calib", &v))) {
+        q->load_calib = v;
+        return r;
+    }
+    if ((r = cli_opt(argc, argv, i, "--dump-after", &v))) {
+        o->dump_after = v;
+        return r;
+    }
+    if ((r = cli_opt(argc, argv, i, "--stop-after", &v))) {
+        o->stop_after = v;
+        return r;
+    }
+    if ((r = cli_opt(argc, argv, i, "--input-shape", &v))) {
+        if (r < 0 || q->nshapes == 16 || !cli_parse_shape(v, &q->shapes[q->nshapes++]))
+            return -1;
+        return 1;
+    }
+    const char *a = argv[*i];
+    if (strcmp(a, "--per-tensor") == 0)
+        o->per_tensor = true;
+    else if (strcmp(a, "--act-symmetric") == 0)
+        o->act_symmetric = true;
+    else if (strcmp(a, "--reduce-range") == 0)
+        o->reduce_range = true;
+    else if (strcmp(a, "--verify") == 0)
+        o->verify = true;
+    else
+        return 0;
+    return 1;
+}
+
+static void progress(void *ctx, uint32_t done, uint32_t total)
+{
+    (void)ctx;
+    if (total)
+        fprintf(stderr, "\rcalibrating: %u/%u samples", done, total);
+    else
+        fprintf(stderr, "\rcalibrating: %u samples", done);
+    if (total && done == total)
+        fprintf(stderr, "\n");
+}
+
+oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
+{
+    oq_options *o = &q->opt;
+    o->exclude = q->exclude;
+    o->op_types = q->op_types;
+    if (isatty(2))
+        o->progress = progress;
+    if (o->dump_after)
+        o->dump_file = stdout;
+    oq_import_opts io = {.shapes = q->shapes, .nshapes = q->nshapes};
+    oq_graph *g = NULL;
+    oq_calib *c = NULL;
+    oq_status st = oq_import_onnx(path, &io, &g, d);
+    if (st == OQ_OK)
+        st = ir_require_static(g, d);
+    if (st == OQ_OK)
+        st = oq_run_passes(g, o, d);
+    if (st == OQ_OK && o->stop_after) {
+        *out = g;
+        return OQ_OK;
+    }
+    if (st == OQ_OK && o->mode == OQ_MODE_STATIC) {
+        if (!q->ncalib && !q->load_calib)
+            st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "static quantization needs --calib "
+                           "DATA (or --load-calib FILE, or --mode dynamic)");
+        if (st == OQ_OK)
+            st = oq_calib_new(g, o, &c, d);
+        if (st == OQ_OK && q->load_calib)
+            st = oq_calib_load(c, g, q->load_calib, d);
+        if (st == OQ_OK && q->ncalib) {
+            oq_calib_data data = {q->calib, q->ncalib};
+            st = oq_calibrate(c, g, &data, o, d);
+        }
+        if (st == OQ_OK && q->save_calib)
+            st = oq_calib_save(c, g, q->save_calib, d);
+    }
+    if (st == OQ_OK)
+        st = oq_quantize(g, c, o, d);
+    oq_calib_free(c);
+    if (st != OQ_OK) {
+        oq_graph_free(g);
+        return st;
+    }
+    *out = g;
+    return OQ_OK;
+}
+
+void qflow_free(qflow *q)
+{
+    for (uint32_t i = 0; i < q->ncalib; i++)
+        free((void *)q->calib[i]);
+    for (uint32_t i = 0; i < q->opt.nexclude; i++)
+        free((void *)q->exclude[i]);
+    for (uint32_t i = 0; i < q->opt.nop_types; i++)
+        free((void *)q->op_types[i]);
+    for (uint32_t i = 0; i < q->nshapes; i++)
+        free((void *)q->shapes[i].name);
+    free((void *)q->calib);
+    free((void *)q->exclude);
+    free((void *)q->op_types);
+}

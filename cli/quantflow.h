@@ -1,0 +1,43 @@
+/* The quantization flow shared by `onnxq quantize` and `onnxq compile` (cli/quantflow.c). */
+#ifndef OQ_QUANTFLOW_H
+#define OQ_QUANTFLOW_H
+#include "cli.h"
+#include "passes/passes.h"
+
+typedef struct qflow {
+    oq_options opt;            /* pass and quantizer options */
+    const char **calib;        /* --calib entries (malloc'ed strings) */
+    uint32_t ncalib;
+    const char **exclude;      /* --exclude names */
+    const char **op_types;     /* --op-types */
+    const char *save_calib, *load_calib;
+    oq_input_shape shapes[16]; /* --input-shape */
+    uint32_t nshapes;
+} qflow;
+
+#define QFLOW_HELP                                                                          \
+    "  --calib PATH[,PATH]   calibration samples: .npy / .pb files or directories of them\n" \
+    "                        (NAME=PATH per input for multi-input models)\n"              \
+    "  --calib-limit N       use at most N samples\n"                                     \
+    "  --mode static|dynamic static (default) or dynamic (weight-only MatMul/Gemm)\n"     \
+    "  --observer KIND       minmax (default), moving-average, mse, entropy, percentile\n" \
+    "  --percentile P        percentile for the percentile observer (default 99.99)\n"    \
+    "  --per-tensor          per-tensor weights (default per output channel)\n"          \
+    "  --act-symmetric       symmetric activations\n"                                     \
+    "  --act-type u8|s8      activation type (default u8)\n"                              \
+    "  --reduce-range        7-bit activations (as PyTorch's reduce_range)\n"            \
+    "  --exclude N1,N2       leave these nodes (ONNX node names) in float\n"              \
+    "  --op-types T1,T2      quantize only these op types\n"                              \
+    "  --save-calib FILE     save the observer states after calibration\n"                \
+    "  --load-calib FILE     reuse saved observer states instead of running the model\n"  \
+    "  --input-shape N=...   fix the shape of graph input N\n"                            \
+    "  --dump-after PASS     print the IR after PASS; --stop-after PASS stops there\n"   \
+    "  --verify              run the IR verifier after every pass\n"
+
+/* Consumes the option at argv[*i] if it is a quantization option: 1 taken, 0 not ours,
+ * -1 malformed (message printed). */
+int qflow_opt(qflow *q, int argc, char **argv, int *i);
+/* Imports path and produces the quantized QDQ graph in *out (or the graph at --stop-after). */
+oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d);
+void qflow_free(qflow *q);
+#endif
