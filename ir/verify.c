@@ -174,7 +174,8 @@ static oq_status check_uses(const oq_graph *g, oq_diag *d)
                 occ += nd->in[i] == v;
             if (occ == 0)
                 return oq_errorf(d, g, u, OQ_ERR_INTERNAL,
-                                 "use list of '%s' names this node, which does not read it",
+                                 "use list of '%s' names this node, which does not read it "
+                                 "(stale uses: call ir_fill_uses)",
                                  nm(g, v));
             if (val->nuse <= 64) {
                 for (uint32_t j = 0; j < val->nuse; j++)
