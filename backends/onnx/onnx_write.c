@@ -32,6 +32,7 @@ typedef struct wctx {
     Onnx__TensorProto **inits; /* initializers (capacity cinit) */
     size_t ninit, cinit;
     bool nomem;                /* an allocation failed (reported once at the end) */
+    oq_diag local;             /* used when the caller passes no diag */
 } wctx;
 
 static void *walloc(wctx *w, size_t n)
@@ -1074,8 +1075,8 @@ static void wctx_init(wctx *w, const oq_graph *g, const oq_write_opts *o, oq_dia
     memset(w, 0, sizeof *w);
     w->g = g;
     w->o = o;
-    w->d = d;
-    oq_arena_init(&w->a, NULL, NULL);
+    w->d = d ? d : &w->local;
+    oq_arena_init(&w->a, g->arena.alloc, g->arena.alloc_ctx);   /* the graph's allocator */
 }
 
 int64_t oq_onnx_write_opset(const oq_graph *g, const oq_write_opts *o, oq_diag *d)
@@ -1118,13 +1119,14 @@ oq_status oq_write_onnx_mem(const oq_graph *g, const oq_write_opts *o, void **bu
 {
     wctx w;
     wctx_init(&w, g, o, d);
+    d = w.d;
     *buf = NULL;
     *len = 0;
     oq_status st = OQ_OK;
     Onnx__ModelProto *m = build_model(&w);
     size_t n;
     if (!m || !packed_size(&w, m, &n)) {
-        st = d && d->status ? d->status : OQ_ERR_INTERNAL;
+        st = d->status ? d->status : OQ_ERR_INTERNAL;
         goto fail;
     }
     uint8_t *p = malloc(n ? n : 1);
@@ -1164,6 +1166,7 @@ oq_status oq_write_onnx(const oq_graph *g, const char *path, const oq_write_opts
 
     wctx w;
     wctx_init(&w, g, o, d);
+    d = w.d;
     oq_status status = OQ_OK;
     char *tmp = NULL;
     FILE *f = NULL;
@@ -1171,7 +1174,7 @@ oq_status oq_write_onnx(const oq_graph *g, const char *path, const oq_write_opts
     Onnx__ModelProto *m = build_model(&w);
     size_t n;
     if (!m || !packed_size(&w, m, &n)) {
-        status = d && d->status ? d->status : OQ_ERR_INTERNAL;
+        status = d->status ? d->status : OQ_ERR_INTERNAL;
         goto fail;
     }
     size_t plen = strlen(path) + 16;

@@ -610,3 +610,66 @@ Test(backends, io_errors_leave_nothing_half_written, .init = mk_tdir, .fini = rm
     cr_expect_eq(count_entries(tdir), 1, "temporary file left behind");
     oq_graph_free(g);
 }
+
+/* ------------------------------------------------------------------ out of memory */
+
+typedef struct failalloc {
+    long left;                 /* allocations still allowed (-1 = unlimited) */
+} failalloc;
+
+static void *fail_alloc(void *ctx, void *p, size_t old, size_t n)
+{
+    failalloc *fa = ctx;
+    (void)old;
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    if (fa->left == 0)
+        return NULL;
+    if (fa->left > 0)
+        fa->left--;
+    return realloc(p, n);
+}
+
+Test(backends, every_failed_allocation_reports_nomem)
+{
+    failalloc fa = {-1};
+    oq_graph *g = oq_graph_new(fail_alloc, &fa);
+    g->opset = 11;
+    /* a graph that takes every writer path that allocates: per-axis DQ (opset raise), legacy
+     * Softmax rewrite (extra nodes + constant), attributes, value_info */
+    uint32_t x = gb_input(g, "x", OQ_DT_FLOAT, GB_SHAPE(2, 3, 4));
+    int8_t wd[12] = {1, 2, 3};
+    float sd[3] = {0.1f, 0.2f, 0.3f};
+    uint32_t w = gb_const(g, "wq", OQ_DT_INT8, GB_SHAPE(3, 4), wd);
+    uint32_t s = gb_const(g, "ws", OQ_DT_FLOAT, GB_SHAPE(3), sd);
+    uint32_t wf = gb_value(g, "wf", OQ_DT_FLOAT, GB_SHAPE(3, 4));
+    uint32_t sm = gb_value(g, "sm", OQ_DT_FLOAT, GB_SHAPE(2, 3, 4));
+    uint32_t y = gb_value(g, "y", OQ_DT_FLOAT, GB_SHAPE(2, 3, 4));
+    uint32_t n = GB_NODE(g, DequantizeLinear, "dq", GB_L(w, s), GB_L(wf));
+    gb_attr_int(g, n, "axis", 0);
+    n = GB_NODE(g, Softmax, "softmax", GB_L(x), GB_L(sm));
+    gb_attr_int(g, n, "onnxq_legacy_2d", 1);
+    GB_NODE(g, Add, "add", GB_L(sm, wf), GB_L(y));
+    gb_output(g, y);
+    int nomem = 0;
+    for (long k = 0;; k++) {
+        fa.left = k;
+        oq_diag d = {0};
+        void *buf = NULL;
+        size_t len;
+        oq_status st = oq_write_onnx_mem(g, NULL, &buf, &len, &d);
+        fa.left = -1;
+        if (st == OQ_OK) {
+            free(buf);
+            break;
+        }
+        cr_assert_eq(st, OQ_ERR_NOMEM, "allocation %ld: status %d (%s)", k, st, d.msg);
+        cr_assert_null(buf);
+        nomem++;
+        cr_assert_lt(k, 100000);
+    }
+    cr_expect_gt(nomem, 0, "the writer allocates through the graph's allocator");
+    oq_graph_free(g);
+}
