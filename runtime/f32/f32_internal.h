@@ -1,7 +1,9 @@
 /* Internals shared by the runtime/f32 sources: the micro-kernel signature, the per-ISA kernel table, the
  * packed-panel layout and the GEMM driver that Conv/ConvTranspose call with their own B packer.
- * Packed operand layout: a 64-byte header, then ceil(rows/r) panels of K x r floats
- * (panel p, step k, lane i at [(p*K + k)*r + i]), rows past the end zero-filled. */
+ * Packed operand layout: a 64-byte header, then K blocks of KB = ceil(K/ceil(K/KC)) steps (the
+ * last one possibly shorter, kb steps); block b holds ceil(rows/r) panels of kb x r floats, so one
+ * K block of all panels is contiguous: (row i, step k) at [b*KB*R + (i/r)*kb*r + (k%KB)*r + i%r],
+ * R = rows rounded up to r, b = k/KB; rows past the end zero-filled. */
 #ifndef OQ_F32_INTERNAL_H
 #define OQ_F32_INTERNAL_H
 #include "f32.h"

@@ -80,10 +80,17 @@ oq_f32_epilogue oq_f32_epilogue_default(void)
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 static size_t round_up(size_t a, size_t r) { return (a + r - 1) / r * r; }
 
+/* K block length: K split into ceil(K/KC) nearly equal blocks (no short last block). */
+static size_t kblock(size_t K)
+{
+    size_t nb = (K + OQ_F32_KC - 1) / OQ_F32_KC;
+    return nb ? (K + nb - 1) / nb : 0;
+}
+
 /* Bytes of scratch for an M x N x K product with any ISA (A block + B block + alignment). */
 size_t oq_f32_gemm_workspace_size(size_t M, size_t N, size_t K)
 {
-    size_t kc = min_sz(K, OQ_F32_KC);
+    size_t kc = kblock(K);
     size_t rows = min_sz(M + OQ_F32_MAX_MR - 1, OQ_F32_MC_CAP);
     size_t cols = min_sz(N + OQ_F32_MAX_NR - 1, OQ_F32_NC);
     return (kc * rows + kc * cols) * sizeof(float) + 64;
@@ -181,8 +188,10 @@ void oq_f32_pack_a(oq_f32_isa isa, bool transA, size_t M, size_t K, const float 
     const oq_f32_kernels *ks = oq_f32_kernels_get(isa);
     write_hdr(packed, ks->isa, ks->mr, 'A', M, K);
     oq_f32_operand a = {A, lda, transA, NULL};
-    if (K > 0)
-        pack_a_block(&a, 0, M, 0, K, ks->mr, packed_data(packed));
+    float *d = packed_data(packed);
+    size_t kb = kblock(K);
+    for (size_t pc = 0; pc < K; pc += kb)
+        pack_a_block(&a, 0, M, pc, min_sz(kb, K - pc), ks->mr, d + pc * round_up(M, ks->mr));
 }
 
 /* Bytes for a prepacked B (K x N) for isa. */
@@ -198,8 +207,10 @@ void oq_f32_pack_b(oq_f32_isa isa, bool transB, size_t K, size_t N, const float 
     const oq_f32_kernels *ks = oq_f32_kernels_get(isa);
     write_hdr(packed, ks->isa, ks->nr, 'B', N, K);
     oq_f32_operand b = {B, ldb, transB, NULL};
-    if (K > 0)
-        pack_b_block(&b, 0, K, 0, N, ks->nr, packed_data(packed));
+    float *d = packed_data(packed);
+    size_t kb = kblock(K);
+    for (size_t pc = 0; pc < K; pc += kb)
+        pack_b_block(&b, pc, min_sz(kb, K - pc), 0, N, ks->nr, d + pc * round_up(N, ks->nr));
 }
 
 static const oq_f32_pack_hdr *hdr_of(const void *packed, char kind)
@@ -255,19 +266,20 @@ void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32
 
     size_t mc_max = OQ_F32_MC_CAP / mr * mr, nc_max = OQ_F32_NC / nr * nr;
     float *bbuf = (float *)round_up((uintptr_t)ws, 64);
-    float *abuf = bbuf + min_sz(K, OQ_F32_KC) * min_sz(round_up(N, nr), nc_max);
+    size_t kb = kblock(K);
+    float *abuf = bbuf + kb * min_sz(round_up(N, nr), nc_max);
     bool has_clamp = ep->clamp_min > -INFINITY || ep->clamp_max < INFINITY;
 
     float tile[OQ_F32_MAX_MR * OQ_F32_MAX_NR], bm[OQ_F32_MAX_MR], bn[OQ_F32_MAX_NR];
     for (size_t jc = 0; jc < N; jc += nc_max) {
         size_t nc = min_sz(nc_max, N - jc);
-        for (size_t pc = 0; pc < K; pc += OQ_F32_KC) {
-            size_t kc = min_sz(OQ_F32_KC, K - pc);
+        for (size_t pc = 0; pc < K; pc += kb) {
+            size_t kc = min_sz(kb, K - pc);
             const float *bp;
             size_t b_ps;
             if (hb) {
-                bp = packed_data(hb) + ((jc / nr) * K + pc) * nr;
-                b_ps = K * nr;
+                bp = packed_data(hb) + pc * round_up(N, nr) + jc * kc;
+                b_ps = kc * nr;
             } else {
                 if (b->fn)
                     b->fn(b->ctx, pc, kc, jc, nc, nr, bbuf);
@@ -283,17 +295,24 @@ void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32
                 const float *ap;
                 size_t a_ps;
                 if (ha) {
-                    ap = packed_data(ha) + ((ic / mr) * K + pc) * mr;
-                    a_ps = K * mr;
+                    ap = packed_data(ha) + pc * round_up(M, mr) + ic * kc;
+                    a_ps = kc * mr;
                 } else {
                     pack_a_block(a, ic, mc, pc, kc, mr, abuf);
                     ap = abuf;
                     a_ps = kc * mr;
                 }
-                for (size_t jr = 0; jr < nc; jr += nr) {
+                /* Tile order: B panel outer (it stays in L1 while the A block streams from
+                 * L2), unless there are few B panels (small N, e.g. 7x7 maps): then A panel
+                 * outer, so each A micro-panel is fetched from memory once. */
+                size_t nbp = (nc + nr - 1) / nr, nap = (mc + mr - 1) / mr;
+                bool a_outer = nbp <= 4;
+                for (size_t t = 0; t < nbp * nap; t++) {
+                    size_t jr = (a_outer ? t % nbp : t / nap) * nr;
+                    size_t ir = (a_outer ? t / nbp : t % nap) * mr;
                     size_t ncols = min_sz(nr, nc - jr);
                     const float *bpanel = bp + (jr / nr) * b_ps;
-                    for (size_t ir = 0; ir < mc; ir += mr) {
+                    {
                         size_t nrows = min_sz(mr, mc - ir);
                         const float *apanel = ap + (ir / mr) * a_ps;
                         float *ct = C + (ic + ir) * ldc + jc + jr;

@@ -5,7 +5,7 @@
 
 #include <immintrin.h>
 
-#define MR 12
+#define MR 8
 #define NR 32
 
 /* 12x32 tile; epilogue as oq_f32_ukparams says. */
@@ -17,6 +17,7 @@ static void gemm_12x32(size_t kc, const float *a, const float *b, float *c, size
     for (int i = 0; i < MR; i++)
         acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (size_t k = 0; k < kc; k++, a += MR, b += NR) {
+        _mm_prefetch((const char *)(a + 16 * MR), _MM_HINT_T0);
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         _Pragma("GCC unroll 16")
         for (int i = 0; i < MR; i++) {
