@@ -1,5 +1,5 @@
 /* Data movement: Identity, Reshape, Flatten, Squeeze, Unsqueeze (a copy: shapes are static),
- * Dropout (inference only), Transpose, Concat, Split, Slice, Gather, Expand, Pad (constant,
+ * Dropout (inference, or training with ratio 0), Transpose, Concat, Split, Slice, Gather, Expand, Pad (constant,
  * reflect, edge; negative pads crop; optional axes input), Shape (start/end), ConstantOfShape,
  * Constant and Cast. Everything is type-agnostic (element-size copies) except Cast. */
 #include "ops.h"
@@ -17,9 +17,10 @@ oq_status oq_exec_dropout(const oq_graph *g, uint32_t node, const oq_rt_tensor *
                           oq_rt_tensor *out, void *state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
-    if (nd->nin > 2 && in[2].data && oq_rt_get_i64(&in[2], 0))
+    bool ratio0 = nd->nin > 1 && in[1].data && oq_rt_get_f64(&in[1], 0) == 0.0;
+    if (nd->nin > 2 && in[2].data && oq_rt_get_i64(&in[2], 0) && !ratio0)
         return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
-                         "training_mode=true (random dropout) is not supported");
+                         "training_mode=true with ratio > 0 (random dropout) is not supported");
     oq_rt_copy(&out[0], &in[0]);
     if (nd->nout > 1 && out[1].data)
         memset(out[1].data, 1, (size_t)oq_rt_numel(&out[1]));

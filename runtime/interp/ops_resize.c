@@ -1,7 +1,7 @@
 /* Resize (and Upsample, which the importer turns into Resize): modes nearest (nearest_mode
  * round_prefer_floor, round_prefer_ceil, floor, ceil), linear (n-linear) and cubic
  * (cubic_coeff_a, exclude_outside); coordinate_transformation_mode half_pixel, asymmetric,
- * align_corners, pytorch_half_pixel, tf_half_pixel_for_nearest, tf_crop_and_resize (roi,
+ * align_corners, pytorch_half_pixel, tf_half_pixel_for_nn, tf_crop_and_resize (roi,
  * extrapolation_value); opset-18 axes and keep_aspect_ratio_policy. Graphs from opset < 11
  * (Upsample, Resize-10) default to asymmetric + floor, as those ops defined. Not supported
  * (UNSUPPORTED_ATTR): antialias=1, half_pixel_symmetric.
@@ -36,7 +36,7 @@ oq_status oq_prep_resize(const oq_graph *g, uint32_t node, void **state, oq_diag
 {
     static const char *const modes[] = {"nearest", "linear", "cubic"};
     static const char *const ctms[] = {"half_pixel", "asymmetric", "align_corners",
-                                       "pytorch_half_pixel", "tf_half_pixel_for_nearest",
+                                       "pytorch_half_pixel", "tf_half_pixel_for_nn",
                                        "tf_crop_and_resize"};
     static const char *const nears[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
                                         "ceil"};

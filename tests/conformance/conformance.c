@@ -64,7 +64,8 @@ static void from_status(result *r, oq_status st, const oq_diag *d, const char *s
         if (st == OQ_ERR_DTYPE && !strstr(d->msg, "(")) {
             setr(r, R_SKIP, "element type (%s)", stage);
         } else if (q && p && *q == '(' && p - q < 60) {
-            setr(r, R_SKIP, "%s in %.*s", oq_status_str(st), (int)(p - q - 1), q + 1);
+            setr(r, R_SKIP, "%s in %.*s: %.120s", oq_status_str(st), (int)(p - q - 1), q + 1,
+                 p + 3);
         } else {
             setr(r, R_SKIP, "%s (%s)", oq_status_str(st), stage);
         }
