@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# End to end on the bundled Fashion-MNIST CNN (examples/): quantize (QDQ and QOperator), check
+# int8 top-1 on the 10,000 test images against fp32 (within 1.0 point), compile to C, build the
+# emitted code warning-free with gcc and clang (-std=c99 -Wall -Wextra -Wpedantic -Werror), under
+# ASan+UBSan, for Cortex-M4 (compile only) and aarch64 (run under qemu), and check every build's
+# outputs equal the interpreter's on the lowered int8 graph, byte for byte, for each x86 ISA the
+# machine has. usage: tests/e2e/run.sh BUILD_DIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build-test}
+onnxq=$build/cli/onnxq
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+check() { local what=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$what"; else bad "$what"; tail -20 "$tmp/log"; fi; }
+
+model=$root/examples/fashion_cnn.onnx
+node "$root/scripts/fashion-npy.js" "$tmp/test" >/dev/null
+node "$root/scripts/fashion-npy.js" "$tmp/small" --limit 200 >/dev/null
+
+# 1. quantize + accuracy in the interpreter
+check "quantize QDQ" "$onnxq" quantize "$model" --calib "$root/examples/calib" -o "$tmp/q.onnx"
+check "quantize QOperator" "$onnxq" quantize "$model" --calib "$root/examples/calib" --format qop -o "$tmp/qop.onnx"
+acc() { "$onnxq" eval "$1" --data "$tmp/test/images.npy" --labels "$tmp/test/labels.npy" | sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p'; }
+fp=$(acc "$model"); q=$(acc "$tmp/q.onnx"); qop=$(acc "$tmp/qop.onnx")
+echo "     top-1 fp32 $fp%, int8 QDQ $q%, int8 QOperator $qop%"
+awk -v a="$fp" -v b="$q" 'BEGIN { exit !(a - b <= 1.0 && a > 80) }' && ok "int8 (QDQ) within 1.0 point of fp32" || bad "int8 (QDQ) top-1 $q% vs fp32 $fp%"
+awk -v a="$fp" -v b="$qop" 'BEGIN { exit !(a - b <= 1.0) }' && ok "int8 (QOperator) within 1.0 point of fp32" || bad "int8 (QOperator) top-1 $qop% vs fp32 $fp%"
+
+# 2. compile to C; build with gcc and clang, strict
+check "compile to C" "$onnxq" compile "$model" --calib "$root/examples/calib" --emit-c "$tmp/c" --name fashion --debug-dump
+rtsrc=$(cd "$tmp/c" && find onnxq_rt -name '*.c' | sort)
+strict="-std=c99 -Wall -Wextra -Wpedantic -Werror -O2"
+for cc in gcc clang; do
+  if command -v $cc >/dev/null; then
+    check "emitted C builds with $cc $strict" sh -c "cd '$tmp/c' && $cc $strict -o fashion_main_$cc fashion.c fashion_weights.c fashion_main.c $rtsrc -lpthread -lm"
+  fi
+done
+check "emitted C builds with its Makefile" make -s -C "$tmp/c"
+check "emitted C under ASan+UBSan" sh -c "cd '$tmp/c' && gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -o fashion_asan fashion.c fashion_weights.c fashion_main.c $rtsrc -lpthread -lm && ./fashion_asan '$tmp/small/images.npy' '$tmp/asan_out.npy'"
+
+# 3. bit-exact against the interpreter on the lowered int8 graph, every ISA this machine has
+"$onnxq" run "$tmp/qop.onnx" --input "$tmp/small/images.npy" --output "$tmp/interp" >/dev/null
+ref=$(ls "$tmp/interp"/*.npy | head -1)
+same_data() { cmp -s <(tail -c 8000 "$1") <(tail -c 8000 "$2"); }  # 200 x 10 float32
+for isa in scalar avx2 avxvnni avx512vnni amx; do
+  ONNXQ_ISA=$isa "$tmp/c/fashion_main_gcc" "$tmp/small/images.npy" "$tmp/out_$isa.npy" 2>/dev/null
+  if same_data "$tmp/out_$isa.npy" "$ref"; then ok "emitted C == interpreter, bit for bit (ONNXQ_ISA=$isa)"
+  else bad "emitted C differs from the interpreter (ONNXQ_ISA=$isa)"; fi
+done
+same_data "$tmp/asan_out.npy" "$ref" && ok "ASan build == interpreter" || bad "ASan build differs"
+line=$("$tmp/c/fashion_main_gcc" "$tmp/test/images.npy" "$tmp/out_all.npy" --labels "$tmp/test/labels.npy" 2>/dev/null)
+c_acc=$(echo "$line" | sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p')
+[ "$c_acc" = "$qop" ] && ok "emitted C top-1 $c_acc% == interpreter's $qop%" || bad "emitted C top-1 $c_acc% vs interpreter $qop%"
+
+# 4. bare metal: Cortex-M4, scalar target, compile only
+if command -v arm-none-eabi-gcc >/dev/null; then
+  "$onnxq" compile "$model" --calib "$root/examples/calib" --emit-c "$tmp/m4" --name fashion --target scalar >/dev/null
+  m4src=$(cd "$tmp/m4" && find onnxq_rt -name '*.c' | sort)
+  check "emitted C compiles for Cortex-M4 (-ffreestanding)" sh -c "cd '$tmp/m4' && arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -ffreestanding -std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -c fashion.c fashion_weights.c $m4src && arm-none-eabi-size *.o | tail -n +1 >size.txt"
+  [ -f "$tmp/m4/size.txt" ] && awk 'NR>1 {t+=$1; d+=$2; b+=$3} END {printf "     Cortex-M4: text %d bytes, data %d, bss %d\n", t, d, b}' "$tmp/m4/size.txt"
+else
+  echo "skip Cortex-M4 check: arm-none-eabi-gcc missing (scripts/setup installs it)"
+fi
+
+# 5. aarch64 under qemu: same outputs as the interpreter
+if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
+  check "emitted C builds for aarch64" sh -c "cd '$tmp/c' && aarch64-linux-gnu-gcc $strict -static -o fashion_a64 fashion.c fashion_weights.c fashion_main.c $rtsrc -lpthread -lm"
+  for cpu in max cortex-a53; do
+    qemu-aarch64 -cpu $cpu "$tmp/c/fashion_a64" "$tmp/small/images.npy" "$tmp/out_a64_$cpu.npy" 2>/dev/null || true
+    same_data "$tmp/out_a64_$cpu.npy" "$ref" && ok "aarch64 (qemu -cpu $cpu) == interpreter" || bad "aarch64 (qemu -cpu $cpu) differs"
+  done
+else
+  echo "skip aarch64 check: cross compiler or qemu-aarch64 missing"
+fi
+
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
