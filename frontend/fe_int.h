@@ -47,4 +47,10 @@ OQ_INTERNAL oq_status oq_fe_adapt_outputs(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL uint32_t oq_fe_add_const(oq_graph *g, uint32_t n, const char *what, oq_dtype dt,
                                      const oq_shape *s, const void *data);
 
+/* ---------------------------------------------------------------- frontend/qparams.c */
+
+/* After inference: mirrors constant scale/zero-point operands of Q/DQ/QLinear* nodes into
+ * value->q of the integer values they describe (pre-quantized models keep their scales). */
+OQ_INTERNAL oq_status oq_fe_fill_qparams(oq_graph *g, oq_diag *d);
+
 #endif

@@ -649,8 +649,11 @@ static oq_status import_model(imp *im, const Onnx__ModelProto *m)
     if ((st = apply_shapes(im)) != OQ_OK || (g->nnode && (st = ir_toposort(g, d)) != OQ_OK))
         return st;
     ir_fill_uses(g);
-    if (!im->any_unknown)
-        return ir_infer(g, d);
+    if (!im->any_unknown) {
+        if ((st = ir_infer(g, d)) != OQ_OK)
+            return st;
+        return oq_fe_fill_qparams(g, d);
+    }
     /* inspect of a model with unknown ops: infer what can be inferred, keep going */
     oq_diag tmp = {0};
     tmp.file = NULL;

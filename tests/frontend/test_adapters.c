@@ -408,3 +408,43 @@ Test(frontend, cast1_string_to)
     oq_graph_free(g);
     fm_free(m);
 }
+
+/* QDQ model with constant scales: value->q mirrors them (per-tensor and per-axis). */
+Test(frontend, qdq_qparams_mirrored)
+{
+    float xs = 0.5f, ws[3] = {0.1f, 0.2f, 0.4f};
+    uint8_t xz = 128;
+    int8_t wz[3] = {0, 0, 0}, w[3 * 2] = {1, -1, 2, -2, 3, -3};
+    fm *m = fm_new(8, 13);
+    fm_input(m, "x", 1, 2, (int64_t[]){4, 2});
+    fm_init(m, "xs", 1, 0, NULL, &xs, sizeof xs);
+    fm_init(m, "xz", 2, 0, NULL, &xz, 1);
+    fm_init(m, "ws", 1, 1, (int64_t[]){3}, ws, sizeof ws);
+    fm_init(m, "wz", 3, 1, (int64_t[]){3}, wz, sizeof wz);
+    fm_init(m, "w", 3, 2, (int64_t[]){3, 2}, w, sizeof w);
+    fm_node(m, "QuantizeLinear", "q", "x,xs,xz", "xq");
+    fm_node(m, "DequantizeLinear", "dq", "xq,xs,xz", "xd");
+    Onnx__NodeProto *dw = fm_node(m, "DequantizeLinear", "dqw", "w,ws,wz", "wd");
+    fm_attr_int(m, dw, "axis", 0);
+    fm_attr_int(m, fm_node(m, "Gemm", "gemm", "xd,wd", "y"), "transB", 1);
+    fm_output(m, "y");
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    cr_assert_eq(fm_import(m, NULL, &g, &d), OQ_OK, "%s", d.msg);
+    const oq_value *xq = &g->values[fe_value(g, "xq")];
+    cr_assert_eq(xq->q.n, 1);
+    cr_expect_eq(xq->q.dtype, OQ_DT_UINT8);
+    cr_expect_eq(xq->q.scale[0], 0.5f);
+    cr_expect_eq(xq->q.zero_point[0], 128);
+    const oq_value *wv = &g->values[fe_value(g, "w")];
+    cr_assert_eq(wv->q.n, 3);
+    cr_expect_eq(wv->q.dtype, OQ_DT_INT8);
+    cr_expect_eq(wv->q.axis, 0);
+    for (int i = 0; i < 3; i++)
+        cr_expect(wv->q.scale[i] == ws[i] && wv->q.zero_point[i] == 0, "at [%d]", i);
+    cr_expect_eq(g->values[fe_value(g, "x")].q.n, 0, "float input stays unquantized");
+    oq_diag v = {0};
+    cr_expect_eq(ir_verify(g, &v), OQ_OK, "%s", v.msg);
+    oq_graph_free(g);
+    fm_free(m);
+}
