@@ -319,48 +319,95 @@ void ir_compact(oq_graph *g)
     ir_fill_uses(g);
 }
 
+/* Min-heap of node indices (Kahn's ready set, so ties keep file order). */
+static void heap_push(uint32_t *h, uint32_t *n, uint32_t x)
+{
+    uint32_t i = (*n)++;
+    while (i && h[(i - 1) / 2] > x) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = x;
+}
+
+static uint32_t heap_pop(uint32_t *h, uint32_t *n)
+{
+    uint32_t top = h[0], x = h[--(*n)], i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= x)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n)
+        h[i] = x;
+    return top;
+}
+
 oq_status ir_toposort(oq_graph *g, oq_diag *d)
 {
-    /* Kahn's algorithm over live nodes; stable (prefers file order). */
+    /* Kahn's algorithm, O(E log N): a node is ready when every input's producer is placed;
+     * among ready nodes the earliest in file order goes first (already-sorted graphs keep
+     * their order). Dead nodes are kept, in file order relative to their inputs. */
     uint32_t nn = g->nnode;
+    size_t nedge = 0;
+    for (uint32_t n = 0; n < nn; n++)
+        nedge += g->nodes[n].nin;
     uint32_t *indeg = oq_arena_alloc(&g->arena, (nn + 1) * sizeof(uint32_t));
     uint32_t *order = oq_arena_alloc(&g->arena, (nn + 1) * sizeof(uint32_t));
-    bool *done = oq_arena_alloc(&g->arena, (nn + 1) * sizeof(bool));
+    uint32_t *heap = oq_arena_alloc(&g->arena, (nn + 1) * sizeof(uint32_t));
     uint32_t *prod = oq_arena_alloc(&g->arena, (g->nvalue + 1) * sizeof(uint32_t));
-    if (!indeg || !order || !done || !prod)
+    uint32_t *first = oq_arena_alloc(&g->arena, (nn + 2) * sizeof(uint32_t));
+    uint32_t *succ = oq_arena_alloc(&g->arena, (nedge + 1) * sizeof(uint32_t));
+    if (!indeg || !order || !heap || !prod || !first || !succ)
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory sorting the graph");
     for (uint32_t v = 0; v < g->nvalue; v++)
         prod[v] = OQ_NONE;
     for (uint32_t n = 0; n < nn; n++)
-        for (uint32_t i = 0; i < g->nodes[n].nout; i++)
-            if (g->nodes[n].out[i] != OQ_NONE)
-                prod[g->nodes[n].out[i]] = n;
-    /* Simple O(n * passes) scheme: repeatedly emit every ready node in file order. Graphs that
-     * are already sorted (the usual case) finish in one pass. */
-    uint32_t k = 0;
-    bool progress = true;
-    while (k < nn && progress) {
-        progress = false;
-        for (uint32_t n = 0; n < nn; n++) {
-            if (done[n])
-                continue;
-            const oq_node *nd = &g->nodes[n];
-            bool ready = true;
-            for (uint32_t i = 0; i < nd->nin && ready; i++) {
-                uint32_t v = nd->in[i];
-                if (v != OQ_NONE && prod[v] != OQ_NONE && !done[prod[v]])
-                    ready = false;
-            }
-            if (ready) {
-                done[n] = true;
-                order[k++] = n;
-                progress = true;
+        for (uint32_t i = 0; i < g->nodes[n].nout; i++) {
+            uint32_t v = g->nodes[n].out[i];
+            if (v != OQ_NONE && v < g->nvalue)
+                prod[v] = n;
+        }
+    /* successor lists in CSR form: first[p]..first[p+1] are the consumers of node p */
+    for (uint32_t n = 0; n < nn; n++)
+        for (uint32_t i = 0; i < g->nodes[n].nin; i++) {
+            uint32_t v = g->nodes[n].in[i];
+            if (v != OQ_NONE && v < g->nvalue && prod[v] != OQ_NONE) {
+                first[prod[v] + 1]++;
+                indeg[n]++;
             }
         }
+    for (uint32_t n = 0; n < nn; n++)
+        first[n + 1] += first[n];
+    for (uint32_t n = 0; n < nn; n++)
+        for (uint32_t i = 0; i < g->nodes[n].nin; i++) {
+            uint32_t v = g->nodes[n].in[i];
+            if (v != OQ_NONE && v < g->nvalue && prod[v] != OQ_NONE)
+                succ[first[prod[v]] + (heap[prod[v]]++)] = n;  /* heap[] as fill counters */
+        }
+    uint32_t nh = 0, k = 0;
+    for (uint32_t n = 0; n < nn; n++)
+        if (indeg[n] == 0)
+            order[k++] = n;    /* seed (stage in order[], heap[] is still the fill counter) */
+    for (uint32_t i = 0; i < k; i++)
+        heap_push(heap, &nh, order[i]);
+    k = 0;
+    while (nh) {
+        uint32_t n = heap_pop(heap, &nh);
+        order[k++] = n;
+        for (uint32_t e = first[n]; e < first[n + 1]; e++)
+            if (--indeg[succ[e]] == 0)
+                heap_push(heap, &nh, succ[e]);
     }
     if (k < nn) {
         for (uint32_t n = 0; n < nn; n++)
-            if (!done[n])
+            if (indeg[n])
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
                                  "graph has a cycle through this node");
     }

@@ -58,3 +58,35 @@ Test(graph, cycle_is_an_error_naming_the_node)
     cr_assert(strstr(d.msg, "(Relu)") != NULL, "message: %s", d.msg);
     oq_graph_free(g);
 }
+
+Test(graph, toposort_reversed_long_chain_is_fast_and_stable, .timeout = 10)
+{
+    /* a chain of 50000 Relu nodes written last-to-first: an O(n^2) sort would time out */
+    enum { N = 50000 };
+    oq_graph *g = oq_graph_new(NULL, NULL);
+    oq_shape s = {1, {4}};
+    uint32_t v[N + 1];
+    for (int i = 0; i <= N; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "v%d", i);
+        v[i] = ir_add_value(g, nm, OQ_DT_FLOAT, &s);
+    }
+    g->values[v[0]].is_input = true;
+    for (int i = N - 1; i >= 0; i--)
+        cr_assert_neq(ir_add_node(g, OQ_OP_Relu, "r", &v[i], 1, &v[i + 1], 1), OQ_NONE);
+    /* plus two independent nodes that must keep their relative file order */
+    uint32_t a = ir_add_value(g, "a", OQ_DT_FLOAT, &s), b = ir_add_value(g, "b", OQ_DT_FLOAT, &s);
+    ir_add_node(g, OQ_OP_Neg, "second", &v[0], 1, &b, 1);
+    ir_add_node(g, OQ_OP_Neg, "third", &v[0], 1, &a, 1);
+    oq_diag d = {0};
+    cr_assert_eq(ir_toposort(g, &d), OQ_OK, "%s", d.msg);
+    for (uint32_t n = 0; n < g->nnode; n++)
+        for (uint32_t i = 0; i < g->nodes[n].nin; i++) {
+            uint32_t p = g->values[g->nodes[n].in[i]].producer;
+            cr_assert(p == OQ_NONE || p < n, "node %u reads a value produced at %u", n, p);
+        }
+    uint32_t pb = g->values[b].producer, pa = g->values[a].producer;
+    cr_expect_lt(pb, pa, "ties must keep file order");
+    cr_expect_eq(ir_verify(g, &d), OQ_OK, "%s", d.msg);
+    oq_graph_free(g);
+}
