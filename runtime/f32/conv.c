@@ -100,7 +100,7 @@ static void dw_dims(const geo *g, size_t *rows, size_t *wq)
     *wq = g->out[2] + (g->k[2] - 1) * g->d[2] / g->s[2] + 16;
 }
 
-/* Scratch: phase planes (depthwise) or the GEMM's blocks. */
+/* Scratch: tap offsets + phase planes (depthwise) or the GEMM's blocks. */
 size_t oq_f32_conv_workspace_size(const oq_f32_conv_params *p)
 {
     geo g;
@@ -108,7 +108,7 @@ size_t oq_f32_conv_workspace_size(const oq_f32_conv_params *p)
     if (use_dw(p)) {
         size_t rows, wq;
         dw_dims(&g, &rows, &wq);
-        return g.s[2] * rows * wq * sizeof(float) + 64;
+        return g.kv * sizeof(size_t) + g.s[2] * rows * wq * sizeof(float) + 128;
     }
     size_t Mg = (size_t)(p->M / p->group), K = (size_t)(p->C / p->group) * g.kv;
     return oq_f32_gemm_workspace_size(Mg, g.outv, K);
@@ -177,10 +177,34 @@ static void im2col_pack(const void *vctx, size_t k0, size_t kc, size_t j0, size_
 }
 
 /* Builds the stride-phase planes of input plane xc (H x W) with the conv's zero padding. */
-static void dw_planes(const geo *g, const float *xc, float *planes, size_t rows, size_t wq)
+static void dw_planes(const oq_f32_kernels *ks, const geo *g, const float *xc, float *planes,
+                      size_t rows, size_t wq)
 {
     size_t sw = g->s[2], H = g->in[1], W = g->in[2], pt = g->pb[1], pl = g->pb[2];
+    if (sw == 2 && W / 2 + pl / 2 + 1 <= wq) {
+        /* input col j -> padded col j + pl -> phase (j+pl)%2, plane col (j+pl)/2 */
+        size_t ne = (W + 1) / 2, no = W / 2;
+        size_t qe = pl % 2, ce = pl / 2, qo = (pl + 1) % 2, co = (pl + 1) / 2;
+        for (size_t r = 0; r < rows; r++) {
+            float *re = planes + qe * rows * wq + r * wq, *ro = planes + qo * rows * wq + r * wq;
+            if (r < pt || r - pt >= H) {
+                memset(re, 0, wq * sizeof(float));
+                memset(ro, 0, wq * sizeof(float));
+                continue;
+            }
+            memset(re, 0, ce * sizeof(float));
+            memset(ro, 0, co * sizeof(float));
+            ks->deint2(xc + (r - pt) * W, re + ce, ne, ro + co, no);
+            memset(re + ce + ne, 0, (wq - ce - ne) * sizeof(float));
+            memset(ro + co + no, 0, (wq - co - no) * sizeof(float));
+        }
+        return;
+    }
     for (size_t q = 0; q < sw; q++) {
+        /* plane column c holds padded column c*sw + q = input column c*sw + q - pl */
+        size_t c0 = pl > q ? (pl - q + sw - 1) / sw : 0;           /* first c with col >= 0 */
+        size_t c1 = W + pl > q ? (W + pl - q + sw - 1) / sw : 0;   /* first c with col >= W */
+        c0 = min_sz(c0, wq), c1 = min_sz(c1 < c0 ? c0 : c1, wq);
         float *pq = planes + q * rows * wq;
         for (size_t r = 0; r < rows; r++) {
             float *row = pq + r * wq;
@@ -188,18 +212,14 @@ static void dw_planes(const geo *g, const float *xc, float *planes, size_t rows,
                 memset(row, 0, wq * sizeof(float));
                 continue;
             }
-            const float *xr = xc + (r - pt) * W;
-            if (sw == 1) {
-                size_t lo = min_sz(pl, wq), hi = min_sz(pl + W, wq);
-                memset(row, 0, lo * sizeof(float));
-                memcpy(row + lo, xr, (hi - lo) * sizeof(float));
-                memset(row + hi, 0, (wq - hi) * sizeof(float));
-                continue;
-            }
-            for (size_t c = 0; c < wq; c++) {
-                size_t col = c * sw + q;
-                row[c] = col >= pl && col - pl < W ? xr[col - pl] : 0.0f;
-            }
+            const float *xr = xc + (r - pt) * W + (c0 * sw + q - pl);
+            memset(row, 0, c0 * sizeof(float));
+            if (sw == 1)
+                memcpy(row + c0, xr, (c1 - c0) * sizeof(float));
+            else
+                for (size_t c = c0; c < c1; c++, xr += sw)
+                    row[c] = *xr;
+            memset(row + c1, 0, (wq - c1) * sizeof(float));
         }
     }
 }
@@ -212,15 +232,21 @@ static void conv_dw(const oq_f32_conv_params *p, const geo *g, const float *x, c
     const oq_f32_kernels *ks = oq_f32_kernels_get(p->isa);
     size_t rows, wq;
     dw_dims(g, &rows, &wq);
-    float *planes = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
+    size_t *toff = (size_t *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
+    float *planes = (float *)(((uintptr_t)(toff + g->kv) + 63) & ~(uintptr_t)63);
+    size_t sw = g->s[2], pstride = rows * wq;
+    for (size_t kh = 0; kh < g->k[1]; kh++)
+        for (size_t kw = 0; kw < g->k[2]; kw++) {
+            size_t off = kw * g->d[2];
+            toff[kh * g->k[2] + kw] = (off % sw) * pstride + kh * g->d[1] * wq + off / sw;
+        }
     size_t C = (size_t)p->C, M = (size_t)p->M, Mg = M / (size_t)p->group;
     bool clamp = p->clamp_min > -INFINITY || p->clamp_max < INFINITY;
-    oq_f32_dw_args a = {planes, rows * wq, wq, g->out[1], g->out[2], g->k[1], g->k[2], g->s[1],
-                        g->s[2], g->d[1], g->d[2], NULL, 0.0f, p->clamp_min, p->clamp_max,
-                        clamp, NULL};
+    oq_f32_dw_args a = {planes, toff, g->kv, g->s[1] * wq, g->out[1], g->out[2], NULL, 0.0f,
+                        p->clamp_min, p->clamp_max, clamp, NULL};
     for (size_t n = 0; n < (size_t)p->N; n++)
         for (size_t c = 0; c < C; c++) {
-            dw_planes(g, x + (n * C + c) * g->inv, planes, rows, wq);
+            dw_planes(ks, g, x + (n * C + c) * g->inv, planes, rows, wq);
             for (size_t m = c * Mg; m < (c + 1) * Mg; m++) {
                 a.w = w + m * g->kv;
                 a.bias = bias ? bias[m] : 0.0f;

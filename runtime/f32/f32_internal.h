@@ -49,24 +49,30 @@ typedef void (*oq_f32_ukernel_fn)(size_t kc, const float *a, const float *b, flo
 
 /* Depthwise 2D, one output channel, from the stride-phase planes of its padded input plane:
  * plane q (q < sw) holds padded columns q, q+sw, ...; row r of plane q at planes + q*pstride +
- * r*wq. y[oh][ow] = clamp(bias + sum w[kh][kw] * plane[(kw*dw)%sw][oh*sh + kh*dh][ow + kw*dw/sw]).
+ * r*wq. y[oh][ow] = clamp(bias + sum_t w[t] * planes[oh*sh*wq + toff[t] + ow]) where tap t =
+ * (kh, kw) has toff[t] = ((kw*dw)%sw)*pstride + kh*dh*wq + (kw*dw)/sw.
  * Reading up to 16 floats past ow = OW-1 (+ offset) stays inside the plane (zero padding). */
 typedef struct oq_f32_dw_args {
     const float *planes;
-    size_t pstride, wq;        /* floats between phase planes; row length of a phase plane */
-    size_t OH, OW, KH, KW, sh, sw, dh, dw;
-    const float *w;            /* KH*KW weights */
+    const size_t *toff;        /* ntaps tap offsets (see above) */
+    size_t ntaps, rstride;     /* taps; floats between output rows' input rows (sh*wq) */
+    size_t OH, OW;
+    const float *w;            /* ntaps weights */
     float bias, lo, hi;
     bool clamp;
     float *y;                  /* OH x OW, contiguous */
 } oq_f32_dw_args;
 typedef void (*oq_f32_dw_fn)(const oq_f32_dw_args *a);
+/* Stride-2 split of a row: even[i] = src[2i] for i < ne, odd[i] = src[2i+1] for i < no
+ * (ne == no or ne == no + 1). */
+typedef void (*oq_f32_deint2_fn)(const float *src, float *even, size_t ne, float *odd, size_t no);
 
 typedef struct oq_f32_kernels {
     oq_f32_isa isa;
     unsigned mr, nr;
     oq_f32_ukernel_fn gemm;    /* MR x NR micro-kernel */
     oq_f32_dw_fn dw;           /* depthwise channel kernel */
+    oq_f32_deint2_fn deint2;   /* stride-2 row split (depthwise planes) */
 } oq_f32_kernels;
 
 /* Kernel table for isa (OQ_F32_AUTO resolved); scalar if isa is not supported here. */
@@ -80,6 +86,8 @@ OQ_F32_HIDDEN void oq_f32_ukernel_generic(unsigned mr, unsigned nr, size_t kc, c
                                           const float *b, float *c, size_t ldc,
                                           const oq_f32_ukparams *p);
 OQ_F32_HIDDEN void oq_f32_dw_scalar(const oq_f32_dw_args *a);
+OQ_F32_HIDDEN void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd,
+                                        size_t no);
 
 /* Packs rows [k0, k0+kc) x columns [j0, j0+nc) of op(B) into ceil(nc/nr) panels of kc x nr
  * (zero-filled past nc) at dst, panel stride kc*nr. */

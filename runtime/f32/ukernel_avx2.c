@@ -73,50 +73,67 @@ static __m256i lane_mask(size_t n)
     return _mm256_loadu_si256((const __m256i *)(m + 8 - n));
 }
 
-/* Depthwise channel: U ymm of outputs per pass, taps innermost. */
+/* Depthwise channel: 32 outputs (ymm x 4) per pass with taps innermost, then single-ymm
+ * passes for the rest of the row (masked store at the end). */
 static void dw_avx2(const oq_f32_dw_args *a)
 {
     enum { U = 4 };
     __m256 lo = _mm256_set1_ps(a->lo), hi = _mm256_set1_ps(a->hi);
     __m256 bias = _mm256_set1_ps(a->bias);
-    size_t KH = a->KH, KW = a->KW;
     for (size_t oh = 0; oh < a->OH; oh++) {
         float *yr = a->y + oh * a->OW;
-        for (size_t ow = 0; ow < a->OW; ow += 8 * U) {
+        const float *base = a->planes + oh * a->rstride;
+        size_t ow = 0;
+        for (; ow + 8 * U <= a->OW; ow += 8 * U) {
             __m256 acc[U];
             _Pragma("GCC unroll 16")
             for (int u = 0; u < U; u++)
                 acc[u] = bias;
-            size_t left = a->OW - ow, nv = left >= 8 * U ? U : (left + 7) / 8;
-            for (size_t kh = 0; kh < KH; kh++) {
-                size_t r = oh * a->sh + kh * a->dh;
-                for (size_t kw = 0; kw < KW; kw++) {
-                    size_t off = kw * a->dw;
-                    const float *pl = a->planes + (off % a->sw) * a->pstride + r * a->wq + ow +
-                                      off / a->sw;
-                    __m256 w = _mm256_broadcast_ss(a->w + kh * KW + kw);
-                    if (nv == U) {
-                        _Pragma("GCC unroll 16")
-                        for (int u = 0; u < U; u++)
-                            acc[u] = _mm256_fmadd_ps(w, _mm256_loadu_ps(pl + 8 * u), acc[u]);
-                    } else {
-                        for (size_t u = 0; u < nv; u++)
-                            acc[u] = _mm256_fmadd_ps(w, _mm256_loadu_ps(pl + 8 * u), acc[u]);
-                    }
-                }
+            for (size_t t = 0; t < a->ntaps; t++) {
+                const float *pl = base + ow + a->toff[t];
+                __m256 w = _mm256_set1_ps(a->w[t]);
+                _Pragma("GCC unroll 16")
+                for (int u = 0; u < U; u++)
+                    acc[u] = _mm256_fmadd_ps(w, _mm256_loadu_ps(pl + 8 * u), acc[u]);
             }
-            for (size_t u = 0; u < nv; u++) {
+            _Pragma("GCC unroll 16")
+            for (int u = 0; u < U; u++) {
                 __m256 v = acc[u];
                 if (a->clamp)
                     v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-                size_t o = ow + 8 * u, n = a->OW - o;
-                if (n >= 8)
-                    _mm256_storeu_ps(yr + o, v);
-                else
-                    _mm256_maskstore_ps(yr + o, lane_mask(n), v);
+                _mm256_storeu_ps(yr + ow + 8 * u, v);
             }
+        }
+        for (; ow < a->OW; ow += 8) {
+            __m256 v = bias;
+            for (size_t t = 0; t < a->ntaps; t++)
+                v = _mm256_fmadd_ps(_mm256_set1_ps(a->w[t]),
+                                    _mm256_loadu_ps(base + ow + a->toff[t]), v);
+            if (a->clamp)
+                v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+            size_t n = a->OW - ow;
+            if (n >= 8)
+                _mm256_storeu_ps(yr + ow, v);
+            else
+                _mm256_maskstore_ps(yr + ow, lane_mask(n), v);
         }
     }
 }
 
-const oq_f32_kernels oq_f32_kernels_avx2 = {OQ_F32_AVX2, MR, NR, gemm_6x16, dw_avx2};
+/* Stride-2 row split: 16 floats -> 8 even + 8 odd per step (shuffle + lane permute). */
+static void deint2_avx2(const float *src, float *even, size_t ne, float *odd, size_t no)
+{
+    size_t i = 0;
+    for (; i + 8 <= no; i += 8, src += 16) {
+        __m256 a = _mm256_loadu_ps(src), b = _mm256_loadu_ps(src + 8);
+        __m256 e = _mm256_shuffle_ps(a, b, 0x88), o = _mm256_shuffle_ps(a, b, 0xdd);
+        e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8));
+        o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xd8));
+        _mm256_storeu_ps(even + i, e);
+        _mm256_storeu_ps(odd + i, o);
+    }
+    oq_f32_deint2_scalar(src, even + i, ne - i, odd + i, no - i);
+}
+
+const oq_f32_kernels oq_f32_kernels_avx2 = {OQ_F32_AVX2, MR, NR, gemm_6x16, dw_avx2,
+                                            deint2_avx2};

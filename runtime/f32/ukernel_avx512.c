@@ -1,6 +1,7 @@
-/* AVX-512F fp32 micro-kernels: the 12x32 GEMM tile (24 zmm accumulators, 2 B loads and 12
- * broadcasts per k) and the depthwise channel kernel (4 zmm of output width per pass, masked
- * tail stores). Compiled with -mavx512f/bw/vl; only reached through dispatch. */
+/* AVX-512F fp32 micro-kernels: the 8x32 GEMM tile (16 zmm accumulators, 2 B loads and 8
+ * broadcasts per k, A prefetched ahead; MR = 8 divides the usual channel counts) and the
+ * depthwise channel kernel (4 zmm of output width per pass, masked tail stores).
+ * Compiled with -mavx512f/bw/vl; only reached through dispatch. */
 #include "f32_internal.h"
 
 #include <immintrin.h>
@@ -8,8 +9,8 @@
 #define MR 8
 #define NR 32
 
-/* 12x32 tile; epilogue as oq_f32_ukparams says. */
-static void gemm_12x32(size_t kc, const float *a, const float *b, float *c, size_t ldc,
+/* 8x32 tile; epilogue as oq_f32_ukparams says. */
+static void gemm_8x32(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                       const oq_f32_ukparams *p)
 {
     __m512 acc[MR][2];
@@ -67,50 +68,67 @@ static void gemm_12x32(size_t kc, const float *a, const float *b, float *c, size
     }
 }
 
-/* Depthwise channel: U ymm of outputs per pass, taps innermost. */
+/* Depthwise channel: 64 outputs (zmm x 4) per pass with taps innermost, then single-zmm
+ * passes for the rest of the row (masked store at the end). */
 static void dw_avx512(const oq_f32_dw_args *a)
 {
     enum { U = 4 };
     __m512 lo = _mm512_set1_ps(a->lo), hi = _mm512_set1_ps(a->hi);
     __m512 bias = _mm512_set1_ps(a->bias);
-    size_t KH = a->KH, KW = a->KW;
     for (size_t oh = 0; oh < a->OH; oh++) {
         float *yr = a->y + oh * a->OW;
-        for (size_t ow = 0; ow < a->OW; ow += 16 * U) {
+        const float *base = a->planes + oh * a->rstride;
+        size_t ow = 0;
+        for (; ow + 16 * U <= a->OW; ow += 16 * U) {
             __m512 acc[U];
             _Pragma("GCC unroll 16")
             for (int u = 0; u < U; u++)
                 acc[u] = bias;
-            size_t left = a->OW - ow, nv = left >= 16 * U ? U : (left + 15) / 16;
-            for (size_t kh = 0; kh < KH; kh++) {
-                size_t r = oh * a->sh + kh * a->dh;
-                for (size_t kw = 0; kw < KW; kw++) {
-                    size_t off = kw * a->dw;
-                    const float *pl = a->planes + (off % a->sw) * a->pstride + r * a->wq + ow +
-                                      off / a->sw;
-                    __m512 w = _mm512_set1_ps(a->w[kh * KW + kw]);
-                    if (nv == U) {
-                        _Pragma("GCC unroll 16")
-                        for (int u = 0; u < U; u++)
-                            acc[u] = _mm512_fmadd_ps(w, _mm512_loadu_ps(pl + 16 * u), acc[u]);
-                    } else {
-                        for (size_t u = 0; u < nv; u++)
-                            acc[u] = _mm512_fmadd_ps(w, _mm512_loadu_ps(pl + 16 * u), acc[u]);
-                    }
-                }
+            for (size_t t = 0; t < a->ntaps; t++) {
+                const float *pl = base + ow + a->toff[t];
+                __m512 w = _mm512_set1_ps(a->w[t]);
+                _Pragma("GCC unroll 16")
+                for (int u = 0; u < U; u++)
+                    acc[u] = _mm512_fmadd_ps(w, _mm512_loadu_ps(pl + 16 * u), acc[u]);
             }
-            for (size_t u = 0; u < nv; u++) {
+            _Pragma("GCC unroll 16")
+            for (int u = 0; u < U; u++) {
                 __m512 v = acc[u];
                 if (a->clamp)
                     v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-                size_t o = ow + 16 * u, n = a->OW - o;
-                if (n >= 16)
-                    _mm512_storeu_ps(yr + o, v);
-                else
-                    _mm512_mask_storeu_ps(yr + o, (__mmask16)((1u << n) - 1), v);
+                _mm512_storeu_ps(yr + ow + 16 * u, v);
             }
+        }
+        for (; ow < a->OW; ow += 16) {
+            __m512 v = bias;
+            for (size_t t = 0; t < a->ntaps; t++)
+                v = _mm512_fmadd_ps(_mm512_set1_ps(a->w[t]),
+                                    _mm512_loadu_ps(base + ow + a->toff[t]), v);
+            if (a->clamp)
+                v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+            size_t n = a->OW - ow;
+            if (n >= 16)
+                _mm512_storeu_ps(yr + ow, v);
+            else
+                _mm512_mask_storeu_ps(yr + ow, (__mmask16)((1u << n) - 1), v);
         }
     }
 }
 
-const oq_f32_kernels oq_f32_kernels_avx512 = {OQ_F32_AVX512, MR, NR, gemm_12x32, dw_avx512};
+/* Stride-2 row split: 32 floats -> 16 even + 16 odd per step (two-source permutes). */
+static void deint2_avx512(const float *src, float *even, size_t ne, float *odd, size_t no)
+{
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    const __m512i io = _mm512_add_epi32(ie, _mm512_set1_epi32(1));
+    size_t i = 0;
+    for (; i + 16 <= no; i += 16, src += 32) {
+        __m512 a = _mm512_loadu_ps(src), b = _mm512_loadu_ps(src + 16);
+        _mm512_storeu_ps(even + i, _mm512_permutex2var_ps(a, ie, b));
+        _mm512_storeu_ps(odd + i, _mm512_permutex2var_ps(a, io, b));
+    }
+    oq_f32_deint2_scalar(src, even + i, ne - i, odd + i, no - i);
+}
+
+const oq_f32_kernels oq_f32_kernels_avx512 = {OQ_F32_AVX512, MR, NR, gemm_8x32, dw_avx512,
+                                              deint2_avx512};

@@ -50,24 +50,30 @@ void oq_f32_ukernel_generic(unsigned mr, unsigned nr, size_t kc, const float *a,
     tile_impl(mr, nr, kc, a, b, c, ldc, p);
 }
 
-/* Depthwise channel, plain loops over (oh, ow, kh, kw). */
+/* Depthwise channel, plain loops over (oh, ow, tap). */
 void oq_f32_dw_scalar(const oq_f32_dw_args *a)
 {
-    for (size_t oh = 0; oh < a->OH; oh++)
+    for (size_t oh = 0; oh < a->OH; oh++) {
+        const float *base = a->planes + oh * a->rstride;
         for (size_t ow = 0; ow < a->OW; ow++) {
             float v = a->bias;
-            for (size_t kh = 0; kh < a->KH; kh++) {
-                size_t r = oh * a->sh + kh * a->dh;
-                for (size_t kw = 0; kw < a->KW; kw++) {
-                    size_t off = kw * a->dw;
-                    const float *pl = a->planes + (off % a->sw) * a->pstride + r * a->wq;
-                    v += a->w[kh * a->KW + kw] * pl[ow + off / a->sw];
-                }
-            }
+            for (size_t t = 0; t < a->ntaps; t++)
+                v += a->w[t] * base[a->toff[t] + ow];
             if (a->clamp)
                 v = v < a->lo ? a->lo : v > a->hi ? a->hi : v;
             a->y[oh * a->OW + ow] = v;
         }
+    }
 }
 
-const oq_f32_kernels oq_f32_kernels_scalar = {OQ_F32_SCALAR, 4, 8, gemm_4x8, oq_f32_dw_scalar};
+/* Stride-2 row split, plain loops. */
+void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd, size_t no)
+{
+    for (size_t i = 0; i < ne; i++)
+        even[i] = src[2 * i];
+    for (size_t i = 0; i < no; i++)
+        odd[i] = src[2 * i + 1];
+}
+
+const oq_f32_kernels oq_f32_kernels_scalar = {OQ_F32_SCALAR, 4, 8, gemm_4x8, oq_f32_dw_scalar,
+                                              oq_f32_deint2_scalar};

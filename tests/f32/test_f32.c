@@ -345,6 +345,9 @@ static const conv_case conv_cases[] = {
     {2, 1, 32, 32, 32, {67, 70}, {3, 3}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, true, false},
     {2, 1, 3, 64, 1, {37, 41}, {7, 7}, {2, 2}, {1, 1}, {3, 3}, {3, 3}, true, true},
     {2, 1, 40, 72, 1, {20, 20}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, true, false},
+    {2, 1, 6, 6, 6, {9, 16}, {3, 3}, {2, 2}, {1, 1}, {1, 2}, {1, 2}, true, false},
+    {2, 1, 5, 10, 5, {11, 21}, {3, 3}, {2, 2}, {2, 2}, {2, 1}, {2, 0}, true, true},
+    {2, 1, 4, 4, 4, {6, 7}, {3, 5}, {2, 2}, {1, 1}, {0, 3}, {0, 3}, false, false},
     {1, 2, 6, 10, 2, {30}, {5}, {2}, {3}, {4}, {1}, true, false},
     {1, 1, 8, 8, 8, {50}, {3}, {1}, {1}, {1}, {1}, true, true},
     {3, 1, 4, 6, 2, {5, 6, 7}, {3, 2, 3}, {1, 2, 1}, {1, 1, 2}, {1, 0, 2}, {0, 1, 2}, true, false},
@@ -443,8 +446,8 @@ ParameterizedTest(oq_f32_isa *isa, f32, conv_transpose)
     check_deconv(*isa, &conv_cases[2], op0);
     check_deconv(*isa, &conv_cases[6], op0);
     check_deconv(*isa, &conv_cases[9], op0);
-    check_deconv(*isa, &conv_cases[16], op1);
-    check_deconv(*isa, &conv_cases[18], op1);
+    check_deconv(*isa, &conv_cases[19], op1);
+    check_deconv(*isa, &conv_cases[21], op1);
     static const conv_case big = {2, 1, 64, 32, 1, {14, 14}, {4, 4}, {2, 2}, {1, 1}, {1, 1},
                                   {1, 1}, true, true};
     check_deconv(*isa, &big, op0);
