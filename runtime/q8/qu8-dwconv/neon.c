@@ -1,0 +1,48 @@
+/* qu8-dwconv/neon.c: aarch64 depthwise micro-kernel, 16 channels per step: u8 inputs and s8
+ * weights widened to int16 (exact), smlal into four int32 accumulators; channel tails and the
+ * epilogue use the scalar formula / reference. */
+#include <arm_neon.h>
+#include <string.h>
+
+#include "../q8.h"
+#include "../requant.h"
+#include "qu8-dwconv.h"
+
+void oq_qu8_dwconv_minmax_ukernel_up16xN__neon(size_t channels, size_t taps,
+                                               const uint8_t *const *in, const void *packed,
+                                               void *out, const oq_q8_requant *rq)
+{
+    assert(channels >= 1 && taps >= 1);
+    const size_t cp = (channels + 15) / 16 * 16;
+    const uint8_t *pb = packed;
+    const int8_t *w = (const int8_t *)packed + cp * 4;
+    size_t c = 0;
+    for (; c + 16 <= channels; c += 16) {
+        int32x4_t acc[4];
+        for (int q = 0; q < 4; q++)
+            acc[q] = vld1q_s32((const int32_t *)(pb + 4 * (c + 4 * q)));
+        for (size_t t = 0; t < taps; t++) {
+            uint8x16_t x = vld1q_u8(in[t] + c);
+            int8x16_t k = vld1q_s8(w + t * cp + c);
+            int16x8_t xl = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(x)));
+            int16x8_t xh = vreinterpretq_s16_u16(vmovl_high_u8(x));
+            int16x8_t kl = vmovl_s8(vget_low_s8(k)), kh = vmovl_high_s8(k);
+            acc[0] = vmlal_s16(acc[0], vget_low_s16(xl), vget_low_s16(kl));
+            acc[1] = vmlal_high_s16(acc[1], xl, kl);
+            acc[2] = vmlal_s16(acc[2], vget_low_s16(xh), vget_low_s16(kh));
+            acc[3] = vmlal_high_s16(acc[3], xh, kh);
+        }
+        int32_t t16[16];
+        for (int q = 0; q < 4; q++)
+            vst1q_s32(t16 + 4 * q, acc[q]);
+        for (int j = 0; j < 16; j++)
+            oq_q8_store(rq, out, c + j, c + j, t16[j]);
+    }
+    for (; c < channels; c++) {
+        int32_t acc;
+        memcpy(&acc, pb + 4 * c, 4);
+        for (size_t t = 0; t < taps; t++)
+            acc += (int32_t)in[t][c] * w[t * cp + c];
+        oq_q8_store(rq, out, c, c, acc);
+    }
+}
