@@ -410,18 +410,26 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
 oq_status oq_fe_adapt_outputs(oq_graph *g, uint32_t n, oq_diag *d)
 {
     oq_node *nd = &g->nodes[n];
-    if (nd->op != OQ_OP_BatchNormalization || nd->nout <= 1)
+    bool bn = nd->op == OQ_OP_BatchNormalization;
+    if (nd->nout <= 1 || !(bn || nd->op == OQ_OP_Dropout || nd->op == OQ_OP_MaxPool ||
+                           nd->op == OQ_OP_LayerNormalization))
         return OQ_OK;
+    /* optional outputs nobody reads become OQ_NONE (team.md); BN's are training-only */
     for (uint32_t i = 1; i < nd->nout; i++) {
         uint32_t v = nd->out[i];
-        if (v != OQ_NONE && (g->values[v].nuse || g->values[v].is_output))
-            return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR,
-                             "training output %u ('%s') is used; only inference is supported", i,
-                             g->values[v].name);
+        if (v == OQ_NONE)
+            continue;
+        if (g->values[v].nuse || g->values[v].is_output) {
+            if (bn)
+                return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR,
+                                 "training output %u ('%s') is used; only inference is supported",
+                                 i, g->values[v].name);
+            continue;
+        }
+        g->values[v].producer = OQ_NONE;
+        nd->out[i] = OQ_NONE;
     }
-    for (uint32_t i = 1; i < nd->nout; i++)
-        if (nd->out[i] != OQ_NONE)
-            g->values[nd->out[i]].producer = OQ_NONE;
-    nd->nout = 1;
+    while (nd->nout > 1 && nd->out[nd->nout - 1] == OQ_NONE)
+        nd->nout--;
     return OQ_OK;
 }

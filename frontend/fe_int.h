@@ -41,7 +41,8 @@ OQ_INTERNAL oq_status oq_fe_resolve(const char *base_dir, const char *rel, const
  * canonical form of team.md: attribute operands become constant inputs, Upsample becomes
  * Resize, legacy flags are made explicit, Constant nodes become constant values (node dead). */
 OQ_INTERNAL oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d);
-/* After all nodes exist and uses are filled: drops unused training-only outputs. */
+/* After all nodes exist and uses are filled: optional outputs nobody reads become OQ_NONE
+ * (Dropout mask, MaxPool indices, LayerNormalization stats); BN training outputs must be unused. */
 OQ_INTERNAL oq_status oq_fe_adapt_outputs(oq_graph *g, uint32_t n, oq_diag *d);
 /* Adds a constant value named after the node (base "<node>/<what>"), copying data. */
 OQ_INTERNAL uint32_t oq_fe_add_const(oq_graph *g, uint32_t n, const char *what, oq_dtype dt,

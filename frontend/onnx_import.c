@@ -226,6 +226,8 @@ static oq_status make_values(imp *im)
         oq_shape s;
         if ((st = type_of(im, vi->type, what, im->o->allow_unknown_ops, &dt, &s)) != OQ_OK)
             return st;
+        if (dt == OQ_DT_UNDEFINED && !im->o->allow_unknown_ops)
+            return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_DTYPE, "%s has no element type", what);
         if ((st = define(im, vi->name, "a graph input", dt, &s, &v)) != OQ_OK)
             return st;
         g->values[v].is_input = true;

@@ -448,3 +448,25 @@ Test(frontend, qdq_qparams_mirrored)
     oq_graph_free(g);
     fm_free(m);
 }
+
+/* Optional outputs nobody reads become absent; read ones stay. */
+Test(frontend, unused_optional_outputs_dropped)
+{
+    fm *m = fm_new(8, 13);
+    fm_input(m, "x", 1, 4, (int64_t[]){1, 1, 4, 4});
+    fm_node(m, "Dropout", "drop", "x", "y,mask");
+    Onnx__NodeProto *mp = fm_node(m, "MaxPool", "pool", "y", "z,idx");
+    fm_attr_ints(m, mp, "kernel_shape", 2, (int64_t[]){2, 2});
+    fm_output(m, "z");
+    fm_output(m, "idx");
+    oq_graph *g = import_ok(m);
+    const oq_node *dr = &g->nodes[fe_node_of_op(g, OQ_OP_Dropout, 0)];
+    cr_expect_eq(dr->nout, 1, "unused mask dropped");
+    const oq_node *pl = &g->nodes[fe_node_of_op(g, OQ_OP_MaxPool, 0)];
+    cr_expect_eq(pl->nout, 2, "indices are a graph output: kept");
+    cr_expect_eq(pl->out[1], fe_value(g, "idx"));
+    oq_diag v = {0};
+    cr_expect_eq(ir_verify(g, &v), OQ_OK, "%s", v.msg);
+    oq_graph_free(g);
+    fm_free(m);
+}

@@ -509,3 +509,14 @@ Test(frontend_bad, external_data_escapes)
     expect_bad(m, "sub/ext_symlink.onnx", OQ_ERR_INVALID_MODEL, "outside the model's folder", NULL);
     fm_free(m);
 }
+
+Test(frontend_bad, untyped_input)
+{
+    fm *m = fm_new(8, 13);
+    fm_input(m, "x", 1, 1, (int64_t[]){2});
+    fm_model(m)->graph->input[0]->type = NULL;
+    fm_node(m, "Relu", "r", "x", "y");
+    fm_output(m, "y");
+    expect_bad(m, "untyped.onnx", OQ_ERR_DTYPE, "'x'", "element type");
+    fm_free(m);
+}

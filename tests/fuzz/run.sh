@@ -27,7 +27,7 @@ mkdir -p "$bdir/fuzz-artifacts"
 echo "fuzzing the importer for ${secs}s from $i seeds"
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 "$bdir/tests/fuzz/fuzz_import" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=262144 -print_final_stats=1 -artifact_prefix="$bdir/fuzz-artifacts/" "$corpus" \
+    -max_len=262144 -dict="$root/tests/fuzz/onnx.dict" -print_final_stats=1 -artifact_prefix="$bdir/fuzz-artifacts/" "$corpus" \
     2>"$bdir/fuzz.log" || { tail -60 "$bdir/fuzz.log"; echo "fuzz: crash (see $bdir/fuzz-artifacts/)"; exit 1; }
 grep -E "stat::number_of_executed_units|cov:" "$bdir/fuzz.log" | tail -2
 echo "fuzz: clean"
