@@ -283,6 +283,7 @@ oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data
             o->progress(o->progress_ctx, f + 1 < total ? f + 1 : total, total);
     }
 out:
+    oq_calib_done(c);
     if (lists)
         for (uint32_t i = 0; i < nin; i++)
             flist_free(&lists[i]);

@@ -163,3 +163,12 @@ bool oq_calib_range(const oq_calib *c, uint32_t v, oq_obs_kind k, float percenti
 }
 
 uint32_t oq_calib_samples(const oq_calib *c) { return c ? c->nsamples : 0; }
+
+void oq_calib_done(oq_calib *c)
+{
+    if (!c)
+        return;
+    oq_interp_free(c->it);
+    c->it = NULL;
+    c->g = NULL;
+}

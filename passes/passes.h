@@ -48,6 +48,9 @@ oq_status pass_cse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_fuse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_lower_qop(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+/* QDQ -> integer ops (QLinearConv incl. Gemm as 1x1, QLinearMatMul, data movement on int8),
+ * standard ONNX only; what the interpreter and the C backend run bit-exactly (lower_int.c). */
+oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- pipeline.c */
 /* Runs the float passes (canonicalize .. fuse) in order, honouring dump_after / stop_after. */
@@ -81,7 +84,8 @@ void oq_calib_free(oq_calib *c);
  * Bad data (shape, dtype, NaN/Inf, unreadable) is an ERR_DATA naming the file. */
 oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data,
                        const oq_options *o, oq_diag *d) OQ_NODISCARD;
-/* Observes one sample: in[i] bound to g->inputs[i] (shapes exactly the graph's). */
+/* Observes one sample: in[i] bound to g->inputs[i] (shapes exactly the graph's). Keeps an
+ * interpreter over g between calls: call oq_calib_done before changing g (oq_calibrate does). */
 oq_status oq_calib_feed(oq_calib *c, const oq_graph *g, const oq_rt_tensor *in,
                         oq_diag *d) OQ_NODISCARD;
 /* Range of value v chosen by observer kind k (percentile from o, default 99.99); false when v
@@ -89,6 +93,8 @@ oq_status oq_calib_feed(oq_calib *c, const oq_graph *g, const oq_rt_tensor *in,
 bool oq_calib_range(const oq_calib *c, uint32_t v, oq_obs_kind k, float percentile, float *lo,
                     float *hi);
 uint32_t oq_calib_samples(const oq_calib *c);
+/* Releases the interpreter oq_calib_feed keeps (the observer state stays). */
+void oq_calib_done(oq_calib *c);
 /* Saves / loads the observer states (binary "OQCALIB1" file keyed by value name). */
 oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path,
                         oq_diag *d) OQ_NODISCARD;

@@ -24,7 +24,7 @@ typedef struct pt_outs {
     int64_t numel[8];
 } pt_outs;
 
-static void pt_outs_free(pt_outs *o)
+static inline void pt_outs_free(pt_outs *o)
 {
     for (uint32_t i = 0; i < o->n; i++)
         free(o->data[i]);
@@ -32,7 +32,7 @@ static void pt_outs_free(pt_outs *o)
 }
 
 /* Imports path; batch > 0 overrides dim 0 of the first input (named by its graph input). */
-static oq_graph *pt_import(const char *path, const char *input, int64_t batch, const int64_t *rest,
+static inline oq_graph *pt_import(const char *path, const char *input, int64_t batch, const int64_t *rest,
                            int rrank)
 {
     oq_diag d = {0};
@@ -54,7 +54,7 @@ static oq_graph *pt_import(const char *path, const char *input, int64_t batch, c
 }
 
 /* Runs g on the given float input tensors (one per graph input), copying the float outputs. */
-static void pt_run(const oq_graph *g, const oq_rt_tensor *in, pt_outs *out)
+static inline void pt_run(const oq_graph *g, const oq_rt_tensor *in, pt_outs *out)
 {
     oq_diag d = {0};
     oq_interp *it = NULL;
@@ -75,7 +75,7 @@ static void pt_run(const oq_graph *g, const oq_rt_tensor *in, pt_outs *out)
 
 /* |a - b| <= rel * |b| + rel * 0.01 * max|b| for every element (1e-4 relative, with an absolute
  * floor for elements near zero). */
-static void pt_compare(const pt_outs *a, const pt_outs *b, double rel, const char *what)
+static inline void pt_compare(const pt_outs *a, const pt_outs *b, double rel, const char *what)
 {
     cr_assert_eq(a->n, b->n, "%s: output count", what);
     for (uint32_t i = 0; i < a->n; i++) {
@@ -93,7 +93,7 @@ static void pt_compare(const pt_outs *a, const pt_outs *b, double rel, const cha
 }
 
 /* Reads a .pb or .npy tensor into a (arena-backed by g). */
-static oq_rt_tensor pt_load(oq_graph *g, const char *path)
+static inline oq_rt_tensor pt_load(oq_graph *g, const char *path)
 {
     oq_diag d = {0};
     oq_tensor_file t;
@@ -106,7 +106,7 @@ static oq_rt_tensor pt_load(oq_graph *g, const char *path)
     return r;
 }
 
-static int pt_count_op(const oq_graph *g, oq_op op)
+static inline int pt_count_op(const oq_graph *g, oq_op op)
 {
     int c = 0;
     for (uint32_t n = 0; n < g->nnode; n++)
