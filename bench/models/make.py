@@ -2,8 +2,11 @@
 """Makes the bench models (never downloaded): trains the Fashion-MNIST CNN and MLP (deterministic
 seeds, a few CPU minutes) and exports them to ONNX opset 13 with BatchNormalization kept; exports
 torchvision ResNet-18/50, MobileNetV2, MobileNetV3-Small, ShuffleNetV2 x1.0, SqueezeNet1.1 with random
-init (seed 0). `--examples` also writes the committed artefacts under examples/ (see examples/README.md).
-Usage: /usr/bin/python3 bench/models/make.py [--quick] [--only NAME] [--examples] [--out DIR]"""
+init (seed 0; BatchNorm statistics re-estimated on the calibration images), and (`vision_data`) the fixed inputs of those models: Fashion-MNIST images resized to
+3x224x224 with ImageNet normalization, 32 calibration samples (training set) in data/vision_calib/ and
+100 test inputs in data/vision_test/, plus each vision model's PyTorch fp32 logits on them
+(data/<model>.fp32_ref.npy). `--examples` also writes the committed artefacts under examples/ (see
+examples/README.md). Usage: /usr/bin/python3 bench/models/make.py [--quick] [--only NAME] [--examples] [--out DIR]"""
 import argparse
 import json
 import os
@@ -27,6 +30,9 @@ VISION = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "shuffle
           "squeezenet1_1"]
 CALIB_COUNT = 256
 REF_COUNT = 100
+VISION_CALIB = 32
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 TRAIN = {  # epochs, batch size, learning rate (Adam), per network
     "fashion_cnn": (3, 64, 2e-3),
     "fashion_mlp": (5, 64, 1e-3),
@@ -165,24 +171,84 @@ def make_fashion(names, out, examples, results):
         log(f"examples: {CALIB_COUNT} calibration samples (train indices {calib_idx[:4].tolist()}...)")
 
 
-def make_vision(names, out, keep_bn, results):
-    """Exports the torchvision models in `names` with random init (seed 0), batch 1, 3x224x224."""
+def vision_arrays():
+    """The fixed vision inputs, float32 [N,3,224,224]: (32 calibration samples from the training set, the
+    same rng draw as examples/calib; the first 100 test images)."""
+    tr_img, _ = fashion.load("train")
+    te_img, _ = fashion.load("test")
+    calib_idx = np.sort(np.random.default_rng(0).choice(len(tr_img), CALIB_COUNT, replace=False))[:VISION_CALIB]
+    return vision_inputs(tr_img[calib_idx]), vision_inputs(te_img[:REF_COUNT])
+
+
+def vision_net(name, calib=None):
+    """torchvision model `name` with random initialization (torch.manual_seed(0)), eval mode. With
+    `calib` ([N,3,224,224]), the BatchNorm running statistics are re-estimated on it (cumulative average
+    over batches of 8, BN layers alone in train mode): a random net's activations otherwise vanish or
+    explode with depth (MobileNetV2's logits are ~1e-9 without it), which says nothing about quantization."""
     import torchvision
+    torch.manual_seed(0)
+    net = getattr(torchvision.models, name)(weights=None).eval()
+    if calib is not None:
+        bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        with torch.no_grad():
+            for i in range(0, len(calib), 8):
+                net(torch.from_numpy(calib[i:i + 8]))
+        net.eval()
+    return net
+
+
+def vision_inputs(images):
+    """uint8 [N,28,28] -> float32 [N,3,224,224]: bilinear resize, gray to RGB, ImageNet normalization."""
+    x = torch.from_numpy(images.astype(np.float32) / np.float32(255.0)).unsqueeze(1)
+    x = nn.functional.interpolate(x, size=(224, 224), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=torch.float32).view(1, 3, 1, 1)
+    return ((x - mean) / std).contiguous().numpy()
+
+
+def make_vision_data(out, arrays, results):
+    """Writes data/vision_calib/sample_NNN.npy (32) and data/vision_test/sample_NNN.npy (100), each
+    float32 [1,3,224,224] (see vision_arrays)."""
+    for sub, x in zip(("vision_calib", "vision_test"), arrays):
+        d = os.path.join(out, "data", sub)
+        os.makedirs(d, exist_ok=True)
+        for old in os.listdir(d):
+            if old.endswith(".npy"):
+                os.remove(os.path.join(d, old))
+        for k in range(len(x)):
+            save_npy(os.path.join(d, f"sample_{k:03d}.npy"), x[k:k + 1].copy())
+        results[sub] = {"dir": os.path.relpath(d, ROOT), "count": len(x), "shape": [1, 3, 224, 224]}
+        log(f"{sub}: {len(x)} samples in {d}")
+
+
+def make_vision(names, out, arrays, keep_bn, results):
+    """Exports the torchvision models in `names` (random init, BN statistics from the calibration
+    samples), batch 1, 3x224x224, and writes their PyTorch fp32 logits on the 100 test inputs as
+    data/<name>.fp32_ref.npy [100,1000]."""
+    calib, test = arrays
+    os.makedirs(os.path.join(out, "data"), exist_ok=True)
     for name in names:
         t0 = time.time()
-        torch.manual_seed(0)
-        net = getattr(torchvision.models, name)(weights=None).eval()
+        net = vision_net(name, calib)
         path = os.path.join(out, f"{name}.onnx")
         export(net, path, dynamic_batch=False, keep_bn=keep_bn, shape=(1, 3, 224, 224))
         info = check_onnx(path)
-        results[name] = dict(info, seconds=round(time.time() - t0, 1), torch=torch.__version__)
+        with torch.no_grad():
+            ref = np.concatenate([net(torch.from_numpy(test[i:i + 10])).numpy() for i in range(0, len(test), 10)])
+        save_npy(os.path.join(out, "data", f"{name}.fp32_ref.npy"), ref.astype(np.float32))
+        results[name] = dict(info, seconds=round(time.time() - t0, 1), torch=torch.__version__,
+                             logit_std=round(float(ref.std()), 4))
         log(f"{name} -> {path} ({info['bytes']} bytes) {info['ops']}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", action="append", choices=FASHION + VISION, metavar="NAME",
-                    help="make only this model (repeatable): " + ", ".join(FASHION + VISION))
+    ap.add_argument("--only", action="append", choices=FASHION + VISION + ["vision_data"], metavar="NAME",
+                    help="make only this (repeatable): " + ", ".join(FASHION + VISION + ["vision_data"]))
     ap.add_argument("--quick", action="store_true", help="Fashion CNN + MLP only")
     ap.add_argument("--examples", action="store_true",
                     help="also write examples/ (fashion .onnx copies, calib/, fp32 references)")
@@ -192,7 +258,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    names = args.only or (FASHION if args.quick else FASHION + VISION)
+    names = args.only or (FASHION if args.quick else FASHION + ["vision_data"] + VISION)
     os.makedirs(args.out, exist_ok=True)
     results = {}
     fash = [n for n in names if n in FASHION]
@@ -201,8 +267,12 @@ def main():
     if fash:
         make_fashion(fash, args.out, args.examples, results)
     vis = [n for n in names if n in VISION]
-    if vis:
-        make_vision(vis, args.out, args.keep_bn, results)
+    if vis or "vision_data" in names:
+        arrays = vision_arrays()
+        if "vision_data" in names:
+            make_vision_data(args.out, arrays, results)
+        if vis:
+            make_vision(vis, args.out, arrays, args.keep_bn, results)
     print(json.dumps({"models": results}))
 
 

@@ -109,16 +109,17 @@ def quantize_static_fx(net, engine, calib):
     return convert_fx(prepared)
 
 
-def export_qdq(qnet, path):
-    """Exports a converted (int8) model to ONNX opset 13 (QDQ form); returns a dict of what happened."""
+def export_qdq(qnet, path, shape=(1, 1, 28, 28), dynamic=True, evaluate=True):
+    """Exports a converted (int8) model to ONNX opset 13 (QDQ form); returns a dict of what happened
+    (with evaluate: the Fashion-MNIST top-1 of the export in ONNX Runtime)."""
     import onnx
     info = {"path": os.path.relpath(path, ROOT)}
     try:
         tmp = path + ".tmp"
         with torch.no_grad():
-            torch.onnx.export(qnet, torch.zeros(1, 1, 28, 28), tmp, opset_version=13,
+            torch.onnx.export(qnet, torch.zeros(shape), tmp, opset_version=13,
                               input_names=["input"], output_names=["logits"],
-                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+                              dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}} if dynamic else None)
         os.replace(tmp, path)
         model = onnx.load(path)
         onnx.checker.check_model(model)
@@ -126,7 +127,8 @@ def export_qdq(qnet, path):
         for n in model.graph.node:
             ops[n.op_type] = ops.get(n.op_type, 0) + 1
         info.update(ok=True, bytes=os.path.getsize(path), ops=ops)
-        info["ort"] = ort_eval(path)
+        if evaluate:
+            info["ort"] = ort_eval(path)
     except Exception as e:  # report, do not fail the whole baseline run
         info.update(ok=False, error=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
         log("QDQ export failed:\n" + traceback.format_exc())
@@ -146,6 +148,64 @@ def ort_eval(path):
     return {"loads": True, "top1": out["top1"], "version": out.get("version")}
 
 
+def vision_baselines(names, engines, runs, export, res):
+    """FX PTQ of the torchvision models (made as make.py makes them) on data/vision_calib/: SQNR of the
+    int8 logits against data/<name>.fp32_ref.npy on data/vision_test/, latency, QDQ export + ORT load."""
+    import make
+    data = os.path.join(MODELS, "data")
+
+    def load_dir(sub):
+        files = sorted(glob.glob(os.path.join(data, sub, "sample_*.npy")))
+        if not files:
+            raise SystemExit(f"torch_quant: no samples in {data}/{sub} (run make.py --only vision_data)")
+        return np.concatenate([np.load(f) for f in files]).astype(np.float32)
+
+    calib_np, test = load_dir("vision_calib"), load_dir("vision_test")
+    calib = torch.from_numpy(calib_np)
+    x1 = torch.from_numpy(test[:1])
+    for name in names:
+        ref_path = os.path.join(data, f"{name}.fp32_ref.npy")
+        if not os.path.exists(ref_path):
+            log(f"{name}: no {ref_path}, skipped (run make.py --only {name})")
+            continue
+        ref = np.load(ref_path)
+        net = make.vision_net(name, calib_np)
+        out = logits(net, test, batch=10)
+        r = {"fp32": {"latency_ms": latency_ms(net, x1, runs, warmup=2), "sqnr_db_vs_ref": sqnr(ref, out)}}
+        for engine in engines:
+            t0 = time.time()
+            try:
+                q = quantize_static_fx(net, engine, calib)
+                qo = logits(q, test, batch=10)
+                r[f"int8_fx_{engine}"] = {"sqnr_db": sqnr(ref, qo), "top1_agree": round(
+                    100.0 * float((qo.argmax(1) == ref.argmax(1)).mean()), 1),
+                    "latency_ms": latency_ms(q, x1, runs, warmup=2), "seconds": round(time.time() - t0, 1)}
+                if export and engine == "onednn":
+                    path = os.path.join(MODELS, f"{name}_torch_qdq.onnx")
+                    info = export_qdq(q, path, shape=(1, 3, 224, 224), dynamic=False, evaluate=False)
+                    if info.get("ok"):
+                        info["ort"] = ort_load(path)
+                    r["qdq_export_onednn"] = info
+            except Exception as e:  # report per model and engine, keep going
+                r[f"int8_fx_{engine}"] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
+                log(f"{name} {engine} failed:\n" + traceback.format_exc())
+            log(f"{name} {engine}: {r.get(f'int8_fx_{engine}')}")
+        res[name] = r
+
+
+def ort_load(path):
+    """Checks that ONNX Runtime loads and runs `path` (bench/ort/ort_latency.js, 3 runs)."""
+    script = os.path.join(ROOT, "bench", "ort", "ort_latency.js")
+    try:
+        r = subprocess.run(["node", script, path, "--runs", "3", "--warmup", "1"],
+                           capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return {"loads": False, "error": str(e)}
+    if r.returncode != 0:
+        return {"loads": False, "error": r.stderr.strip()[-300:]}
+    return {"loads": True, "median_ms": json.loads(r.stdout.strip().splitlines()[-1])["median_ms"]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=50, help="timed runs for latency (default 50)")
@@ -153,15 +213,31 @@ def main():
     ap.add_argument("--calib", default=os.path.join(ROOT, "examples", "calib"))
     ap.add_argument("--no-export", action="store_true", help="skip the ONNX QDQ export")
     ap.add_argument("--examples", action="store_true", help="copy the QDQ exports into examples/")
+    ap.add_argument("--vision", action="store_true", help="also the torchvision models (make.py full run first)")
+    ap.add_argument("--only", action="append", metavar="MODEL",
+                    help="with --vision: only this torchvision model (repeatable)")
+    ap.add_argument("--vision-runs", type=int, default=20, help="timed runs per vision model (default 20)")
+    ap.add_argument("--no-fashion", action="store_true", help="skip the Fashion-MNIST models")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
 
+    res = {"tool": "pytorch", "version": torch.__version__, "threads": 1}
+    if not args.no_fashion:
+        fashion_baselines(args, res)
+    if args.vision:
+        import make
+        vision_baselines(args.only or make.VISION, args.engines.split(","), args.vision_runs,
+                         not args.no_export, res)
+    print(json.dumps(res))
+
+
+def fashion_baselines(args, res):
+    """The Fashion CNN (fp32, FX PTQ per engine, QDQ exports) and MLP (fp32, dynamic) into `res`."""
     test_x, test_y = fashion.load_test_set()
     calib = load_calib(args.calib)
     x1 = torch.from_numpy(test_x[:1])
-    res = {"tool": "pytorch", "version": torch.__version__, "threads": 1, "calib_samples": len(calib),
-           "test_images": len(test_x)}
+    res.update(calib_samples=len(calib), test_images=len(test_x))
 
     cnn = nets.load_trained("fashion_cnn", os.path.join(MODELS, "fashion_cnn.pt"))
     ref = logits(cnn, test_x)
@@ -204,7 +280,6 @@ def main():
         res["fashion_mlp"][f"int8_dynamic_{engine}"] = {
             "top1": top1(out, test_y), "sqnr_db": sqnr(ref[:REF_COUNT], out[:REF_COUNT]), "latency_ms": lat}
         log(f"fashion_mlp int8 dynamic {engine}: {res['fashion_mlp'][f'int8_dynamic_{engine}']}")
-    print(json.dumps(res))
 
 
 if __name__ == "__main__":
