@@ -531,3 +531,38 @@ Test(quantize, accuracy_full_test_set, .timeout = 600)
     oq_arena_free(&ds.a);
 }
 #endif
+
+/* QDQ -> QLinearConv: the three fused Conv+Relu become QLinearConv (Relu implied by zp 0); the
+ * Gemm with a bias stays QDQ; outputs agree with the QDQ graph (fake-quant vs integer
+ * requantize may differ by one step on a few elements, so logits within a few output steps
+ * and top-1 within one image of 100). */
+Test(quantize, lower_qop_fashion_cnn)
+{
+    skip_without_examples();
+    dataset ds;
+    load_test100(&ds);
+    oq_options o = {.verify = true};
+    oq_calib *c;
+    oq_graph *g = prepare(PT_EX "fashion_cnn.onnx", &o, &c, 64);
+    oq_diag d = {0};
+    cr_assert_eq(oq_quantize(g, c, &o, &d), OQ_OK, "%s", d.msg);
+    int qdq = top1(g, ds.x, ds.y, ds.n);
+    oq_rt_tensor x1 = {OQ_DT_FLOAT, {.rank = 4, .dim = {1, 1, 28, 28}}, ds.x};
+    pt_outs a = {0}, b = {0};
+    pt_run(g, &x1, &a);
+    cr_assert_eq(pass_lower_qop(g, &o, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(pt_count_op(g, OQ_OP_QLinearConv), 3);
+    cr_expect_eq(pt_count_op(g, OQ_OP_Conv) + pt_count_op(g, OQ_OP_Relu), 0);
+    cr_expect_eq(pt_count_op(g, OQ_OP_Gemm), 1, "Gemm with bias stays QDQ");
+    pt_run(g, &x1, &b);
+    for (int k = 0; k < 10; k++)
+        cr_expect(fabsf(a.data[0][k] - b.data[0][k]) < 0.5f, "logit %d: %g vs %g", k,
+                  a.data[0][k], b.data[0][k]);
+    int qop = top1(g, ds.x, ds.y, ds.n);
+    cr_expect(abs(qop - qdq) <= 1, "QOperator %d vs QDQ %d of 100", qop, qdq);
+    pt_outs_free(&a);
+    pt_outs_free(&b);
+    oq_calib_free(c);
+    oq_graph_free(g);
+    oq_arena_free(&ds.a);
+}
