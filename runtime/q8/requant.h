@@ -113,4 +113,15 @@ static inline void oq_q8_load_scales(const oq_q8_requant *rq, size_t ch, size_t 
     for (size_t j = 0; j < 16; j++)
         sc[j] = j < nn ? rq->scale[(ch + j) * rq->channel_stride] : 0.0f;
 }
+
+/* Pointer to 16 scales for channels ch.. (direct when per-channel and all 16 are valid, else
+ * gathered into tmp by oq_q8_load_scales). */
+static inline const float *oq_q8_scales16(const oq_q8_requant *rq, size_t ch, size_t nn,
+                                          float *tmp)
+{
+    if (rq->channel_stride == 1 && nn == 16)
+        return rq->scale + ch;
+    oq_q8_load_scales(rq, ch, nn, tmp);
+    return tmp;
+}
 #endif

@@ -27,9 +27,8 @@ dw(size_t channels, size_t taps, const uint8_t *const *in, const void *packed, v
             a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_cvtepu8_epi32(_mm_srli_si128(x, 8)),
                                                         _mm256_cvtepi8_epi32(_mm_srli_si128(k, 8))));
         }
-        float sc[16];
-        if (rq->mode == OQ_Q8_RQ_FP32)
-            oq_q8_load_scales(rq, c, 16, sc);
+        float tmp[16];
+        const float *sc = rq->mode == OQ_Q8_RQ_FP32 ? oq_q8_scales16(rq, c, 16, tmp) : tmp;
         epi16_avx2(a0, a1, (uint8_t *)out + c * es, 16, c, rq, sc);
     }
     for (; c < channels; c++) {

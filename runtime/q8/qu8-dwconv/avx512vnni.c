@@ -23,9 +23,8 @@ dw(size_t channels, size_t taps, const uint8_t *const *in, const void *packed, v
             __m128i k = _mm_loadu_si128((const __m128i *)(w + t * cp + c));
             acc = _mm512_dpwssd_epi32(acc, _mm512_cvtepu8_epi32(x), _mm512_cvtepi8_epi32(k));
         }
-        float sc[16];
-        if (rq->mode == OQ_Q8_RQ_FP32)
-            oq_q8_load_scales(rq, c, nn, sc);
+        float tmp[16];
+        const float *sc = rq->mode == OQ_Q8_RQ_FP32 ? oq_q8_scales16(rq, c, nn, tmp) : tmp;
         epi16_512(acc, (uint8_t *)out + c * es, nn, c, rq, sc);
     }
 }
