@@ -68,14 +68,17 @@ function writeNpy(file, tensor) {
   fs.writeFileSync(file, Buffer.concat([h, Buffer.from(header, 'latin1'), body]));
 }
 
+const sessions = new Map(); // model path -> session (batch jobs on one model load it once)
+
 async function runOne(ort, model, outdir, inputs) {
-  const sess = await ort.InferenceSession.create(model, {
+  const sess = sessions.get(model) || await ort.InferenceSession.create(model, {
     executionProviders: ['cpu'],
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     logSeverityLevel: 3,
   });
+  sessions.set(model, sess);
   if (inputs.length !== sess.inputNames.length)
     throw new Error(`model has ${sess.inputNames.length} inputs, got ${inputs.length} files`);
   const feeds = {};
