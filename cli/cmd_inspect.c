@@ -36,8 +36,10 @@ static double node_macs(const oq_graph *g, const oq_node *n)
     if (n->nout == 0 || n->out[0] == OQ_NONE || n->nin < 2 || n->in[1] == OQ_NONE)
         return 0;
     const oq_shape *y = &g->values[n->out[0]].shape, *w = &g->values[n->in[1]].shape;
-    double ny = (double)oq_shape_numel(y);
-    if (ny < 0 || w->rank < 0)
+    double ny = 1;  /* per sample: unknown (symbolic) dims count as 1 */
+    for (int i = 0; i < y->rank; i++)
+        ny *= y->dim[i] > 0 ? (double)y->dim[i] : 1;
+    if (y->rank < 0 || w->rank < 0)
         return 0;
     switch (n->op) {
     case OQ_OP_Conv:
@@ -54,7 +56,10 @@ static double node_macs(const oq_graph *g, const oq_node *n)
         double k = 1;
         for (int i = 1; i < w->rank; i++)
             k *= (double)w->dim[i];
-        return (double)oq_shape_numel(x) * k;
+        double nx = 1;
+        for (int i = 0; i < x->rank; i++)
+            nx *= x->dim[i] > 0 ? (double)x->dim[i] : 1;
+        return nx * k;
     }
     case OQ_OP_Gemm: {
         const oq_shape *a = &g->values[n->in[0]].shape;
@@ -160,7 +165,7 @@ int cmd_inspect(int argc, char **argv)
     }
     print_count("parameters: ", params);
     print_count("parameter bytes: ", bytes);
-    print_count("MACs: ", macs);
+    print_count("MACs (per sample; symbolic dims as 1): ", macs);
     if (nunknown)
         printf("unsupported: %u node(s) use ops onnxq does not support; quantize and run will "
                "refuse this model\n", nunknown);

@@ -60,12 +60,18 @@ int cmd_quantize(int argc, char **argv)
         oq_graph_free(g);
         goto done;
     }
-    if (wo.format == OQ_FORMAT_QOP && pass_lower_qop(g, &q.opt, &d) != OQ_OK) {
+    if (wo.format == OQ_FORMAT_QOP && pass_lower_int(g, &q.opt, &d) != OQ_OK) {
         cli_fail(&d);
         oq_graph_free(g);
         goto done;
     }
     wo.input_path = path;
+    /* keep the model's symbolic dims (dynamic batch); intermediate shapes were computed with
+     * them set to 1, so value_info is left out */
+    qflow_restore_symbolic(&q, g);
+    for (uint32_t i = 0; i < 64; i++)
+        if (q.sym_in[i] || q.sym_out[i])
+            wo.no_value_info = true;
     if (oq_write_onnx(g, outp, &wo, &d) != OQ_OK) {
         cli_fail(&d);
         oq_graph_free(g);

@@ -182,6 +182,25 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
     oq_graph *g = NULL;
     oq_calib *c = NULL;
     oq_status st = oq_import_onnx(path, &io, &g, d);
+    /* symbolic dims (a dynamic batch, typically) are calibrated and compiled as 1 */
+    bool sym = false;
+    for (uint32_t i = 0; st == OQ_OK && i < g->ninput + g->noutput; i++) {
+        uint32_t v = i < g->ninput ? g->inputs[i] : g->outputs[i - g->ninput];
+        oq_shape *s = &g->values[v].shape;
+        uint8_t *mask = i < g->ninput ? &q->sym_in[i % 64] : &q->sym_out[(i - g->ninput) % 64];
+        for (int k = 0; k < s->rank && k < 8; k++)
+            if (s->dim[k] < 0) {
+                *mask |= (uint8_t)(1u << k);
+                if (i < g->ninput) {
+                    s->dim[k] = 1;
+                    sym = true;
+                    oq_warnf(d, g, OQ_NONE, "input '%s' dim %d is symbolic: using 1 (set it with "
+                             "--input-shape)", g->values[v].name, k);
+                }
+            }
+    }
+    if (st == OQ_OK && sym)
+        st = ir_infer(g, d);
     if (st == OQ_OK)
         st = ir_require_static(g, d);
     if (st == OQ_OK)
@@ -214,6 +233,18 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
     }
     *out = g;
     return OQ_OK;
+}
+
+void qflow_restore_symbolic(const qflow *q, oq_graph *g)
+{
+    for (uint32_t i = 0; i < g->ninput + g->noutput; i++) {
+        uint32_t v = i < g->ninput ? g->inputs[i] : g->outputs[i - g->ninput];
+        uint8_t mask = i < g->ninput ? q->sym_in[i % 64] : q->sym_out[(i - g->ninput) % 64];
+        oq_shape *s = &g->values[v].shape;
+        for (int k = 0; k < s->rank && k < 8; k++)
+            if (mask & (1u << k))
+                s->dim[k] = -1;
+    }
 }
 
 void qflow_free(qflow *q)

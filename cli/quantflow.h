@@ -13,6 +13,7 @@ typedef struct qflow {
     const char *save_calib, *load_calib;
     oq_input_shape shapes[16]; /* --input-shape */
     uint32_t nshapes;
+    uint8_t sym_in[64], sym_out[64]; /* bit k: dim k of input/output i was symbolic (set to 1) */
 } qflow;
 
 #define QFLOW_HELP                                                                          \
@@ -39,5 +40,7 @@ typedef struct qflow {
 int qflow_opt(qflow *q, int argc, char **argv, int *i);
 /* Imports path and produces the quantized QDQ graph in *out (or the graph at --stop-after). */
 oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d);
+/* Puts the symbolic dims of the model's inputs and outputs back (before writing ONNX). */
+void qflow_restore_symbolic(const qflow *q, oq_graph *g);
 void qflow_free(qflow *q);
 #endif
