@@ -1,6 +1,9 @@
 /* CPU feature detection: cpuid + xgetbv (OS-enabled AVX/AVX-512/AMX state) on x86-64,
  * getauxval(AT_HWCAP) on aarch64. AMX needs arch_prctl(ARCH_REQ_XCOMP_PERM) once per process.
  * ONNXQ_ISA caps the result (tests force the scalar path with ONNXQ_ISA=scalar). */
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* syscall() under -std=c99 */
+#endif
 #include "cpu.h"
 
 #include <pthread.h>
