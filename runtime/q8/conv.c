@@ -7,7 +7,7 @@
 #include "q8.h"
 #include "requant.h"
 
-#define CONV_MB 96 /* im2col rows per block: a multiple of every kernel's MR (4, 6, 8, 32) */
+#define CONV_MB 96 /* im2col rows per block: a multiple of every kernel's MR (2, 3, 4, 6, 8, 32) */
 
 static size_t kpad(const oq_q8_conv_shape *s)
 {

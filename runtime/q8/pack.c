@@ -59,7 +59,7 @@ static void pack(oq_q8_layout layout, size_t K, size_t N, const wsrc *s, const i
                 size_t g = k / 4, t = k % 4;
                 if (layout == OQ_Q8_LAYOUT_N16K4W16) {
                     int16_t v16 = (int16_t)v;
-                    memcpy(blk + 128 + ((g * 2 + t / 2) * OQ_Q8_NR + j) * 4 + (t % 2) * 2, &v16, 2);
+                    memcpy(blk + 128 + ((g * OQ_Q8_NR + j) * 4 + t) * 2, &v16, 2);
                 } else {
                     blk[128 + (g * OQ_Q8_NR + j) * 4 + t] = (uint8_t)(int8_t)v;
                 }

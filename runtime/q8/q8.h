@@ -59,11 +59,12 @@ void oq_q8_requant_q31(oq_q8_requant *rq, const int32_t *mult, const int8_t *shi
  *                        activations; the dynamic-quantization path subtracts a_zp*colsum)
  *     weights, K padded to Kp = round_up(K, 4) with zeros, N padded to 16 with zeros:
  *       OQ_Q8_LAYOUT_N16K4:    int8  [Kp/4][16][4]      (byte (g, j, t) = W[4g+t][16b+j])
- *       OQ_Q8_LAYOUT_N16K4W16: int16 [Kp/4][2][16][2]   (elem (g, p, j, t) = W[4g+2p+t][16b+j])
+ *       OQ_Q8_LAYOUT_N16K4W16: int16 [Kp/4][16][4]      (elem (g, j, t) = W[4g+t][16b+j])
  * Block bytes: 128 + Kp*16 (N16K4) or 128 + Kp*32 (W16); the packed buffer should be 64-byte
  * aligned (kernels use unaligned loads, so any alignment is correct, only slower).
  * N16K4 is read by scalar, AVX-VNNI, AVX-512 VNNI, AMX (B tiles are 16 k-groups x 64 bytes of a
- * block) and all NEON variants; N16K4W16 (int16 weights, pairs for vpmaddwd) by AVX2 and scalar.
+ * block) and all NEON variants; N16K4W16 (the same order in int16, for vpmaddwd) by AVX2 and
+ * scalar.
  * The scalar kernel reads every layout, so a model packed for any ISA still runs anywhere.
  * --------------------------------------------------------------------------------------------- */
 typedef enum oq_q8_layout { OQ_Q8_LAYOUT_N16K4 = 0, OQ_Q8_LAYOUT_N16K4W16 = 1 } oq_q8_layout;

@@ -1,7 +1,9 @@
-/* qu8-gemm/avx2.c: 4x16 AVX2 GEMM micro-kernel on the N16K4W16 layout (int16 weights packed in
- * k-pairs). Exact over the full u8 x s8 range: activations are widened to int16 pairs with
- * vpshufb and multiplied by vpmaddwd (|a0*w0 + a1*w1| <= 65280 fits int32), never vpmaddubsw
- * (which saturates at int16). Per 4-deep k group: 1 broadcast + 2 shuffles per row, 4 vpmaddwd. */
+/* qu8-gemm/avx2.c: 3x16 AVX2 GEMM micro-kernel on the N16K4W16 layout (int16 weights, 4 per
+ * column per k group). Exact over the full u8 x s8 range: activations are zero-extended to int16
+ * and multiplied by vpmaddwd (|a0*w0 + a1*w1| <= 65280 fits int32), never vpmaddubsw (which
+ * saturates at int16). Per row and k group: one broadcast of 4 activation bytes, one vpunpcklbw
+ * giving int16 pairs (a0,a1),(a2,a3) in alternate lanes, and 4 vpmaddwd+vpaddd covering 16
+ * columns; the two k-pair partial sums of each column are folded by vphaddd at the end. */
 #include "x86-epilogue.h"
 #include "qu8-gemm.h"
 
@@ -21,61 +23,62 @@ static inline int32_t ldn(const uint8_t *p, size_t n)
 
 #define ROW(i, av)                                                                                \
     do {                                                                                          \
-        __m256i va_ = _mm256_set1_epi32(av);                                                      \
-        __m256i p01_ = _mm256_shuffle_epi8(va_, m01), p23_ = _mm256_shuffle_epi8(va_, m23);       \
-        c##i##0 = _mm256_add_epi32(c##i##0, _mm256_add_epi32(_mm256_madd_epi16(p01_, w00),        \
-                                                              _mm256_madd_epi16(p23_, w10)));     \
-        c##i##1 = _mm256_add_epi32(c##i##1, _mm256_add_epi32(_mm256_madd_epi16(p01_, w01),        \
-                                                              _mm256_madd_epi16(p23_, w11)));     \
+        __m256i p_ = _mm256_unpacklo_epi8(_mm256_set1_epi32(av), zero);                           \
+        c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(p_, w0));                          \
+        c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(p_, w1));                          \
+        c##i##2 = _mm256_add_epi32(c##i##2, _mm256_madd_epi16(p_, w2));                          \
+        c##i##3 = _mm256_add_epi32(c##i##3, _mm256_madd_epi16(p_, w3));                          \
     } while (0)
 
+#define STEP(off, A0, A1, A2)                                                                     \
+    do {                                                                                          \
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(off));                            \
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)((off) + 32));                     \
+        const __m256i w2 = _mm256_loadu_si256((const __m256i *)((off) + 64));                     \
+        const __m256i w3 = _mm256_loadu_si256((const __m256i *)((off) + 96));                     \
+        ROW(0, A0);                                                                               \
+        ROW(1, A1);                                                                               \
+        ROW(2, A2);                                                                               \
+    } while (0)
+
+/* Folds the (column, k-pair) lanes of x (columns 0-3) and y (4-7) into 8 column sums. */
+__attribute__((target("avx2"))) static inline __m256i fold(__m256i x, __m256i y)
+{
+    return _mm256_permute4x64_epi64(_mm256_hadd_epi32(x, y), 0xD8);
+}
+
 __attribute__((target("avx2,fma"))) void
-oq_qu8_gemm_minmax_ukernel_4x16c4w16__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+oq_qu8_gemm_minmax_ukernel_3x16c4w16__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                            size_t a_stride, const void *w, void *c,
                                            size_t c_stride, size_t n0, const oq_q8_requant *rq)
 {
-    assert(mr >= 1 && mr <= 4 && nc >= 1 && kc >= 1);
+    assert(mr >= 1 && mr <= 3 && nc >= 1 && kc >= 1);
     const size_t bb = oq_q8_block_bytes(OQ_Q8_LAYOUT_N16K4W16, kc), kg = kc / 4, kt = kc % 4;
     const size_t es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
-    const uint8_t *a0 = a, *a1 = mr > 1 ? a0 + a_stride : a0, *a2 = mr > 2 ? a1 + a_stride : a1,
-                  *a3 = mr > 3 ? a2 + a_stride : a2;
-    const __m256i m01 = _mm256_set1_epi32((int)0x80018000u), m23 = _mm256_set1_epi32((int)0x80038002u);
+    const uint8_t *a0 = a, *a1 = mr > 1 ? a0 + a_stride : a0, *a2 = mr > 2 ? a1 + a_stride : a1;
+    const __m256i zero = _mm256_setzero_si256();
     for (size_t nb = 0; nb < nc; nb += 16) {
         const size_t nn = nc - nb < 16 ? nc - nb : 16;
         const uint8_t *blk = (const uint8_t *)w + nb / 16 * bb, *wt = blk + 128;
-        __m256i c00 = _mm256_loadu_si256((const __m256i *)blk);
-        __m256i c01 = _mm256_loadu_si256((const __m256i *)(blk + 32));
-        __m256i c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-        for (size_t g = 0; g < kg; g++, wt += 128) {
-            const __m256i w00 = _mm256_loadu_si256((const __m256i *)wt);
-            const __m256i w01 = _mm256_loadu_si256((const __m256i *)(wt + 32));
-            const __m256i w10 = _mm256_loadu_si256((const __m256i *)(wt + 64));
-            const __m256i w11 = _mm256_loadu_si256((const __m256i *)(wt + 96));
-            ROW(0, ld4(a0 + 4 * g));
-            ROW(1, ld4(a1 + 4 * g));
-            ROW(2, ld4(a2 + 4 * g));
-            ROW(3, ld4(a3 + 4 * g));
-        }
-        if (kt) {
-            const __m256i w00 = _mm256_loadu_si256((const __m256i *)wt);
-            const __m256i w01 = _mm256_loadu_si256((const __m256i *)(wt + 32));
-            const __m256i w10 = _mm256_loadu_si256((const __m256i *)(wt + 64));
-            const __m256i w11 = _mm256_loadu_si256((const __m256i *)(wt + 96));
-            ROW(0, ldn(a0 + 4 * kg, kt));
-            ROW(1, ldn(a1 + 4 * kg, kt));
-            ROW(2, ldn(a2 + 4 * kg, kt));
-            ROW(3, ldn(a3 + 4 * kg, kt));
-        }
-        float sc[16];
-        if (rq->mode == OQ_Q8_RQ_FP32)
-            oq_q8_load_scales(rq, n0 + nb, nn, sc);
+        __m256i c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        __m256i c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+        __m256i c20 = zero, c21 = zero, c22 = zero, c23 = zero;
+        for (size_t g = 0; g < kg; g++, wt += 128)
+            STEP(wt, ld4(a0 + 4 * g), ld4(a1 + 4 * g), ld4(a2 + 4 * g));
+        if (kt)
+            STEP(wt, ldn(a0 + 4 * kg, kt), ldn(a1 + 4 * kg, kt), ldn(a2 + 4 * kg, kt));
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)blk);
+        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(blk + 32));
+        float tmp[16];
+        const float *sc = rq->mode == OQ_Q8_RQ_FP32 ? oq_q8_scales16(rq, n0 + nb, nn, tmp) : tmp;
         uint8_t *cp = (uint8_t *)c + nb * es;
-        epi16_avx2(c00, c01, cp, nn, n0 + nb, rq, sc);
+        epi16_avx2(_mm256_add_epi32(fold(c00, c01), b0), _mm256_add_epi32(fold(c02, c03), b1), cp,
+                   nn, n0 + nb, rq, sc);
         if (mr > 1)
-            epi16_avx2(c10, c11, cp + c_stride * es, nn, n0 + nb, rq, sc);
+            epi16_avx2(_mm256_add_epi32(fold(c10, c11), b0), _mm256_add_epi32(fold(c12, c13), b1),
+                       cp + c_stride * es, nn, n0 + nb, rq, sc);
         if (mr > 2)
-            epi16_avx2(c20, c21, cp + 2 * c_stride * es, nn, n0 + nb, rq, sc);
-        if (mr > 3)
-            epi16_avx2(c30, c31, cp + 3 * c_stride * es, nn, n0 + nb, rq, sc);
+            epi16_avx2(_mm256_add_epi32(fold(c20, c21), b0), _mm256_add_epi32(fold(c22, c23), b1),
+                       cp + 2 * c_stride * es, nn, n0 + nb, rq, sc);
     }
 }

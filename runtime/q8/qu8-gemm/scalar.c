@@ -14,7 +14,7 @@ static int32_t wget(const uint8_t *wt, size_t k, size_t j, bool w16)
     if (!w16)
         return (int8_t)wt[(g * OQ_Q8_NR + j) * 4 + t];
     int16_t v;
-    memcpy(&v, wt + ((g * 2 + t / 2) * OQ_Q8_NR + j) * 4 + (t % 2) * 2, 2);
+    memcpy(&v, wt + ((g * OQ_Q8_NR + j) * 4 + t) * 2, 2);
     return v;
 }
 
