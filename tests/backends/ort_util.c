@@ -252,3 +252,52 @@ done:
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return ok;
 }
+
+bool onnx_checker_available(char *why, size_t n)
+{
+    if (system("/usr/bin/python3 -c 'import onnx' >/dev/null 2>&1") != 0) {
+        snprintf(why, n, "/usr/bin/python3 with the onnx package is missing; run scripts/setup");
+        return false;
+    }
+    return true;
+}
+
+bool onnx_check_models(const char *const *paths, size_t n, size_t *nok, size_t *nskip,
+                       size_t *nfail, char *fails, size_t fn)
+{
+    *nok = *nskip = *nfail = 0;
+    char dir[] = "/tmp/oq_chk_XXXXXX";
+    if (!mkdtemp(dir))
+        return false;
+    char list[128], res[128], cmd[512];
+    snprintf(list, sizeof list, "%s/list.txt", dir);
+    snprintf(res, sizeof res, "%s/res.txt", dir);
+    FILE *f = fopen(list, "w");
+    bool ok = f != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        fprintf(f, "%s\n", paths[i]);
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/backends/onnx_check.py' --list '%s' "
+             ">'%s' 2>&1", OQ_SRC_ROOT, list, res);
+    ok = ok && system(cmd) == 0;
+    FILE *r = ok ? fopen(res, "r") : NULL;
+    size_t fl = strlen(fails);
+    static char line[4096];
+    while (r && fgets(line, sizeof line, r)) {
+        line[strcspn(line, "\n")] = 0;
+        if (strncmp(line, "ok ", 3) == 0)
+            (*nok)++;
+        else if (strncmp(line, "skip ", 5) == 0)
+            (*nskip)++;
+        else {
+            (*nfail)++;
+            if (fl < fn)
+                fl += snprintf(fails + fl, fn - fl, "\n  %.400s", line);
+        }
+    }
+    if (r)
+        fclose(r);
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return ok && *nok + *nskip + *nfail == n;
+}

@@ -37,4 +37,11 @@ tb_tensor tb_make(oq_dtype dt, const oq_shape *s, const void *data);
 size_t tb_nbytes(const tb_tensor *t);
 /* Element i as double (float, double, ints, bool). */
 double tb_get(const tb_tensor *t, size_t i);
+
+/* The ONNX reference checker (tests/backends/onnx_check.py, /usr/bin/python3 + onnx). */
+bool onnx_checker_available(char *why, size_t n);
+/* Checks every model; counts ok / skipped (opset newer than the onnx package) and appends
+ * "\n  path: message" for each failure to fails. False if python could not run. */
+bool onnx_check_models(const char *const *paths, size_t n, size_t *nok, size_t *nskip,
+                       size_t *nfail, char *fails, size_t fn);
 #endif

@@ -177,6 +177,14 @@ Test(backends, quantized_fashion_cnn_qdq_and_qop_run_in_ort, .init = setup, .fin
     njobs = 3 * NIMG;
 #endif
     char err[1024];
+    if (onnx_checker_available(err, sizeof err)) {
+        const char *paths[2] = {pq, po};
+        size_t ok, skip, fail;
+        char fails[2048] = "";
+        cr_assert(onnx_check_models(paths, njobs / NIMG - 1, &ok, &skip, &fail, fails,
+                                    sizeof fails));
+        cr_expect_eq(fail, 0, "onnx.checker rejects:%s", fails);
+    }
     cr_assert(ort_run_batch(jobs, njobs, err, sizeof err), "%s", err);
     for (int i = 0; i < NIMG; i++)
         cr_assert(jobs[i].ok, "fp32 model in ORT: %s", jobs[i].err);

@@ -225,6 +225,13 @@ Test(backends, ort_runs_qdq_and_qoperator_conv, .init = setup, .fini = teardown)
     tb_tensor in = tb_make(OQ_DT_FLOAT, &xs, c.x);
     ort_job jobs[2] = {{.model = pq, .nin = 1, .in = &in}, {.model = po, .nin = 1, .in = &in}};
     char err[1024];
+    if (onnx_checker_available(err, sizeof err)) {
+        const char *paths[2] = {pq, po};
+        size_t ok, skip, fail;
+        char fails[2048] = "";
+        cr_assert(onnx_check_models(paths, 2, &ok, &skip, &fail, fails, sizeof fails));
+        cr_expect_eq(ok, 2, "onnx.checker rejects:%s", fails);
+    }
     cr_assert(ort_run_batch(jobs, 2, err, sizeof err), "%s", err);
     check_qconv("QDQ", &c, &jobs[0]);
     check_qconv("QOp", &c, &jobs[1]);
@@ -322,6 +329,16 @@ Test(backends, ort_runs_opset_specific_forms_from_10_to_18, .init = setup, .fini
         jobs[k] = (ort_job){.model = paths[k], .nin = 1, .in = &in};
     }
     char err[1024];
+    if (onnx_checker_available(err, sizeof err)) {
+        const char *pp[NOPS];
+        for (int k = 0; k < NOPS; k++)
+            pp[k] = paths[k];
+        size_t ok, skip, fail;
+        char fails[4096] = "";
+        cr_assert(onnx_check_models(pp, NOPS, &ok, &skip, &fail, fails, sizeof fails));
+        cr_expect_eq(fail, 0, "onnx.checker rejects:%s", fails);
+        cr_expect_geq(ok, NOPS - 1, "checked %zu, skipped %zu", ok, skip);
+    }
     cr_assert(ort_run_batch(jobs, NOPS, err, sizeof err), "%s", err);
     float ref0[A * B], ref1[A * B], ref2[A * B * 3], ref3[A * B * (C + 3)];
     forms_ref(x, ref0, ref1, ref2, ref3);

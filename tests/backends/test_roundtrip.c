@@ -132,6 +132,28 @@ typedef struct rt_case {
     tb_tensor in[MAXIO], want[MAXIO];
 } rt_case;
 
+/* The ONNX reference checker (full_check) accepts every written model. */
+static void check_written(const rt_case *cs, size_t nc)
+{
+    char why[256];
+    if (!onnx_checker_available(why, sizeof why)) {
+        cr_log_warn("ONNX checker not run: %s", why);
+        return;
+    }
+    const char **paths = calloc(nc + 1, sizeof *paths);
+    for (size_t i = 0; i < nc; i++)
+        paths[i] = cs[i].written;
+    size_t ok, skip, fail;
+    static char fails[8192];
+    fails[0] = 0;
+    cr_assert(onnx_check_models(paths, nc, &ok, &skip, &fail, fails, sizeof fails),
+              "onnx_check.py did not run");
+    fprintf(stderr, "backends/roundtrip onnx.checker: %zu ok, %zu newer than the checker, %zu "
+                    "failures\n", ok, skip, fail);
+    cr_expect_eq(fail, 0, "onnx.checker rejects %zu written models:%s", fail, fails);
+    free(paths);
+}
+
 /* Imports, writes and runs every test of `corpus` in ORT (original and written model). */
 static void ort_corpus(const char *corpus)
 {
@@ -176,6 +198,7 @@ static void ort_corpus(const char *corpus)
         oq_graph_free(g);
         nc++;
     }
+    check_written(cs, nc);
     /* jobs: 2 per case (written, original) */
     ort_job *jobs = calloc(2 * nc + 1, sizeof *jobs);
     char (*orig)[600] = calloc(nc + 1, sizeof *orig);
