@@ -46,7 +46,8 @@ static inline double apply_d(oq_op op, double x, double alpha, double beta)
 }
 
 /* Applies a float op over n elements (the hot path during calibration). */
-static void run_f(oq_op op, const float *x, float *y, int64_t n, float alpha, float beta)
+static void run_f(oq_op op, const float *restrict x, float *restrict y, int64_t n, float alpha,
+                  float beta)
 {
     switch (op) {
     case OQ_OP_Relu:
