@@ -355,6 +355,8 @@ oq_status ir_toposort(oq_graph *g, oq_diag *d)
      * among ready nodes the earliest in file order goes first (already-sorted graphs keep
      * their order). Dead nodes are kept, in file order relative to their inputs. */
     uint32_t nn = g->nnode;
+    if (nn == 0)
+        return OQ_OK;
     size_t nedge = 0;
     for (uint32_t n = 0; n < nn; n++)
         nedge += g->nodes[n].nin;

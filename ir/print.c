@@ -7,7 +7,8 @@
  *   output %y
  * Names are %name (bare when [A-Za-z0-9_./-] only, else %"quoted"), %vN for an unnamed value;
  * `_` marks an absent input/output; `?` an unknown dim or dtype; no brackets = unknown rank.
- * qparams follow the type: <q u8 axis=0 s=[0.5] zp=[128]>. Lines starting with # are comments. */
+ * qparams follow the type: <q u8 axis=0 s=[0.5] zp=[128]>. Lines starting with # are comments.
+ * Constants that nothing reads are left out (they are not part of the graph's meaning). */
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -275,9 +276,24 @@ void ir_print(const oq_graph *g, FILE *f, bool with_data)
         pr_def(f, g, g->inputs[i]);
         fputc('\n', f);
     }
+    /* constants no live node reads and no output names are not part of the graph (as in
+     * ir_hash_graph); the marks come from the backing allocator, all are printed without it */
+    oq_allocfn af = g->arena.alloc ? g->arena.alloc : oq_default_alloc;
+    size_t nb = (size_t)g->nvalue + 1;
+    unsigned char *used = af(g->arena.alloc_ctx, NULL, 0, nb);
+    if (used) {
+        memset(used, 0, nb);
+        for (uint32_t n = 0; n < g->nnode; n++)
+            for (uint32_t i = 0; i < g->nodes[n].nin && !g->nodes[n].dead; i++)
+                if (g->nodes[n].in[i] < g->nvalue)
+                    used[g->nodes[n].in[i]] = 1;
+        for (uint32_t i = 0; i < g->noutput; i++)
+            if (g->outputs[i] < g->nvalue)
+                used[g->outputs[i]] = 1;
+    }
     for (uint32_t v = 0; v < g->nvalue; v++) {
         const oq_value *val = &g->values[v];
-        if (!val->data || val->producer != OQ_NONE || val->is_input)
+        if (!val->data || val->producer != OQ_NONE || val->is_input || (used && !used[v]))
             continue;
         fputs("const ", f);
         pr_def(f, g, v);
@@ -290,6 +306,8 @@ void ir_print(const oq_graph *g, FILE *f, bool with_data)
         }
         fputc('\n', f);
     }
+    if (used)
+        af(g->arena.alloc_ctx, used, nb, 0);
     for (uint32_t n = 0; n < g->nnode; n++) {
         const oq_node *nd = &g->nodes[n];
         if (nd->dead)
