@@ -278,22 +278,22 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
         return OQ_OK;
     case OQ_OP_Constant:
         return fold_constant(g, n, d);
-    case OQ_OP_Clip:
-        if (opset < 11) {
+    case OQ_OP_Clip:   /* attribute form: opset < 11 (or a stray attribute later) */
+        if (opset < 11 || ir_attr(nd, "min") || ir_attr(nd, "max")) {
             uint32_t k = nd->nin;
             if (k > 1)
-                return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "Clip-%lld takes one input",
-                                 (long long)opset);
+                return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                                 "Clip bounds given both as attributes and as inputs");
             if ((st = float_to_input(g, n, "min", 1, false, 0, d)) != OQ_OK ||
                 (st = float_to_input(g, n, "max", 2, false, 0, d)) != OQ_OK)
                 return st;
         }
         return OQ_OK;
     case OQ_OP_Pad:
-        if (opset < 11) {
+        if (opset < 11 || ir_attr(nd, "pads") || ir_attr(nd, "paddings")) {
             if (nd->nin > 1)
-                return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "Pad-%lld takes one input",
-                                 (long long)opset);
+                return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                                 "Pad operands given both as attributes and as inputs");
             const char *pn = ir_attr(nd, "pads") ? "pads" : "paddings";
             if (!ir_attr(nd, pn))
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "has no 'pads' attribute");
@@ -313,10 +313,10 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
             nd->nin = 3;
         return OQ_OK;
     case OQ_OP_Slice:
-        if (opset < 10) {
+        if (opset < 10 || ir_attr(nd, "starts")) {
             if (nd->nin > 1)
-                return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "Slice-%lld takes one input",
-                                 (long long)opset);
+                return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                                 "Slice operands given both as attributes and as inputs");
             if (!ir_attr(nd, "starts") || !ir_attr(nd, "ends"))
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "needs 'starts' and 'ends'");
             if ((st = ints_to_input(g, n, "starts", 1, d)) != OQ_OK ||
@@ -325,23 +325,24 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
                 return st;
         }
         return OQ_OK;
+    /* the attribute forms (Split < 13, Squeeze/Unsqueeze/ReduceSum < 13, ReduceMean/ReduceMax
+     * < 18) are converted whenever the attribute is there; an attribute and an input both
+     * given is an error */
     case OQ_OP_Split:
-        if (opset < 13)
-            return ints_to_input(g, n, "split", 1, d);
-        return OQ_OK;
+        return ints_to_input(g, n, "split", 1, d);
     case OQ_OP_Squeeze:
     case OQ_OP_Unsqueeze:
-        if (opset < 13)
-            return ints_to_input(g, n, "axes", 1, d);
-        return OQ_OK;
     case OQ_OP_ReduceSum:
-        if (opset < 13)
-            return ints_to_input(g, n, "axes", 1, d);
-        return OQ_OK;
     case OQ_OP_ReduceMean:
     case OQ_OP_ReduceMax:
-        if (opset < 18)
-            return ints_to_input(g, n, "axes", 1, d);
+        return ints_to_input(g, n, "axes", 1, d);
+    case OQ_OP_Concat:
+        if (opset < 4 && !ir_attr(nd, "axis")) {   /* Concat-1: axis defaulted to 1 */
+            oq_attr *a = ir_attr_add(g, n, "axis", OQ_ATTR_INT);
+            if (!a)
+                return nomem(g, n, d);
+            a->i = 1;
+        }
         return OQ_OK;
     case OQ_OP_Reshape:
         if (ir_attr(nd, "shape")) {   /* Reshape-1 */

@@ -35,6 +35,12 @@ OQ_INTERNAL oq_status oq_fe_tensor(oq_arena *a, const Onnx__TensorProto *t, cons
 OQ_INTERNAL oq_status oq_fe_resolve(const char *base_dir, const char *rel, const oq_fe_where *w,
                                     const char *what, char **out, oq_diag *d);
 
+/* ---------------------------------------------------------------- frontend/tensor_io.c */
+
+/* Parses a whole .npy image (path only names it in messages). */
+OQ_INTERNAL oq_status oq_fe_parse_npy(const void *buf, size_t len, const char *path, oq_arena *a,
+                                      oq_tensor_file *t, oq_diag *d);
+
 /* ---------------------------------------------------------------- frontend/adapt.c */
 
 /* Rewrites node n (just imported from a model with default-domain opset `opset`) into the

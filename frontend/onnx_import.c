@@ -660,7 +660,7 @@ static oq_status import_model(imp *im, const Onnx__ModelProto *m)
     oq_diag tmp = {0};
     tmp.file = NULL;
     if (ir_infer(g, &tmp) != OQ_OK)
-        oq_warnf(d, g, OQ_NONE, "shape inference stopped: %s", tmp.msg);
+        oq_warnf(d, NULL, OQ_NONE, "%s (shape inference stopped there)", tmp.msg);
     return OQ_OK;
 }
 

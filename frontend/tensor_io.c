@@ -142,6 +142,52 @@ static oq_status npy_header(const char *path, const char *h, oq_dtype *dt, oq_sh
     return OQ_OK;
 }
 
+oq_status oq_fe_parse_npy(const void *buf, size_t len, const char *path, oq_arena *a,
+                          oq_tensor_file *t, oq_diag *d)
+{
+    memset(t, 0, sizeof *t);
+    const unsigned char *b = buf;
+    size_t hl, off;
+    if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: not a .npy file", path);
+    if (b[6] == 1) {
+        hl = (size_t)b[8] | (size_t)b[9] << 8;
+        off = 10;
+    } else if ((b[6] == 2 || b[6] == 3) && len >= 12) {
+        hl = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
+        off = 12;
+    } else {
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: npy version %d is not supported",
+                         path, b[6]);
+    }
+    if (hl > len - off)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: truncated npy header", path);
+    char *h = malloc(hl + 1);
+    if (!h)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(h, b + off, hl);
+    h[hl] = 0;
+    oq_status st = npy_header(path, h, &t->dtype, &t->shape, d);
+    free(h);
+    if (st != OQ_OK)
+        return st;
+    off += hl;
+    oq_fe_where w = {path, NULL};
+    if ((st = oq_fe_dims(t->shape.dim, (size_t)t->shape.rank, t->dtype, &t->shape, &w, "array",
+                         d)) != OQ_OK)
+        return st;
+    size_t nbytes = (size_t)oq_shape_numel(&t->shape) * oq_dtype_size(t->dtype);
+    if (len - off != nbytes)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA,
+                         "%s: npy data holds %zu bytes, its shape needs %zu", path, len - off,
+                         nbytes);
+    t->name = "";
+    t->data = oq_arena_dup(a, b + off, nbytes);
+    if (!t->data)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory", path);
+    return OQ_OK;
+}
+
 oq_status oq_read_npy(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag *d)
 {
     memset(t, 0, sizeof *t);
@@ -150,54 +196,7 @@ oq_status oq_read_npy(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag 
     oq_status st = oq_fe_read_file(path, &buf, &len, d);
     if (st != OQ_OK)
         return st;
-    const unsigned char *b = buf;
-    size_t hl, off;
-    if (len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: not a .npy file", path);
-        goto done;
-    }
-    if (b[6] == 1) {
-        hl = (size_t)b[8] | (size_t)b[9] << 8;
-        off = 10;
-    } else if ((b[6] == 2 || b[6] == 3) && len >= 12) {
-        hl = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
-        off = 12;
-    } else {
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: npy version %d is not supported", path,
-                       b[6]);
-        goto done;
-    }
-    if (hl > len - off) {
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: truncated npy header", path);
-        goto done;
-    }
-    char *h = malloc(hl + 1);
-    if (!h) {
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    memcpy(h, b + off, hl);
-    h[hl] = 0;
-    st = npy_header(path, h, &t->dtype, &t->shape, d);
-    free(h);
-    if (st != OQ_OK)
-        goto done;
-    off += hl;
-    oq_fe_where w = {path, NULL};
-    if ((st = oq_fe_dims(t->shape.dim, (size_t)t->shape.rank, t->dtype, &t->shape, &w, "array",
-                         d)) != OQ_OK)
-        goto done;
-    size_t nbytes = (size_t)oq_shape_numel(&t->shape) * oq_dtype_size(t->dtype);
-    if (len - off != nbytes) {
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA,
-                       "%s: npy data holds %zu bytes, its shape needs %zu", path, len - off, nbytes);
-        goto done;
-    }
-    t->name = "";
-    t->data = oq_arena_dup(a, b + off, nbytes);
-    if (!t->data)
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory", path);
-done:
+    st = oq_fe_parse_npy(buf, len, path, a, t, d);
     free(buf);
     return st;
 }

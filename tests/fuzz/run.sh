@@ -1,8 +1,9 @@
 #!/bin/sh
-# Builds the libFuzzer importer target with clang (ASan + UBSan, UB is fatal) in its own build dir
-# and fuzzes for SECONDS (default 60) from a seed corpus of the ONNX conformance models plus
-# tests/fuzz/regressions/. Exits non-zero on a crash; the crashing input is left in
-# $BUILD/fuzz-artifacts/ (copy it to tests/fuzz/regressions/ once fixed).
+# Builds the libFuzzer targets with clang (ASan + UBSan, UB is fatal) in their own build dir and
+# fuzzes the importer + shape inference for SECONDS (default 60) from a seed corpus of the ONNX
+# conformance models plus tests/fuzz/regressions/, then the tensor readers (.npy/.pb) for a
+# quarter of that from the conformance test-data tensors. Exits non-zero on a crash; the input
+# is left in $BUILD/fuzz-artifacts/ (keep it in tests/fuzz/regressions/ once fixed).
 # Usage: tests/fuzz/run.sh [SECONDS]   (env: OQ_FUZZ_BUILD=dir, default build-fuzz)
 set -eu
 secs=${1:-60}
@@ -14,20 +15,42 @@ if [ ! -f "$bdir/build.ninja" ]; then
         -Db_lundef=false -Dbuildtype=debugoptimized \
         -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" >/dev/null
 fi
-ninja -C "$bdir" tests/fuzz/fuzz_import >/dev/null
+ninja -C "$bdir" tests/fuzz/fuzz_import tests/fuzz/fuzz_tensor >/dev/null
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT INT TERM
+mkdir "$corpus/model" "$corpus/tensor"
 i=0
-for f in "$data"/*/*/model.onnx "$root"/tests/fuzz/regressions/*; do
+for f in "$data"/*/*/model.onnx "$root"/tests/fuzz/regressions/[!t]*; do
     [ -f "$f" ] || continue
-    cp "$f" "$corpus/seed_$i"
+    cp "$f" "$corpus/model/seed_$i"
     i=$((i + 1))
 done
+j=0
+for f in "$data"/node/test_[a-c]*/test_data_set_0/input_0.pb; do
+    [ -f "$f" ] || continue
+    { printf '\001'; cat "$f"; } > "$corpus/tensor/pb_$j"
+    j=$((j + 1))
+done
+for f in "$root"/tests/fuzz/regressions/tensor_*; do
+    if [ -f "$f" ]; then cp "$f" "$corpus/tensor/"; fi
+done
+for f in "$root"/tests/frontend/data/*.npy; do
+    [ -f "$f" ] || continue
+    { printf '\000'; cat "$f"; } > "$corpus/tensor/npy_$j"
+    j=$((j + 1))
+done
 mkdir -p "$bdir/fuzz-artifacts"
-echo "fuzzing the importer for ${secs}s from $i seeds"
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-"$bdir/tests/fuzz/fuzz_import" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=262144 -dict="$root/tests/fuzz/onnx.dict" -print_final_stats=1 -artifact_prefix="$bdir/fuzz-artifacts/" "$corpus" \
-    2>"$bdir/fuzz.log" || { tail -60 "$bdir/fuzz.log"; echo "fuzz: crash (see $bdir/fuzz-artifacts/)"; exit 1; }
-grep -E "stat::number_of_executed_units|cov:" "$bdir/fuzz.log" | tail -2
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
+# run TARGET SECONDS CORPUS EXTRA...: one libFuzzer session, log in $bdir/TARGET.log
+run() {
+    t=$1 s=$2 c=$3
+    shift 3
+    echo "fuzz: $t for ${s}s from $(ls "$c" | wc -l) seeds"
+    "$bdir/tests/fuzz/$t" -max_total_time="$s" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
+        -print_final_stats=1 -artifact_prefix="$bdir/fuzz-artifacts/" "$@" "$c" \
+        2>"$bdir/$t.log" || { tail -60 "$bdir/$t.log"; echo "fuzz: $t crashed (see $bdir/fuzz-artifacts/)"; exit 1; }
+    grep -E "stat::number_of_executed_units" "$bdir/$t.log" | tail -1
+}
+run fuzz_import "$secs" "$corpus/model" -dict="$root/tests/fuzz/onnx.dict"
+run fuzz_tensor "$(( (secs + 3) / 4 ))" "$corpus/tensor"
 echo "fuzz: clean"

@@ -1,12 +1,14 @@
-/* Replays every input the fuzzer once crashed on (tests/fuzz/regressions/): each must import
- * cleanly or fail with a status and a message, never crash (the test build runs under ASan). */
+/* Replays every input the fuzzers once crashed on (tests/fuzz/regressions/): model inputs go
+ * through the importer (strict and lenient), files named tensor_* through the tensor readers
+ * exactly as fuzz_tensor.c does. Each must succeed or fail with a status and a message, never
+ * crash (the sanitizer build runs this too). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/frontend.h"
+#include "frontend/fe_int.h"
 
 /* Reads a whole file into malloc'd memory. */
 static unsigned char *slurp(const char *path, size_t *len)
@@ -23,6 +25,55 @@ static unsigned char *slurp(const char *path, size_t *len)
     return p;
 }
 
+static void replay_model(const char *name, const unsigned char *buf, size_t len)
+{
+    for (int lenient = 0; lenient < 2; lenient++) {
+        oq_diag d = {0};
+        oq_graph *g = NULL;
+        oq_import_opts o = {.allow_unknown_ops = lenient};
+        oq_status st = oq_import_onnx_mem(buf, len, NULL, &o, &g, &d);
+        if (st == OQ_OK) {
+            cr_expect_not_null(g, "%s: OK without a graph", name);
+            oq_diag v = {0};
+            if (!lenient)
+                cr_expect_eq(ir_verify(g, &v), OQ_OK, "%s: imported graph fails the verifier: %s",
+                             name, v.msg);
+            oq_graph_free(g);
+        } else {
+            cr_expect_null(g, "%s: graph left on error", name);
+            cr_expect_neq(d.msg[0], 0, "%s: error without a message", name);
+            cr_expect_eq(d.status, st, "%s: status mismatch", name);
+        }
+    }
+}
+
+static void replay_tensor(const char *name, const unsigned char *buf, size_t len)
+{
+    if (len < 1)
+        return;
+    oq_arena a;
+    oq_arena_init(&a, NULL, NULL);
+    oq_diag d = {0};
+    oq_status st = OQ_OK;
+    if (buf[0] % 2 == 0) {
+        oq_tensor_file t;
+        st = oq_fe_parse_npy(buf + 1, len - 1, name, &a, &t, &d);
+    } else {
+        Onnx__TensorProto *tp = (Onnx__TensorProto *)oq_fe_unpack(
+            &onnx__tensor_proto__descriptor, buf + 1, len - 1, name, &d);
+        st = d.status;
+        if (tp) {
+            oq_fe_where w = {name, NULL};
+            oq_tensor_const tc;
+            st = oq_fe_tensor(&a, tp, &w, "tensor", &tc, &d);
+            protobuf_c_message_free_unpacked(&tp->base, NULL);
+        }
+    }
+    if (st != OQ_OK)
+        cr_expect_neq(d.msg[0], 0, "%s: error without a message", name);
+    oq_arena_free(&a);
+}
+
 Test(frontend, fuzz_regressions_replay)
 {
     DIR *dir = opendir(OQ_FUZZ_REGRESSIONS);
@@ -36,23 +87,14 @@ Test(frontend, fuzz_regressions_replay)
         snprintf(path, sizeof path, "%s/%s", OQ_FUZZ_REGRESSIONS, e->d_name);
         size_t len;
         unsigned char *buf = slurp(path, &len);
-        for (int lenient = 0; lenient < 2; lenient++) {
-            oq_diag d = {0};
-            oq_graph *g = NULL;
-            oq_import_opts o = {.allow_unknown_ops = lenient};
-            oq_status st = oq_import_onnx_mem(buf, len, NULL, &o, &g, &d);
-            if (st == OQ_OK) {
-                cr_expect_not_null(g, "%s: OK without a graph", e->d_name);
-                oq_graph_free(g);
-            } else {
-                cr_expect_null(g, "%s: graph left on error", e->d_name);
-                cr_expect_neq(d.msg[0], 0, "%s: error without a message", e->d_name);
-                cr_expect_eq(d.status, st, "%s: status mismatch", e->d_name);
-            }
-        }
+        if (strncmp(e->d_name, "tensor_", 7) == 0)
+            replay_tensor(e->d_name, buf, len);
+        else
+            replay_model(e->d_name, buf, len);
         free(buf);
         count++;
     }
     closedir(dir);
+    cr_expect_gt(count, 0, "no regression inputs found");
     cr_log_info("%d regression inputs replayed", count);
 }
