@@ -222,6 +222,10 @@ void oq_q8_dynamic_matmul(oq_q8_layout layout, size_t M, size_t N, size_t K, con
 void oq_q8_quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt, void *q);
 /* Dequantize: x = (float)(q - zp) * scale. Vectorized on AVX2. */
 void oq_q8_dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int32_t zp, float *x);
+/* s8 activations (zp z) -> u8 activations (zp z + 128) by flipping the sign bit: the GEMM, conv
+ * and depthwise kernels take u8 activations, so an int8-activation model runs them on
+ * oq_q8_flip_sign(x) with a_zp + 128 (in place allowed). */
+void oq_q8_flip_sign(size_t n, const void *x, void *y);
 /* Scalar references of the two above (tests). */
 void oq_q8_quantize_ref(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt,
                         void *q);

@@ -149,3 +149,11 @@ void oq_q8_dynamic_matmul(oq_q8_layout layout, size_t M, size_t N, size_t K, con
             y[m * N + n] = fmaf((float)(acc[m * N + n] - az * cs), sc, b);
     }
 }
+
+void oq_q8_flip_sign(size_t n, const void *x, void *y)
+{
+    const uint8_t *in = x;
+    uint8_t *out = y;
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] ^ 0x80;
+}

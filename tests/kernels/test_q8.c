@@ -170,6 +170,34 @@ Test(kernels, gemm_select_and_matmul)
     free(a), free(w), free(packed), free(got), free(ref);
 }
 
+Test(kernels, s8_activations_via_flip_sign)
+{
+    /* an s8-activation GEMM equals the u8 kernel on x ^ 0x80 with zero point + 128 */
+    size_t M = 9, N = 20, K = 23;
+    int8_t xs[9 * 23], w[23 * 20];
+    uint8_t xu[9 * 23], got[9 * 20], ref[9 * 20];
+    for (size_t i = 0; i < M * K; i++)
+        xs[i] = (int8_t)rnd();
+    fill_s8(w, K * N, 0);
+    float sc = 0.01f;
+    oq_q8_requant rq;
+    oq_q8_requant_fp32(&rq, &sc, 0, -3, OQ_Q8_S8);
+    oq_q8_layout L = oq_q8_gemm_layout(oq_cpu_get()->best);
+    void *packed = xalloc(oq_q8_packed_size(L, K, N));
+    oq_q8_pack_gemm(L, K, N, w, N, 1, NULL, -5 + 128, packed);
+    oq_q8_flip_sign(M * K, xs, xu);
+    oq_q8_gemm(L, M, N, K, xu, K, packed, got, N, &rq);
+    for (size_t m = 0; m < M; m++)
+        for (size_t n = 0; n < N; n++) {
+            int32_t acc = 0;
+            for (size_t k = 0; k < K; k++)
+                acc += (xs[m * K + k] + 5) * w[k * N + n];
+            ref[m * N + n] = (uint8_t)oq_requantize_fp32(acc, sc, -3, -128, 127);
+        }
+    cr_assert(memcmp(got, ref, M * N) == 0);
+    free(packed);
+}
+
 Test(kernels, qlinear_matmul_ref_hand)
 {
     /* 1x2 @ 2x1: a = [130, 126] zp 128 -> [2, -2]; b = [3, 1] zp 0 -> acc 6 - 2 = 4; *0.625 = 2.5
