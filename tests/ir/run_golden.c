@@ -119,7 +119,8 @@ static bool run_file(const char *dir, const char *file)
         bool known;
         st = run_pass(tok, g, &d, &known);
         if (!known) {
-            cr_log_warn("%s: pass '%s' is not available in this build; skipped", file, tok);
+            fprintf(stderr, "note: %s: pass '%s' is not available in this build; skipped\n", file,
+                    tok);
             oq_graph_free(g);
             free(text);
             return true;
