@@ -524,8 +524,18 @@ Test(quantize, accuracy_full_test_set, .timeout = 600)
     int q8 = top1(g, ds.x, ds.y, ds.n);
     cr_expect(fp >= 9000, "fp32 %d / 10000", fp);
     cr_expect(q8 >= fp - 100, "int8 %d vs fp32 %d of 10000", q8, fp);
-    if (getenv("OQ_REPORT"))
-        fprintf(stderr, "fashion_cnn top1: fp32 %.2f%% int8 %.2f%%\n", fp / 100.0, q8 / 100.0);
+    if (getenv("OQ_REPORT")) {
+        fprintf(stderr, "fashion_cnn top1: fp32 %.2f%% int8 (minmax) %.2f%%\n", fp / 100.0,
+                q8 / 100.0);
+        for (int k = 1; k < OQ_OBS_COUNT; k++) {   /* the other observers, same calibration */
+            oq_graph *gk = prepare(PT_EX "fashion_cnn.onnx", &o, NULL, 0);
+            oq_options ok = {.observer = (oq_obs_kind)k};
+            cr_assert_eq(oq_quantize(gk, c, &ok, &d), OQ_OK, "%s", d.msg);
+            fprintf(stderr, "fashion_cnn top1: int8 (%s) %.2f%%\n", oq_observer_name(k),
+                    top1(gk, ds.x, ds.y, ds.n) / 100.0);
+            oq_graph_free(gk);
+        }
+    }
     oq_calib_free(c);
     oq_graph_free(g);
     oq_arena_free(&ds.a);
