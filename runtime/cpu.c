@@ -6,8 +6,14 @@
 #endif
 #include "cpu.h"
 
-#include <pthread.h>
 #include <stdlib.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#define OQ_HAVE_PTHREAD 1
+#include <pthread.h>
+#else
+#define OQ_HAVE_PTHREAD 0
+#endif
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -81,7 +87,11 @@ static void detect(oq_cpu *c) { (void)c; }
 #endif
 
 static oq_cpu cpu;
+#if OQ_HAVE_PTHREAD
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+#else
+static volatile int once_done; /* no threads on bare metal: detection is idempotent anyway */
+#endif
 
 /* Lowers the features to the level named by ONNXQ_ISA (never raises them). */
 static void cap(oq_cpu *c, const char *s)
@@ -127,7 +137,14 @@ static void init(void)
 
 const oq_cpu *oq_cpu_get(void)
 {
+#if OQ_HAVE_PTHREAD
     pthread_once(&once, init);
+#else
+    if (!once_done) {
+        init();
+        once_done = 1;
+    }
+#endif
     return &cpu;
 }
 

@@ -809,8 +809,20 @@ static oq_status copy_runtime(ectx *e, oq_cbuf *srcs)
         free(dir);
         if (mst != OQ_OK)
             return mst;
+        /* ISA-specific files compile to nothing on other architectures */
+        const char *base = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
+        const char *guard = NULL;
+        if (strncmp(base, "neon", 4) == 0)
+            guard = "defined(__aarch64__)";
+        else if (strncmp(base, "avx", 3) == 0 || strncmp(base, "amx", 3) == 0)
+            guard = "defined(__x86_64__)";
         oq_cbuf b = {0};
+        bool is_c = strlen(base) > 2 && strcmp(base + strlen(base) - 2, ".c") == 0;
+        if (guard && is_c)
+            cbuf_printf(&b, "/* onnxq: built only where it applies */\n#if %s\n", guard);
         cbuf_put(&b, (const char *)f->data, f->size);
+        if (guard && is_c)
+            cbuf_printf(&b, "#else\ntypedef int oq_rt_empty_unit; /* ISO C: no empty file */\n#endif\n");
         oq_status st = write_out(e, file, &b);
         cbuf_free(&b);
         if (st)
@@ -1155,7 +1167,8 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
         for (uint32_t k = 0; k < g->noutput; k++)
             cbuf_printf(&mainf, "out[%u] + (s) * out_size[%u], ", k, k);
         cbuf_printf(&mainf, "w)\n\n");
-        cbuf_put(&mainf, main_body, sizeof main_body - 1);
+        for (const char *const *l = main_body; *l; l++)
+            cbuf_put(&mainf, *l, strlen(*l));
         snprintf(fname, sizeof fname, "%s_main.c", e->nm);
         if (float_io && (st = write_out(e, fname, &mainf)))
             goto files_done;

@@ -2,162 +2,163 @@
  * NIN, NOUT, in_size[], out_size[], and the RUN(in, out, ws) macro). Reads float32 .npy inputs
  * (a leading dim that is a multiple of the model's runs the model once per slice), writes
  * float32 .npy outputs, prints top-1 against int labels with --labels, times with --repeat. */
-static const char main_body[] =
-"static void *slurp(const char *path, size_t *n)\n"
-"{\n"
-"    FILE *f = fopen(path, \"rb\");\n"
-"    if (!f)\n"
-"        return NULL;\n"
-"    fseek(f, 0, SEEK_END);\n"
-"    long len = ftell(f);\n"
-"    fseek(f, 0, SEEK_SET);\n"
-"    unsigned char *p = len > 0 ? malloc((size_t)len) : NULL;\n"
-"    if (!p || fread(p, 1, (size_t)len, f) != (size_t)len) {\n"
-"        free(p);\n"
-"        fclose(f);\n"
-"        return NULL;\n"
-"    }\n"
-"    fclose(f);\n"
-"    *n = (size_t)len;\n"
-"    return p;\n"
-"}\n"
-"\n"
-"/* Parses a v1/v2 .npy header: descr and element count; returns the data offset or 0. */\n"
-"static size_t npy_parse(const unsigned char *p, size_t n, char *descr, size_t *count)\n"
-"{\n"
-"    if (n < 12 || memcmp(p, \"\\x93NUMPY\", 6) != 0)\n"
-"        return 0;\n"
-"    size_t hl = p[6] == 1 ? (size_t)(p[8] | p[9] << 8) : (size_t)(p[8] | p[9] << 8 | p[10] << 16 | (unsigned long)p[11] << 24);\n"
-"    size_t off = (p[6] == 1 ? 10 : 12) + hl;\n"
-"    if (off > n)\n"
-"        return 0;\n"
-"    char h[1024];\n"
-"    size_t l = hl < sizeof h - 1 ? hl : sizeof h - 1;\n"
-"    memcpy(h, p + (p[6] == 1 ? 10 : 12), l);\n"
-"    h[l] = '\\0';\n"
-"    const char *d = strstr(h, \"'descr'\"), *s = strstr(h, \"'shape'\");\n"
-"    if (!d || !s || strstr(h, \"'fortran_order': True\"))\n"
-"        return 0;\n"
-"    d = strchr(d + 7, '\\'');\n"
-"    if (!d || sscanf(d + 1, \"%7[^']\", descr) != 1)\n"
-"        return 0;\n"
-"    s = strchr(s, '(');\n"
-"    size_t c = 1;\n"
-"    while (s && *s && *s != ')') {\n"
-"        s++;\n"
-"        while (*s == ' ')\n"
-"            s++;\n"
-"        if (*s >= '0' && *s <= '9')\n"
-"            c *= (size_t)strtoull(s, (char **)&s, 10);\n"
-"        else if (*s != ')')\n"
-"            s++;\n"
-"    }\n"
-"    *count = c;\n"
-"    return off;\n"
-"}\n"
-"\n"
-"static int write_npy(const char *path, const float *x, size_t count, size_t rows)\n"
-"{\n"
-"    char h[128];\n"
-"    int hl = snprintf(h, sizeof h, \"{'descr': '<f4', 'fortran_order': False, 'shape': (%lu, %lu), }\",\n"
-"                      (unsigned long)rows, (unsigned long)(count / rows));\n"
-"    int pad = 64 - (10 + hl + 1) % 64;\n"
-"    if (pad == 64)\n"
-"        pad = 0;\n"
-"    FILE *f = fopen(path, \"wb\");\n"
-"    if (!f)\n"
-"        return 1;\n"
-"    unsigned short total = (unsigned short)(hl + pad + 1);\n"
-"    fwrite(\"\\x93NUMPY\\x01\\x00\", 1, 8, f);\n"
-"    fputc(total & 255, f);\n"
-"    fputc(total >> 8, f);\n"
-"    fwrite(h, 1, (size_t)hl, f);\n"
-"    for (int i = 0; i < pad; i++)\n"
-"        fputc(' ', f);\n"
-"    fputc('\\n', f);\n"
-"    size_t w = fwrite(x, sizeof *x, count, f);\n"
-"    return (fclose(f) != 0 || w != count) ? 1 : 0;\n"
-"}\n"
-"\n"
-"int main(int argc, char **argv)\n"
-"{\n"
-"    const char *labels = NULL;\n"
-"    long repeat = 1;\n"
-"    int npos = 0;\n"
-"    const char *pos[NIN + NOUT];\n"
-"    for (int i = 1; i < argc; i++) {\n"
-"        if (strcmp(argv[i], \"--labels\") == 0 && i + 1 < argc)\n"
-"            labels = argv[++i];\n"
-"        else if (strcmp(argv[i], \"--repeat\") == 0 && i + 1 < argc)\n"
-"            repeat = atol(argv[++i]);\n"
-"        else if (npos < NIN + NOUT)\n"
-"            pos[npos++] = argv[i];\n"
-"        else\n"
-"            npos = NIN + NOUT + 1;\n"
-"    }\n"
-"    if (npos != NIN + NOUT || repeat < 1) {\n"
-"        fprintf(stderr, \"usage: %s IN.npy... OUT.npy... [--labels L.npy] [--repeat N]\\n\", argv[0]);\n"
-"        return 2;\n"
-"    }\n"
-"    const float *in[NIN > 0 ? NIN : 1];\n"
-"    size_t slices = 0;\n"
-"    for (int i = 0; i < NIN; i++) {\n"
-"        size_t n = 0, count = 0;\n"
-"        char descr[8];\n"
-"        unsigned char *p = slurp(pos[i], &n);\n"
-"        size_t off = p ? npy_parse(p, n, descr, &count) : 0;\n"
-"        if (!off || strcmp(descr, \"<f4\") != 0 || count % in_size[i] || off + count * 4 > n) {\n"
-"            fprintf(stderr, \"%s: want a float32 .npy with a multiple of %lu elements\\n\", pos[i],\n"
-"                    (unsigned long)in_size[i]);\n"
-"            return 1;\n"
-"        }\n"
-"        if (slices && count / in_size[i] != slices) {\n"
-"            fprintf(stderr, \"%s: sample count differs from the first input's\\n\", pos[i]);\n"
-"            return 1;\n"
-"        }\n"
-"        slices = count / in_size[i];\n"
-"        in[i] = (const float *)(void *)(p + off);\n"
-"    }\n"
-"    float *out[NOUT];\n"
-"    for (int i = 0; i < NOUT; i++)\n"
-"        if (!(out[i] = malloc(slices * out_size[i] * sizeof(float))))\n"
-"            return 1;\n"
-"    void *ws = malloc(WS_SIZE + 16);\n"
-"    void *w = (void *)(((uintptr_t)ws + 15) & ~(uintptr_t)15);\n"
-"    struct timespec t0, t1;\n"
-"    clock_gettime(CLOCK_MONOTONIC, &t0);\n"
-"    for (long r = 0; r < repeat; r++)\n"
-"        for (size_t s = 0; s < slices; s++)\n"
-"            if (RUN(in, out, s, w) != 0)\n"
-"                return 1;\n"
-"    clock_gettime(CLOCK_MONOTONIC, &t1);\n"
-"    double ms = ((double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6) / (double)repeat / (double)slices;\n"
-"    fprintf(stderr, \"%lu run(s), %.4f ms per run\\n\", (unsigned long)slices, ms);\n"
-"    for (int i = 0; i < NOUT; i++)\n"
-"        if (write_npy(pos[NIN + i], out[i], slices * out_size[i], slices)) {\n"
-"            fprintf(stderr, \"%s: cannot write\\n\", pos[NIN + i]);\n"
-"            return 1;\n"
-"        }\n"
-"    if (labels) {\n"
-"        size_t n = 0, count = 0, correct = 0;\n"
-"        char descr[8];\n"
-"        unsigned char *p = slurp(labels, &n);\n"
-"        size_t off = p ? npy_parse(p, n, descr, &count) : 0;\n"
-"        if (!off || strcmp(descr, \"<i8\") != 0 || count != slices || off + count * 8 > n) {\n"
-"            fprintf(stderr, \"%s: want int64 labels, one per sample\\n\", labels);\n"
-"            return 1;\n"
-"        }\n"
-"        const long long *lab = (const long long *)(void *)(p + off);\n"
-"        size_t k = out_size[0];\n"
-"        for (size_t s = 0; s < slices; s++) {\n"
-"            size_t best = 0;\n"
-"            for (size_t c = 1; c < k; c++)\n"
-"                if (out[0][s * k + c] > out[0][s * k + best])\n"
-"                    best = c;\n"
-"            correct += (long long)best == lab[s];\n"
-"        }\n"
-"        printf(\"top-1: %.2f%% (%lu/%lu)\\n\", 100.0 * (double)correct / (double)slices,\n"
-"               (unsigned long)correct, (unsigned long)slices);\n"
-"    }\n"
-"    return 0;\n"
-"}\n";
+static const char *const main_body[] = {
+"static void *slurp(const char *path, size_t *n)\n",
+"{\n",
+"    FILE *f = fopen(path, \"rb\");\n",
+"    if (!f)\n",
+"        return NULL;\n",
+"    fseek(f, 0, SEEK_END);\n",
+"    long len = ftell(f);\n",
+"    fseek(f, 0, SEEK_SET);\n",
+"    unsigned char *p = len > 0 ? malloc((size_t)len) : NULL;\n",
+"    if (!p || fread(p, 1, (size_t)len, f) != (size_t)len) {\n",
+"        free(p);\n",
+"        fclose(f);\n",
+"        return NULL;\n",
+"    }\n",
+"    fclose(f);\n",
+"    *n = (size_t)len;\n",
+"    return p;\n",
+"}\n",
+"\n",
+"/* Parses a v1/v2 .npy header: descr and element count; returns the data offset or 0. */\n",
+"static size_t npy_parse(const unsigned char *p, size_t n, char *descr, size_t *count)\n",
+"{\n",
+"    if (n < 12 || memcmp(p, \"\\x93NUMPY\", 6) != 0)\n",
+"        return 0;\n",
+"    size_t hl = p[6] == 1 ? (size_t)(p[8] | p[9] << 8) : (size_t)(p[8] | p[9] << 8 | p[10] << 16 | (unsigned long)p[11] << 24);\n",
+"    size_t off = (p[6] == 1 ? 10 : 12) + hl;\n",
+"    if (off > n)\n",
+"        return 0;\n",
+"    char h[1024];\n",
+"    size_t l = hl < sizeof h - 1 ? hl : sizeof h - 1;\n",
+"    memcpy(h, p + (p[6] == 1 ? 10 : 12), l);\n",
+"    h[l] = '\\0';\n",
+"    const char *d = strstr(h, \"'descr'\"), *s = strstr(h, \"'shape'\");\n",
+"    if (!d || !s || strstr(h, \"'fortran_order': True\"))\n",
+"        return 0;\n",
+"    d = strchr(d + 7, '\\'');\n",
+"    if (!d || sscanf(d + 1, \"%7[^']\", descr) != 1)\n",
+"        return 0;\n",
+"    s = strchr(s, '(');\n",
+"    size_t c = 1;\n",
+"    while (s && *s && *s != ')') {\n",
+"        s++;\n",
+"        while (*s == ' ')\n",
+"            s++;\n",
+"        if (*s >= '0' && *s <= '9')\n",
+"            c *= (size_t)strtoull(s, (char **)&s, 10);\n",
+"        else if (*s != ')')\n",
+"            s++;\n",
+"    }\n",
+"    *count = c;\n",
+"    return off;\n",
+"}\n",
+"\n",
+"static int write_npy(const char *path, const float *x, size_t count, size_t rows)\n",
+"{\n",
+"    char h[128];\n",
+"    int hl = snprintf(h, sizeof h, \"{'descr': '<f4', 'fortran_order': False, 'shape': (%lu, %lu), }\",\n",
+"                      (unsigned long)rows, (unsigned long)(count / rows));\n",
+"    int pad = 64 - (10 + hl + 1) % 64;\n",
+"    if (pad == 64)\n",
+"        pad = 0;\n",
+"    FILE *f = fopen(path, \"wb\");\n",
+"    if (!f)\n",
+"        return 1;\n",
+"    unsigned short total = (unsigned short)(hl + pad + 1);\n",
+"    fwrite(\"\\x93NUMPY\\x01\\x00\", 1, 8, f);\n",
+"    fputc(total & 255, f);\n",
+"    fputc(total >> 8, f);\n",
+"    fwrite(h, 1, (size_t)hl, f);\n",
+"    for (int i = 0; i < pad; i++)\n",
+"        fputc(' ', f);\n",
+"    fputc('\\n', f);\n",
+"    size_t w = fwrite(x, sizeof *x, count, f);\n",
+"    return (fclose(f) != 0 || w != count) ? 1 : 0;\n",
+"}\n",
+"\n",
+"int main(int argc, char **argv)\n",
+"{\n",
+"    const char *labels = NULL;\n",
+"    long repeat = 1;\n",
+"    int npos = 0;\n",
+"    const char *pos[NIN + NOUT];\n",
+"    for (int i = 1; i < argc; i++) {\n",
+"        if (strcmp(argv[i], \"--labels\") == 0 && i + 1 < argc)\n",
+"            labels = argv[++i];\n",
+"        else if (strcmp(argv[i], \"--repeat\") == 0 && i + 1 < argc)\n",
+"            repeat = atol(argv[++i]);\n",
+"        else if (npos < NIN + NOUT)\n",
+"            pos[npos++] = argv[i];\n",
+"        else\n",
+"            npos = NIN + NOUT + 1;\n",
+"    }\n",
+"    if (npos != NIN + NOUT || repeat < 1) {\n",
+"        fprintf(stderr, \"usage: %s IN.npy... OUT.npy... [--labels L.npy] [--repeat N]\\n\", argv[0]);\n",
+"        return 2;\n",
+"    }\n",
+"    const float *in[NIN > 0 ? NIN : 1];\n",
+"    size_t slices = 0;\n",
+"    for (int i = 0; i < NIN; i++) {\n",
+"        size_t n = 0, count = 0;\n",
+"        char descr[8];\n",
+"        unsigned char *p = slurp(pos[i], &n);\n",
+"        size_t off = p ? npy_parse(p, n, descr, &count) : 0;\n",
+"        if (!off || strcmp(descr, \"<f4\") != 0 || count % in_size[i] || off + count * 4 > n) {\n",
+"            fprintf(stderr, \"%s: want a float32 .npy with a multiple of %lu elements\\n\", pos[i],\n",
+"                    (unsigned long)in_size[i]);\n",
+"            return 1;\n",
+"        }\n",
+"        if (slices && count / in_size[i] != slices) {\n",
+"            fprintf(stderr, \"%s: sample count differs from the first input's\\n\", pos[i]);\n",
+"            return 1;\n",
+"        }\n",
+"        slices = count / in_size[i];\n",
+"        in[i] = (const float *)(void *)(p + off);\n",
+"    }\n",
+"    float *out[NOUT];\n",
+"    for (int i = 0; i < NOUT; i++)\n",
+"        if (!(out[i] = malloc(slices * out_size[i] * sizeof(float))))\n",
+"            return 1;\n",
+"    void *ws = malloc(WS_SIZE + 16);\n",
+"    void *w = (void *)(((uintptr_t)ws + 15) & ~(uintptr_t)15);\n",
+"    struct timespec t0, t1;\n",
+"    clock_gettime(CLOCK_MONOTONIC, &t0);\n",
+"    for (long r = 0; r < repeat; r++)\n",
+"        for (size_t s = 0; s < slices; s++)\n",
+"            if (RUN(in, out, s, w) != 0)\n",
+"                return 1;\n",
+"    clock_gettime(CLOCK_MONOTONIC, &t1);\n",
+"    double ms = ((double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6) / (double)repeat / (double)slices;\n",
+"    fprintf(stderr, \"%lu run(s), %.4f ms per run\\n\", (unsigned long)slices, ms);\n",
+"    for (int i = 0; i < NOUT; i++)\n",
+"        if (write_npy(pos[NIN + i], out[i], slices * out_size[i], slices)) {\n",
+"            fprintf(stderr, \"%s: cannot write\\n\", pos[NIN + i]);\n",
+"            return 1;\n",
+"        }\n",
+"    if (labels) {\n",
+"        size_t n = 0, count = 0, correct = 0;\n",
+"        char descr[8];\n",
+"        unsigned char *p = slurp(labels, &n);\n",
+"        size_t off = p ? npy_parse(p, n, descr, &count) : 0;\n",
+"        if (!off || strcmp(descr, \"<i8\") != 0 || count != slices || off + count * 8 > n) {\n",
+"            fprintf(stderr, \"%s: want int64 labels, one per sample\\n\", labels);\n",
+"            return 1;\n",
+"        }\n",
+"        const long long *lab = (const long long *)(void *)(p + off);\n",
+"        size_t k = out_size[0];\n",
+"        for (size_t s = 0; s < slices; s++) {\n",
+"            size_t best = 0;\n",
+"            for (size_t c = 1; c < k; c++)\n",
+"                if (out[0][s * k + c] > out[0][s * k + best])\n",
+"                    best = c;\n",
+"            correct += (long long)best == lab[s];\n",
+"        }\n",
+"        printf(\"top-1: %.2f%% (%lu/%lu)\\n\", 100.0 * (double)correct / (double)slices,\n",
+"               (unsigned long)correct, (unsigned long)slices);\n",
+"    }\n",
+"    return 0;\n",
+"}\n",
+    0};
