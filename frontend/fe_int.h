@@ -17,7 +17,8 @@ typedef struct oq_fe_where {
 /* ---------------------------------------------------------------- frontend/pb_tensor.c */
 
 /* Unpacks buf as message `desc` after checking nesting depth; allocation is capped relative to
- * len. NULL + error (naming file) on failure. Free with protobuf_c_message_free_unpacked(m, NULL). */
+ * len. NULL + error (naming file) on failure.
+ * Free with protobuf_c_message_free_unpacked(m, NULL). */
 OQ_INTERNAL ProtobufCMessage *oq_fe_unpack(const ProtobufCMessageDescriptor *desc, const void *buf,
                                            size_t len, const char *file, oq_diag *d);
 /* Reads a whole file (<= OQ_FE_MAX_FILE) into malloc'd *buf. */

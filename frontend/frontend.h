@@ -11,7 +11,7 @@ typedef struct oq_input_shape {   /* --input-shape NAME=1,3,224,224 */
 typedef struct oq_import_opts {
     const oq_input_shape *shapes;  /* overrides for graph inputs (may be NULL) */
     uint32_t nshapes;
-    bool allow_unknown_ops;        /* keep unknown ops as OQ_OP_UNKNOWN (inspect) instead of failing */
+    bool allow_unknown_ops;        /* keep unknown ops as OQ_OP_UNKNOWN (inspect), not fail */
     oq_allocfn alloc;              /* backing allocator (NULL = malloc) */
     void *alloc_ctx;
 } oq_import_opts;
@@ -31,7 +31,8 @@ typedef struct oq_tensor_file {
     oq_shape shape;
     void *data;                    /* arena-allocated, 64-aligned */
 } oq_tensor_file;
-oq_status oq_read_tensor_pb(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag *d) OQ_NODISCARD;
+oq_status oq_read_tensor_pb(const char *path, oq_arena *a, oq_tensor_file *t,
+                            oq_diag *d) OQ_NODISCARD;
 /* .npy (v1/v2, little-endian, C order; f4 u1 i1 i4 i8 f8 b1) */
 oq_status oq_read_npy(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag *d) OQ_NODISCARD;
 oq_status oq_write_npy(const char *path, oq_dtype dt, const oq_shape *s, const void *data,

@@ -26,6 +26,12 @@ typedef struct imp {
     bool any_unknown;
 } imp;
 
+/* The node's domain when it is not the default ONNX one, else "". */
+static const char *foreign_domain(const Onnx__NodeProto *n)
+{
+    return n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0 ? n->domain : "";
+}
+
 /* Maps a proto node to an op of ops.def (Upsample is adapted into Resize); OQ_OP_UNKNOWN for
  * other domains and ops we do not implement. */
 static oq_op node_op(const Onnx__NodeProto *n)
@@ -90,13 +96,12 @@ static oq_status scan_ops(imp *im)
         if (im->nop[i] != OQ_OP_UNKNOWN || seen[i])
             continue;
         const Onnx__NodeProto *n = gp->node[i];
-        const char *dom = n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") ? n->domain : "";
+        const char *dom = foreign_domain(n);
         size_t count = 0;
         for (size_t j = i; j < gp->n_node; j++) {
             const Onnx__NodeProto *m = gp->node[j];
-            const char *dm = m->domain && m->domain[0] && strcmp(m->domain, "ai.onnx") ? m->domain : "";
             if (im->nop[j] == OQ_OP_UNKNOWN && !seen[j] && strcmp(m->op_type, n->op_type) == 0 &&
-                strcmp(dm, dom) == 0) {
+                strcmp(foreign_domain(m), dom) == 0) {
                 seen[j] = true;
                 count++;
             }
@@ -107,8 +112,7 @@ static oq_status scan_ops(imp *im)
         for (size_t j = i; j < gp->n_node && shown < 4; j++) {
             const Onnx__NodeProto *m = gp->node[j];
             if (im->nop[j] == OQ_OP_UNKNOWN && strcmp(m->op_type, n->op_type) == 0 &&
-                strcmp(m->domain && m->domain[0] && strcmp(m->domain, "ai.onnx") ? m->domain : "",
-                       dom) == 0)
+                strcmp(foreign_domain(m), dom) == 0)
                 appendf(msg, sizeof msg, &len, "%s'%.48s'", shown++ ? ", " : "", im->nname[j]);
         }
         if (count > shown)
@@ -150,8 +154,8 @@ static oq_status type_of(imp *im, const Onnx__TypeProto *tp, const char *what, b
         return OQ_OK;
     const Onnx__TensorShapeProto *sp = tt->shape;
     if (sp->n_dim > OQ_MAX_RANK)
-        return oq_errorf(im->d, im->g, OQ_NONE, OQ_ERR_SHAPE, "%s has rank %zu (at most %d supported)",
-                         what, sp->n_dim, OQ_MAX_RANK);
+        return oq_errorf(im->d, im->g, OQ_NONE, OQ_ERR_SHAPE,
+                         "%s has rank %zu (at most %d supported)", what, sp->n_dim, OQ_MAX_RANK);
     s->rank = (int32_t)sp->n_dim;
     int64_t numel = 1;
     for (size_t i = 0; i < sp->n_dim; i++) {
@@ -192,15 +196,17 @@ static oq_status make_values(imp *im)
     oq_graph *g = im->g;
     oq_status st;
     char what[256];
-    if (gp->n_sparse_initializer)
+    const Onnx__SparseTensorProto *sp0 =
+        gp->n_sparse_initializer ? gp->sparse_initializer[0] : NULL;
+    if (sp0)
         return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_UNSUPPORTED_ATTR,
                          "sparse initializers are not supported ('%s')",
-                         gp->sparse_initializer[0]->values && gp->sparse_initializer[0]->values->name
-                             ? gp->sparse_initializer[0]->values->name : "");
+                         sp0 && sp0->values && sp0->values->name ? sp0->values->name : "");
     for (size_t i = 0; i < gp->n_initializer; i++) {
         const Onnx__TensorProto *t = gp->initializer[i];
         if (!t->name || !t->name[0])
-            return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_INVALID_MODEL, "initializer %zu has no name", i);
+            return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_INVALID_MODEL, "initializer %zu has no name",
+                             i);
         snprintf(what, sizeof what, "initializer '%.200s'", t->name);
         oq_tensor_const tc;
         if ((st = oq_fe_tensor(&g->arena, t, &im->w, what, &tc, im->d)) != OQ_OK)
@@ -217,7 +223,8 @@ static oq_status make_values(imp *im)
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi->name || !vi->name[0])
-            return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_INVALID_MODEL, "graph input %zu has no name", i);
+            return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_INVALID_MODEL, "graph input %zu has no name",
+                             i);
         uint32_t v = ir_find_value(g, vi->name);
         if (v != OQ_NONE && g->values[v].data && !g->values[v].is_input)
             continue;          /* also an initializer: a constant */
@@ -248,7 +255,8 @@ static oq_status make_values(imp *im)
     /* type hints: value_info for intermediates, graph outputs */
     for (size_t i = 0; i < gp->n_value_info + gp->n_output; i++) {
         bool isout = i >= gp->n_value_info;
-        const Onnx__ValueInfoProto *vi = isout ? gp->output[i - gp->n_value_info] : gp->value_info[i];
+        const Onnx__ValueInfoProto *vi =
+            isout ? gp->output[i - gp->n_value_info] : gp->value_info[i];
         if (!vi->name || !vi->name[0]) {
             if (isout)
                 return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_INVALID_MODEL, "graph output %zu has no "
@@ -276,7 +284,8 @@ static oq_status make_values(imp *im)
         snprintf(what, sizeof what, "%s '%.200s'", isout ? "graph output" : "value_info", vi->name);
         oq_dtype dt;
         oq_shape s;
-        if ((st = type_of(im, vi->type, what, !isout || im->o->allow_unknown_ops, &dt, &s)) != OQ_OK)
+        bool lenient = !isout || im->o->allow_unknown_ops;
+        if ((st = type_of(im, vi->type, what, lenient, &dt, &s)) != OQ_OK)
             return st;
         val = &g->values[v];
         if (dt != OQ_DT_UNDEFINED)
@@ -495,7 +504,8 @@ static oq_status make_nodes(imp *im)
         const Onnx__NodeProto *pn = gp->node[i];
         if (pn->n_input > 65535 || pn->n_output > 65535)
             return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_INVALID_MODEL,
-                             "node '%s' (%s) has too many inputs/outputs", im->nname[i], pn->op_type);
+                             "node '%s' (%s) has too many inputs/outputs", im->nname[i],
+                             pn->op_type);
         uint32_t in[65536 / 64], out[65536 / 64];
         uint32_t *pin = in, *pout = out;
         if (pn->n_input > sizeof in / sizeof in[0] || pn->n_output > sizeof out / sizeof out[0]) {
@@ -538,7 +548,8 @@ static oq_status check_arity(imp *im, uint32_t n)
                          nd->nin, oi->min_in, oi->max_in);
     for (int i = 0; i < oi->min_in; i++)
         if (nd->in[i] == OQ_NONE)
-            return oq_errorf(im->d, im->g, n, OQ_ERR_INVALID_MODEL, "required input %d is empty", i);
+            return oq_errorf(im->d, im->g, n, OQ_ERR_INVALID_MODEL, "required input %d is empty",
+                             i);
     if ((int)nd->nout < oi->min_out || (int)nd->nout > oi->max_out)
         return oq_errorf(im->d, im->g, n, OQ_ERR_INVALID_MODEL, "has %u outputs, expects %d to %d",
                          nd->nout, oi->min_out, oi->max_out);
@@ -678,7 +689,8 @@ static oq_status import_named(const void *buf, size_t len, const char *base_dir,
     oq_status st;
     oq_graph *g = oq_graph_new(o->alloc, o->alloc_ctx);
     if (!g) {
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory", path ? path : "<memory>");
+        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory",
+                       path ? path : "<memory>");
         goto done;
     }
     if (path && !(g->path = oq_arena_strdup(&g->arena, path))) {

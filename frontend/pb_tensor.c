@@ -179,8 +179,9 @@ oq_status oq_fe_dims(const int64_t *dims, size_t n, oq_dtype dt, oq_shape *s, co
                      const char *what, oq_diag *d)
 {
     if (n > OQ_MAX_RANK)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_SHAPE, "%s: %s has rank %zu (at most %d supported)",
-                         fname(w), what, n, OQ_MAX_RANK);
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_SHAPE,
+                         "%s: %s has rank %zu (at most %d supported)", fname(w), what, n,
+                         OQ_MAX_RANK);
     s->rank = (int32_t)n;
     uint64_t numel = 1;
     for (size_t i = 0; i < n; i++) {

@@ -93,9 +93,10 @@ oq_status oq_fe_fill_qparams(oq_graph *g, oq_diag *d)
     for (uint32_t n = 0; n < g->nnode && st == OQ_OK; n++) {
         const oq_node *nd = &g->nodes[n];
         int64_t axis = ir_attr_int(nd, "axis", 1);
+        uint32_t out0 = nd->nout ? nd->out[0] : OQ_NONE;
         switch (nd->op) {
         case OQ_OP_QuantizeLinear:
-            st = mirror(g, n, nd->nout ? nd->out[0] : OQ_NONE, in_at(nd, 1), in_at(nd, 2), axis, d);
+            st = mirror(g, n, out0, in_at(nd, 1), in_at(nd, 2), axis, d);
             break;
         case OQ_OP_DequantizeLinear:
             st = mirror(g, n, in_at(nd, 0), in_at(nd, 1), in_at(nd, 2), axis, d);
@@ -103,12 +104,12 @@ oq_status oq_fe_fill_qparams(oq_graph *g, oq_diag *d)
         case OQ_OP_QLinearConv:   /* x, xs, xz, w, ws, wz, ys, yz, [B]; w per output channel */
             if ((st = mirror(g, n, in_at(nd, 0), in_at(nd, 1), in_at(nd, 2), 1, d)) == OQ_OK &&
                 (st = mirror(g, n, in_at(nd, 3), in_at(nd, 4), in_at(nd, 5), 0, d)) == OQ_OK)
-                st = mirror(g, n, nd->nout ? nd->out[0] : OQ_NONE, in_at(nd, 6), in_at(nd, 7), 1, d);
+                st = mirror(g, n, out0, in_at(nd, 6), in_at(nd, 7), 1, d);
             break;
         case OQ_OP_QLinearMatMul: /* a, as, az, b, bs, bz, ys, yz; b per column (last axis) */
             if ((st = mirror(g, n, in_at(nd, 0), in_at(nd, 1), in_at(nd, 2), -1, d)) == OQ_OK &&
                 (st = mirror(g, n, in_at(nd, 3), in_at(nd, 4), in_at(nd, 5), -1, d)) == OQ_OK)
-                st = mirror(g, n, nd->nout ? nd->out[0] : OQ_NONE, in_at(nd, 6), in_at(nd, 7), -1, d);
+                st = mirror(g, n, out0, in_at(nd, 6), in_at(nd, 7), -1, d);
             break;
         default:
             break;

@@ -109,7 +109,8 @@ static oq_status npy_header(const char *path, const char *h, oq_dtype *dt, oq_sh
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DTYPE, "%s: npy dtype '%c%s' is not supported "
                          "(f4 f8 f2 u1 i1 i2 u2 i4 u4 i8 u8 b1)", path, order, code);
     if (order == '>' && oq_dtype_size(*dt) > 1)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: big-endian npy is not supported", path);
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: big-endian npy is not supported",
+                         path);
     p = npy_key(h, "'fortran_order'");
     if (!p || strncmp(p, "False", 5) != 0)
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA,
@@ -202,8 +203,8 @@ oq_status oq_read_npy(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag 
 }
 
 /* Writes n1 bytes of p1 then n2 of p2 to path atomically. */
-static oq_status write_atomic(const char *path, const void *p1, size_t n1, const void *p2, size_t n2,
-                              oq_diag *d)
+static oq_status write_atomic(const char *path, const void *p1, size_t n1, const void *p2,
+                              size_t n2, oq_diag *d)
 {
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 16);

@@ -133,15 +133,19 @@ Test(tensor_io, npy_round_trip)
         oq_dtype dt;
         oq_shape s;
     } cases[] = {
-        {OQ_DT_FLOAT, {.rank = 4, .dim = {1, 3, 2, 2}}}, {OQ_DT_INT64, {.rank = 1, .dim = {5}}},
-        {OQ_DT_UINT8, {.rank = 0}},                       {OQ_DT_INT8, {.rank = 2, .dim = {0, 3}}},
-        {OQ_DT_BOOL, {.rank = 2, .dim = {2, 2}}},         {OQ_DT_INT32, {.rank = 3, .dim = {2, 1, 3}}},
+        {OQ_DT_FLOAT, {.rank = 4, .dim = {1, 3, 2, 2}}},
+        {OQ_DT_INT64, {.rank = 1, .dim = {5}}},
+        {OQ_DT_UINT8, {.rank = 0}},
+        {OQ_DT_INT8, {.rank = 2, .dim = {0, 3}}},
+        {OQ_DT_BOOL, {.rank = 2, .dim = {2, 2}}},
+        {OQ_DT_INT32, {.rank = 3, .dim = {2, 1, 3}}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         size_t n = (size_t)oq_shape_numel(&cases[c].s) * oq_dtype_size(cases[c].dt);
         unsigned char src[256];
         for (size_t i = 0; i < n; i++)
-            src[i] = cases[c].dt == OQ_DT_BOOL ? (unsigned char)(i & 1) : (unsigned char)(i * 37 + c);
+            src[i] = cases[c].dt == OQ_DT_BOOL ? (unsigned char)(i & 1)
+                                               : (unsigned char)(i * 37 + c);
         oq_diag d = {0};
         cr_assert_eq(oq_write_npy(p, cases[c].dt, &cases[c].s, src, &d), OQ_OK, "%s", d.msg);
         oq_tensor_file t;
