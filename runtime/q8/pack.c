@@ -114,7 +114,7 @@ void oq_q8_pack_conv(oq_q8_layout layout, const oq_q8_conv_shape *s, const int8_
 size_t oq_q8_dw_packed_size(size_t C, size_t kh, size_t kw)
 {
     size_t cp = round_up(C, 16);
-    return cp * 4 + kh * kw * cp;
+    return cp * 4 + (kh * kw + 1) / 2 * cp * 4;
 }
 
 void oq_q8_pack_dw(size_t C, size_t kh, size_t kw, const int8_t *w, const int32_t *bias,
@@ -122,12 +122,13 @@ void oq_q8_pack_dw(size_t C, size_t kh, size_t kw, const int8_t *w, const int32_
 {
     size_t cp = round_up(C, 16), taps = kh * kw;
     memset(packed, 0, oq_q8_dw_packed_size(C, kh, kw));
-    int8_t *pw = (int8_t *)packed + cp * 4;
+    uint8_t *pw = (uint8_t *)packed + cp * 4;
     for (size_t c = 0; c < C; c++) {
         int32_t sum = 0;
         for (size_t t = 0; t < taps; t++) {
-            pw[t * cp + c] = w[c * taps + t];
-            sum += w[c * taps + t];
+            int16_t v = w[c * taps + t];
+            memcpy(pw + (((t / 2) * cp + c) * 2 + t % 2) * 2, &v, 2);
+            sum += v;
         }
         int32_t b = (bias ? bias[c] : 0) - x_zp * sum;
         memcpy((uint8_t *)packed + c * 4, &b, 4);

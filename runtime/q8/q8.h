@@ -171,9 +171,11 @@ void oq_q8_conv_ref(const oq_q8_conv_shape *s, const uint8_t *x, int32_t x_zp, c
                     const int32_t *bias, void *y, const oq_q8_requant *rq);
 
 /* ---------------------------------------------------------------------------------------------
- * Depthwise convolution (groups == in_c == out_c). Packed: int32 bias'[Cp] then int8
- * w[kh*kw][Cp], Cp = round_up(C, 16), zero padded. Micro-kernel: one output pixel, all channels,
- * from `taps` input row pointers (NHWC pixels; padded taps point at a row of x_zp bytes).
+ * Depthwise convolution (groups == in_c == out_c). Packed: int32 bias'[Cp], then int16 weights
+ * in tap pairs: [ceil(taps/2)][Cp][2] (elem (p, c, i) = w[c][tap 2p+i], 0 past the last tap),
+ * Cp = round_up(C, 16), zero padded (pairs feed vpmaddwd / vpdpwssd directly). Micro-kernel: one
+ * output pixel, all channels, from `taps` input row pointers (NHWC pixels; padded taps point at a
+ * row of x_zp bytes).
  * Enumerator: runtime/q8/qu8-dwconv/qu8-dwconv.inc (taps 9 and 25 are unrolled fast paths,
  * taps 0 = any count).
  * --------------------------------------------------------------------------------------------- */

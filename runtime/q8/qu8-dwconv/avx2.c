@@ -1,7 +1,8 @@
-/* qu8-dwconv/avx2.c: AVX2 depthwise micro-kernels, 16 channels per step. u8 inputs are
- * zero-extended and s8 weights sign-extended to int32 lanes; vpmaddwd then yields x*w exactly
- * (the high int16 half of the input lane is 0). Channel tails run the scalar formula. The 3x3 and
- * 5x5 entries are the same body with a constant tap count (unrolled by the compiler). */
+/* qu8-dwconv/avx2.c: AVX2 depthwise micro-kernels, 16 channels per step, two taps per
+ * multiply: the u8 inputs of taps 2p and 2p+1 are interleaved (vpunpck[lh]bw) and zero-extended to
+ * int16 pairs, then vpmaddwd with the packed int16 weight pairs gives x0*w0 + x1*w1 per channel,
+ * exact. Channel tails run the scalar formula. The 3x3 and 5x5 entries are the same body with a
+ * constant tap count (unrolled by the compiler). */
 #include "../qu8-gemm/x86-epilogue.h"
 #include "qu8-dwconv.h"
 
@@ -13,29 +14,31 @@ dw(size_t channels, size_t taps, const uint8_t *const *in, const void *packed, v
 {
     assert(channels >= 1 && taps >= 1);
     const size_t cp = (channels + 15) / 16 * 16, es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
-    const uint8_t *pb = packed;
-    const int8_t *w = (const int8_t *)packed + cp * 4;
+    const uint8_t *pb = packed, *w = pb + cp * 4;
     size_t c = 0;
     for (; c + 16 <= channels; c += 16) {
         __m256i a0 = _mm256_loadu_si256((const __m256i *)(pb + 4 * c));
         __m256i a1 = _mm256_loadu_si256((const __m256i *)(pb + 4 * c + 32));
-        for (size_t t = 0; t < taps; t++) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(in[t] + c));
-            __m128i k = _mm_loadu_si128((const __m128i *)(w + t * cp + c));
-            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepu8_epi32(x),
-                                                        _mm256_cvtepi8_epi32(k)));
-            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_cvtepu8_epi32(_mm_srli_si128(x, 8)),
-                                                        _mm256_cvtepi8_epi32(_mm_srli_si128(k, 8))));
+#pragma GCC unroll 13
+        for (size_t t = 0; t < taps; t += 2) {
+            __m128i x0 = _mm_loadu_si128((const __m128i *)(in[t] + c));
+            __m128i x1 = _mm_loadu_si128((const __m128i *)(in[t + 1 < taps ? t + 1 : t] + c));
+            const uint8_t *wp = w + ((t / 2) * cp + c) * 4;
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x0, x1)),
+                                                        _mm256_loadu_si256((const __m256i *)wp)));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(x0, x1)),
+                                                        _mm256_loadu_si256((const __m256i *)(wp + 32))));
         }
         float tmp[16];
         const float *sc = rq->mode == OQ_Q8_RQ_FP32 ? oq_q8_scales16(rq, c, 16, tmp) : tmp;
         epi16_avx2(a0, a1, (uint8_t *)out + c * es, 16, c, rq, sc);
     }
+    const int16_t *w16 = (const int16_t *)w;
     for (; c < channels; c++) {
         int32_t acc;
         memcpy(&acc, pb + 4 * c, 4);
         for (size_t t = 0; t < taps; t++)
-            acc += (int32_t)in[t][c] * w[t * cp + c];
+            acc += (int32_t)in[t][c] * w16[((t / 2) * cp + c) * 2 + t % 2];
         oq_q8_store(rq, out, c, c, acc);
     }
 }

@@ -12,12 +12,12 @@ void oq_qu8_dwconv_minmax_ukernel_up1xN__scalar(size_t channels, size_t taps,
 {
     assert(channels >= 1 && taps >= 1);
     size_t cp = (channels + 15) / 16 * 16;
-    const int8_t *w = (const int8_t *)packed + cp * 4;
+    const int16_t *w = (const int16_t *)((const uint8_t *)packed + cp * 4);
     for (size_t c = 0; c < channels; c++) {
         int32_t acc;
         memcpy(&acc, (const uint8_t *)packed + 4 * c, 4);
         for (size_t t = 0; t < taps; t++)
-            acc += (int32_t)in[t][c] * w[t * cp + c];
+            acc += (int32_t)in[t][c] * w[((t / 2) * cp + c) * 2 + t % 2];
         oq_q8_store(rq, out, c, c, acc);
     }
 }
