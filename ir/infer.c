@@ -1062,7 +1062,7 @@ static oq_status infer_squeeze(oq_graph *g, uint32_t n, oq_diag *d)
         return OQ_OK;
     }
     bool drop[OQ_MAX_RANK] = {false};
-    if (na < 0) {
+    if (na <= 0) {             /* absent (or empty, as ONNX Runtime reads it): every 1-dim */
         for (int i = 0; i < r; i++) {
             if (x->shape.dim[i] < 0) {
                 y->shape = unknown_shape();

@@ -557,3 +557,47 @@ Test(infer, every_op_in_ops_def_has_inference)
         oq_graph_free(g);
     }
 }
+
+Test(infer, squeeze_empty_axes_and_legacy_attributes)
+{
+    oq_graph *g = tu_infer("input %x:f32[1,3,1]\n const %e:i64[0] = {}\n"
+                           "%a = Squeeze(%x, %e)\n %b = Squeeze(%x) {axes=[0]}\n"
+                           "%c = ReduceSum(%x) {axes=[1], keepdims=0}\n"
+                           "%p, %q = Split(%x) {axis=1, split=[1,2]}\n");
+    TU_TYPE(g, "a", "f32[3]");
+    TU_TYPE(g, "b", "f32[3,1]");
+    TU_TYPE(g, "c", "f32[1,1]");
+    TU_TYPE(g, "p", "f32[1,1,1]");
+    TU_TYPE(g, "q", "f32[1,2,1]");
+    oq_graph_free(g);
+}
+
+Test(infer, data_bound_inputs_make_runtime_shapes_static)
+{
+    /* the interpreter binds a graph input's data (conformance tests feed shapes as inputs);
+     * inference then treats it as constant */
+    oq_graph *g = tu_parse("input %x:f32[2,3,4]\n input %s:i64[2]\n %y = Reshape(%x, %s)\n");
+    int64_t sh[2] = {6, -1};
+    cr_assert_not_null(ir_set_const(g, ir_find_value(g, "s"), sh));
+    oq_diag d = {0};
+    cr_assert_eq(ir_infer(g, &d), OQ_OK, "%s", d.msg);
+    TU_TYPE(g, "y", "f32[6,4]");
+    cr_expect_eq(ir_require_static(g, &d), OQ_OK, "%s", d.msg);
+    oq_graph_free(g);
+}
+
+Test(infer, reinference_is_stable_and_refolds)
+{
+    oq_graph *g = tu_infer("input %x:f32[2,3]\n %s = Shape(%x)\n %c = Cast(%s) {to=1}\n");
+    const float *c = tu_val(g, "c")->data;
+    cr_assert_not_null(c);
+    cr_expect(c[0] == 2.0f && c[1] == 3.0f);
+    /* the input shape changes (as after --input-shape): folded values follow */
+    g->values[ir_find_value(g, "x")].shape.dim[0] = 5;
+    oq_diag d = {0};
+    cr_assert_eq(ir_infer(g, &d), OQ_OK, "%s", d.msg);
+    c = tu_val(g, "c")->data;
+    cr_assert_not_null(c);
+    cr_expect_eq(c[0], 5.0f);
+    oq_graph_free(g);
+}
