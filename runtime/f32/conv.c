@@ -115,6 +115,7 @@ size_t oq_f32_conv_workspace_size(const oq_f32_conv_params *p)
 }
 
 typedef struct im2col_ctx {
+    const oq_f32_kernels *ks;  /* for the row gather */
     const geo *g;
     const float *x;            /* first input channel of the group */
 } im2col_ctx;
@@ -153,8 +154,8 @@ static void im2col_pack(const void *vctx, size_t k0, size_t kc, size_t j0, size_
                 if (!row_ok) {
                     for (size_t q = 0; q < n; q++)
                         dd[q] = 0.0f;
-                } else if (sw == 1 && iw >= 0 && iw + (ptrdiff_t)n <= in2) {
-                    memcpy(dd, xrow + iw, n * sizeof(float));
+                } else if (iw >= 0 && iw + (ptrdiff_t)((n - 1) * (size_t)sw) < in2) {
+                    cx->ks->gather(dd, xrow + iw, n, (size_t)sw);
                 } else {
                     for (size_t q = 0; q < n; q++, iw += sw)
                         dd[q] = iw >= 0 && iw < in2 ? xrow[iw] : 0.0f;
@@ -277,7 +278,7 @@ void oq_f32_conv(const oq_f32_conv_params *p, const float *x, const void *packed
             float *yg = y + (n * M + gi * Mg) * g.outv;
             oq_f32_operand a = {NULL, 0, false, (const char *)packed_w + gi * sz};
             oq_f32_operand braw = {xg, g.inv, false, NULL};
-            im2col_ctx ctx = {&g, xg};
+            im2col_ctx ctx = {oq_f32_kernels_get(p->isa), &g, xg};
             oq_f32_bsrc b = {&braw, pw ? NULL : im2col_pack, &ctx};
             oq_f32_epilogue ep = oq_f32_epilogue_default();
             ep.bias_m = bias ? bias + gi * Mg : NULL;

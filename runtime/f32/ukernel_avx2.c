@@ -135,5 +135,21 @@ static void deint2_avx2(const float *src, float *even, size_t ne, float *odd, si
     oq_f32_deint2_scalar(src, even + i, ne - i, odd + i, no - i);
 }
 
+/* Short row copy: unit stride with ymm (masked tail); other strides scalar. */
+static void gather_avx2(float *dst, const float *src, size_t n, size_t stride)
+{
+    if (stride != 1) {
+        oq_f32_gather_scalar(dst, src, n, stride);
+        return;
+    }
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_loadu_ps(src + i));
+    if (i < n) {
+        __m256i m = lane_mask(n - i);
+        _mm256_maskstore_ps(dst + i, m, _mm256_maskload_ps(src + i, m));
+    }
+}
+
 const oq_f32_kernels oq_f32_kernels_avx2 = {OQ_F32_AVX2, MR, NR, gemm_6x16, dw_avx2,
-                                            deint2_avx2};
+                                            deint2_avx2, gather_avx2};

@@ -75,5 +75,12 @@ void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd, 
         odd[i] = src[2 * i + 1];
 }
 
+/* Strided row copy, plain loop. */
+void oq_f32_gather_scalar(float *dst, const float *src, size_t n, size_t stride)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i * stride];
+}
+
 const oq_f32_kernels oq_f32_kernels_scalar = {OQ_F32_SCALAR, 4, 8, gemm_4x8, oq_f32_dw_scalar,
-                                              oq_f32_deint2_scalar};
+                                              oq_f32_deint2_scalar, oq_f32_gather_scalar};
