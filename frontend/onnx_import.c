@@ -92,9 +92,18 @@ static oq_status scan_ops(imp *im)
     bool *seen = oq_arena_alloc(a, gp->n_node + 1);
     if (!seen)
         return oq_errorf(im->d, im->g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    bool more = false;
     for (size_t i = 0; i < gp->n_node; i++) {
         if (im->nop[i] != OQ_OP_UNKNOWN || seen[i])
             continue;
+        if (ntypes == 24) {    /* keeps the scan linear on hostile files with endless types */
+            size_t rest = 0;
+            for (size_t j = i; j < gp->n_node; j++)
+                rest += im->nop[j] == OQ_OP_UNKNOWN && !seen[j];
+            appendf(msg, sizeof msg, &len, ", and %zu more nodes of further types", rest);
+            more = true;
+            break;
+        }
         const Onnx__NodeProto *n = gp->node[i];
         const char *dom = foreign_domain(n);
         size_t count = 0;
@@ -121,7 +130,8 @@ static oq_status scan_ops(imp *im)
         ntypes++;
     }
     return oq_errorf(im->d, im->g, OQ_NONE, OQ_ERR_UNSUPPORTED_OP,
-                     "%zu unsupported operator type%s: %s", ntypes, ntypes > 1 ? "s" : "", msg);
+                     "%s%zu unsupported operator type%s: %s", more ? "more than " : "", ntypes,
+                     ntypes > 1 ? "s" : "", msg);
 }
 
 /* Converts a TypeProto into dtype + shape (dim_param and missing dims -> -1). what names the
@@ -390,6 +400,24 @@ static oq_status topo_order(imp *im, size_t **order_out)
     return OQ_OK;
 }
 
+/* Appends an attribute to node n, whose attr array make_nodes sized for all of them. */
+static oq_attr *new_attr(oq_graph *g, uint32_t n, const char *name, oq_attr_type t)
+{
+    oq_node *nd = &g->nodes[n];
+    const char *nm = oq_arena_strdup(&g->arena, name);
+    if (!nm)
+        return NULL;
+    oq_attr *a = &nd->attr[nd->nattr++];
+    a->name = nm;
+    a->type = t;
+    return a;
+}
+
+static int cmp_attr_name(const void *a, const void *b)
+{
+    return strcmp(((const oq_attr *)a)->name, ((const oq_attr *)b)->name);
+}
+
 /* Copies attribute a of proto node i into IR node n. */
 static oq_status copy_attr(imp *im, size_t i, uint32_t n, const Onnx__AttributeProto *pa)
 {
@@ -397,8 +425,6 @@ static oq_status copy_attr(imp *im, size_t i, uint32_t n, const Onnx__AttributeP
     const char *nname = im->nname[i], *opt = im->gp->node[i]->op_type;
     if (!pa->name || !pa->name[0])
         return oq_errorf(im->d, g, n, OQ_ERR_INVALID_MODEL, "attribute without a name");
-    if (ir_attr(&g->nodes[n], pa->name))
-        return oq_errorf(im->d, g, n, OQ_ERR_INVALID_MODEL, "attribute '%s' given twice", pa->name);
     int t = pa->has_type ? (int)pa->type : 0;
     if (t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED) {   /* very old files */
         t = pa->has_f ? 1 : pa->has_i ? 2 : pa->has_s ? 3 : pa->t ? 4 : pa->n_floats ? 6
@@ -408,17 +434,17 @@ static oq_status copy_attr(imp *im, size_t i, uint32_t n, const Onnx__AttributeP
     oq_attr *a;
     switch (t) {
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
-        if (!(a = ir_attr_add(g, n, pa->name, OQ_ATTR_FLOAT)))
+        if (!(a = new_attr(g, n, pa->name, OQ_ATTR_FLOAT)))
             break;
         a->f = pa->f;
         return OQ_OK;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
-        if (!(a = ir_attr_add(g, n, pa->name, OQ_ATTR_INT)))
+        if (!(a = new_attr(g, n, pa->name, OQ_ATTR_INT)))
             break;
         a->i = pa->i;
         return OQ_OK;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
-        if (!(a = ir_attr_add(g, n, pa->name, OQ_ATTR_STRING)))
+        if (!(a = new_attr(g, n, pa->name, OQ_ATTR_STRING)))
             break;
         char *s = oq_arena_alloc(ar, pa->s.len + 1);
         if (!s)
@@ -429,21 +455,21 @@ static oq_status copy_attr(imp *im, size_t i, uint32_t n, const Onnx__AttributeP
         return OQ_OK;
     }
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
-        if (pa->n_floats > UINT32_MAX || !(a = ir_attr_add(g, n, pa->name, OQ_ATTR_FLOATS)))
+        if (pa->n_floats > UINT32_MAX || !(a = new_attr(g, n, pa->name, OQ_ATTR_FLOATS)))
             break;
         a->n = (uint32_t)pa->n_floats;
         if (!(a->floats = oq_arena_dup(ar, pa->floats, pa->n_floats * sizeof(float))))
             break;
         return OQ_OK;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
-        if (pa->n_ints > UINT32_MAX || !(a = ir_attr_add(g, n, pa->name, OQ_ATTR_INTS)))
+        if (pa->n_ints > UINT32_MAX || !(a = new_attr(g, n, pa->name, OQ_ATTR_INTS)))
             break;
         a->n = (uint32_t)pa->n_ints;
         if (!(a->ints = oq_arena_dup(ar, pa->ints, pa->n_ints * sizeof(int64_t))))
             break;
         return OQ_OK;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: {
-        if (pa->n_strings > UINT32_MAX || !(a = ir_attr_add(g, n, pa->name, OQ_ATTR_STRINGS)))
+        if (pa->n_strings > UINT32_MAX || !(a = new_attr(g, n, pa->name, OQ_ATTR_STRINGS)))
             break;
         a->n = (uint32_t)pa->n_strings;
         const char **ss = oq_arena_alloc(ar, (pa->n_strings + 1) * sizeof *ss);
@@ -475,7 +501,7 @@ static oq_status copy_attr(imp *im, size_t i, uint32_t n, const Onnx__AttributeP
         oq_status st = oq_fe_tensor(ar, pa->t, &im->w, what, tc, im->d);
         if (st != OQ_OK)
             return st;
-        if (!(a = ir_attr_add(g, n, pa->name, OQ_ATTR_TENSOR)))
+        if (!(a = new_attr(g, n, pa->name, OQ_ATTR_TENSOR)))
             break;
         a->t = tc;
         return OQ_OK;
@@ -529,9 +555,28 @@ static oq_status make_nodes(imp *im)
             return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         g->nodes[n].op_type = opt;
         g->nodes[n].domain = dom;
+        if (pn->n_attribute > 65535)
+            return oq_errorf(im->d, g, n, OQ_ERR_INVALID_MODEL, "has %zu attributes",
+                             pn->n_attribute);
+        oq_attr *attrs = oq_arena_alloc(&g->arena, (pn->n_attribute + 1) * sizeof *attrs);
+        if (!attrs)
+            return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        g->nodes[n].attr = attrs;
         for (size_t k = 0; k < pn->n_attribute; k++)
             if ((st = copy_attr(im, i, n, pn->attribute[k])) != OQ_OK)
                 return st;
+        /* duplicate names: sort a copy (linearithmic even for hostile attribute counts) */
+        oq_node *nd = &g->nodes[n];
+        if (nd->nattr > 1) {
+            oq_attr *sorted = oq_arena_dup(&g->arena, nd->attr, nd->nattr * sizeof *sorted);
+            if (!sorted)
+                return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+            qsort(sorted, nd->nattr, sizeof *sorted, cmp_attr_name);
+            for (uint32_t k = 1; k < nd->nattr; k++)
+                if (strcmp(sorted[k - 1].name, sorted[k].name) == 0)
+                    return oq_errorf(im->d, g, n, OQ_ERR_INVALID_MODEL,
+                                     "attribute '%s' given twice", sorted[k].name);
+        }
     }
     return OQ_OK;
 }

@@ -33,14 +33,17 @@ char *fm_str(fm *m, const char *s)
     return p;
 }
 
-/* Appends item to a protobuf-c repeated field (array *arr of *n pointers). */
+/* Appends item to a protobuf-c repeated field (array *arr of *n pointers). Capacity is
+ * implied: arrays built here always hold the next power of two >= n. */
 static void push(fm *m, void ***arr, size_t *n, void *item)
 {
-    void **na = fm_alloc(m, (*n + 1) * sizeof *na);
-    if (*n)
-        memcpy(na, *arr, *n * sizeof *na);
-    na[(*n)++] = item;
-    *arr = na;
+    if (*n == 0 || (*n & (*n - 1)) == 0) {
+        void **na = fm_alloc(m, (*n ? 2 * *n : 1) * sizeof *na);
+        if (*n)
+            memcpy(na, *arr, *n * sizeof *na);
+        *arr = na;
+    }
+    (*arr)[(*n)++] = item;
 }
 
 fm *fm_new(int64_t ir_version, int64_t opset)

@@ -521,3 +521,64 @@ Test(frontend_bad, untyped_input)
     expect_bad(m, "untyped.onnx", OQ_ERR_DTYPE, "'x'", "element type");
     fm_free(m);
 }
+
+/* Hostile scale: many unsupported types (message stays bounded), a node with thousands of
+ * attributes, and a long chain stored in reverse order (sorting stays linear). */
+Test(frontend_bad, hostile_scale, .timeout = 60)
+{
+    fm *m = fm_new(8, 13);
+    fm_input(m, "x", 1, 1, (int64_t[]){2});
+    char prev[32] = "x", cur[32], op[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(cur, sizeof cur, "t%d", i);
+        snprintf(op, sizeof op, "Weird%d", i);
+        fm_node(m, op, NULL, prev, cur);
+        strcpy(prev, cur);
+    }
+    fm_output(m, prev);
+    expect_bad(m, "many_types.onnx", OQ_ERR_UNSUPPORTED_OP, "more than 24 unsupported",
+               "and 76 more nodes");
+    fm_free(m);
+
+    m = fm_new(8, 13);
+    fm_input(m, "x", 1, 1, (int64_t[]){2});
+    Onnx__NodeProto *n = fm_node(m, "Relu", "r", "x", "y");
+    for (int i = 0; i < 20000; i++) {
+        char an[32];
+        snprintf(an, sizeof an, "junk%d", i);
+        fm_attr_int(m, n, an, i);
+    }
+    fm_output(m, "y");
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    cr_assert_eq(fm_import(m, NULL, &g, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(g->nodes[0].nattr, 20000);
+    cr_expect_eq(ir_attr_int(&g->nodes[0], "junk19999", -1), 19999);
+    oq_graph_free(g);
+    fm_attr_int(m, n, "junk123", 0);
+    expect_bad(m, "dup_attr_many.onnx", OQ_ERR_INVALID_MODEL, "'junk123' given twice", NULL);
+    fm_free(m);
+
+    /* 50000 nodes, file order reversed: y_k = Relu(y_{k-1}) stored last-to-first */
+    enum { N = 50000 };
+    m = fm_new(8, 13);
+    fm_input(m, "y0", 1, 1, (int64_t[]){2});
+    for (int i = N; i >= 1; i--) {
+        char in[32], out[32];
+        snprintf(in, sizeof in, "y%d", i - 1);
+        snprintf(out, sizeof out, "y%d", i);
+        fm_node(m, "Relu", NULL, in, out);
+    }
+    snprintf(prev, sizeof prev, "y%d", N);
+    fm_output(m, prev);
+    oq_diag d2 = {0};
+    cr_assert_eq(fm_import(m, NULL, &g, &d2), OQ_OK, "%s", d2.msg);
+    cr_assert_eq(g->nnode, N);
+    for (uint32_t k = 0; k < g->nnode; k++) {
+        char want[32];
+        snprintf(want, sizeof want, "y%u", k + 1);
+        cr_assert_str_eq(g->values[g->nodes[k].out[0]].name, want, "node %u out of order", k);
+    }
+    oq_graph_free(g);
+    fm_free(m);
+}
