@@ -31,6 +31,9 @@ typedef struct wctx {
     size_t nnode, cnode;
     Onnx__TensorProto **inits; /* initializers (capacity cinit) */
     size_t ninit, cinit;
+    const char **nn_slot;      /* written node names, open-addressing set (capacity nn_cap) */
+    size_t nn_cap, nn_count;
+    bool *first_name;          /* per IR node: first live node of its name (name reserved) */
     bool nomem;                /* an allocation failed (reported once at the end) */
     oq_diag local;             /* used when the caller passes no diag */
 } wctx;
@@ -102,6 +105,67 @@ static const char *vname(wctx *w, uint32_t v)
     else
         w->vname[v] = nm;
     return w->vname[v] ? w->vname[v] : "";
+}
+
+static size_t name_hash(const char *s)
+{
+    size_t h = 1469598103934665603u;           /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* Inserts s in the node-name set; false if present (or NOMEM). */
+static bool nn_insert(wctx *w, const char *s)
+{
+    if ((w->nn_count + 1) * 2 > w->nn_cap) {
+        size_t nc = w->nn_cap ? w->nn_cap * 2 : 256;
+        const char **ns = walloc(w, nc * sizeof *ns);
+        if (!ns)
+            return false;
+        for (size_t i = 0; i < w->nn_cap; i++)
+            if (w->nn_slot[i]) {
+                size_t k = name_hash(w->nn_slot[i]) & (nc - 1);
+                while (ns[k])
+                    k = (k + 1) & (nc - 1);
+                ns[k] = w->nn_slot[i];
+            }
+        w->nn_slot = ns;
+        w->nn_cap = nc;
+    }
+    size_t k = name_hash(s) & (w->nn_cap - 1);
+    while (w->nn_slot[k]) {
+        if (strcmp(w->nn_slot[k], s) == 0)
+            return false;
+        k = (k + 1) & (w->nn_cap - 1);
+    }
+    w->nn_slot[k] = s;
+    w->nn_count++;
+    return true;
+}
+
+/* A node name not written yet: the IR node names were reserved first (reserved: this is the
+ * first node of that name), a later duplicate or a writer-made node gets name itself if free,
+ * else "name_1", "name_2", ... (ONNX Runtime rejects two nodes of one name; passes may create
+ * such pairs). Empty names stay empty. */
+static const char *node_name(wctx *w, const char *name, bool reserved)
+{
+    if (!name || !name[0])
+        return "";
+    if (reserved)
+        return name;
+    const char *nm = wstrdup(w, name);
+    if (!nm || nn_insert(w, nm) || w->nomem)
+        return nm ? nm : "";
+    size_t len = strlen(name) + 24;
+    for (unsigned k = 1;; k++) {
+        char *c = walloc(w, len);
+        if (!c)
+            return "";
+        snprintf(c, len, "%s_%u", name, k);
+        if (nn_insert(w, c) || w->nomem)
+            return c;
+    }
 }
 
 /* ------------------------------------------------------------------ tensors and types */
@@ -483,7 +547,7 @@ typedef struct nodeb {         /* a node being built (arrays sized at creation) 
 } nodeb;
 
 static bool node_begin(wctx *w, nodeb *b, const char *op_type, const char *domain,
-                       const char *name, size_t cin, size_t cout, size_t cattr)
+                       const char *name, bool reserved, size_t cin, size_t cout, size_t cattr)
 {
     b->p = walloc(w, sizeof *b->p);
     if (!b->p)
@@ -491,7 +555,7 @@ static bool node_begin(wctx *w, nodeb *b, const char *op_type, const char *domai
     onnx__node_proto__init(b->p);
     b->p->op_type = wstrdup(w, op_type);
     b->p->domain = wstrdup(w, domain);
-    b->p->name = wstrdup(w, name);
+    b->p->name = (char *)node_name(w, name, reserved);
     b->p->input = walloc(w, (cin + 1) * sizeof(char *));
     b->vin = walloc(w, (cin + 1) * sizeof(uint32_t));
     b->p->output = walloc(w, (cout + 1) * sizeof(char *));
@@ -703,7 +767,7 @@ static bool emit_softmax(wctx *w, uint32_t ni, nodeb *b)
     char nm[512];
     nodeb f, rs;
     snprintf(nm, sizeof nm, "%s_flatten", n->name);
-    if (!node_begin(w, &f, "Flatten", "", nm, 1, 1, 1))
+    if (!node_begin(w, &f, "Flatten", "", nm, false, 1, 1, 1))
         return false;
     node_in_v(w, &f, n->in[0]);
     node_out(&f, flat);
@@ -718,7 +782,7 @@ static bool emit_softmax(wctx *w, uint32_t ni, nodeb *b)
     if (!push_node(w, b))
         return false;
     snprintf(nm, sizeof nm, "%s_reshape", n->name);
-    if (!node_begin(w, &rs, "Reshape", "", nm, 2, 1, 0))
+    if (!node_begin(w, &rs, "Reshape", "", nm, false, 2, 1, 0))
         return false;
     node_in(&rs, sm);
     node_in(&rs, shp);
@@ -775,7 +839,7 @@ static bool emit_node(wctx *w, uint32_t ni)
     const char *op_type = n->op == OQ_OP_UNKNOWN ? n->op_type : oq_op_info(n->op)->name;
     const char *domain = n->op == OQ_OP_UNKNOWN && n->domain ? n->domain : "";
     nodeb b;
-    if (!node_begin(w, &b, op_type, domain, n->name, n->nin + 2, n->nout + 1, n->nattr + 8))
+    if (!node_begin(w, &b, op_type, domain, n->name, w->first_name[ni], n->nin + 2, n->nout + 1, n->nattr + 8))
         return false;
     for (uint32_t i = 0; i < n->nin; i++)
         node_in_v(w, &b, n->in[i]);
@@ -966,7 +1030,13 @@ static Onnx__ModelProto *build_model(wctx *w)
     if (!check_values(w) || !choose_opset(w))
         return NULL;
 
-    /* nodes in topological order */
+    /* reserve the IR's node names (first occurrence wins), then emit in topological order */
+    w->first_name = walloc(w, (g->nnode + 1) * sizeof *w->first_name);
+    for (uint32_t i = 0; i < g->nnode && !w->nomem; i++)
+        if (!g->nodes[i].dead && g->nodes[i].name && g->nodes[i].name[0])
+            w->first_name[i] = nn_insert(w, g->nodes[i].name);
+    if (w->nomem)
+        return fail_nomem(w), NULL;
     for (uint32_t i = 0; i < g->nnode; i++)
         if (!g->nodes[i].dead && !emit_node(w, i))
             return w->nomem ? (fail_nomem(w), NULL) : NULL;

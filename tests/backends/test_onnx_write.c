@@ -467,6 +467,15 @@ Test(backends, empty_and_duplicate_names_made_unique)
     cr_expect_str_eq(n3->output[0], "dup");
     cr_expect_str_eq(m->graph->output[0]->name, "dup");
     onnx__model_proto__free_unpacked(m, NULL);
+    /* node names: a pass may give two nodes one name; ORT rejects that */
+    g->nodes[1].name = "r1";
+    g->nodes[2].name = "r1_1";
+    m = write_unpack(g, NULL);
+    cr_expect_str_eq(m->graph->node[0]->name, "r1");
+    cr_expect_str_neq(m->graph->node[1]->name, "r1");
+    cr_expect_str_neq(m->graph->node[1]->name, "r1_1");
+    cr_expect_str_eq(m->graph->node[2]->name, "r1_1");
+    onnx__model_proto__free_unpacked(m, NULL);
     oq_graph_free(g);
 }
 
