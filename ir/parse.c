@@ -181,7 +181,7 @@ static oq_status read_f64(parser *ps, double *out, bool single)
 static oq_status read_elem(parser *ps, void *p, oq_dtype t, int64_t i)
 {
     if (t == OQ_DT_FLOAT || t == OQ_DT_DOUBLE) {
-        double x;
+        double x = 0;
         oq_status st = read_f64(ps, &x, t == OQ_DT_FLOAT);
         if (st)
             return st;
@@ -284,7 +284,7 @@ static oq_status read_type(parser *ps, oq_dtype *t, oq_shape *s)
         if (eat(ps, '?')) {
             s->dim[s->rank++] = -1;
         } else {
-            int64_t v;
+            int64_t v = 0;
             oq_status st = read_i64(ps, &v);
             if (st)
                 return st;
@@ -358,7 +358,7 @@ static oq_status read_q(parser *ps, oq_value *val)
         return st;
     if (!eat_word(ps, "axis") || (st = expect(ps, '=')))
         return perr(ps, OQ_ERR_INVALID_MODEL, "expected axis= in qparams");
-    int64_t ax;
+    int64_t ax = 0;
     if ((st = read_i64(ps, &ax)))
         return st;
     if (ax < 0 || ax >= OQ_MAX_RANK)
@@ -384,12 +384,12 @@ static oq_status read_q(parser *ps, oq_value *val)
             if (i && (st = expect(ps, ',')))
                 return st;
             if (pass == 0) {
-                double x;
+                double x = 0;
                 if ((st = read_f64(ps, &x, true)))
                     return st;
                 val->q.scale[i] = (float)x;
             } else {
-                int64_t z;
+                int64_t z = 0;
                 if ((st = read_i64(ps, &z)))
                     return st;
                 val->q.zero_point[i] = (int32_t)z;
@@ -519,7 +519,7 @@ static oq_status read_attr(parser *ps, uint32_t node)
         for (uint32_t i = 0; i < cnt; i++) {
             if (i && (st = expect(ps, ',')))
                 return st;
-            double x;
+            double x = 0;
             if (fl && !(st = read_f64(ps, &x, true)))
                 a->floats[i] = (float)x;
             else if (strs)
@@ -539,14 +539,14 @@ static oq_status read_attr(parser *ps, uint32_t node)
         return st;
     ps->p = save;
     if (tok_is_float(tok)) {
-        double x;
+        double x = 0;
         if ((st = read_f64(ps, &x, true)))
             return st;
         if (!(a = ir_attr_add(g, node, name, OQ_ATTR_FLOAT)))
             return nomem(ps);
         a->f = (float)x;
     } else {
-        int64_t v;
+        int64_t v = 0;
         if ((st = read_i64(ps, &v)))
             return st;
         if (!(a = ir_attr_add(g, node, name, OQ_ATTR_INT)))
