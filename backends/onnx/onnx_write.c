@@ -454,23 +454,32 @@ static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
         }
         return MIN_OPSET;
     case OQ_OP_Resize: {
-        *why = "Resize";
+        /* Resize-10 is Resize(X, scales), nearest or linear, asymmetric coordinates and (for
+         * nearest) floor; an IR from an opset <= 10 model means exactly that when silent */
+        bool old = g->opset <= 10;
+        const char *ctm = ir_attr_str(n, "coordinate_transformation_mode",
+                                      old ? "asymmetric" : "half_pixel");
+        const char *mode = ir_attr_str(n, "mode", "nearest");
+        const char *nmode = ir_attr_str(n, "nearest_mode", old ? "floor" : "round_prefer_floor");
         int64_t need = 10;
-        if (in_at(n, 1) != OQ_NONE || in_at(n, 3) != OQ_NONE || in_at(n, 2) == OQ_NONE)
-            need = 11;
+        *why = "Resize";
         for (uint32_t i = 0; i < n->nattr; i++) {
-            const oq_attr *a = &n->attr[i];
-            if (strcmp(a->name, "mode") == 0 || strncmp(a->name, "onnxq_", 6) == 0)
-                continue;
-            if (strcmp(a->name, "coordinate_transformation_mode") == 0 && a->s &&
-                strcmp(a->s, "asymmetric") == 0)
-                continue;
-            if (strcmp(a->name, "nearest_mode") == 0 && a->s && strcmp(a->s, "floor") == 0)
-                continue;
-            need = 11;
+            const char *a = n->attr[i].name;
+            if (strcmp(a, "antialias") == 0 || strcmp(a, "axes") == 0 ||
+                strcmp(a, "keep_aspect_ratio_policy") == 0) {
+                *why = "Resize attribute from opset 18";
+                return 18;
+            }
+            if (strcmp(a, "mode") && strcmp(a, "coordinate_transformation_mode") &&
+                strcmp(a, "nearest_mode") && strncmp(a, "onnxq_", 6))
+                need = 11;
         }
+        if (in_at(n, 1) != OQ_NONE || in_at(n, 3) != OQ_NONE || in_at(n, 2) == OQ_NONE ||
+            strcmp(ctm, "asymmetric") != 0 || strcmp(mode, "cubic") == 0 ||
+            (strcmp(mode, "nearest") == 0 && strcmp(nmode, "floor") != 0))
+            need = 11;
         if (need == 11)
-            *why = "Resize with roi, sizes or coordinate modes";
+            *why = "Resize with roi, sizes, cubic mode or non-asymmetric coordinates";
         return need;
     }
     case OQ_OP_Softmax:

@@ -260,6 +260,7 @@ static oq_graph *forms_graph(void)
     uint32_t o1 = gb_value(g, "first", OQ_DT_FLOAT, GB_SHAPE(A, B, 1));
     uint32_t o2 = gb_value(g, "rest", OQ_DT_FLOAT, GB_SHAPE(A, B, 3));
     uint32_t o3 = gb_value(g, "padded", OQ_DT_FLOAT, GB_SHAPE(A, B, C + 3));
+    uint32_t o4 = gb_value(g, "sliced", OQ_DT_FLOAT, GB_SHAPE(A, B, 2));
     uint32_t n = GB_NODE(g, Softmax, "softmax", GB_L(x), GB_L(sm));
     gb_attr_int(g, n, "axis", 1);
     gb_attr_int(g, n, "onnxq_legacy_2d", 1);
@@ -273,14 +274,19 @@ static oq_graph *forms_graph(void)
                 GB_L(x, gb_i64(g, "pads", 6, (int64_t[]){0, 0, 1, 0, 0, 2}), gb_f32(g, "pv", 0.5f)),
                 GB_L(o3));
     gb_attr_str(g, n, "mode", "constant");
+    GB_NODE(g, Slice, "slice",
+            GB_L(x, gb_i64(g, "starts", 1, (int64_t[]){1}), gb_i64(g, "ends", 1, (int64_t[]){3}),
+                 gb_i64(g, "axes", 1, (int64_t[]){2}), OQ_NONE),
+            GB_L(o4));
     gb_output(g, o0);
     gb_output(g, o1);
     gb_output(g, o2);
     gb_output(g, o3);
+    gb_output(g, o4);
     return g;
 }
 
-static void forms_ref(const float *x, float *o0, float *o1, float *o2, float *o3)
+static void forms_ref(const float *x, float *o0, float *o1, float *o2, float *o3, float *o4)
 {
     float sm[A * B * C];
     for (int a = 0; a < A; a++) {        /* legacy: softmax over the B*C block of each a */
@@ -304,12 +310,14 @@ static void forms_ref(const float *x, float *o0, float *o1, float *o2, float *o3
                 o2[(a * B + b) * 3 + c] = x[(a * B + b) * C + 1 + c];
             for (int c = 0; c < C + 3; c++)
                 o3[(a * B + b) * (C + 3) + c] = c >= 1 && c <= C ? x[(a * B + b) * C + c - 1] : 0.5f;
+            for (int c = 0; c < 2; c++)
+                o4[(a * B + b) * 2 + c] = x[(a * B + b) * C + 1 + c];
         }
 }
 
-Test(backends, ort_runs_opset_specific_forms_from_10_to_18, .init = setup, .fini = teardown)
+Test(backends, ort_runs_opset_specific_forms_from_7_to_18, .init = setup, .fini = teardown)
 {
-    static const int64_t opsets[] = {10, 11, 12, 13, 17, 18};
+    static const int64_t opsets[] = {7, 9, 10, 11, 12, 13, 17, 18};
     enum { NOPS = sizeof opsets / sizeof opsets[0] };
     oq_graph *g = forms_graph();
     char paths[NOPS][128];
@@ -340,15 +348,15 @@ Test(backends, ort_runs_opset_specific_forms_from_10_to_18, .init = setup, .fini
         cr_expect_geq(ok, NOPS - 1, "checked %zu, skipped %zu", ok, skip);
     }
     cr_assert(ort_run_batch(jobs, NOPS, err, sizeof err), "%s", err);
-    float ref0[A * B], ref1[A * B], ref2[A * B * 3], ref3[A * B * (C + 3)];
-    forms_ref(x, ref0, ref1, ref2, ref3);
-    const float *refs[4] = {ref0, ref1, ref2, ref3};
-    const int nref[4] = {A * B, A * B, A * B * 3, A * B * (C + 3)};
+    float ref0[A * B], ref1[A * B], ref2[A * B * 3], ref3[A * B * (C + 3)], ref4[A * B * 2];
+    forms_ref(x, ref0, ref1, ref2, ref3, ref4);
+    const float *refs[5] = {ref0, ref1, ref2, ref3, ref4};
+    const int nref[5] = {A * B, A * B, A * B * 3, A * B * (C + 3), A * B * 2};
     for (int k = 0; k < NOPS; k++) {
         cr_assert(jobs[k].ok, "opset %lld: ONNX Runtime failed: %s", (long long)opsets[k],
                   jobs[k].err);
-        cr_assert_eq(jobs[k].nout, 4);
-        for (int o = 0; o < 4; o++) {
+        cr_assert_eq(jobs[k].nout, 5);
+        for (int o = 0; o < 5; o++) {
             cr_assert_eq(oq_shape_numel(&jobs[k].out[o].shape), nref[o], "opset %lld output %d",
                          (long long)opsets[k], o);
             for (int i = 0; i < nref[o]; i++)
@@ -359,4 +367,101 @@ Test(backends, ort_runs_opset_specific_forms_from_10_to_18, .init = setup, .fini
     }
     tb_free(&in);
     oq_graph_free(g);
+}
+
+/* ------------------------------------------------------------------ Resize across opsets */
+
+enum { RW = 4, RS = 2 };
+
+/* x[1,2,3,4] -> Resize linear x2 along the width: asymmetric (expressible at opset 10) and,
+ * with half_pixel, half (opset 11+). */
+static oq_graph *resize_graph(bool half)
+{
+    oq_graph *g = gb_new(13);
+    uint32_t x = gb_input(g, "x", OQ_DT_FLOAT, GB_SHAPE(1, 2, 3, RW));
+    float sc[4] = {1, 1, 1, RS};
+    uint32_t s = gb_const(g, "scales", OQ_DT_FLOAT, GB_SHAPE(4), sc);
+    uint32_t ya = gb_value(g, "asym", OQ_DT_FLOAT, GB_SHAPE(1, 2, 3, RW * RS));
+    uint32_t n = GB_NODE(g, Resize, "resize_asym", GB_L(x, OQ_NONE, s, OQ_NONE), GB_L(ya));
+    gb_attr_str(g, n, "mode", "linear");
+    gb_attr_str(g, n, "coordinate_transformation_mode", "asymmetric");
+    gb_output(g, ya);
+    if (half) {
+        uint32_t yh = gb_value(g, "half", OQ_DT_FLOAT, GB_SHAPE(1, 2, 3, RW * RS));
+        n = GB_NODE(g, Resize, "resize_half", GB_L(x, OQ_NONE, s, OQ_NONE), GB_L(yh));
+        gb_attr_str(g, n, "mode", "linear");
+        gb_output(g, yh);          /* default coordinate_transformation_mode: half_pixel */
+    }
+    return g;
+}
+
+/* Linear interpolation of row r at source coordinate xo (clamped to the row). */
+static float lerp_row(const float *r, float xo)
+{
+    if (xo <= 0)
+        return r[0];
+    if (xo >= RW - 1)
+        return r[RW - 1];
+    int f = (int)floorf(xo);
+    float t = xo - (float)f;
+    return r[f] * (1 - t) + r[f + 1] * t;
+}
+
+Test(backends, ort_runs_resize_at_opsets_10_to_18, .init = setup, .fini = teardown)
+{
+    static const struct {
+        bool half;
+        int64_t opset;
+    } cases[] = {{false, 10}, {false, 11}, {false, 13}, {false, 18},
+                 {true, 11},  {true, 12},  {true, 13},  {true, 18}};
+    enum { NC = sizeof cases / sizeof cases[0] };
+    float x[6 * RW];
+    for (int i = 0; i < 6 * RW; i++)
+        x[i] = frand(-1, 1);
+    oq_shape xs = GB_SHAPE(1, 2, 3, RW);
+    tb_tensor in = tb_make(OQ_DT_FLOAT, &xs, x);
+    char paths[NC][128];
+    ort_job jobs[NC];
+    for (int k = 0; k < NC; k++) {
+        oq_graph *g = resize_graph(cases[k].half);
+        snprintf(paths[k], sizeof paths[k], "%s/resize_%d_%lld.onnx", tdir, cases[k].half,
+                 (long long)cases[k].opset);
+        oq_write_opts o = {.opset = cases[k].opset};
+        oq_diag d = {0};
+        cr_assert_eq(oq_write_onnx(g, paths[k], &o, &d), OQ_OK, "%s", d.msg);
+        jobs[k] = (ort_job){.model = paths[k], .nin = 1, .in = &in};
+        oq_graph_free(g);
+    }
+    {   /* half_pixel cannot be written at opset 10 */
+        oq_graph *g = resize_graph(true);
+        oq_write_opts o = {.opset = 10};
+        oq_diag d = {0};
+        char p[160];
+        snprintf(p, sizeof p, "%s/never.onnx", tdir);
+        cr_expect_eq(oq_write_onnx(g, p, &o, &d), OQ_ERR_USAGE);
+        cr_expect(strstr(d.msg, "resize_half"), "msg: %s", d.msg);
+        cr_expect_eq(access(p, F_OK), -1, "a refused write left a file");
+        oq_graph_free(g);
+    }
+    char err[1024];
+    cr_assert(ort_run_batch(jobs, NC, err, sizeof err), "%s", err);
+    for (int k = 0; k < NC; k++) {
+        cr_assert(jobs[k].ok, "opset %lld: ONNX Runtime failed: %s", (long long)cases[k].opset,
+                  jobs[k].err);
+        cr_assert_eq(jobs[k].nout, cases[k].half ? 2u : 1u);
+        for (uint32_t o = 0; o < jobs[k].nout; o++) {
+            const float *got = jobs[k].out[o].data;
+            cr_assert_eq(oq_shape_numel(&jobs[k].out[o].shape), 6 * RW * RS);
+            for (int r = 0; r < 6; r++)
+                for (int i = 0; i < RW * RS; i++) {
+                    float xo = o == 0 ? (float)i / RS : ((float)i + 0.5f) / RS - 0.5f;
+                    float want = lerp_row(x + r * RW, xo);
+                    cr_assert_float_eq(got[r * RW * RS + i], want, 1e-5f,
+                                       "opset %lld output %u row %d at %d",
+                                       (long long)cases[k].opset, o, r, i);
+                }
+        }
+        ort_job_free(&jobs[k]);
+    }
+    tb_free(&in);
 }
