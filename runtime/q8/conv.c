@@ -96,11 +96,14 @@ void oq_q8_conv_ref(const oq_q8_conv_shape *s, const uint8_t *x, int32_t x_zp, c
                     for (size_t c = 0; c < cg; c++)
                         for (size_t ky = 0; ky < s->kh; ky++)
                             for (size_t kx = 0; kx < s->kw; kx++) {
-                                long iy = (long)(oy * s->stride_h + ky * s->dil_h) - (long)s->pad_top;
-                                long ix = (long)(ox * s->stride_w + kx * s->dil_w) - (long)s->pad_left;
+                                long iy = (long)(oy * s->stride_h + ky * s->dil_h) -
+                                          (long)s->pad_top;
+                                long ix = (long)(ox * s->stride_w + kx * s->dil_w) -
+                                          (long)s->pad_left;
                                 int32_t xv = x_zp;
                                 if (iy >= 0 && iy < (long)s->in_h && ix >= 0 && ix < (long)s->in_w)
-                                    xv = x[((b * s->in_h + iy) * s->in_w + ix) * s->in_c + g * cg + c];
+                                    xv = x[((b * s->in_h + iy) * s->in_w + ix) * s->in_c +
+                                           g * cg + c];
                                 acc += (xv - x_zp) * w[((oc * cg + c) * s->kh + ky) * s->kw + kx];
                             }
                     oq_q8_store(rq, y, idx, oc, acc);

@@ -46,7 +46,8 @@ void oq_q8_matmul(oq_q8_layout layout, size_t batch, size_t M, size_t N, size_t 
     const oq_q8_gemm_kernel *k = oq_q8_gemm_select(layout);
     size_t ps = oq_q8_packed_size(layout, K, N), es = esize(rq);
     for (size_t b = 0; b < batch; b++)
-        oq_q8_gemm_run(k, M, N, K, a + b * M * K, K, (const uint8_t *)packed + b % packed_count * ps,
+        oq_q8_gemm_run(k, M, N, K, a + b * M * K, K,
+                       (const uint8_t *)packed + b % packed_count * ps,
                        (uint8_t *)c + b * M * N * es, N, 0, rq);
 }
 

@@ -29,7 +29,7 @@ size_t oq_q8_packed_size(oq_q8_layout layout, size_t K, size_t N)
 typedef struct wsrc {
     const int8_t *w;
     size_t ks, ns;               /* strides (conv == 0) */
-    bool conv;                   /* k = (ky*kw + kx)*cg + c, offset n*cg*kh*kw + c*kh*kw + ky*kw+kx */
+    bool conv;                   /* k = (ky*kw+kx)*cg + c at n*cg*kh*kw + c*kh*kw + ky*kw+kx */
     size_t cg, khw;
 } wsrc;
 

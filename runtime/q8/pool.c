@@ -32,7 +32,8 @@ static size_t window(const oq_q8_pool_shape *s, size_t oy, size_t ox, size_t *px
         size_t iy = oy * s->stride_h + ky * s->dil_h;
         for (size_t kx = 0; kx < s->kw; kx++) {
             size_t ix = ox * s->stride_w + kx * s->dil_w;
-            if (iy < s->in_h + s->pad_top + s->pad_bottom && ix < s->in_w + s->pad_left + s->pad_right)
+            if (iy < s->in_h + s->pad_top + s->pad_bottom &&
+                ix < s->in_w + s->pad_left + s->pad_right)
                 a++;
             if (iy >= s->pad_top && iy - s->pad_top < s->in_h && ix >= s->pad_left &&
                 ix - s->pad_left < s->in_w)

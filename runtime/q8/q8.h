@@ -3,7 +3,8 @@
  * into generated projects. Kernels never allocate, never print, return no status (they assert);
  * scratch memory comes from a *_workspace_size() companion and a caller buffer.
  * Numerics (DESIGN.md): u8 asymmetric activations, s8 symmetric per-channel weights (zp 0), int32
- * bias and accumulators, requantization in mode fp32 (ONNX QLinearConv) or q31 (gemmlowp/TFLite). */
+ * bias and accumulators, requantization in mode fp32 (ONNX QLinearConv) or q31 (gemmlowp/TFLite).
+ */
 #ifndef OQ_Q8_H
 #define OQ_Q8_H
 #include <stdbool.h>
@@ -30,9 +31,9 @@ typedef struct oq_q8_requant {
     const float *scale;          /* FP32: s_in * s_w[c] / s_out, finite, > 0 */
     const int32_t *multiplier;   /* Q31: Q31 multiplier in [2^30, 2^31) (or 0) */
     const int8_t *shift;         /* Q31: TFLite convention, > 0 left shift, < 0 right; [-31, 30] */
-    size_t channel_stride;       /* 1: per-channel arrays indexed by output channel; 0: per-tensor */
+    size_t channel_stride;       /* 1: per-channel arrays indexed by channel; 0: per-tensor */
     int32_t out_zp;              /* output zero point, within the output dtype */
-    int32_t qmin, qmax;          /* output clamp, qmin <= qmax, within the dtype (fused ReLU/ReLU6) */
+    int32_t qmin, qmax;          /* output clamp in the dtype (fused ReLU/ReLU6), qmin <= qmax */
 } oq_q8_requant;
 
 /* Splits a real multiplier m (0 < m < 2^30) into a Q31 multiplier and shift (TFLite
@@ -237,7 +238,8 @@ void oq_q8_dequantize_ref(size_t n, const void *q, oq_q8_dtype dt, float scale, 
 /* QLinearAdd / QLinearMul with broadcasting by strides: element i reads a[i*a_stride],
  * b[i*b_stride] (stride 0 broadcasts a scalar). Add: y = rne((double)(a-za)*(float)(sa/sy) +
  * (double)(b-zb)*(float)(sb/sy)) + zy (exact products in double, so FMA contraction cannot change
- * it). Mul: y = rne((float)((a-za)*(b-zb)) * (float)(sa*sb/sy)) + zy. Saturating to [qmin, qmax]. */
+ * it). Mul: y = rne((float)((a-za)*(b-zb)) * (float)(sa*sb/sy)) + zy. Saturating to [qmin, qmax].
+ */
 typedef struct oq_q8_binary {
     oq_q8_dtype dt;              /* dtype of a, b, y */
     int32_t a_zp, b_zp, y_zp;    /* zero points */

@@ -13,7 +13,7 @@ static size_t src_index(size_t o, size_t in, size_t out, double scale, int coord
     case 1: x = o / scale; break;                                           /* asymmetric */
     case 2: x = out > 1 ? (double)o * (in - 1) / (out - 1) : 0.0; break;    /* align_corners */
     case 3: x = out > 1 ? (o + 0.5) / scale - 0.5 : 0.0; break;             /* pytorch_half_pixel */
-    case 4: x = (o + 0.5) / scale; break;                                   /* tf_half_pixel_for_nn */
+    case 4: x = (o + 0.5) / scale; break;                                /* tf_half_pixel_for_nn */
     default: x = (o + 0.5) / scale - 0.5; break;                            /* half_pixel */
     }
     double r;
@@ -21,7 +21,7 @@ static size_t src_index(size_t o, size_t in, size_t out, double scale, int coord
     case 1: r = ceil(x - 0.5) == x - 0.5 ? ceil(x) : round(x); break;        /* round_prefer_ceil */
     case 2: r = floor(x); break;
     case 3: r = ceil(x); break;
-    default: r = x - floor(x) == 0.5 ? floor(x) : round(x); break;           /* round_prefer_floor */
+    default: r = x - floor(x) == 0.5 ? floor(x) : round(x); break;      /* round_prefer_floor */
     }
     if (r < 0)
         r = 0;

@@ -24,10 +24,12 @@ dw(size_t channels, size_t taps, const uint8_t *const *in, const void *packed, v
             __m128i x0 = _mm_loadu_si128((const __m128i *)(in[t] + c));
             __m128i x1 = _mm_loadu_si128((const __m128i *)(in[t + 1 < taps ? t + 1 : t] + c));
             const uint8_t *wp = w + ((t / 2) * cp + c) * 4;
-            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x0, x1)),
-                                                        _mm256_loadu_si256((const __m256i *)wp)));
-            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(x0, x1)),
-                                                        _mm256_loadu_si256((const __m256i *)(wp + 32))));
+            __m256i lo = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(x0, x1));
+            __m256i hi = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(x0, x1));
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)wp);
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(wp + 32));
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(lo, w0));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(hi, w1));
         }
         float tmp[16];
         const float *sc = rq->mode == OQ_Q8_RQ_FP32 ? oq_q8_scales16(rq, c, 16, tmp) : tmp;

@@ -1,5 +1,6 @@
-/* qu8-gemm/avx2.c: 3x16 AVX2 GEMM micro-kernel on the N16K4W16 layout (int16 weights, 4 per
- * column per k group). Exact over the full u8 x s8 range: activations are zero-extended to int16
+/* qu8-gemm/avx2.c: 3x16 AVX2 GEMM micro-kernels on the N16K4W16 layout (int16 weights, 4 per
+ * column per k group) and on the s8 N16K4 layout (sign-extended in the loop, ~25% slower).
+ * Exact over the full u8 x s8 range: activations are zero-extended to int16
  * and multiplied by vpmaddwd (|a0*w0 + a1*w1| <= 65280 fits int32), never vpmaddubsw (which
  * saturates at int16). Per row and k group: one broadcast of 4 activation bytes, one vpunpcklbw
  * giving int16 pairs (a0,a1),(a2,a3) in alternate lanes, and 4 vpmaddwd+vpaddd covering 16
@@ -30,12 +31,13 @@ static inline int32_t ldn(const uint8_t *p, size_t n)
         c##i##3 = _mm256_add_epi32(c##i##3, _mm256_madd_epi16(p_, w3));                          \
     } while (0)
 
-#define STEP(off, A0, A1, A2)                                                                     \
+/* Weights of 4 columns x 4 k as int16: stored (W16) or sign-extended from s8 (N16K4). */
+#define W16(off, q) _mm256_loadu_si256((const __m256i *)((off) + 32 * (q)))
+#define W8(off, q) _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)((off) + 16 * (q))))
+
+#define STEP(LW, off, A0, A1, A2)                                                                 \
     do {                                                                                          \
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(off));                            \
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)((off) + 32));                     \
-        const __m256i w2 = _mm256_loadu_si256((const __m256i *)((off) + 64));                     \
-        const __m256i w3 = _mm256_loadu_si256((const __m256i *)((off) + 96));                     \
+        const __m256i w0 = LW(off, 0), w1 = LW(off, 1), w2 = LW(off, 2), w3 = LW(off, 3);         \
         ROW(0, A0);                                                                               \
         ROW(1, A1);                                                                               \
         ROW(2, A2);                                                                               \
@@ -47,13 +49,14 @@ __attribute__((target("avx2"))) static inline __m256i fold(__m256i x, __m256i y)
     return _mm256_permute4x64_epi64(_mm256_hadd_epi32(x, y), 0xD8);
 }
 
-__attribute__((target("avx2,fma"))) void
-oq_qu8_gemm_minmax_ukernel_3x16c4w16__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
-                                           size_t a_stride, const void *w, void *c,
-                                           size_t c_stride, size_t n0, const oq_q8_requant *rq)
+/* The kernel on layout W16 (w8 false) or N16K4 (w8 true); inlined into both entry points. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+gemm3x16(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride, const void *w,
+         void *c, size_t c_stride, size_t n0, const oq_q8_requant *rq, const bool w8)
 {
     assert(mr >= 1 && mr <= 3 && nc >= 1 && kc >= 1);
-    const size_t bb = oq_q8_block_bytes(OQ_Q8_LAYOUT_N16K4W16, kc), kg = kc / 4, kt = kc % 4;
+    const oq_q8_layout layout = w8 ? OQ_Q8_LAYOUT_N16K4 : OQ_Q8_LAYOUT_N16K4W16;
+    const size_t bb = oq_q8_block_bytes(layout, kc), kg = kc / 4, kt = kc % 4;
     const size_t es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
     const uint8_t *a0 = a, *a1 = mr > 1 ? a0 + a_stride : a0, *a2 = mr > 2 ? a1 + a_stride : a1;
     const __m256i zero = _mm256_setzero_si256();
@@ -63,10 +66,16 @@ oq_qu8_gemm_minmax_ukernel_3x16c4w16__avx2(size_t mr, size_t nc, size_t kc, cons
         __m256i c00 = zero, c01 = zero, c02 = zero, c03 = zero;
         __m256i c10 = zero, c11 = zero, c12 = zero, c13 = zero;
         __m256i c20 = zero, c21 = zero, c22 = zero, c23 = zero;
-        for (size_t g = 0; g < kg; g++, wt += 128)
-            STEP(wt, ld4(a0 + 4 * g), ld4(a1 + 4 * g), ld4(a2 + 4 * g));
-        if (kt)
-            STEP(wt, ldn(a0 + 4 * kg, kt), ldn(a1 + 4 * kg, kt), ldn(a2 + 4 * kg, kt));
+        for (size_t g = 0; g < kg; g++, wt += w8 ? 64 : 128) {
+            if (w8)
+                STEP(W8, wt, ld4(a0 + 4 * g), ld4(a1 + 4 * g), ld4(a2 + 4 * g));
+            else
+                STEP(W16, wt, ld4(a0 + 4 * g), ld4(a1 + 4 * g), ld4(a2 + 4 * g));
+        }
+        if (kt && w8)
+            STEP(W8, wt, ldn(a0 + 4 * kg, kt), ldn(a1 + 4 * kg, kt), ldn(a2 + 4 * kg, kt));
+        else if (kt)
+            STEP(W16, wt, ldn(a0 + 4 * kg, kt), ldn(a1 + 4 * kg, kt), ldn(a2 + 4 * kg, kt));
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)blk);
         const __m256i b1 = _mm256_loadu_si256((const __m256i *)(blk + 32));
         float tmp[16];
@@ -81,4 +90,22 @@ oq_qu8_gemm_minmax_ukernel_3x16c4w16__avx2(size_t mr, size_t nc, size_t kc, cons
             epi16_avx2(_mm256_add_epi32(fold(c20, c21), b0), _mm256_add_epi32(fold(c22, c23), b1),
                        cp + 2 * c_stride * es, nn, n0 + nb, rq, sc);
     }
+}
+
+__attribute__((target("avx2,fma"))) void
+oq_qu8_gemm_minmax_ukernel_3x16c4w16__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                           size_t a_stride, const void *w, void *c,
+                                           size_t c_stride, size_t n0, const oq_q8_requant *rq)
+{
+    gemm3x16(mr, nc, kc, a, a_stride, w, c, c_stride, n0, rq, false);
+}
+
+/* The same on the s8 N16K4 layout (weights sign-extended in the loop), so a model packed once
+ * for VNNI/NEON still runs vectorized on AVX2-only CPUs. */
+__attribute__((target("avx2,fma"))) void
+oq_qu8_gemm_minmax_ukernel_3x16c4__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                        size_t a_stride, const void *w, void *c, size_t c_stride,
+                                        size_t n0, const oq_q8_requant *rq)
+{
+    gemm3x16(mr, nc, kc, a, a_stride, w, c, c_stride, n0, rq, true);
 }

@@ -55,7 +55,8 @@ __attribute__((target("avx2"))) static inline void epi16_avx2(__m256i x0, __m256
         epi_scalar(acc, crow, nn, ch, rq);
 }
 /* Requantizes 16 accumulators into nn <= 16 outputs at crow (element size 1, or 4 for S32). */
-__attribute__((target("avx512f,avx512bw,avx512vl"))) static inline void epi16_512(__m512i x, void *crow, size_t nn, size_t ch,
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static inline void
+epi16_512(__m512i x, void *crow, size_t nn, size_t ch,
                                   const oq_q8_requant *rq, const float *sc)
 {
     __mmask16 m = nn >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nn) - 1);
@@ -64,7 +65,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static inline void epi16_51
         f = _mm512_max_ps(f, _mm512_set1_ps((float)(rq->qmin - rq->out_zp)));
         f = _mm512_min_ps(f, _mm512_set1_ps((float)(rq->qmax - rq->out_zp)));
         __m512i i = _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(rq->out_zp));
-        __m128i b = rq->out_dtype == OQ_Q8_S8 ? _mm512_cvtsepi32_epi8(i) : _mm512_cvtusepi32_epi8(i);
+        __m128i b = rq->out_dtype == OQ_Q8_S8 ? _mm512_cvtsepi32_epi8(i)
+                                              : _mm512_cvtusepi32_epi8(i);
         _mm_mask_storeu_epi8(crow, m, b);
     } else if (rq->mode == OQ_Q8_RQ_S32) {
         _mm512_mask_storeu_epi32(crow, m, x);
