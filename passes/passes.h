@@ -16,6 +16,20 @@ typedef enum oq_qmode {
     OQ_MODE_DYNAMIC,           /* MatMul/Gemm weights int8; activations quantized at run time */
 } oq_qmode;
 
+/* --override TENSOR=KIND or TENSOR=SCALE:ZERO_POINT: per-tensor observer or fixed qparams. */
+typedef struct oq_override {
+    const char *tensor;        /* value name (an activation the quantizer quantizes) */
+    char buf[256];             /* oq_parse_override stores the name here (tensor points to it) */
+    bool fixed;                /* true: scale / zero_point below; false: observer */
+    oq_obs_kind observer;      /* observer kind for this tensor */
+    float scale;               /* fixed scale (> 0) */
+    int32_t zero_point;        /* fixed zero point (within the activation type) */
+} oq_override;
+
+/* Parses "NAME=minmax|moving-average|mse|entropy|percentile" or "NAME=SCALE:ZP" (the last '='
+ * splits; the name is copied into out->buf). USAGE error naming the spec when malformed. */
+oq_status oq_parse_override(const char *spec, oq_override *out, oq_diag *d) OQ_NODISCARD;
+
 /* Calibration progress: done of total samples (total 0 = unknown). */
 typedef void (*oq_progress_fn)(void *ctx, uint32_t done, uint32_t total);
 
@@ -31,6 +45,9 @@ typedef struct oq_options {
     uint32_t nexclude;
     const char *const *op_types; /* if non-empty: only these op types get quantized */
     uint32_t nop_types;
+    const oq_override *overrides; /* per-tensor observer / qparams (each must match a tensor
+                                     the quantizer quantizes, else USAGE) */
+    uint32_t noverride;
     uint32_t calib_limit;      /* max calibration samples (0 = all) */
     oq_progress_fn progress;   /* calibration progress callback (NULL = none) */
     void *progress_ctx;

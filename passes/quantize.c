@@ -33,6 +33,7 @@ typedef struct qctx {
     int32_t *zp;
     uint32_t *dq;              /* value id consumers should read (== v when renamed) */
     int8_t *qnode;             /* per original node: -1 undecided, 0 float, 1 quantized */
+    bool *ovr_used;            /* per override: matched a quantized tensor */
     uint32_t nnode0;           /* nodes before quantization */
 } qctx;
 
@@ -130,11 +131,31 @@ static oq_status add_qdq(qctx *q, const char *base, uint32_t src, uint32_t dst, 
     return OQ_OK;
 }
 
-/* Activation qparams of v from the calibration. */
+/* Activation qparams of v: an --override, else the calibration with the chosen observer. */
 static oq_status calib_qparams(qctx *q, uint32_t node, uint32_t v, float *s, int32_t *z)
 {
     float lo, hi;
-    if (!oq_calib_range(q->c, v, q->o->observer, q->o->percentile, &lo, &hi))
+    oq_obs_kind kind = q->o->observer;
+    for (uint32_t i = 0; i < q->o->noverride; i++) {
+        const oq_override *ov = &q->o->overrides[i];
+        if (strcmp(ov->tensor, vname(q->g, v)) != 0)
+            continue;
+        q->ovr_used[i] = true;
+        if (!ov->fixed) {
+            kind = ov->observer;
+            break;
+        }
+        int32_t qmin, qmax;
+        oq_qrange(&q->act, &qmin, &qmax);
+        if (!(ov->scale > 0) || ov->zero_point < qmin || ov->zero_point > qmax)
+            return oq_errorf(q->d, q->g, node, OQ_ERR_USAGE,
+                             "--override %s: scale %g / zero point %d not valid for %s",
+                             ov->tensor, ov->scale, ov->zero_point, oq_dtype_name(q->act.dtype));
+        *s = ov->scale;
+        *z = ov->zero_point;
+        return OQ_OK;
+    }
+    if (!oq_calib_range(q->c, v, kind, q->o->percentile, &lo, &hi))
         return oq_errorf(q->d, q->g, node, OQ_ERR_DATA,
                          "no calibration statistics for value '%s' (run calibration first)",
                          vname(q->g, v));
@@ -708,13 +729,19 @@ oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o, oq_di
     q.qnode = malloc(g->nnode + 1);
     if (q.qnode)
         memset(q.qnode, 0xff, g->nnode + 1);
-    if (!q.has || !q.scale || !q.zp || !q.dq || !q.qnode) {
+    q.ovr_used = calloc(o->noverride + 1, sizeof *q.ovr_used);
+    if (!q.has || !q.scale || !q.zp || !q.dq || !q.qnode || !q.ovr_used) {
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
     ir_fill_uses(g);
     mark_prequantized(&q);
     st = o->mode == OQ_MODE_DYNAMIC ? quantize_dynamic(&q) : quantize_static(&q);
+    for (uint32_t i = 0; st == OQ_OK && i < o->noverride; i++)
+        if (!q.ovr_used[i])
+            st = oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
+                           "--override: '%s' is not a tensor the quantizer computes qparams for",
+                           o->overrides[i].tensor);
     if (st == OQ_OK) {
         for (uint32_t n = 0; n < g->nnode; n++) {  /* the fused marks are consumed here */
             oq_node *nd = &g->nodes[n];
@@ -730,5 +757,6 @@ out:
     free(q.zp);
     free(q.dq);
     free(q.qnode);
+    free(q.ovr_used);
     return st;
 }

@@ -1,5 +1,6 @@
 /* Small helpers shared by the passes: exclusion lists, constant creation, use counts and the
  * common end of every pass (sweep, re-sort, re-infer, optional verify). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "passes.h"
@@ -55,4 +56,41 @@ oq_status oq_pass_finish(oq_graph *g, const oq_options *o, oq_diag *d)
     if (o && o->verify && ir_verify)
         return ir_verify(g, d);
     return OQ_OK;
+}
+
+oq_status oq_parse_override(const char *spec, oq_override *out, oq_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    const char *eq = strrchr(spec, '=');
+    if (!eq || eq == spec || !eq[1])
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
+                         "--override '%s': expected TENSOR=OBSERVER or TENSOR=SCALE:ZERO_POINT",
+                         spec);
+    size_t n = (size_t)(eq - spec);
+    if (n >= sizeof out->buf)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--override: tensor name too long");
+    memcpy(out->buf, spec, n);
+    out->buf[n] = 0;
+    out->tensor = out->buf;
+    oq_obs_kind k = oq_observer_lookup(eq + 1);
+    if (k != OQ_OBS_COUNT) {
+        out->observer = k;
+        return OQ_OK;
+    }
+    char *end;
+    double s = strtod(eq + 1, &end);
+    if (end == eq + 1 || *end != ':' || !(s > 0))
+        goto bad;
+    long z = strtol(end + 1, &end, 10);
+    if (*end || z < -128 || z > 255)
+        goto bad;
+    out->fixed = true;
+    out->scale = (float)s;
+    out->zero_point = (int32_t)z;
+    return OQ_OK;
+bad:
+    out->tensor = NULL;
+    return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
+                     "--override '%s': '%s' is neither an observer (minmax, moving-average, mse, "
+                     "entropy, percentile) nor SCALE:ZERO_POINT", spec, eq + 1);
 }

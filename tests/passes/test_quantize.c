@@ -639,3 +639,47 @@ Test(quantize, vision_mobilenet_v2, .timeout = 600) { vision("mobilenet_v2", 10.
 Test(quantize, vision_mobilenet_v3_small, .timeout = 600) { vision("mobilenet_v3_small", 3.0); }
 Test(quantize, vision_squeezenet1_1, .timeout = 600) { vision("squeezenet1_1", 10.0); }
 Test(quantize, vision_shufflenet_v2, .timeout = 600) { vision("shufflenet_v2_x1_0", 10.0); }
+
+Test(quantize, overrides)
+{
+    oq_override ov;
+    oq_diag d = {0};
+    cr_assert_eq(oq_parse_override("a=b=entropy", &ov, &d), OQ_OK, "%s", d.msg);
+    cr_expect_str_eq(ov.tensor, "a=b");
+    cr_expect(!ov.fixed && ov.observer == OQ_OBS_ENTROPY);
+    cr_assert_eq(oq_parse_override("x=0.5:128", &ov, &d), OQ_OK, "%s", d.msg);
+    cr_expect(ov.fixed && ov.scale == 0.5f && ov.zero_point == 128);
+    cr_expect_eq(oq_parse_override("x=kl", &ov, &d), OQ_ERR_USAGE);
+    cr_expect(strstr(d.msg, "kl") != NULL, "%s", d.msg);
+    skip_without_examples();
+    oq_options o = {0};
+    oq_calib *c;
+    oq_graph *g = prepare(PT_EX "fashion_cnn.onnx", &o, &c, 16);
+    /* fix the qparams of the first Relu's output */
+    char relu_out[256] = "";
+    for (uint32_t n = 0; n < g->nnode && !relu_out[0]; n++)
+        if (g->nodes[n].op == OQ_OP_Relu)
+            snprintf(relu_out, sizeof relu_out, "%s", g->values[g->nodes[n].out[0]].name);
+    cr_assert(relu_out[0]);
+    char spec[300];
+    snprintf(spec, sizeof spec, "%s=0.125:0", relu_out);
+    oq_override ovs[2];
+    cr_assert_eq(oq_parse_override(spec, &ovs[0], &d), OQ_OK);
+    cr_assert_eq(oq_parse_override("nope=mse", &ovs[1], &d), OQ_OK);
+    oq_options bad = {.overrides = ovs, .noverride = 2};
+    d = (oq_diag){0};
+    cr_expect_eq(oq_quantize(g, c, &bad, &d), OQ_ERR_USAGE, "unknown tensor is an error");
+    cr_expect(strstr(d.msg, "nope") != NULL, "%s", d.msg);
+    oq_graph_free(g);
+    g = prepare(PT_EX "fashion_cnn.onnx", &o, NULL, 0);
+    oq_options good = {.overrides = ovs, .noverride = 1};
+    d = (oq_diag){0};
+    cr_assert_eq(oq_quantize(g, c, &good, &d), OQ_OK, "%s", d.msg);
+    uint32_t v = ir_find_value(g, relu_out);
+    cr_assert(v != OQ_NONE);
+    const oq_node *dq = &g->nodes[g->values[v].producer];
+    cr_assert_eq(dq->op, OQ_OP_DequantizeLinear);
+    cr_expect_eq(*(const float *)g->values[dq->in[1]].data, 0.125f);
+    oq_calib_free(c);
+    oq_graph_free(g);
+}
