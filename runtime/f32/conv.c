@@ -115,55 +115,63 @@ size_t oq_f32_conv_workspace_size(const oq_f32_conv_params *p)
 }
 
 typedef struct im2col_ctx {
-    const oq_f32_kernels *ks;  /* for the row gather */
+    const oq_f32_kernels *ks;  /* for put */
     const geo *g;
     const float *x;            /* first input channel of the group */
 } im2col_ctx;
 
-/* B packer: rows k = (c, kd, kh, kw), columns j = (od, oh, ow) of the virtual im2col matrix. */
+/* First ow in [0, OW] whose input column ow*s + off is >= lim (off may be negative). */
+static size_t first_ow_at(ptrdiff_t lim, ptrdiff_t off, size_t s, size_t OW)
+{
+    ptrdiff_t need = lim - off;  /* ow*s >= need */
+    if (need <= 0)
+        return 0;
+    size_t ow = ((size_t)need + s - 1) / s;
+    return ow < OW ? ow : OW;
+}
+
+/* B packer: rows k = (c, kd, kh, kw), columns j = (od, oh, ow) of the virtual im2col matrix.
+ * Each output row's run splits analytically into left zeros, an in-bounds (strided) copy and
+ * right zeros, written with the ISA's put. */
 static void im2col_pack(const void *vctx, size_t k0, size_t kc, size_t j0, size_t nc, unsigned nr,
                         float *dst)
 {
     const im2col_ctx *cx = vctx;
     const geo *g = cx->g;
-    size_t OW = g->out[2], OH = g->out[1];
-    size_t kd_n = g->k[1] * g->k[2];
-    size_t ps = kc * nr;       /* panel stride */
+    oq_f32_put_fn put = cx->ks->put;
+    size_t OW = g->out[2], OH = g->out[1], sw = g->s[2];
+    size_t ps = kc * nr, pad = (nc + nr - 1) / nr * nr - nc;
     for (size_t kk = 0; kk < kc; kk++) {
         size_t k = k0 + kk, ch = k / g->kv, r = k % g->kv;
-        size_t kd = r / kd_n, kh = (r / g->k[2]) % g->k[1], kw = r % g->k[2];
+        size_t kd = r / (g->k[1] * g->k[2]), kh = (r / g->k[2]) % g->k[1], kw = r % g->k[2];
         const float *xc = cx->x + ch * g->inv;
         ptrdiff_t doff = (ptrdiff_t)(kd * g->d[0]) - (ptrdiff_t)g->pb[0];
         ptrdiff_t hoff = (ptrdiff_t)(kh * g->d[1]) - (ptrdiff_t)g->pb[1];
         ptrdiff_t woff = (ptrdiff_t)(kw * g->d[2]) - (ptrdiff_t)g->pb[2];
-        ptrdiff_t in2 = (ptrdiff_t)g->in[2], sw = (ptrdiff_t)g->s[2];
+        size_t vlo = first_ow_at(0, woff, sw, OW);                  /* valid ow: [vlo, vhi) */
+        size_t vhi = first_ow_at((ptrdiff_t)g->in[2], woff, sw, OW);
+        float *dk = dst + kk * nr;
         size_t ow = j0 % OW, t = j0 / OW, oh = t % OH, od = t / OH;
-        size_t jj = 0;
-        while (jj < nc) {
-            size_t run = min_sz(OW - ow, nc - jj);
+        for (size_t jj = 0; jj < nc;) {
+            size_t end = ow + (nc - jj < OW - ow ? nc - jj : OW - ow);   /* run [ow, end) */
             ptrdiff_t id = (ptrdiff_t)(od * g->s[0]) + doff;
             ptrdiff_t ih = (ptrdiff_t)(oh * g->s[1]) + hoff;
-            bool row_ok = id >= 0 && id < (ptrdiff_t)g->in[0] && ih >= 0 &&
-                          ih < (ptrdiff_t)g->in[1];
-            const float *xrow = row_ok ? xc + ((size_t)id * g->in[1] + (size_t)ih) * g->in[2]
-                                       : NULL;
-            while (run > 0) {
-                size_t lane = jj % nr, n = min_sz(run, nr - lane);
-                float *dd = dst + (jj / nr) * ps + kk * nr + lane;
-                ptrdiff_t iw = (ptrdiff_t)ow * sw + woff;
-                if (!row_ok) {
-                    for (size_t q = 0; q < n; q++)
-                        dd[q] = 0.0f;
-                } else if (iw >= 0 && iw + (ptrdiff_t)((n - 1) * (size_t)sw) < in2) {
-                    cx->ks->gather(dd, xrow + iw, n, (size_t)sw);
-                } else {
-                    for (size_t q = 0; q < n; q++, iw += sw)
-                        dd[q] = iw >= 0 && iw < in2 ? xrow[iw] : 0.0f;
-                }
-                jj += n;
-                ow += n;
-                run -= n;
+            if (id < 0 || id >= (ptrdiff_t)g->in[0] || ih < 0 || ih >= (ptrdiff_t)g->in[1]) {
+                put(dk, ps, nr, jj, NULL, end - ow, 0);
+            } else {
+                const float *xrow = xc + ((size_t)id * g->in[1] + (size_t)ih) * g->in[2];
+                size_t lo = vlo < ow ? ow : vlo > end ? end : vlo;
+                size_t hi = vhi < lo ? lo : vhi > end ? end : vhi;
+                if (lo > ow)
+                    put(dk, ps, nr, jj, NULL, lo - ow, 0);
+                if (hi > lo)
+                    put(dk, ps, nr, jj + (lo - ow), xrow + (ptrdiff_t)(lo * sw) + woff, hi - lo,
+                        sw);
+                if (end > hi)
+                    put(dk, ps, nr, jj + (hi - ow), NULL, end - hi, 0);
             }
+            jj += end - ow;
+            ow = end;
             if (ow == OW) {
                 ow = 0;
                 if (++oh == OH) {
@@ -172,8 +180,8 @@ static void im2col_pack(const void *vctx, size_t k0, size_t kc, size_t j0, size_
                 }
             }
         }
-        for (jj = nc; jj % nr; jj++)
-            dst[(jj / nr) * ps + kk * nr + jj % nr] = 0.0f;
+        if (pad)
+            put(dk, ps, nr, nc, NULL, pad, 0);
     }
 }
 

@@ -66,8 +66,11 @@ typedef void (*oq_f32_dw_fn)(const oq_f32_dw_args *a);
 /* Stride-2 split of a row: even[i] = src[2i] for i < ne, odd[i] = src[2i+1] for i < no
  * (ne == no or ne == no + 1). */
 typedef void (*oq_f32_deint2_fn)(const float *src, float *even, size_t ne, float *odd, size_t no);
-/* dst[i] = src[i*stride] for i < n (n <= 32; reads nothing past src[(n-1)*stride]). */
-typedef void (*oq_f32_gather_fn)(float *dst, const float *src, size_t n, size_t stride);
+/* Writes n values into B-panel layout: value i goes to column c = col + i, stored at
+ * dst[(c/nr)*ps + c%nr]; the value is src[i*stride], or 0 if src is NULL. Reads nothing past
+ * src[(n-1)*stride]. (ISA versions fall back to scalar when nr is not their NR.) */
+typedef void (*oq_f32_put_fn)(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
+                              size_t n, size_t stride);
 
 typedef struct oq_f32_kernels {
     oq_f32_isa isa;
@@ -75,7 +78,7 @@ typedef struct oq_f32_kernels {
     oq_f32_ukernel_fn gemm;    /* MR x NR micro-kernel */
     oq_f32_dw_fn dw;           /* depthwise channel kernel */
     oq_f32_deint2_fn deint2;   /* stride-2 row split (depthwise planes) */
-    oq_f32_gather_fn gather;   /* short strided row copy (im2col-pack) */
+    oq_f32_put_fn put;         /* row -> B panels (B packing, im2col-pack) */
 } oq_f32_kernels;
 
 /* Kernel table for isa (OQ_F32_AUTO resolved); scalar if isa is not supported here. */
@@ -89,7 +92,8 @@ OQ_F32_HIDDEN void oq_f32_ukernel_generic(unsigned mr, unsigned nr, size_t kc, c
                                           const float *b, float *c, size_t ldc,
                                           const oq_f32_ukparams *p);
 OQ_F32_HIDDEN void oq_f32_dw_scalar(const oq_f32_dw_args *a);
-OQ_F32_HIDDEN void oq_f32_gather_scalar(float *dst, const float *src, size_t n, size_t stride);
+OQ_F32_HIDDEN void oq_f32_put_scalar(float *dst, size_t ps, unsigned nr, size_t col,
+                                     const float *src, size_t n, size_t stride);
 OQ_F32_HIDDEN void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd,
                                         size_t no);
 

@@ -124,30 +124,30 @@ static void pack_a_block(const oq_f32_operand *a, size_t i0, size_t mc, size_t k
     }
 }
 
-/* Packs op(B) rows k [k0, k0+kc) x columns [j0, j0+nc) into nr-column panels (stride kc*nr). */
-static void pack_b_block(const oq_f32_operand *b, size_t k0, size_t kc, size_t j0, size_t nc,
-                         unsigned nr, float *dst)
+/* Packs op(B) rows k [k0, k0+kc) x columns [j0, j0+nc) into nr-column panels (stride kc*nr),
+ * zero-filled past nc. */
+static void pack_b_block(const oq_f32_kernels *ks, const oq_f32_operand *b, size_t k0, size_t kc,
+                         size_t j0, size_t nc, unsigned nr, float *dst)
 {
-    for (size_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {
-        size_t cols = min_sz(nr, nc - jp);
-        if (!b->trans) {         /* op(B)[k][j] = B[k*ld + j]: nr contiguous floats per k */
-            for (size_t k = 0; k < kc; k++) {
-                const float *src = b->p + (k0 + k) * b->ld + j0 + jp;
-                float *d = dst + k * nr;
-                memcpy(d, src, cols * sizeof(float));
-                for (size_t j = cols; j < nr; j++)
-                    d[j] = 0.0f;
-            }
-        } else {                 /* op(B)[k][j] = B[j*ld + k] */
-            for (size_t j = 0; j < cols; j++) {
-                const float *src = b->p + (j0 + jp + j) * b->ld + k0;
-                for (size_t k = 0; k < kc; k++)
-                    dst[k * nr + j] = src[k];
-            }
-            for (size_t j = cols; j < nr; j++)
-                for (size_t k = 0; k < kc; k++)
-                    dst[k * nr + j] = 0.0f;
+    size_t ps = kc * nr, pad = round_up(nc, nr) - nc;
+    if (!b->trans) {             /* op(B)[k][j] = B[k*ld + j]: row k is contiguous */
+        for (size_t k = 0; k < kc; k++) {
+            ks->put(dst + k * nr, ps, nr, 0, b->p + (k0 + k) * b->ld + j0, nc, 1);
+            if (pad)
+                ks->put(dst + k * nr, ps, nr, nc, NULL, pad, 0);
         }
+        return;
+    }
+    for (size_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {    /* op(B)[k][j] = B[j*ld + k] */
+        size_t cols = min_sz(nr, nc - jp);
+        for (size_t j = 0; j < cols; j++) {
+            const float *src = b->p + (j0 + jp + j) * b->ld + k0;
+            for (size_t k = 0; k < kc; k++)
+                dst[k * nr + j] = src[k];
+        }
+        for (size_t j = cols; j < nr; j++)
+            for (size_t k = 0; k < kc; k++)
+                dst[k * nr + j] = 0.0f;
     }
 }
 
@@ -210,7 +210,8 @@ void oq_f32_pack_b(oq_f32_isa isa, bool transB, size_t K, size_t N, const float 
     float *d = packed_data(packed);
     size_t kb = kblock(K);
     for (size_t pc = 0; pc < K; pc += kb)
-        pack_b_block(&b, pc, min_sz(kb, K - pc), 0, N, ks->nr, d + pc * round_up(N, ks->nr));
+        pack_b_block(ks, &b, pc, min_sz(kb, K - pc), 0, N, ks->nr,
+                     d + pc * round_up(N, ks->nr));
 }
 
 static const oq_f32_pack_hdr *hdr_of(const void *packed, char kind)
@@ -284,7 +285,7 @@ void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32
                 if (b->fn)
                     b->fn(b->ctx, pc, kc, jc, nc, nr, bbuf);
                 else
-                    pack_b_block(b->op, pc, kc, jc, nc, nr, bbuf);
+                    pack_b_block(ks, b->op, pc, kc, jc, nc, nr, bbuf);
                 bp = bbuf;
                 b_ps = kc * nr;
             }

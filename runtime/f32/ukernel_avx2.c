@@ -135,21 +135,33 @@ static void deint2_avx2(const float *src, float *even, size_t ne, float *odd, si
     oq_f32_deint2_scalar(src, even + i, ne - i, odd + i, no - i);
 }
 
-/* Short row copy: unit stride with ymm (masked tail); other strides scalar. */
-static void gather_avx2(float *dst, const float *src, size_t n, size_t stride)
+/* Row -> 16-wide B panels: unit stride (or zeros) with masked ymm moves; else scalar. */
+static void put_avx2(float *dst, size_t ps, unsigned nr, size_t col, const float *src, size_t n,
+                     size_t stride)
 {
-    if (stride != 1) {
-        oq_f32_gather_scalar(dst, src, n, stride);
+    if (nr != NR || (src && stride != 1)) {
+        oq_f32_put_scalar(dst, ps, nr, col, src, n, stride);
         return;
     }
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(dst + i, _mm256_loadu_ps(src + i));
-    if (i < n) {
-        __m256i m = lane_mask(n - i);
-        _mm256_maskstore_ps(dst + i, m, _mm256_maskload_ps(src + i, m));
+    const __m256 z = _mm256_setzero_ps();
+    while (n > 0) {
+        size_t lane = col % NR, k = NR - lane < n ? NR - lane : n;
+        float *d = dst + (col / NR) * ps + lane;
+        for (size_t i = 0; i < k; i += 8) {
+            size_t r = k - i;
+            if (r >= 8) {
+                _mm256_storeu_ps(d + i, src ? _mm256_loadu_ps(src + i) : z);
+            } else {
+                __m256i m = lane_mask(r);
+                _mm256_maskstore_ps(d + i, m, src ? _mm256_maskload_ps(src + i, m) : z);
+            }
+        }
+        if (src)
+            src += k;
+        col += k;
+        n -= k;
     }
 }
 
 const oq_f32_kernels oq_f32_kernels_avx2 = {OQ_F32_AVX2, MR, NR, gemm_6x16, dw_avx2,
-                                            deint2_avx2, gather_avx2};
+                                            deint2_avx2, put_avx2};

@@ -136,29 +136,43 @@ static __mmask16 first_lanes(size_t n)
     return (__mmask16)(n >= 16 ? 0xffffu : (1u << n) - 1);
 }
 
-/* Short row copy: unit stride with masked zmm moves; stride 2 with masked loads + a
- * two-source permute; other strides scalar. */
-static void gather_avx512(float *dst, const float *src, size_t n, size_t stride)
+/* Row -> 32-wide B panels: unit stride (or zeros) with masked zmm moves, stride 2 with masked
+ * loads + a two-source permute; other strides scalar. */
+static void put_avx512(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
+                       size_t n, size_t stride)
 {
-    if (stride == 1) {
-        for (size_t i = 0; i < n; i += 16) {
-            __mmask16 m = first_lanes(n - i);
-            _mm512_mask_storeu_ps(dst + i, m, _mm512_maskz_loadu_ps(m, src + i));
+    if (nr != NR || (src && stride > 2)) {
+        oq_f32_put_scalar(dst, ps, nr, col, src, n, stride);
+        return;
+    }
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+    while (n > 0) {
+        size_t lane = col % NR, k = NR - lane < n ? NR - lane : n;
+        float *d = dst + (col / NR) * ps + lane;
+        for (size_t i = 0; i < k; i += 16) {
+            size_t r = k - i < 16 ? k - i : 16;
+            __mmask16 m = first_lanes(r);
+            __m512 v;
+            if (!src) {
+                v = _mm512_setzero_ps();
+            } else if (stride == 1) {
+                v = _mm512_maskz_loadu_ps(m, src + i);
+            } else {           /* reads src[2i .. 2i + 2r - 2] */
+                size_t last = 2 * r - 1;
+                __m512 a = _mm512_maskz_loadu_ps(first_lanes(last), src + 2 * i);
+                __m512 b = _mm512_maskz_loadu_ps(first_lanes(last > 16 ? last - 16 : 0),
+                                                 src + 2 * i + 16);
+                v = _mm512_permutex2var_ps(a, ie, b);
+            }
+            _mm512_mask_storeu_ps(d + i, m, v);
         }
-    } else if (stride == 2) {
-        const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                             28, 30);
-        for (size_t i = 0; i < n; i += 16, src += 32) {
-            size_t k = n - i < 16 ? n - i : 16;    /* outputs; reads src[0 .. 2k-2] */
-            size_t last = 2 * k - 1;               /* elements to read */
-            __m512 a = _mm512_maskz_loadu_ps(first_lanes(last), src);
-            __m512 b = _mm512_maskz_loadu_ps(first_lanes(last > 16 ? last - 16 : 0), src + 16);
-            _mm512_mask_storeu_ps(dst + i, first_lanes(k), _mm512_permutex2var_ps(a, ie, b));
-        }
-    } else {
-        oq_f32_gather_scalar(dst, src, n, stride);
+        if (src)
+            src += k * stride;
+        col += k;
+        n -= k;
     }
 }
 
 const oq_f32_kernels oq_f32_kernels_avx512 = {OQ_F32_AVX512, MR, NR, gemm_8x32, dw_avx512,
-                                              deint2_avx512, gather_avx512};
+                                              deint2_avx512, put_avx512};

@@ -75,12 +75,25 @@ void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd, 
         odd[i] = src[2 * i + 1];
 }
 
-/* Strided row copy, plain loop. */
-void oq_f32_gather_scalar(float *dst, const float *src, size_t n, size_t stride)
+/* Row -> B panels, plain loops. */
+void oq_f32_put_scalar(float *dst, size_t ps, unsigned nr, size_t col, const float *src, size_t n,
+                       size_t stride)
 {
-    for (size_t i = 0; i < n; i++)
-        dst[i] = src[i * stride];
+    while (n > 0) {
+        size_t lane = col % nr, k = nr - lane < n ? nr - lane : n;
+        float *d = dst + (col / nr) * ps + lane;
+        if (src) {
+            for (size_t i = 0; i < k; i++)
+                d[i] = src[i * stride];
+            src += k * stride;
+        } else {
+            for (size_t i = 0; i < k; i++)
+                d[i] = 0.0f;
+        }
+        col += k;
+        n -= k;
+    }
 }
 
 const oq_f32_kernels oq_f32_kernels_scalar = {OQ_F32_SCALAR, 4, 8, gemm_4x8, oq_f32_dw_scalar,
-                                              oq_f32_deint2_scalar, oq_f32_gather_scalar};
+                                              oq_f32_deint2_scalar, oq_f32_put_scalar};
