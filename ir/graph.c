@@ -42,10 +42,18 @@ typedef struct nametab {
 
 static nametab *names_of(oq_graph *g);
 
+typedef struct dimparam {     /* symbolic dim name of a graph input (ONNX dim_param) */
+    uint32_t value;
+    int dim;
+    const char *name;          /* arena */
+} dimparam;
+
 typedef struct graph_impl {
     oq_graph g;                /* must be first */
     nametab names;
     uint32_t uniq;             /* counter for ir_unique_name */
+    dimparam *dps;             /* symbolic dim names (few: linear search) */
+    uint32_t ndp, cdp;
 } graph_impl;
 
 static nametab *names_of(oq_graph *g) { return &((graph_impl *)g)->names; }
@@ -424,6 +432,35 @@ oq_status ir_toposort(oq_graph *g, oq_diag *d)
     for (uint32_t n = 0; n < nn; n++)
         set_producers(g, n);
     return OQ_OK;
+}
+
+bool ir_set_dim_param(oq_graph *g, uint32_t v, int dim, const char *name)
+{
+    graph_impl *gi = (graph_impl *)g;
+    for (uint32_t i = 0; i < gi->ndp; i++)
+        if (gi->dps[i].value == v && gi->dps[i].dim == dim) {
+            const char *nm = oq_arena_strdup(&g->arena, name);
+            if (!nm)
+                return false;
+            gi->dps[i].name = nm;
+            return true;
+        }
+    if (!grow(g, (void **)&gi->dps, gi->ndp, &gi->cdp, sizeof(dimparam)))
+        return false;
+    const char *nm = oq_arena_strdup(&g->arena, name);
+    if (!nm)
+        return false;
+    gi->dps[gi->ndp++] = (dimparam){v, dim, nm};
+    return true;
+}
+
+const char *ir_dim_param(const oq_graph *g, uint32_t v, int dim)
+{
+    const graph_impl *gi = (const graph_impl *)g;
+    for (uint32_t i = 0; i < gi->ndp; i++)
+        if (gi->dps[i].value == v && gi->dps[i].dim == dim)
+            return gi->dps[i].name;
+    return NULL;
 }
 
 void *ir_set_const(oq_graph *g, uint32_t v, const void *data)

@@ -2121,6 +2121,12 @@ oq_status ir_require_static(const oq_graph *g, oq_diag *d)
                 if (nd->in[k] != OQ_NONE)
                     src = unknown_source(g, nd->in[k], &sd, 0);
             if (src != OQ_NONE && g->values[src].is_input) {
+                const char *sym = sd >= 0 ? ir_dim_param(g, src, sd) : NULL;
+                if (sym)
+                    return oq_errorf(d, g, n, OQ_ERR_SHAPE,
+                                     "output '%s' %s unknown: input '%s' has symbolic dim '%s' "
+                                     "(dim %d); use --input-shape %s=...", val->name, what,
+                                     g->values[src].name, sym, sd, g->values[src].name);
                 if (sd >= 0)
                     return oq_errorf(d, g, n, OQ_ERR_SHAPE,
                                      "output '%s' %s unknown: input '%s' has symbolic dim %d; "

@@ -224,6 +224,10 @@ OQ_INTERNAL void ir_replace_uses(oq_graph *g, uint32_t old, uint32_t nu);
 OQ_INTERNAL void ir_compact(oq_graph *g);            /* drops dead nodes, keeps order; refills uses */
 OQ_INTERNAL oq_status ir_toposort(oq_graph *g, oq_diag *d); /* INVALID_MODEL on a cycle */
 OQ_INTERNAL void *ir_set_const(oq_graph *g, uint32_t v, const void *data); /* copies shape-sized data */
+/* Symbolic name of dim `dim` of value v (ONNX dim_param, e.g. "batch"), kept for messages
+ * ("input 'x' has symbolic dim 'batch'"). set: false on NOMEM; get: NULL when none. */
+OQ_INTERNAL bool ir_set_dim_param(oq_graph *g, uint32_t v, int dim, const char *name);
+OQ_INTERNAL const char *ir_dim_param(const oq_graph *g, uint32_t v, int dim);
 
 /* attributes (NULL / default when absent) */
 OQ_INTERNAL const oq_attr *ir_attr(const oq_node *n, const char *name);

@@ -601,3 +601,16 @@ Test(infer, reinference_is_stable_and_refolds)
     cr_expect_eq(c[0], 5.0f);
     oq_graph_free(g);
 }
+
+Test(infer, require_static_names_the_symbolic_dim)
+{
+    oq_graph *g = tu_infer("input %x:f32[?,3]\n %y = Relu(%x) # relu\n");
+    cr_assert(ir_set_dim_param(g, ir_find_value(g, "x"), 0, "batch"));
+    cr_expect_str_eq(ir_dim_param(g, ir_find_value(g, "x"), 0), "batch");
+    cr_expect_null(ir_dim_param(g, ir_find_value(g, "x"), 1));
+    oq_diag d = {0};
+    cr_assert_eq(ir_require_static(g, &d), OQ_ERR_SHAPE);
+    cr_expect(strstr(d.msg, "output 'y' dim 0 unknown: input 'x' has symbolic dim 'batch'") != NULL,
+              "message: %s", d.msg);
+    oq_graph_free(g);
+}
