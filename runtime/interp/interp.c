@@ -67,9 +67,9 @@ static const oq_op_impl impls[OQ_OP_COUNT] = {
     [OQ_OP_QuantizeLinear] = {oq_exec_quantize, NULL, NULL},
     [OQ_OP_DequantizeLinear] = {oq_exec_dequantize, NULL, NULL},
     [OQ_OP_DynamicQuantizeLinear] = {oq_exec_dynamic_quantize, NULL, NULL},
-    [OQ_OP_QLinearConv] = {oq_exec_qlinear_conv, oq_prep_qconv, NULL},
-    [OQ_OP_ConvInteger] = {oq_exec_conv_integer, oq_prep_qconv, NULL},
-    [OQ_OP_QLinearMatMul] = {oq_exec_qlinear_matmul, NULL, NULL},
+    [OQ_OP_QLinearConv] = {oq_exec_qlinear_conv, oq_prep_qconv, oq_free_qstate, true},
+    [OQ_OP_ConvInteger] = {oq_exec_conv_integer, oq_prep_qconv, oq_free_qstate, true},
+    [OQ_OP_QLinearMatMul] = {oq_exec_qlinear_matmul, oq_prep_qmatmul, oq_free_qstate, true},
     [OQ_OP_MatMulInteger] = {oq_exec_matmul_integer, NULL, NULL},
 };
 

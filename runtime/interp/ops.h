@@ -108,7 +108,17 @@ OQ_DECL_EXEC(oq_exec_dynamic_quantize);
 OQ_DECL_PREP(oq_prep_qconv);
 OQ_DECL_EXEC(oq_exec_qlinear_conv);
 OQ_DECL_EXEC(oq_exec_conv_integer);
+OQ_DECL_PREP(oq_prep_qmatmul);
 OQ_DECL_EXEC(oq_exec_qlinear_matmul);
 OQ_DECL_EXEC(oq_exec_matmul_integer);
+OQ_INTERNAL void oq_free_qstate(void *state);
+/* ops_qkern.c: QLinearConv / QLinearMatMul over runtime/q8 when the node fits the kernels
+ * (NULL = it does not; *ws gets the scratch bytes the run needs) */
+typedef struct oq_qfast oq_qfast;
+OQ_INTERNAL oq_qfast *oq_qfast_conv_new(const oq_graph *g, uint32_t node, size_t *ws);
+OQ_INTERNAL void oq_qfast_conv_run(const oq_qfast *f, const void *x, void *y, void *ws);
+OQ_INTERNAL oq_qfast *oq_qfast_matmul_new(const oq_graph *g, uint32_t node, size_t *ws);
+OQ_INTERNAL void oq_qfast_matmul_run(const oq_qfast *f, const void *a, void *y, void *ws);
+OQ_INTERNAL void oq_qfast_free(oq_qfast *f);
 
 #endif

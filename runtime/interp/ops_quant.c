@@ -7,7 +7,9 @@
  *                 requantized: float multiplier s_x * s_w[c] / s_y, acc * multiplier in float,
  *                 round half to even, + zp_y, saturate (the DESIGN.md `fp32` mode).
  * ConvInteger / MatMulInteger: the int32 accumulators themselves.
- * Convolutions here are direct loops (the reference, not the fast path); 1D/2D/3D. */
+ * Convolutions here are direct loops (the reference); 1D/2D/3D. Nodes that fit the runtime/q8
+ * kernels (constant s8 weights with zero zero points, ...) run those instead (ops_qkern.c),
+ * with identical results (ONNXQ_INTERP_REFERENCE=1 in the environment forces the loops). */
 #include <math.h>
 
 #include "ops.h"
@@ -151,9 +153,30 @@ static int32_t *to_i32(const oq_rt_tensor *x, const oq_rt_tensor *zp, int64_t in
 }
 
 typedef struct qconv_state {
+    oq_ws_hdr h;               /* must be first: scratch of the fast path */
+    oq_qfast *fast;            /* runtime/q8 path, or NULL for the reference loops */
     int64_t in[3], out[3], k[3], s[3], dl[3], pb[3];
     int64_t N, C, M, group;
 } qconv_state;
+
+void oq_free_qstate(void *state)
+{
+    qconv_state *s = state;
+    if (s)
+        oq_qfast_free(s->fast);
+    free(s);
+}
+
+oq_status oq_prep_qmatmul(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
+{
+    qconv_state *p = calloc(1, sizeof *p);
+    if (!p)
+        return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+    if (!getenv("ONNXQ_INTERP_REFERENCE"))
+        p->fast = oq_qfast_matmul_new(g, node, &p->h.size);
+    *state = p;
+    return OQ_OK;
+}
 
 oq_status oq_prep_qconv(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
@@ -191,6 +214,8 @@ oq_status oq_prep_qconv(const oq_graph *g, uint32_t node, void **state, oq_diag 
         free(p);
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "weight shape does not match input/groups");
     }
+    if (ql && !getenv("ONNXQ_INTERP_REFERENCE"))
+        p->fast = oq_qfast_conv_new(g, node, &p->h.size);
     *state = p;
     return OQ_OK;
 }
@@ -258,6 +283,10 @@ oq_status oq_exec_qlinear_conv(const oq_graph *g, uint32_t node, const oq_rt_ten
     const oq_node *nd = &g->nodes[node];
     if (!is_q8(in[0].dtype) || !is_q8(in[3].dtype) || !is_q8(out[0].dtype))
         return oq_bad_dtype(g, node, d, in[0].dtype);
+    if (p->fast) {
+        oq_qfast_conv_run(p->fast, in[0].data, out[0].data, p->h.ws);
+        return OQ_OK;
+    }
     int64_t nws = oq_rt_numel(&in[4]);
     if (oq_rt_numel(&in[1]) != 1 || oq_rt_numel(&in[6]) != 1 || (nws != 1 && nws != p->M))
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "scales must be scalars (w_scale: [M])");
@@ -395,8 +424,13 @@ oq_status oq_exec_matmul_integer(const oq_graph *g, uint32_t node, const oq_rt_t
 oq_status oq_exec_qlinear_matmul(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                  oq_rt_tensor *out, void *state, oq_diag *d)
 {
+    const qconv_state *p = state;
     if (!is_q8(in[0].dtype) || !is_q8(in[3].dtype) || !is_q8(out[0].dtype))
         return oq_bad_dtype(g, node, d, in[0].dtype);
+    if (p->fast) {
+        oq_qfast_matmul_run(p->fast, in[0].data, out[0].data, p->h.ws);
+        return OQ_OK;
+    }
     const oq_rt_tensor *b = &in[3];
     int64_t N = b->shape.rank >= 2 ? b->shape.dim[b->shape.rank - 1] : 1;
     int64_t nbs = oq_rt_numel(&in[4]);

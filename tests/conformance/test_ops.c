@@ -429,3 +429,127 @@ Test(interp, hook_sees_each_node_output_and_can_stop)
     oq_interp_free(it);
     oq_graph_free(t.g);
 }
+
+/* Builds QLinearConv(x u8/s8 [1,C,7,9], w s8 const [M,C/g,3,3] zp 0, per-channel scales, bias)
+ * with pads 1, stride 2 (or depthwise), runs it, and returns the output bytes (malloc). */
+static uint8_t *qconv_once(bool s8x, int64_t C, int64_t M, int64_t group, unsigned seed)
+{
+    tg t = newtg();
+    int64_t dx[] = {1, C, 7, 9}, dw[] = {M, C / group, 3, 3}, dy[] = {1, M, 4, 5}, dm[] = {M};
+    int64_t nw = M * (C / group) * 9, nx = C * 63;
+    int8_t *w = malloc((size_t)nw), wz[64] = {0};
+    uint8_t *x = malloc((size_t)nx);
+    int32_t bias[64];
+    float ws[64], xs = 0.02f, ys = 0.05f;
+    srand(seed);
+    for (int64_t i = 0; i < nw; i++)
+        w[i] = (int8_t)(rand() % 255 - 127);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = (uint8_t)(rand() % 256);
+    for (int64_t m = 0; m < M; m++) {
+        bias[m] = rand() % 2001 - 1000;
+        ws[m] = 0.001f + 0.0001f * (float)(rand() % 50);
+    }
+    uint8_t xz = s8x ? 0 : 128, yz = 7;
+    int8_t xz8 = -3;
+    uint32_t vx = val(&t, "x", s8x ? OQ_DT_INT8 : OQ_DT_UINT8, 4, dx, NULL, true);
+    uint32_t vxs = val(&t, "xs", OQ_DT_FLOAT, 0, NULL, &xs, false);
+    uint32_t vxz = s8x ? val(&t, "xz", OQ_DT_INT8, 0, NULL, &xz8, false)
+                       : val(&t, "xz", OQ_DT_UINT8, 0, NULL, &xz, false);
+    uint32_t vw = val(&t, "w", OQ_DT_INT8, 4, dw, w, false);
+    uint32_t vws = val(&t, "ws", OQ_DT_FLOAT, 1, dm, ws, false);
+    uint32_t vwz = val(&t, "wz", OQ_DT_INT8, 1, dm, wz, false);
+    uint32_t vys = val(&t, "ys", OQ_DT_FLOAT, 0, NULL, &ys, false);
+    uint32_t vyz = val(&t, "yz", OQ_DT_UINT8, 0, NULL, &yz, false);
+    uint32_t vb = val(&t, "b", OQ_DT_INT32, 1, dm, bias, false);
+    uint32_t vy = val(&t, "y", OQ_DT_UINT8, 4, dy, NULL, false);
+    uint32_t ins[] = {vx, vxs, vxz, vw, vws, vwz, vys, vyz, vb};
+    uint32_t n = node(&t, OQ_OP_QLinearConv, ins, 9, &vy, 1);
+    int64_t pads[] = {1, 1, 1, 1}, st[] = {2, 2};
+    attr_ints(&t, n, "pads", pads, 4);
+    attr_ints(&t, n, "strides", st, 2);
+    attr_int(&t, n, "group", group);
+    output(&t, vy);
+    oq_rt_tensor in = tin(s8x ? OQ_DT_INT8 : OQ_DT_UINT8, 4, dx, x), out;
+    oq_interp *it = run(&t, &in, &out);
+    uint8_t *r = malloc((size_t)(M * 20));
+    memcpy(r, out.data, (size_t)(M * 20));
+    oq_interp_free(it);
+    oq_graph_free(t.g);
+    free(w);
+    free(x);
+    return r;
+}
+
+Test(interp, qlinear_conv_q8_kernels_match_reference_loops)
+{
+    struct { bool s8x; int64_t C, M, group; } cases[] = {
+        {false, 8, 16, 1}, {true, 8, 16, 1}, {false, 12, 12, 12}, {true, 16, 16, 16},
+        {false, 6, 4, 2}};
+    for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        unsetenv("ONNXQ_INTERP_REFERENCE");
+        uint8_t *fast = qconv_once(cases[k].s8x, cases[k].C, cases[k].M, cases[k].group, k + 1);
+        setenv("ONNXQ_INTERP_REFERENCE", "1", 1);
+        uint8_t *ref = qconv_once(cases[k].s8x, cases[k].C, cases[k].M, cases[k].group, k + 1);
+        for (int64_t i = 0; i < cases[k].M * 20; i++)
+            cr_expect_eq(fast[i], ref[i], "case %u at [%lld]: kernels %d, reference %d", k,
+                         (long long)i, fast[i], ref[i]);
+        free(fast);
+        free(ref);
+    }
+}
+
+/* QLinearMatMul(a [2,3,K] u8/s8, b const s8 [K,N] zp 0, per-column scales) output bytes. */
+static uint8_t *qmatmul_once(bool s8a, unsigned seed)
+{
+    enum { K = 37, N = 21 };
+    tg t = newtg();
+    int64_t da[] = {2, 3, K}, db[] = {K, N}, dn[] = {N}, dy[] = {2, 3, N};
+    int8_t b[K * N], bz[N] = {0};
+    uint8_t a[6 * K];
+    float bs[N], as = 0.03f, ys = 0.2f;
+    srand(seed);
+    for (int i = 0; i < K * N; i++)
+        b[i] = (int8_t)(rand() % 255 - 127);
+    for (int i = 0; i < 6 * K; i++)
+        a[i] = (uint8_t)(rand() % 256);
+    for (int i = 0; i < N; i++)
+        bs[i] = 0.002f + 0.0003f * (float)(rand() % 40);
+    uint8_t az = 100, yz = 120;
+    int8_t az8 = 5;
+    uint32_t va = val(&t, "a", s8a ? OQ_DT_INT8 : OQ_DT_UINT8, 3, da, NULL, true);
+    uint32_t vas = val(&t, "as", OQ_DT_FLOAT, 0, NULL, &as, false);
+    uint32_t vaz = s8a ? val(&t, "az", OQ_DT_INT8, 0, NULL, &az8, false)
+                       : val(&t, "az", OQ_DT_UINT8, 0, NULL, &az, false);
+    uint32_t vb = val(&t, "b", OQ_DT_INT8, 2, db, b, false);
+    uint32_t vbs = val(&t, "bs", OQ_DT_FLOAT, 1, dn, bs, false);
+    uint32_t vbz = val(&t, "bz", OQ_DT_INT8, 1, dn, bz, false);
+    uint32_t vys = val(&t, "ys", OQ_DT_FLOAT, 0, NULL, &ys, false);
+    uint32_t vyz = val(&t, "yz", OQ_DT_UINT8, 0, NULL, &yz, false);
+    uint32_t vy = val(&t, "y", OQ_DT_UINT8, 3, dy, NULL, false);
+    uint32_t ins[] = {va, vas, vaz, vb, vbs, vbz, vys, vyz};
+    node(&t, OQ_OP_QLinearMatMul, ins, 8, &vy, 1);
+    output(&t, vy);
+    oq_rt_tensor in = tin(s8a ? OQ_DT_INT8 : OQ_DT_UINT8, 3, da, a), out;
+    oq_interp *it = run(&t, &in, &out);
+    uint8_t *r = malloc(6 * N);
+    memcpy(r, out.data, 6 * N);
+    oq_interp_free(it);
+    oq_graph_free(t.g);
+    return r;
+}
+
+Test(interp, qlinear_matmul_q8_kernels_match_reference_loops)
+{
+    for (int s8a = 0; s8a < 2; s8a++) {
+        unsetenv("ONNXQ_INTERP_REFERENCE");
+        uint8_t *fast = qmatmul_once(s8a, 11u + (unsigned)s8a);
+        setenv("ONNXQ_INTERP_REFERENCE", "1", 1);
+        uint8_t *ref = qmatmul_once(s8a, 11u + (unsigned)s8a);
+        for (int i = 0; i < 6 * 21; i++)
+            cr_expect_eq(fast[i], ref[i], "s8a=%d at [%d]: kernels %d, reference %d", s8a, i,
+                         fast[i], ref[i]);
+        free(fast);
+        free(ref);
+    }
+}
