@@ -1,6 +1,11 @@
 /* config.c: kernel tables built from the .inc enumerators and the once-per-process choice of the
  * best usable kernel per family (pthread_once over oq_cpu_get(), which honours ONNXQ_ISA). */
+#if defined(__unix__) || defined(__APPLE__)
+#define OQ_Q8_PTHREAD 1
 #include <pthread.h>
+#else
+#define OQ_Q8_PTHREAD 0 /* bare metal: no threads, the choice is idempotent */
+#endif
 
 #include "q8.h"
 #include "qu8-dwconv/qu8-dwconv.h"
@@ -52,7 +57,13 @@ bool oq_q8_isa_usable(oq_isa isa)
 
 static const oq_q8_gemm_kernel *gemm_best[2];
 static const oq_q8_dw_kernel *dw_best_any, *dw_best_9, *dw_best_25;
+#if OQ_Q8_PTHREAD
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+#define OQ_Q8_ONCE(fn) pthread_once(&once, fn)
+#else
+static volatile int once_done;
+#define OQ_Q8_ONCE(fn) ((void)(once_done ? 0 : (fn(), once_done = 1)))
+#endif
 
 /* Highest-ISA usable entry wins (tables list each family from low to high ISA). */
 static void choose(void)
@@ -74,13 +85,13 @@ static void choose(void)
 
 const oq_q8_gemm_kernel *oq_q8_gemm_select(oq_q8_layout layout)
 {
-    pthread_once(&once, choose);
+    OQ_Q8_ONCE(choose);
     return gemm_best[layout];
 }
 
 const oq_q8_dw_kernel *oq_q8_dw_select(size_t taps)
 {
-    pthread_once(&once, choose);
+    OQ_Q8_ONCE(choose);
     const oq_q8_dw_kernel *k = taps == 9 ? dw_best_9 : taps == 25 ? dw_best_25 : NULL;
     /* a fast path only wins if it is at least as high an ISA as the generic kernel */
     if (k && k->isa >= dw_best_any->isa)
