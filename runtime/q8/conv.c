@@ -9,11 +9,13 @@
 
 #define CONV_MB 96 /* im2col rows per block: a multiple of every kernel's MR (2, 3, 4, 6, 8, 32) */
 
+/* Bytes per im2col row: K rounded up to the packing granularity. */
 static size_t kpad(const oq_q8_conv_shape *s)
 {
     return (s->kh * s->kw * (s->in_c / s->groups) + 3) / 4 * 4;
 }
 
+/* True if the conv is a GEMM on the input as is (1x1, stride 1, no padding). */
 static bool direct(const oq_q8_conv_shape *s)
 {
     return s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && !s->pad_top &&

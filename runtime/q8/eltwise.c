@@ -6,6 +6,7 @@
 #include "q8.h"
 #include "requant.h"
 
+/* Full range of dt. */
 static void bounds(oq_q8_dtype dt, int32_t *lo, int32_t *hi)
 {
     *lo = dt == OQ_Q8_S8 ? -128 : 0;

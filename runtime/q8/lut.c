@@ -6,6 +6,7 @@
 #include "q8.h"
 #include "requant.h"
 
+/* The activation in double precision (ONNX definitions). */
 static double act(oq_q8_lut_kind kind, double x, double alpha, double beta)
 {
     switch (kind) {

@@ -7,6 +7,7 @@
 #include "q8.h"
 #include "requant.h"
 
+/* x rounded up to a multiple of m. */
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 oq_q8_layout oq_q8_gemm_layout(oq_isa isa)
@@ -33,6 +34,7 @@ typedef struct wsrc {
     size_t cg, khw;
 } wsrc;
 
+/* Weight (k, n) of the unpacked source. */
 static int32_t w_at(const wsrc *s, size_t k, size_t n)
 {
     if (!s->conv)

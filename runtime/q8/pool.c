@@ -23,7 +23,7 @@ bool oq_q8_pool_init(oq_q8_pool_shape *s)
     return true;
 }
 
-/* Calls the window taps of output (oy, ox): in-image pixel offsets in px[], count in *n;
+/* Window taps of output (oy, ox): in-image pixel offsets in px[] (count returned);
  * *all = taps of the window that fall inside the padded extent (count_include_pad divisor). */
 static size_t window(const oq_q8_pool_shape *s, size_t oy, size_t ox, size_t *px, size_t *all)
 {

@@ -9,6 +9,7 @@
  * guide (LDTILECFG layout: palette byte 0, start_row byte 1, colsb u16[16] at byte 16,
  * rows u8[16] at byte 48). */
 #include "x86-epilogue.h"
+#include "load.h"
 #include "qu8-gemm.h"
 
 #define TAMX __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -20,20 +21,6 @@ typedef struct tilecfg {
     uint16_t colsb[16];          /* bytes per row of tile i */
     uint8_t rows[16];            /* rows of tile i */
 } tilecfg;
-
-static inline int32_t ld4(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static inline int32_t ldn(const uint8_t *p, size_t n)
-{
-    int32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 TAMX void oq_qu8_gemm_minmax_ukernel_32x32c4__amx(size_t mr, size_t nc, size_t kc,
                                                  const uint8_t *a, size_t a_stride, const void *w,

@@ -6,21 +6,8 @@
  * giving int16 pairs (a0,a1),(a2,a3) in alternate lanes, and 4 vpmaddwd+vpaddd covering 16
  * columns; the two k-pair partial sums of each column are folded by vphaddd at the end. */
 #include "x86-epilogue.h"
+#include "load.h"
 #include "qu8-gemm.h"
-
-static inline int32_t ld4(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static inline int32_t ldn(const uint8_t *p, size_t n)
-{
-    int32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 #define ROW(i, av)                                                                                \
     do {                                                                                          \

@@ -2,23 +2,10 @@
  * per instruction, exact int32) reading two consecutive N16K4 blocks; 16 zmm accumulators hide
  * the vpdpbusd latency. Row and column tails: duplicated row pointers and masked stores. */
 #include "x86-epilogue.h"
+#include "load.h"
 #include "qu8-gemm.h"
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-
-static inline int32_t ld4(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static inline int32_t ldn(const uint8_t *p, size_t n)
-{
-    int32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 #define ROW(i, av)                                                                                \
     do {                                                                                          \

@@ -1,21 +1,8 @@
 /* qu8-gemm/avxvnni.c: 6x16c4 AVX-VNNI GEMM micro-kernel (VEX vpdpbusd on ymm: u8 x s8, four
  * products summed into int32 without intermediate saturation) on the N16K4 layout. */
 #include "x86-epilogue.h"
+#include "load.h"
 #include "qu8-gemm.h"
-
-static inline int32_t ld4(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static inline int32_t ldn(const uint8_t *p, size_t n)
-{
-    int32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 #define ROW(i, av)                                                                                \
     do {                                                                                          \

@@ -9,21 +9,8 @@
 
 #include "../q8.h"
 #include "../requant.h"
+#include "load.h"
 #include "qu8-gemm.h"
-
-static inline int32_t ld4(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static inline int32_t ldn(const uint8_t *p, size_t n)
-{
-    int32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 /* Stores the 16 accumulators of one row (acc[0..3] = columns 4q..4q+3). */
 static inline void store_row(const int32x4_t *acc, void *crow, size_t nn, size_t ch,
