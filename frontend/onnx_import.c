@@ -693,18 +693,26 @@ static oq_status import_model(imp *im, const Onnx__ModelProto *m)
     }
     if ((st = make_values(im)) != OQ_OK || (st = make_nodes(im)) != OQ_OK)
         return st;
-    for (uint32_t n = 0; n < g->nnode; n++)
+    if ((st = apply_shapes(im)) != OQ_OK)
+        return st;
+    /* Adapt in topological order. Opset < 7 adapters (legacy broadcast axis, PRelu slope) need
+     * the ranks of intermediate values, so those files are inferred node by node as they are
+     * adapted; ir_infer below then runs over the final graph as for every model. */
+    bool stepwise = opset < 7 && !im->any_unknown;
+    for (uint32_t n = 0; n < g->nnode; n++) {
         if (g->nodes[n].op != OQ_OP_UNKNOWN && (st = oq_fe_adapt(g, n, opset, d)) != OQ_OK)
             return st;
-    for (uint32_t n = 0; n < g->nnode; n++)
         if ((st = check_arity(im, n)) != OQ_OK)
             return st;
+        if (stepwise && !g->nodes[n].dead && (st = ir_infer_node(g, n, d)) != OQ_OK)
+            return st;
+    }
     ir_compact(g);
     for (uint32_t n = 0; n < g->nnode; n++)
         if (g->nodes[n].op != OQ_OP_UNKNOWN && (st = oq_fe_adapt_outputs(g, n, d)) != OQ_OK)
             return st;
     /* nodes were created in topological order already; ir_toposort re-checks (one pass) */
-    if ((st = apply_shapes(im)) != OQ_OK || (g->nnode && (st = ir_toposort(g, d)) != OQ_OK))
+    if (g->nnode && (st = ir_toposort(g, d)) != OQ_OK)
         return st;
     ir_fill_uses(g);
     if (!im->any_unknown) {

@@ -470,3 +470,30 @@ Test(frontend, unused_optional_outputs_dropped)
     oq_graph_free(g);
     fm_free(m);
 }
+
+/* Opset 6: Conv then Add(bias, broadcast=1, axis=1): the Conv output's rank is only known by
+ * inference, which the importer runs node by node for such old files. */
+Test(frontend, legacy_broadcast_after_conv)
+{
+    float w[2 * 1 * 1 * 1] = {1, 2}, b[2] = {0.5f, -0.5f};
+    fm *m = fm_new(3, 6);
+    fm_input(m, "x", 1, 4, (int64_t[]){1, 1, 3, 3});
+    fm_init(m, "w", 1, 4, (int64_t[]){2, 1, 1, 1}, w, sizeof w);
+    fm_init(m, "b", 1, 1, (int64_t[]){2}, b, sizeof b);
+    fm_attr_ints(m, fm_node(m, "Conv", "conv", "x,w", "c"), "kernel_shape", 2,
+                 (int64_t[]){1, 1});
+    Onnx__NodeProto *add = fm_node(m, "Add", "bias", "c,b", "y");
+    fm_attr_int(m, add, "broadcast", 1);
+    fm_attr_int(m, add, "axis", 1);
+    fm_output(m, "y");
+    oq_graph *g = import_ok(m);
+    const oq_node *n = &g->nodes[fe_node_of_op(g, OQ_OP_Add, 0)];
+    const oq_value *bv = &g->values[n->in[1]];
+    cr_assert_eq(bv->shape.rank, 3);
+    cr_expect(bv->shape.dim[0] == 2 && bv->shape.dim[1] == 1 && bv->shape.dim[2] == 1);
+    const oq_value *y = &g->values[g->outputs[0]];
+    cr_assert_eq(y->shape.rank, 4);
+    cr_expect(y->shape.dim[1] == 2 && y->shape.dim[2] == 3 && y->shape.dim[3] == 3);
+    oq_graph_free(g);
+    fm_free(m);
+}
