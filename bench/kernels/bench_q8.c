@@ -151,6 +151,20 @@ static void run_gemm(void *p)
     oq_q8_gemm_run(g->k, g->M, g->N, g->K, g->a, g->K, g->packed, g->c, g->N, 0, &g->rq);
 }
 
+typedef struct conv_ctx {
+    const oq_q8_gemm_kernel *k;
+    oq_q8_conv_shape s;
+    uint8_t *x, *y;
+    void *packed, *ws;
+    oq_q8_requant rq;
+} conv_ctx;
+
+static void run_conv(void *p)
+{
+    conv_ctx *c = p;
+    oq_q8_conv_with(c->k, &c->s, c->x, 128, c->packed, c->y, &c->rq, c->ws);
+}
+
 typedef struct dw_ctx {
     const oq_q8_dw_kernel *k;
     oq_q8_conv_shape s;
@@ -224,6 +238,33 @@ int main(int argc, char **argv)
         printf("%-46s %10s %10s %10s %9.1f  %-26s\n", "(AVX2 int16 vpmaddwd+vpaddd peak)", "", "",
                "", peak_avx2_maddwd(), "vpmaddwd+vpaddd");
 #endif
+    /* the same three shapes as whole 3x3 convolutions (NHWC, pad 1), im2col included */
+    static const size_t convs[3][3] = {{56, 64, 64}, {14, 256, 256}, {7, 512, 512}};
+    printf("\n%-46s %10s %10s %10s\n", "Conv 3x3 pad 1 (im2col + GEMM)", "56x56x64", "14x14x256",
+           "7x7x512");
+    for (size_t i = 0; i < nk; i++) {
+        const oq_q8_gemm_kernel *k = &ks[i];
+        if (!oq_q8_isa_usable(k->isa) || k->isa == OQ_ISA_SCALAR)
+            continue;
+        printf("%-46s", k->name);
+        for (int s = 0; s < 3; s++) {
+            size_t hw = convs[s][0], ci = convs[s][1], co = convs[s][2];
+            conv_ctx c = {k, {1, hw, hw, ci, co, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, NULL,
+                          NULL, NULL, NULL, {0}};
+            oq_q8_conv_init(&c.s);
+            c.x = xmalloc(hw * hw * ci);
+            c.y = xmalloc(hw * hw * co);
+            int8_t *w = xmalloc(co * ci * 9);
+            c.packed = xmalloc(oq_q8_conv_packed_size(k->layout, &c.s));
+            oq_q8_pack_conv(k->layout, &c.s, w, NULL, 128, c.packed);
+            c.ws = xmalloc(oq_q8_conv_workspace_size(&c.s));
+            oq_q8_requant_fp32(&c.rq, scales, 1, 128, OQ_Q8_U8);
+            double t = time_best(run_conv, &c);
+            printf(" %10.1f", 2.0 * hw * hw * co * ci * 9 / t * 1e-9);
+            free(c.x), free(c.y), free(w), free(c.packed), free(c.ws);
+        }
+        printf("\n");
+    }
     printf("\n%-46s %10s %9s  %-26s %s\n", "depthwise 3x3 s1, 112x112x32 (NHWC)", "GOPS", "peak",
            "(peak instruction)", "% of peak");
     size_t nd;

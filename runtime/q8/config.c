@@ -2,6 +2,7 @@
  * best usable kernel per family (pthread_once over oq_cpu_get(), which honours ONNXQ_ISA). */
 #if defined(__unix__) || defined(__APPLE__)
 #define OQ_Q8_PTHREAD 1
+#include <assert.h>
 #include <pthread.h>
 #else
 #define OQ_Q8_PTHREAD 0 /* bare metal: no threads, the choice is idempotent */
