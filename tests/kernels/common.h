@@ -101,6 +101,32 @@ static inline int64_t elem(const void *p, size_t i, size_t es, oq_q8_dtype dt)
     return dt == OQ_Q8_S8 ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
 }
 
+/* Runs kernel k on a GEMM whose fp32 requantization hits exact .5 ties on most outputs (scale 0.5
+ * or 0.25, small weights); returns the index of the first difference from the oracle or -1. */
+static inline size_t tie_case(const oq_q8_gemm_kernel *k, size_t M, size_t N, size_t K,
+                              float scale, int32_t zp, oq_q8_dtype dt)
+{
+    uint8_t *a = malloc(M * K);
+    int8_t *w = malloc(K * N);
+    int32_t *bias = malloc(N * 4);
+    for (size_t i = 0; i < M * K; i++)
+        a[i] = (uint8_t)rnd();
+    for (size_t i = 0; i < K * N; i++)
+        w[i] = (int8_t)rint_in(-2, 2);
+    for (size_t i = 0; i < N; i++)
+        bias[i] = rint_in(-300, 300);
+    void *packed = malloc(oq_q8_packed_size(k->layout, K, N));
+    oq_q8_pack_gemm(k->layout, K, N, w, N, 1, bias, 100, packed);
+    oq_q8_requant rq;
+    oq_q8_requant_fp32(&rq, &scale, 0, zp, dt);
+    uint8_t *ref = malloc(M * N), *got = malloc(M * N);
+    oq_q8_gemm_ref(M, N, K, a, K, 100, w, bias, ref, N, &rq);
+    oq_q8_gemm_run(k, M, N, K, a, K, packed, got, N, 0, &rq);
+    size_t d = first_diff(ref, got, M * N, 1);
+    free(a), free(w), free(bias), free(packed), free(ref), free(got);
+    return d;
+}
+
 /* 64-byte aligned allocation with a guard zone (tests only). */
 static inline void *xalloc(size_t n)
 {

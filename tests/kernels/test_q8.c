@@ -135,6 +135,12 @@ ParameterizedTest(size_t *id, kernels, gemm)
         int wmode = it % 13 == 0 ? 1 : it % 11 == 0 ? 2 : 0;
         gemm_case(k, pick(Ms, 16), pick(Ns, 16), pick(Ks, 18), mode, amode, wmode);
     }
+    /* fp32 ties: round half to even in every epilogue */
+    for (int it = 0; it < 12; it++) {
+        size_t d = tie_case(k, 1 + rnd() % 9, 1 + rnd() % 40, 1 + rnd() % 9,
+                            it % 2 ? 0.5f : 0.25f, it % 3 ? 128 : 0, (oq_q8_dtype)(it % 2));
+        cr_assert(d == (size_t)-1, "%s: fp32 tie case differs at %zu", k->name, d);
+    }
     /* deep K with saturated data: the int16 overflow cases of vpmaddubsw */
     gemm_case(k, 35, 40, 2304, OQ_Q8_RQ_S32, 1, 1);
     gemm_case(k, 35, 40, 2304, OQ_Q8_RQ_S32, 1, 2);

@@ -129,6 +129,12 @@ int main(void)
                                 it % 17 == 0, it % 13 == 0 ? 1 : it % 11 == 0 ? 2 : 0, msg);
             check(ok, msg, k->name);
         }
+        for (int it = 0; it < 8; it++) {
+            size_t d = tie_case(k, 1 + rnd() % 9, 1 + rnd() % 40, 1 + rnd() % 9,
+                                it % 2 ? 0.5f : 0.25f, it % 3 ? 128 : 0, (oq_q8_dtype)(it % 2));
+            sprintf(msg, "fp32 tie case at %zu", d);
+            check(d == (size_t)-1, msg, k->name);
+        }
         check(gemm_case(k, 33, 40, 2304, OQ_Q8_RQ_S32, 1, 1, msg), msg, k->name);
         check(gemm_case(k, 33, 40, 2304, OQ_Q8_RQ_S32, 1, 2, msg), msg, k->name);
         for (int it = 0; it < 40; it++)

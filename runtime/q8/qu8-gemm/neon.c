@@ -2,8 +2,8 @@
  * register). neondot: sdot on activations shifted to s8 (a ^ 0x80 = a - 128), the shift folded
  * back by adding 128 * colsum (block header) to the packed bias; neoni8mm: sudot multiplies the
  * s8 weights by the u8 activations directly; neon: smull s8 x s8 products (|p| <= 16384 fits
- * int16) pairwise-accumulated by sadalp, then pairwise-added per column. The epilogue goes
- * through the scalar reference (oq_q8_store), so every variant is the oracle's numbers. */
+ * int16) pairwise-accumulated by sadalp, then pairwise-added per column. Epilogue: fp32 in NEON
+ * (bit-identical to requant.h), q31 through the scalar reference. */
 #include <arm_neon.h>
 #include <string.h>
 
@@ -12,13 +12,45 @@
 #include "load.h"
 #include "qu8-gemm.h"
 
-/* Stores the 16 accumulators of one row (acc[0..3] = columns 4q..4q+3). */
+/* Requantizes and stores the 16 accumulators of one row (acc[q] = columns 4q..4q+3). fp32 mode
+ * in NEON, matching requant.h: scvtf and fcvtns round to nearest even (default FPCR), max/min
+ * clamp (no NaN can occur), saturating narrows are exact since values are already in range. */
 static inline void store_row(const int32x4_t *acc, void *crow, size_t nn, size_t ch,
                              const oq_q8_requant *rq)
 {
+    if (rq->mode == OQ_Q8_RQ_FP32) {
+        float tmpf[16];
+        const float *sc = oq_q8_scales16(rq, ch, nn, tmpf);
+        const float32x4_t lo = vdupq_n_f32((float)(rq->qmin - rq->out_zp));
+        const float32x4_t hi = vdupq_n_f32((float)(rq->qmax - rq->out_zp));
+        const int32x4_t zp = vdupq_n_s32(rq->out_zp);
+        int32x4_t r[4];
+        for (int q = 0; q < 4; q++) {
+            float32x4_t f = vmulq_f32(vcvtq_f32_s32(acc[q]), vld1q_f32(sc + 4 * q));
+            f = vminq_f32(vmaxq_f32(f, lo), hi);
+            r[q] = vaddq_s32(vcvtnq_s32_f32(f), zp);
+        }
+        int16x8_t h0 = vcombine_s16(vqmovn_s32(r[0]), vqmovn_s32(r[1]));
+        int16x8_t h1 = vcombine_s16(vqmovn_s32(r[2]), vqmovn_s32(r[3]));
+        uint8x16_t b = rq->out_dtype == OQ_Q8_S8
+                           ? vreinterpretq_u8_s8(vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1)))
+                           : vcombine_u8(vqmovun_s16(h0), vqmovun_s16(h1));
+        if (nn == 16) {
+            vst1q_u8(crow, b);
+        } else {
+            uint8_t t8[16];
+            vst1q_u8(t8, b);
+            memcpy(crow, t8, nn);
+        }
+        return;
+    }
     int32_t t[16];
     for (int q = 0; q < 4; q++)
         vst1q_s32(t + 4 * q, acc[q]);
+    if (rq->mode == OQ_Q8_RQ_S32) {
+        memcpy(crow, t, nn * 4);
+        return;
+    }
     for (size_t j = 0; j < nn; j++)
         oq_q8_store(rq, crow, j, ch + j, t[j]);
 }
