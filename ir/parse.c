@@ -689,8 +689,8 @@ static oq_status read_line(parser *ps)
                 return st;
             g->values[v].data = data;
         } else {
-            if (n > (int64_t)1 << 24)   /* summaries stand for test weights, not models */
-                return perr(ps, OQ_ERR_SHAPE, "summarized constant '%s' has more than 2^24 "
+            if (n > (int64_t)1 << 22)   /* summaries stand for test weights, not models */
+                return perr(ps, OQ_ERR_SHAPE, "summarized constant '%s' has more than 2^22 "
                             "elements", val->name);
             if (!ir_set_const(g, v, NULL))
                 return nomem(ps);
