@@ -497,3 +497,41 @@ Test(frontend, legacy_broadcast_after_conv)
     oq_graph_free(g);
     fm_free(m);
 }
+
+/* Pad-18 with an axes input is refused by name; Resize keeps roi only for tf_crop_and_resize. */
+Test(frontend, pad18_axes_and_resize_roi)
+{
+    int64_t pads[2] = {1, 1}, axes[1] = {1};
+    fm *m = fm_new(8, 18);
+    fm_input(m, "x", 1, 2, (int64_t[]){2, 2});
+    fm_init(m, "pads", 7, 1, (int64_t[]){2}, pads, sizeof pads);
+    fm_init(m, "axes", 7, 1, (int64_t[]){1}, axes, sizeof axes);
+    fm_node(m, "Pad", "pad18", "x,pads,,axes", "y");
+    fm_output(m, "y");
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    cr_expect_eq(fm_import(m, NULL, &g, &d), OQ_ERR_UNSUPPORTED_ATTR, "%s", d.msg);
+    cr_expect(strstr(d.msg, "'pad18' (Pad)") && strstr(d.msg, "axes"), "%s", d.msg);
+    fm_free(m);
+
+    float roi[8] = {0, 0, 0, 0, 1, 1, 1, 1}, sc[4] = {1, 1, 2, 2};
+    for (int crop = 0; crop < 2; crop++) {
+        m = fm_new(8, 13);
+        fm_input(m, "x", 1, 4, (int64_t[]){1, 1, 2, 2});
+        fm_init(m, "roi", 1, 1, (int64_t[]){8}, roi, sizeof roi);
+        fm_init(m, "sc", 1, 1, (int64_t[]){4}, sc, sizeof sc);
+        Onnx__NodeProto *r = fm_node(m, "Resize", "rs", "x,roi,sc", "y");
+        if (crop)
+            fm_attr_str(m, r, "coordinate_transformation_mode", "tf_crop_and_resize");
+        fm_output(m, "y");
+        g = import_ok(m);
+        const oq_node *n = &g->nodes[0];
+        if (crop)
+            cr_expect_eq(n->in[1], fe_value(g, "roi"), "crop: roi kept");
+        else
+            cr_expect_eq(n->in[1], OQ_NONE, "half_pixel: roi unused, dropped");
+        cr_expect_eq(n->in[2], fe_value(g, "sc"));
+        oq_graph_free(g);
+        fm_free(m);
+    }
+}
