@@ -139,13 +139,19 @@ oq_status oq_fe_read_file(const char *path, void **buf, size_t *len, oq_diag *d)
 {
     *buf = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused as not regular below */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: not a regular file", path);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     }
     if ((uint64_t)st.st_size > OQ_FE_MAX_FILE) {
         fclose(f);
@@ -305,7 +311,7 @@ static oq_status read_external(const Onnx__TensorProto *t, const oq_fe_where *w,
     oq_status st = oq_fe_resolve(w ? w->base_dir : NULL, loc, w, what, &path, d);
     if (st != OQ_OK)
         return st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO must not block */
     free(path);
     if (fd < 0)
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: %s: cannot open external data '%s': %s",

@@ -582,3 +582,22 @@ Test(frontend_bad, hostile_scale, .timeout = 60)
     oq_graph_free(g);
     fm_free(m);
 }
+
+/* A FIFO as model or as external data must be refused, not block the import forever. */
+Test(frontend_bad, fifo_never_blocks, .timeout = 20)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/fifo.onnx", fe_tmpdir());
+    unlink(p);
+    cr_assert_eq(mkfifo(p, 0600), 0);
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    cr_expect_eq(oq_import_onnx(p, NULL, &g, &d), OQ_ERR_IO);
+    cr_expect(strstr(d.msg, "not a regular file"), "%s", d.msg);
+    snprintf(p, sizeof p, "%s/fifo.bin", fe_tmpdir());
+    unlink(p);
+    cr_assert_eq(mkfifo(p, 0600), 0);
+    fm *m = ext_model("fifo.bin", "0", "8");
+    expect_bad(m, "ext_fifo.onnx", OQ_ERR_IO, "fifo.bin", "regular file");
+    fm_free(m);
+}
