@@ -2,11 +2,12 @@
 """Makes the bench models (never downloaded): trains the Fashion-MNIST CNN and MLP (deterministic
 seeds, a few CPU minutes) and exports them to ONNX opset 13 with BatchNormalization kept; exports
 torchvision ResNet-18/50, MobileNetV2, MobileNetV3-Small, ShuffleNetV2 x1.0, SqueezeNet1.1 with random
-init (seed 0; BatchNorm statistics re-estimated on the calibration images), and (`vision_data`) the fixed inputs of those models: Fashion-MNIST images resized to
-3x224x224 with ImageNet normalization, 32 calibration samples (training set) in data/vision_calib/ and
-100 test inputs in data/vision_test/, plus each vision model's PyTorch fp32 logits on them
-(data/<model>.fp32_ref.npy). `--examples` also writes the committed artefacts under examples/ (see
-examples/README.md). Usage: /usr/bin/python3 bench/models/make.py [--quick] [--only NAME] [--examples] [--out DIR]"""
+init (seed 0; BatchNorm statistics re-estimated on the calibration images); and (`vision_data`) their
+fixed inputs: Fashion-MNIST images resized to 3x224x224 with ImageNet normalization, 32 calibration
+samples (training set) in data/vision_calib/, 100 test inputs in data/vision_test/, and each vision
+model's PyTorch fp32 logits on those (data/<model>.fp32_ref.npy). `--examples` also writes the
+committed artefacts under examples/ (see examples/README.md).
+Usage: /usr/bin/python3 bench/models/make.py [--quick] [--only NAME]... [--examples] [--out DIR]"""
 import argparse
 import json
 import os

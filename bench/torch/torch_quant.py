@@ -63,9 +63,10 @@ def top1(out, labels):
 
 
 def sqnr(ref, test):
-    """SQNR in dB of `test` against `ref`: 10 log10(sum ref^2 / sum (ref - test)^2)."""
+    """SQNR in dB of `test` against `ref`: 10 log10(sum ref^2 / sum (ref - test)^2); None when equal
+    (infinite SQNR; JSON has no infinity)."""
     noise = float(((ref.astype(np.float64) - test) ** 2).sum())
-    return float("inf") if noise == 0 else round(10 * np.log10(float((ref.astype(np.float64) ** 2).sum()) / noise), 2)
+    return None if noise == 0 else round(10 * np.log10(float((ref.astype(np.float64) ** 2).sum()) / noise), 2)
 
 
 def latency_ms(net, x, runs, warmup=5):
@@ -148,6 +149,23 @@ def ort_eval(path):
     return {"loads": True, "top1": out["top1"], "version": out.get("version")}
 
 
+def quantize_static_eager(name, net, engine, calib):
+    """Eager-mode PTQ with torchvision.models.quantization's version of `name` (for nets FX cannot
+    trace, e.g. ShuffleNetV2's channel_shuffle in torch 1.13), carrying `net`'s weights and BN stats."""
+    import torchvision.models.quantization as tvq
+    torch.backends.quantized.engine = engine
+    qnet = getattr(tvq, name)(weights=None, quantize=False)
+    qnet.load_state_dict(net.state_dict())
+    qnet.eval()
+    qnet.fuse_model(is_qat=False)
+    qnet.qconfig = torch.ao.quantization.get_default_qconfig(engine)
+    torch.ao.quantization.prepare(qnet, inplace=True)
+    with torch.no_grad():
+        for i in range(len(calib)):
+            qnet(calib[i:i + 1])
+    return torch.ao.quantization.convert(qnet)
+
+
 def vision_baselines(names, engines, runs, export, res):
     """FX PTQ of the torchvision models (made as make.py makes them) on data/vision_calib/: SQNR of the
     int8 logits against data/<name>.fp32_ref.npy on data/vision_test/, latency, QDQ export + ORT load."""
@@ -171,13 +189,18 @@ def vision_baselines(names, engines, runs, export, res):
         ref = np.load(ref_path)
         net = make.vision_net(name, calib_np)
         out = logits(net, test, batch=10)
-        r = {"fp32": {"latency_ms": latency_ms(net, x1, runs, warmup=2), "sqnr_db_vs_ref": sqnr(ref, out)}}
+        r = {"fp32": {"latency_ms": latency_ms(net, x1, runs, warmup=2), "sqnr_db_vs_ref": sqnr(ref, out),
+                      "bit_exact_vs_ref": bool((out == ref).all())}}
         for engine in engines:
             t0 = time.time()
             try:
-                q = quantize_static_fx(net, engine, calib)
+                try:
+                    q, mode = quantize_static_fx(net, engine, calib), "fx"
+                except torch.fx.proxy.TraceError:
+                    log(f"{name}: FX cannot trace it; eager mode with torchvision.models.quantization")
+                    q, mode = quantize_static_eager(name, net, engine, calib), "eager"
                 qo = logits(q, test, batch=10)
-                r[f"int8_fx_{engine}"] = {"sqnr_db": sqnr(ref, qo), "top1_agree": round(
+                r[f"int8_fx_{engine}"] = {"mode": mode, "sqnr_db": sqnr(ref, qo), "top1_agree": round(
                     100.0 * float((qo.argmax(1) == ref.argmax(1)).mean()), 1),
                     "latency_ms": latency_ms(q, x1, runs, warmup=2), "seconds": round(time.time() - t0, 1)}
                 if export and engine == "onednn":
