@@ -535,3 +535,190 @@ Test(frontend, pad18_axes_and_resize_roi)
         fm_free(m);
     }
 }
+
+/* One refusal per adapter error path: status and a phrase of the message, naming the node. */
+typedef void (*build_fn)(fm *m);
+
+static void refuse(int64_t opset, build_fn build, oq_status st, const char *needle)
+{
+    fm *m = fm_new(opset < 7 ? 3 : 8, opset);
+    fm_input(m, "x", 1, 4, (int64_t[]){1, 2, 2, 2});
+    fm_input(m, "r", 1, 1, (int64_t[]){2});
+    build(m);
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    oq_status got = fm_import(m, NULL, &g, &d);
+    cr_expect_eq(got, st, "want '%s' for '%s', got '%s': %s", oq_status_str(st), needle,
+                 oq_status_str(got), d.msg);
+    cr_expect(strstr(d.msg, needle) && strstr(d.msg, "node 'n'"), "message: %s", d.msg);
+    if (g)
+        oq_graph_free(g);
+    fm_free(m);
+}
+
+static void b_sq_both(fm *m)
+{
+    int64_t ax[1] = {0};
+    fm_init(m, "ax", 7, 1, (int64_t[]){1}, ax, sizeof ax);
+    fm_attr_ints(m, fm_node(m, "Squeeze", "n", "x,ax", "y"), "axes", 1, ax);
+    fm_output(m, "y");
+}
+static void b_sq_float(fm *m)
+{
+    fm_attr_float(m, fm_node(m, "Squeeze", "n", "x", "y"), "axes", 1.0f);
+    fm_output(m, "y");
+}
+static void b_clip_str(fm *m)
+{
+    fm_attr_str(m, fm_node(m, "Clip", "n", "x", "y"), "min", "low");
+    fm_output(m, "y");
+}
+static void b_clip_both(fm *m)
+{
+    fm_attr_float(m, fm_node(m, "Clip", "n", "x,r", "y"), "min", 0);
+    fm_output(m, "y");
+}
+static void b_const_noattr(fm *m)
+{
+    fm_node(m, "Constant", "n", "", "y");
+    fm_output(m, "y");
+}
+static void b_const_two_out(fm *m)
+{
+    fm_attr_float(m, fm_node(m, "Constant", "n", "", "y,z"), "value_float", 1);
+    fm_output(m, "y");
+}
+static void b_up_cubic(fm *m)
+{
+    Onnx__NodeProto *n = fm_node(m, "Upsample", "n", "x", "y");
+    fm_attr_floats(m, n, "scales", 4, (float[]){1, 1, 2, 2});
+    fm_attr_str(m, n, "mode", "cubic");
+    fm_output(m, "y");
+}
+static void b_up_both(fm *m)
+{
+    fm_attr_floats(m, fm_node(m, "Upsample", "n", "x,r", "y"), "scales", 4, (float[]){1, 1, 2, 2});
+    fm_output(m, "y");
+}
+static void b_up_none(fm *m)
+{
+    fm_node(m, "Upsample", "n", "x", "y");
+    fm_output(m, "y");
+}
+static void b_up_height(fm *m)
+{
+    Onnx__NodeProto *n = fm_node(m, "Upsample", "n", "x", "y");
+    fm_attr_float(m, n, "height_scale", 2);
+    fm_attr_floats(m, n, "scales", 4, (float[]){1, 1, 2, 2});
+    fm_output(m, "y");
+}
+static void b_add_axis(fm *m)
+{
+    Onnx__NodeProto *n = fm_node(m, "Add", "n", "x,r", "y");
+    fm_attr_int(m, n, "broadcast", 1);
+    fm_attr_int(m, n, "axis", 0);
+    fm_output(m, "y");
+}
+static void b_prelu_var(fm *m)
+{
+    fm_node(m, "PRelu", "n", "x,r", "y");
+    fm_output(m, "y");
+}
+static void b_pad_nopads(fm *m)
+{
+    fm_node(m, "Pad", "n", "x", "y");
+    fm_output(m, "y");
+}
+static void b_slice_noends(fm *m)
+{
+    fm_attr_ints(m, fm_node(m, "Slice", "n", "x", "y"), "starts", 1, (int64_t[]){0});
+    fm_output(m, "y");
+}
+static void b_reshape_twice(fm *m)
+{
+    fm_attr_ints(m, fm_node(m, "Reshape", "n", "x,r", "y"), "shape", 1, (int64_t[]){8});
+    fm_output(m, "y");
+}
+static void b_bn(fm *m, const char *outs)
+{
+    float v[2] = {1, 1};
+    const char *nm[4] = {"s", "b", "mu", "var"};
+    for (int i = 0; i < 4; i++)
+        fm_init(m, nm[i], 1, 1, (int64_t[]){2}, v, sizeof v);
+    Onnx__NodeProto *n = fm_node(m, "BatchNormalization", "n", "x,s,b,mu,var", outs);
+    if (strchr(outs, ','))
+        fm_output(m, "mean");
+    else
+        fm_attr_int(m, n, "spatial", 0);
+    fm_output(m, "y");
+}
+static void b_bn_spatial(fm *m) { b_bn(m, "y"); }
+static void b_bn_training(fm *m) { b_bn(m, "y,mean"); }
+static void b_cast_bogus(fm *m)
+{
+    fm_attr_str(m, fm_node(m, "Cast", "n", "x", "y"), "to", "BOGUS");
+    fm_output(m, "y");
+}
+
+Test(frontend, adapter_refusals)
+{
+    refuse(11, b_sq_both, OQ_ERR_INVALID_MODEL, "given both as attribute and as input");
+    refuse(11, b_sq_float, OQ_ERR_INVALID_MODEL, "must be a list of ints");
+    refuse(6, b_clip_str, OQ_ERR_INVALID_MODEL, "must be a float");
+    refuse(11, b_clip_both, OQ_ERR_INVALID_MODEL, "given both as attributes and as inputs");
+    refuse(13, b_const_noattr, OQ_ERR_INVALID_MODEL, "exactly one value attribute");
+    refuse(13, b_const_two_out, OQ_ERR_INVALID_MODEL, "one output");
+    refuse(7, b_up_cubic, OQ_ERR_UNSUPPORTED_ATTR, "mode 'cubic'");
+    refuse(9, b_up_both, OQ_ERR_INVALID_MODEL, "bad 'scales'");
+    refuse(9, b_up_none, OQ_ERR_INVALID_MODEL, "has no scales");
+    refuse(7, b_up_height, OQ_ERR_UNSUPPORTED_ATTR, "height_scale");
+    refuse(6, b_add_axis, OQ_ERR_UNSUPPORTED_ATTR, "legacy broadcast");
+    refuse(6, b_prelu_var, OQ_ERR_UNSUPPORTED_ATTR, "constant slope");
+    refuse(2, b_pad_nopads, OQ_ERR_INVALID_MODEL, "'pads'");
+    refuse(9, b_slice_noends, OQ_ERR_INVALID_MODEL, "'starts' and 'ends'");
+    refuse(5, b_reshape_twice, OQ_ERR_INVALID_MODEL, "shape given twice");
+    refuse(9, b_bn_spatial, OQ_ERR_UNSUPPORTED_ATTR, "spatial=0");
+    refuse(9, b_bn_training, OQ_ERR_UNSUPPORTED_ATTR, "training output 1 ('mean')");
+    refuse(1, b_cast_bogus, OQ_ERR_DTYPE, "'BOGUS'");
+}
+
+/* Forms that are accepted: Reshape-1, Concat-1 default axis, Upsample 'bilinear', Pad-18
+ * with an empty axes slot. */
+Test(frontend, adapter_old_forms_accepted)
+{
+    fm *m = fm_new(3, 1);
+    fm_input(m, "x", 1, 2, (int64_t[]){2, 3});
+    fm_attr_ints(m, fm_node(m, "Reshape", "rs", "x", "a"), "shape", 2, (int64_t[]){3, 2});
+    fm_node(m, "Concat", "cc", "a,a", "b");
+    fm_output(m, "b");
+    oq_graph *g = import_ok(m);
+    expect_i64_input(g, &g->nodes[fe_node_of_op(g, OQ_OP_Reshape, 0)], 1, 2, (int64_t[]){3, 2});
+    cr_expect_eq(ir_attr_int(&g->nodes[fe_node_of_op(g, OQ_OP_Concat, 0)], "axis", -9), 1);
+    const oq_value *b = &g->values[g->outputs[0]];
+    cr_expect(b->shape.rank == 2 && b->shape.dim[0] == 3 && b->shape.dim[1] == 4);
+    oq_graph_free(g);
+    fm_free(m);
+
+    m = fm_new(3, 7);
+    fm_input(m, "x", 1, 4, (int64_t[]){1, 1, 2, 2});
+    Onnx__NodeProto *u = fm_node(m, "Upsample", "up", "x", "y");
+    fm_attr_floats(m, u, "scales", 4, (float[]){1, 1, 2, 2});
+    fm_attr_str(m, u, "mode", "bilinear");
+    fm_output(m, "y");
+    g = import_ok(m);
+    cr_expect_str_eq(ir_attr_str(&g->nodes[0], "mode", ""), "linear");
+    oq_graph_free(g);
+    fm_free(m);
+
+    int64_t pads[4] = {0, 1, 0, 1};
+    m = fm_new(8, 18);
+    fm_input(m, "x", 1, 2, (int64_t[]){2, 2});
+    fm_init(m, "pads", 7, 1, (int64_t[]){4}, pads, sizeof pads);
+    fm_node(m, "Pad", "p", "x,pads,,", "y");
+    fm_output(m, "y");
+    g = import_ok(m);
+    cr_expect_eq(g->nodes[0].nin, 3);
+    cr_expect_eq(g->nodes[0].in[2], OQ_NONE);
+    oq_graph_free(g);
+    fm_free(m);
+}
