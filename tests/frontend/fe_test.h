@@ -16,7 +16,8 @@ void fm_output(fm *m, const char *name);
 /* initializer with raw_data (nbytes) */
 Onnx__TensorProto *fm_init(fm *m, const char *name, int dt, int rank, const int64_t *dims,
                            const void *raw, size_t nbytes);
-Onnx__NodeProto *fm_node(fm *m, const char *op, const char *name, const char *ins, const char *outs);
+Onnx__NodeProto *fm_node(fm *m, const char *op, const char *name, const char *ins,
+                         const char *outs);
 void fm_attr_int(fm *m, Onnx__NodeProto *n, const char *name, int64_t v);
 void fm_attr_float(fm *m, Onnx__NodeProto *n, const char *name, float v);
 void fm_attr_str(fm *m, Onnx__NodeProto *n, const char *name, const char *v);
