@@ -73,6 +73,7 @@ static const oq_op_impl impls[OQ_OP_COUNT] = {
     [OQ_OP_MatMulInteger] = {oq_exec_matmul_integer, NULL, NULL},
 };
 
+/* Table lookup; see interp.h. */
 bool oq_interp_supports(oq_op op)
 {
     return (unsigned)op < OQ_OP_COUNT && impls[op].exec != NULL;
@@ -117,7 +118,8 @@ static uint32_t plan_take(oq_interp *it, size_t n, uint32_t *cap)
     for (uint32_t b = 0; b < it->nblock; b++) {
         if (it->blocks[b].busy)
             continue;
-        if (it->blocks[b].size >= n && (best == OQ_NONE || it->blocks[b].size < it->blocks[best].size))
+        size_t sz = it->blocks[b].size;
+        if (sz >= n && (best == OQ_NONE || sz < it->blocks[best].size))
             best = b;
         if (big == OQ_NONE || it->blocks[b].size > it->blocks[big].size)
             big = b;
@@ -142,6 +144,7 @@ static uint32_t plan_take(oq_interp *it, size_t n, uint32_t *cap)
     return best;
 }
 
+/* Frees node states, blocks and the workspace; NULL is a no-op. */
 void oq_interp_free(oq_interp *it)
 {
     if (!it)
@@ -195,6 +198,7 @@ static oq_status check_ops(const oq_graph *g, oq_diag *d)
                      "the interpreter has no implementation of: %s", buf);
 }
 
+/* See interp.h: checks ops and values, plans blocks, runs every prepare step. */
 oq_status oq_interp_new(const oq_graph *g, oq_interp **out, oq_diag *d)
 {
     *out = NULL;
@@ -341,6 +345,7 @@ static void bind(const oq_interp *it, uint32_t v, oq_rt_tensor *t)
     t->data = it->vptr[v];
 }
 
+/* See interp.h: binds inputs, runs live nodes in order, calls the hook after each. */
 oq_status oq_interp_run(oq_interp *it, const oq_rt_tensor *inputs, oq_rt_tensor *outputs,
                         oq_node_hook hook, void *hook_ctx, oq_diag *d)
 {

@@ -152,6 +152,7 @@ static void row_pow(void *vc, const int64_t *off, int64_t yo, int64_t n, const i
     }
 }
 
+/* The row function of an element type, or NULL. */
 static row_fn arith_row(oq_dtype t)
 {
     switch (t) {
@@ -169,6 +170,7 @@ static row_fn arith_row(oq_dtype t)
     }
 }
 
+/* Add/Sub/Mul/Div/PRelu/Equal in the element type, Pow in double; broadcast. */
 oq_status oq_exec_binary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -204,6 +206,7 @@ typedef struct where_ctx {
     size_t es;
 } where_ctx;
 
+/* One output row of Where: element-size copies from X or Y. */
 static void row_where(void *vc, const int64_t *off, int64_t yo, int64_t n, const int64_t *st)
 {
     const where_ctx *c = vc;
@@ -217,6 +220,7 @@ static void row_where(void *vc, const int64_t *off, int64_t yo, int64_t n, const
     }
 }
 
+/* Where(cond bool, X, Y) with three-way broadcasting. */
 oq_status oq_exec_where(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                         oq_rt_tensor *out, void *state, oq_diag *d)
 {

@@ -20,6 +20,7 @@ typedef struct lin_state {
     float *cvec;               /* Gemm: beta * C broadcast vector (max(M, N) floats) */
 } lin_state;
 
+/* Frees a lin_state and its packed weights. */
 void oq_free_linalg_state(void *state)
 {
     lin_state *s = state;
@@ -30,6 +31,7 @@ void oq_free_linalg_state(void *state)
     free(s);
 }
 
+/* DTYPE error unless value v (or an absent input) is float. */
 static oq_status need_float(const oq_graph *g, uint32_t node, uint32_t v, oq_diag *d)
 {
     if (v != OQ_NONE && g->values[v].dtype != OQ_DT_FLOAT)
@@ -38,6 +40,7 @@ static oq_status need_float(const oq_graph *g, uint32_t node, uint32_t v, oq_dia
     return OQ_OK;
 }
 
+/* A zeroed lin_state for node (NULL after reporting NOMEM). */
 static lin_state *new_state(const oq_graph *g, uint32_t node, oq_diag *d)
 {
     lin_state *s = calloc(1, sizeof *s);
@@ -58,7 +61,8 @@ static void transpose_pads(const oq_node *nd, const oq_conv_geom *cg, oq_f32_con
     if (!has_os && cg->auto_pad != OQ_AUTOPAD_SAME_UPPER && cg->auto_pad != OQ_AUTOPAD_SAME_LOWER)
         return;
     for (int i = 0; i < p->nspatial; i++) {
-        int64_t full = p->stride[i] * (p->in[i] - 1) + cg->outpad[i] + (p->k[i] - 1) * p->dil[i] + 1;
+        int64_t full =
+            p->stride[i] * (p->in[i] - 1) + cg->outpad[i] + (p->k[i] - 1) * p->dil[i] + 1;
         int64_t tot = full - p->out[i];
         if (tot < 0)
             tot = 0;
@@ -67,6 +71,7 @@ static void transpose_pads(const oq_node *nd, const oq_conv_geom *cg, oq_f32_con
     }
 }
 
+/* Conv/ConvTranspose: f32 params from ir_conv_geom and shapes; packs constant weights. */
 oq_status oq_prep_conv(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
@@ -132,6 +137,7 @@ oq_status oq_prep_conv(const oq_graph *g, uint32_t node, void **state, oq_diag *
     return OQ_OK;
 }
 
+/* Packs run-time weights if needed, then runs the f32 conv / conv-transpose kernel. */
 oq_status oq_exec_conv(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                        oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -151,6 +157,7 @@ oq_status oq_exec_conv(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     return OQ_OK;
 }
 
+/* Gemm: product dims, constant B packed once, workspace size. */
 oq_status oq_prep_gemm(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
@@ -193,6 +200,7 @@ oq_status oq_prep_gemm(const oq_graph *g, uint32_t node, void **state, oq_diag *
     return OQ_OK;
 }
 
+/* Y = alpha op(A) op(B) + beta C (C as column/row bias or a full matrix). */
 oq_status oq_exec_gemm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                        oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -235,6 +243,7 @@ oq_status oq_exec_gemm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     return OQ_OK;
 }
 
+/* MatMul: packs a constant 2-D B once. */
 oq_status oq_prep_matmul(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
@@ -266,6 +275,7 @@ oq_status oq_prep_matmul(const oq_graph *g, uint32_t node, void **state, oq_diag
     return OQ_OK;
 }
 
+/* Batched MatMul with numpy broadcasting of the batch dims. */
 oq_status oq_exec_matmul(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {

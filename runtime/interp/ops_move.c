@@ -1,9 +1,11 @@
 /* Data movement: Identity, Reshape, Flatten, Squeeze, Unsqueeze (a copy: shapes are static),
- * Dropout (inference, or training with ratio 0), Transpose, Concat, Split, Slice, Gather, Expand, Pad (constant,
- * reflect, edge; negative pads crop; optional axes input), Shape (start/end), ConstantOfShape,
- * Constant and Cast. Everything is type-agnostic (element-size copies) except Cast. */
+ * Dropout (inference, or training with ratio 0), Transpose, Concat, Split, Slice, Gather,
+ * Expand, Pad (constant, reflect, edge; negative pads crop; optional axes input), Shape
+ * (start/end), ConstantOfShape, Constant and Cast. Everything is type-agnostic (element-size
+ * copies) except Cast. */
 #include "ops.h"
 
+/* Copies the input bytes (ops that only change the static shape). */
 oq_status oq_exec_copy(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                        oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -13,6 +15,7 @@ oq_status oq_exec_copy(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     return OQ_OK;
 }
 
+/* Identity in inference (mask all true); training only with ratio 0. */
 oq_status oq_exec_dropout(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                           oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -27,6 +30,7 @@ oq_status oq_exec_dropout(const oq_graph *g, uint32_t node, const oq_rt_tensor *
     return OQ_OK;
 }
 
+/* Permutes dims (perm attribute, default reversed). */
 oq_status oq_exec_transpose(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                             oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -69,6 +73,7 @@ oq_status oq_exec_transpose(const oq_graph *g, uint32_t node, const oq_rt_tensor
     return OQ_OK;
 }
 
+/* Concatenates present inputs along axis. */
 oq_status oq_exec_concat(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -95,6 +100,7 @@ oq_status oq_exec_concat(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
     return OQ_OK;
 }
 
+/* Splits along axis into the outputs' inferred extents. */
 oq_status oq_exec_split(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                         oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -124,6 +130,7 @@ oq_status oq_exec_split(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     return OQ_OK;
 }
 
+/* Slice with starts/ends/axes/steps inputs, clamped as ONNX specifies. */
 oq_status oq_exec_slice(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                         oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -177,6 +184,7 @@ oq_status oq_exec_slice(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     return OQ_OK;
 }
 
+/* Gather along axis; negative indices wrap, out-of-range ones are a DATA error. */
 oq_status oq_exec_gather(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -209,6 +217,7 @@ oq_status oq_exec_gather(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
     return OQ_OK;
 }
 
+/* Broadcasts the input to the output shape. */
 oq_status oq_exec_expand(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -234,6 +243,7 @@ oq_status oq_exec_expand(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
 
 typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE } pad_mode;
 
+/* Parses the mode attribute (constant, reflect, edge). */
 oq_status oq_prep_pad(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const char *m = ir_attr_str(&g->nodes[node], "mode", "constant");
@@ -254,6 +264,7 @@ oq_status oq_prep_pad(const oq_graph *g, uint32_t node, void **state, oq_diag *d
     return OQ_OK;
 }
 
+/* Pads (or crops, for negative pads) each dim per the mode. */
 oq_status oq_exec_pad(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                       oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -319,6 +330,7 @@ oq_status oq_exec_pad(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     return OQ_OK;
 }
 
+/* Writes the input's dims [start, end) as int64. */
 oq_status oq_exec_shape(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                         oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -337,6 +349,7 @@ oq_status oq_exec_shape(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     return OQ_OK;
 }
 
+/* Fills the output with the value attribute (default float 0). */
 oq_status oq_exec_constant_of_shape(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                     oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -355,6 +368,7 @@ oq_status oq_exec_constant_of_shape(const oq_graph *g, uint32_t node, const oq_r
     return OQ_OK;
 }
 
+/* Writes the Constant node's value attribute (tensor or scalar/list forms). */
 oq_status oq_exec_constant(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                            oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -380,6 +394,7 @@ oq_status oq_exec_constant(const oq_graph *g, uint32_t node, const oq_rt_tensor 
     return OQ_OK;
 }
 
+/* Converts element by element (C conversions; float to int truncates). */
 oq_status oq_exec_cast(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                        oq_rt_tensor *out, void *state, oq_diag *d)
 {

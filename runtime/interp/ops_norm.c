@@ -6,6 +6,7 @@
 
 #include "ops.h"
 
+/* Rejects training mode and training outputs. */
 oq_status oq_prep_batchnorm(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
@@ -20,6 +21,7 @@ oq_status oq_prep_batchnorm(const oq_graph *g, uint32_t node, void **state, oq_d
     return OQ_OK;
 }
 
+/* y = (x - mean) / sqrt(var + eps) * scale + B per channel. */
 oq_status oq_exec_batchnorm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                             oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -53,6 +55,7 @@ oq_status oq_exec_batchnorm(const oq_graph *g, uint32_t node, const oq_rt_tensor
     return OQ_OK;
 }
 
+/* Normalizes over dims [axis, rank); optional Mean / InvStdDev outputs. */
 oq_status oq_exec_layernorm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                             oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -110,6 +113,7 @@ oq_status oq_exec_layernorm(const oq_graph *g, uint32_t node, const oq_rt_tensor
     return OQ_OK;
 }
 
+/* Softmax / LogSoftmax over one axis, or over the 2-D coerced row (legacy). */
 oq_status oq_exec_softmax(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                           oq_rt_tensor *out, void *state, oq_diag *d)
 {

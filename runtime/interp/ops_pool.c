@@ -15,6 +15,7 @@ typedef struct pool_state {
     bool col_major;            /* MaxPool storage_order = 1 */
 } pool_state;
 
+/* Pool geometry from ir_conv_geom, padded to three spatial dims. */
 oq_status oq_prep_pool(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
@@ -95,6 +96,7 @@ static void maxpool_f32(const pool_state *p, const float *restrict x, float *res
     }
 }
 
+/* MaxPool with optional Indices (row- or column-major flat input index). */
 oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                           oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -159,6 +161,7 @@ oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
     return OQ_OK;
 }
 
+/* AveragePool; the divisor follows count_include_pad. */
 oq_status oq_exec_avgpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                           oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -202,6 +205,7 @@ oq_status oq_exec_avgpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
     return OQ_OK;
 }
 
+/* GlobalAveragePool / GlobalMaxPool over all spatial dims. */
 oq_status oq_exec_globalpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                              oq_rt_tensor *out, void *state, oq_diag *d)
 {

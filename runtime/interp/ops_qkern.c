@@ -22,6 +22,7 @@ struct oq_qfast {
     size_t xbytes, ybytes;     /* conv: NHWC copies of x and y in the workspace */
 };
 
+/* Frees a fast-path record; NULL is a no-op. */
 void oq_qfast_free(oq_qfast *f)
 {
     if (!f)
@@ -31,6 +32,7 @@ void oq_qfast_free(oq_qfast *f)
     free(f);
 }
 
+/* Constant input i of nd, or NULL if absent or computed at run time. */
 static const oq_value *cval(const oq_graph *g, const oq_node *nd, uint32_t i)
 {
     if (i >= nd->nin || nd->in[i] == OQ_NONE || !g->values[nd->in[i]].data)
@@ -38,8 +40,10 @@ static const oq_value *cval(const oq_graph *g, const oq_node *nd, uint32_t i)
     return &g->values[nd->in[i]];
 }
 
+/* True for a one-element value. */
 static bool scalar_of(const oq_value *v) { return v && oq_shape_numel(&v->shape) == 1; }
 
+/* True if every int8 element is 0. */
 static bool all_zero(const oq_value *v)
 {
     int64_t n = oq_shape_numel(&v->shape);
@@ -49,8 +53,10 @@ static bool all_zero(const oq_value *v)
     return true;
 }
 
+/* u8/s8 kernel dtype of an ONNX 8-bit type. */
 static oq_q8_dtype q8dt(oq_dtype t) { return t == OQ_DT_INT8 ? OQ_Q8_S8 : OQ_Q8_U8; }
 
+/* True for uint8 / int8. */
 static bool is_q8(oq_dtype t) { return t == OQ_DT_UINT8 || t == OQ_DT_INT8; }
 
 /* Common checks: inputs 1,2 (x scale/zp), wi (w), wi+1, wi+2 (w scale/zp), then y scale/zp
@@ -97,6 +103,7 @@ static oq_qfast *common(const oq_graph *g, uint32_t node, uint32_t wi, int64_t n
     return f;
 }
 
+/* A q8 conv/dwconv record with packed weights, or NULL if the node does not fit. */
 oq_qfast *oq_qfast_conv_new(const oq_graph *g, uint32_t node, size_t *ws)
 {
     const oq_node *nd = &g->nodes[node];
@@ -157,6 +164,7 @@ oq_qfast *oq_qfast_conv_new(const oq_graph *g, uint32_t node, size_t *ws)
     return f;
 }
 
+/* NCHW -> NHWC (sign flip for s8), q8 conv, NHWC -> NCHW. */
 void oq_qfast_conv_run(const oq_qfast *f, const void *x, void *y, void *ws)
 {
     const oq_q8_conv_shape *s = &f->s;
@@ -184,6 +192,7 @@ void oq_qfast_conv_run(const oq_qfast *f, const void *x, void *y, void *ws)
     }
 }
 
+/* A q8 GEMM record with packed B, or NULL if the node does not fit. */
 oq_qfast *oq_qfast_matmul_new(const oq_graph *g, uint32_t node, size_t *ws)
 {
     const oq_node *nd = &g->nodes[node];
@@ -213,6 +222,7 @@ oq_qfast *oq_qfast_matmul_new(const oq_graph *g, uint32_t node, size_t *ws)
     return f;
 }
 
+/* All rows of A as one q8 GEMM (s8 A sign-flipped into the workspace). */
 void oq_qfast_matmul_run(const oq_qfast *f, const void *a, void *y, void *ws)
 {
     const uint8_t *ap = a;

@@ -26,6 +26,7 @@ static void qrange(oq_dtype t, int64_t *lo, int64_t *hi)
     }
 }
 
+/* Integer types Quantize/Dequantize handle. */
 static bool qtype_ok(oq_dtype t)
 {
     return t == OQ_DT_UINT8 || t == OQ_DT_INT8 || t == OQ_DT_UINT16 || t == OQ_DT_INT16 ||
@@ -55,6 +56,7 @@ static bool qaxis(const oq_graph *g, uint32_t node, const oq_rt_tensor *x,
     return true;
 }
 
+/* QuantizeLinear, per tensor or per axis. */
 oq_status oq_exec_quantize(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                            oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -85,6 +87,7 @@ oq_status oq_exec_quantize(const oq_graph *g, uint32_t node, const oq_rt_tensor 
     return OQ_OK;
 }
 
+/* DequantizeLinear, per tensor or per axis. */
 oq_status oq_exec_dequantize(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                              oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -108,6 +111,7 @@ oq_status oq_exec_dequantize(const oq_graph *g, uint32_t node, const oq_rt_tenso
     return OQ_OK;
 }
 
+/* DynamicQuantizeLinear: uint8 y, scale and zero point from x's range. */
 oq_status oq_exec_dynamic_quantize(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                    oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -159,6 +163,7 @@ typedef struct qconv_state {
     int64_t N, C, M, group;
 } qconv_state;
 
+/* Frees a qconv_state and its fast path. */
 void oq_free_qstate(void *state)
 {
     qconv_state *s = state;
@@ -167,6 +172,7 @@ void oq_free_qstate(void *state)
     free(s);
 }
 
+/* QLinearMatMul: tries the q8 kernel path. */
 oq_status oq_prep_qmatmul(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     qconv_state *p = calloc(1, sizeof *p);
@@ -178,6 +184,7 @@ oq_status oq_prep_qmatmul(const oq_graph *g, uint32_t node, void **state, oq_dia
     return OQ_OK;
 }
 
+/* QLinearConv / ConvInteger geometry; QLinearConv also tries the q8 kernels. */
 oq_status oq_prep_qconv(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
@@ -274,8 +281,10 @@ static void requant(const int32_t *acc, int64_t n, int64_t inner, int64_t nch, c
     }
 }
 
+/* True for uint8 / int8. */
 static bool is_q8(oq_dtype t) { return t == OQ_DT_UINT8 || t == OQ_DT_INT8; }
 
+/* QLinearConv: q8 kernels when prepared, else reference loops + requantize. */
 oq_status oq_exec_qlinear_conv(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -317,6 +326,7 @@ done:
     return st;
 }
 
+/* ConvInteger: int32 accumulators of the zero-point-adjusted operands. */
 oq_status oq_exec_conv_integer(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -403,6 +413,7 @@ static oq_status adjust_ab(const oq_rt_tensor *a, const oq_rt_tensor *azp, const
     return *ap && *bp ? OQ_OK : OQ_ERR_NOMEM;
 }
 
+/* MatMulInteger: int32 batched product of zero-point-adjusted operands. */
 oq_status oq_exec_matmul_integer(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                  oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -421,6 +432,7 @@ oq_status oq_exec_matmul_integer(const oq_graph *g, uint32_t node, const oq_rt_t
     return st;
 }
 
+/* QLinearMatMul: q8 kernel when prepared, else reference loops + requantize. */
 oq_status oq_exec_qlinear_matmul(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                  oq_rt_tensor *out, void *state, oq_diag *d)
 {

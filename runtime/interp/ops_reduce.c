@@ -5,6 +5,7 @@
 
 #include "ops.h"
 
+/* ReduceSum/Mean/Max over the axes input (all axes when absent). */
 oq_status oq_exec_reduce(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {

@@ -24,6 +24,7 @@ typedef struct resize_cfg {
     int keep_policy;           /* 0 stretch, 1 not_larger, 2 not_smaller */
 } resize_cfg;
 
+/* Index of s in names, or -1. */
 static int pick(const char *s, const char *const *names, int n)
 {
     for (int i = 0; i < n; i++)
@@ -32,6 +33,7 @@ static int pick(const char *s, const char *const *names, int n)
     return -1;
 }
 
+/* Parses and validates the Resize attributes (opset < 11 defaults: asymmetric, floor). */
 oq_status oq_prep_resize(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     static const char *const modes[] = {"nearest", "linear", "cubic"};
@@ -48,7 +50,8 @@ oq_status oq_prep_resize(const oq_graph *g, uint32_t node, void **state, oq_diag
                                 old ? "asymmetric" : "half_pixel");
     const char *n = ir_attr_str(nd, "nearest_mode", old ? "floor" : "round_prefer_floor");
     const char *p = ir_attr_str(nd, "keep_aspect_ratio_policy", "stretch");
-    int mi = pick(m, modes, 3), ci = pick(c, ctms, 6), ni = pick(n, nears, 4), pi = pick(p, pols, 3);
+    int mi = pick(m, modes, 3), ci = pick(c, ctms, 6);
+    int ni = pick(n, nears, 4), pi = pick(p, pols, 3);
     if (strcmp(m, "bilinear") == 0 || strcmp(m, "trilinear") == 0)
         mi = R_LINEAR;         /* Upsample-7 spellings */
     if (mi < 0)
@@ -109,6 +112,7 @@ static double in_coord(const resize_cfg *c, int64_t o, int64_t in, int64_t out, 
     return 0;
 }
 
+/* Nearest input index of coordinate x per nearest_mode (before clamping). */
 static int64_t nearest(const resize_cfg *c, double x, double scale)
 {
     switch (c->near) {
@@ -120,6 +124,7 @@ static int64_t nearest(const resize_cfg *c, double x, double scale)
     return 0;
 }
 
+/* Cubic convolution weights of the 4 taps around fractional offset t (coefficient A). */
 static void cubic_w(double t, double A, double *w)
 {
     double u = 1 - t;
@@ -172,6 +177,7 @@ static void dim_taps(const resize_cfg *c, int64_t in, int64_t out, double scale,
     }
 }
 
+/* Resize: per-dim taps, then the weighted sum (or copy for nearest) per output. */
 oq_status oq_exec_resize(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {

@@ -26,6 +26,7 @@ static inline float apply_f(oq_op op, float x, float alpha, float beta)
     }
 }
 
+/* f(x) in double for the double path. */
 static inline double apply_d(oq_op op, double x, double alpha, double beta)
 {
     switch (op) {
@@ -64,6 +65,7 @@ static void run_f(oq_op op, const float *restrict x, float *restrict y, int64_t 
     }
 }
 
+/* Elementwise op chosen by node->op; float fast path, double and some integer ops. */
 oq_status oq_exec_unary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                         oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -96,6 +98,7 @@ oq_status oq_exec_unary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     return oq_bad_dtype(g, node, d, t);
 }
 
+/* Clip to [min, max] (absent bounds: the type's range). */
 oq_status oq_exec_clip(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                        oq_rt_tensor *out, void *state, oq_diag *d)
 {

@@ -5,6 +5,7 @@
 
 #include "ops.h"
 
+/* Element count (1 for a scalar). */
 int64_t oq_rt_numel(const oq_rt_tensor *t)
 {
     int64_t n = 1;
@@ -13,6 +14,7 @@ int64_t oq_rt_numel(const oq_rt_tensor *t)
     return n;
 }
 
+/* See ops.h. */
 double oq_rt_get_f64(const oq_rt_tensor *t, int64_t i)
 {
     switch (t->dtype) {
@@ -31,6 +33,7 @@ double oq_rt_get_f64(const oq_rt_tensor *t, int64_t i)
     }
 }
 
+/* See ops.h. */
 int64_t oq_rt_get_i64(const oq_rt_tensor *t, int64_t i)
 {
     switch (t->dtype) {
@@ -49,6 +52,7 @@ int64_t oq_rt_get_i64(const oq_rt_tensor *t, int64_t i)
     }
 }
 
+/* See ops.h. */
 void oq_rt_set_f64(oq_rt_tensor *t, int64_t i, double v)
 {
     switch (t->dtype) {
@@ -67,6 +71,7 @@ void oq_rt_set_f64(oq_rt_tensor *t, int64_t i, double v)
     }
 }
 
+/* See ops.h. */
 void oq_rt_set_i64(oq_rt_tensor *t, int64_t i, int64_t v)
 {
     switch (t->dtype) {
@@ -85,6 +90,7 @@ void oq_rt_set_i64(oq_rt_tensor *t, int64_t i, int64_t v)
     }
 }
 
+/* See ops.h. */
 bool oq_norm_axis(int64_t axis, int rank, int *out)
 {
     if (axis < 0)
@@ -95,6 +101,7 @@ bool oq_norm_axis(int64_t axis, int rank, int *out)
     return true;
 }
 
+/* See ops.h. */
 void oq_strides(const oq_shape *s, int64_t *st)
 {
     int64_t acc = 1;
@@ -104,6 +111,7 @@ void oq_strides(const oq_shape *s, int64_t *st)
     }
 }
 
+/* See ops.h. */
 bool oq_bcast_strides(const oq_shape *in, const oq_shape *out, int64_t *st)
 {
     int64_t ist[OQ_MAX_RANK];
@@ -127,6 +135,7 @@ bool oq_bcast_strides(const oq_shape *in, const oq_shape *out, int64_t *st)
     return true;
 }
 
+/* See ops.h. */
 void oq_rt_copy(oq_rt_tensor *out, const oq_rt_tensor *t)
 {
     size_t n = (size_t)oq_rt_numel(t) * oq_dtype_size(t->dtype);
@@ -134,17 +143,20 @@ void oq_rt_copy(oq_rt_tensor *out, const oq_rt_tensor *t)
         memmove(out->data, t->data, n);
 }
 
+/* See ops.h. */
 double oq_round_half_even(double x)
 {
     double r = nearbyint(x);     /* default rounding mode: to nearest, ties to even */
     return r;
 }
 
+/* See ops.h. */
 bool oq_dtype_is_float(oq_dtype t)
 {
     return t == OQ_DT_FLOAT || t == OQ_DT_DOUBLE;
 }
 
+/* See ops.h. */
 bool oq_dtype_is_int(oq_dtype t)
 {
     switch (t) {
@@ -156,6 +168,7 @@ bool oq_dtype_is_int(oq_dtype t)
     }
 }
 
+/* See ops.h. */
 oq_status oq_bad_dtype(const oq_graph *g, uint32_t node, oq_diag *d, oq_dtype t)
 {
     return oq_errorf(d, g, node, OQ_ERR_DTYPE, "element type %s not supported by this op",

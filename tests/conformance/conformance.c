@@ -438,8 +438,10 @@ static int cmp_skip(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     static const char *const defroots[] = {
-        "/usr/share/libonnx-testdata/data/node", "/usr/share/libonnx-testdata/data/pytorch-converted",
-        "/usr/share/libonnx-testdata/data/pytorch-operator", "/usr/share/libonnx-testdata/data/simple"};
+        "/usr/share/libonnx-testdata/data/node",
+        "/usr/share/libonnx-testdata/data/pytorch-converted",
+        "/usr/share/libonnx-testdata/data/pytorch-operator",
+        "/usr/share/libonnx-testdata/data/simple"};
     bool verbose = false, no_fork = false;
     const char *filter = NULL;
     const char *roots[256];

@@ -112,8 +112,8 @@ static oq_rt_tensor tin(oq_dtype dt, int rank, const int64_t *dims, const void *
 static void expect_f(const oq_rt_tensor *o, const float *want, int n, float tol)
 {
     for (int i = 0; i < n; i++)
-        cr_expect(fabsf(((const float *)o->data)[i] - want[i]) <= tol, "at [%d]: got %.8g want %.8g",
-                  i, ((const float *)o->data)[i], want[i]);
+        cr_expect(fabsf(((const float *)o->data)[i] - want[i]) <= tol,
+                  "at [%d]: got %.8g want %.8g", i, ((const float *)o->data)[i], want[i]);
 }
 
 Test(interp, every_op_in_ops_def_is_implemented)
