@@ -321,3 +321,122 @@ Test(frontend, external_data)
     oq_graph_free(g);
     fm_free(m);
 }
+
+/* inspect of unknown ops keeps their string-list attributes; wide nodes keep every input. */
+Test(frontend, lenient_strings_and_wide_nodes)
+{
+    fm *m = fm_new(8, 13);
+    fm_input(m, "x", 8, 1, (int64_t[]){2});
+    Onnx__NodeProto *n = fm_node(m, "StringNormalizer", "sn", "x", "y");
+    Onnx__AttributeProto *a = fm_alloc(m, sizeof *a);
+    onnx__attribute_proto__init(a);
+    a->name = fm_str(m, "stopwords");
+    a->has_type = 1;
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS;
+    a->n_strings = 2;
+    a->strings = fm_alloc(m, 2 * sizeof *a->strings);
+    a->strings[0] = (ProtobufCBinaryData){3, (uint8_t *)fm_str(m, "the")};
+    a->strings[1] = (ProtobufCBinaryData){1, (uint8_t *)fm_str(m, "a")};
+    n->n_attribute = 1;
+    n->attribute = fm_alloc(m, sizeof *n->attribute);
+    n->attribute[0] = a;
+    fm_output(m, "y");
+    oq_import_opts o = {.allow_unknown_ops = true};
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    cr_assert_eq(fm_import(m, &o, &g, &d), OQ_OK, "%s", d.msg);
+    const oq_attr *at = ir_attr(&g->nodes[0], "stopwords");
+    cr_assert_not_null(at);
+    cr_assert_eq(at->type, OQ_ATTR_STRINGS);
+    cr_assert_eq(at->n, 2);
+    cr_expect_str_eq(at->strings[0], "the");
+    cr_expect_str_eq(at->strings[1], "a");
+    oq_graph_free(g);
+    fm_free(m);
+
+    enum { W = 3000 };
+    m = fm_new(8, 13);
+    fm_input(m, "x", 1, 1, (int64_t[]){1});
+    static char ins[W * 2 + 1];
+    ins[0] = 'x';
+    for (int i = 1; i < W; i++)
+        memcpy(ins + 1 + 2 * (i - 1), ",x", 2);
+    ins[2 * W - 1] = 0;
+    fm_attr_int(m, fm_node(m, "Concat", "wide", ins, "y"), "axis", 0);
+    fm_output(m, "y");
+    cr_assert_eq(fm_import(m, NULL, &g, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(g->nodes[0].nin, W);
+    cr_expect_eq(g->values[g->outputs[0]].shape.dim[0], W);
+    oq_graph_free(g);
+    fm_free(m);
+}
+
+static int nwarn_seen;
+static char last_warn[1024];
+static void grab_warn(void *ctx, const char *msg)
+{
+    (void)ctx;
+    nwarn_seen++;
+    snprintf(last_warn, sizeof last_warn, "%s", msg);
+}
+
+Test(frontend, input_shape_override_checks)
+{
+    fm *m = fm_new(8, 13);
+    fm_input(m, "x", 1, 2, (int64_t[]){2, 4});
+    fm_node(m, "Relu", "r", "x", "y");
+    fm_output(m, "y");
+    oq_graph *g = NULL;
+    oq_input_shape s1 = {.name = "x", .shape = {.rank = 2, .dim = {2, -4}}};
+    oq_import_opts o1 = {.shapes = &s1, .nshapes = 1};
+    oq_diag d1 = {0};
+    cr_expect_eq(fm_import(m, &o1, &g, &d1), OQ_ERR_USAGE);
+    cr_expect(strstr(d1.msg, "negative"), "%s", d1.msg);
+    oq_input_shape s2 = {.name = "x", .shape = {.rank = 2, .dim = {1LL << 40, 1LL << 40}}};
+    oq_import_opts o2 = {.shapes = &s2, .nshapes = 1};
+    oq_diag d2 = {0};
+    cr_expect_eq(fm_import(m, &o2, &g, &d2), OQ_ERR_USAGE);
+    cr_expect(strstr(d2.msg, "overflows"), "%s", d2.msg);
+    /* changing a fixed dim works and warns */
+    oq_input_shape s3 = {.name = "x", .shape = {.rank = 2, .dim = {3, 4}}};
+    oq_import_opts o3 = {.shapes = &s3, .nshapes = 1};
+    oq_diag d3 = {.warn = grab_warn};
+    nwarn_seen = 0;
+    cr_assert_eq(fm_import(m, &o3, &g, &d3), OQ_OK, "%s", d3.msg);
+    cr_expect_eq(nwarn_seen, 1);
+    cr_expect(strstr(last_warn, "changed from 2 to 3"), "%s", last_warn);
+    cr_expect_eq(g->values[g->outputs[0]].shape.dim[0], 3);
+    oq_graph_free(g);
+    fm_free(m);
+}
+
+Test(frontend, sparse_initializer_and_output_count)
+{
+    fm *m = fm_new(8, 13);
+    fm_input(m, "x", 1, 1, (int64_t[]){2});
+    fm_node(m, "Relu", "r", "x", "y");
+    fm_output(m, "y");
+    Onnx__GraphProto *gp = fm_model(m)->graph;
+    Onnx__SparseTensorProto *sp = fm_alloc(m, sizeof *sp);
+    onnx__sparse_tensor_proto__init(sp);
+    sp->values = fm_tensor(m, 1, 1, (int64_t[]){1}, (float[]){1}, 4);
+    sp->values->name = fm_str(m, "sw");
+    gp->n_sparse_initializer = 1;
+    gp->sparse_initializer = fm_alloc(m, sizeof *gp->sparse_initializer);
+    gp->sparse_initializer[0] = sp;
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    cr_expect_eq(fm_import(m, NULL, &g, &d), OQ_ERR_UNSUPPORTED_ATTR, "%s", d.msg);
+    cr_expect(strstr(d.msg, "sparse") && strstr(d.msg, "'sw'"), "%s", d.msg);
+    fm_free(m);
+
+    m = fm_new(8, 13);
+    fm_input(m, "x", 1, 1, (int64_t[]){2});
+    fm_node(m, "Add", "two_out", "x,x", "y,z");
+    fm_output(m, "y");
+    oq_diag d2 = {0};
+    cr_expect_eq(fm_import(m, NULL, &g, &d2), OQ_ERR_INVALID_MODEL, "%s", d2.msg);
+    cr_expect(strstr(d2.msg, "node 'two_out' (Add)") && strstr(d2.msg, "2 outputs"), "%s",
+              d2.msg);
+    fm_free(m);
+}
