@@ -363,8 +363,10 @@ oq_status ir_conv_geom(const oq_graph *cg, uint32_t n, oq_conv_geom *geo, oq_dia
                 int64_t tot = full - want;
                 if (tot < 0)
                     tot = 0;   /* the extra output is zero-filled (output_shape larger) */
-                bool upper_first = geo->auto_pad == OQ_AUTOPAD_SAME_UPPER;
-                geo->pad[i] = upper_first ? tot - tot / 2 : tot / 2;
+                /* the extra pad of an odd total goes to the end except for SAME_LOWER (what
+                 * ONNX Runtime and the ONNX backend tests do; the spec text says the reverse) */
+                bool lower = geo->auto_pad == OQ_AUTOPAD_SAME_LOWER;
+                geo->pad[i] = lower ? tot - tot / 2 : tot / 2;
                 geo->pad[nsp + i] = tot - geo->pad[i];
                 geo->out[i] = want;
             } else {

@@ -256,8 +256,9 @@ OQ_INTERNAL oq_status ir_infer_node(oq_graph *g, uint32_t node, oq_diag *d) OQ_N
 OQ_INTERNAL oq_status ir_require_static(const oq_graph *g, oq_diag *d) OQ_NODISCARD;
 
 /* Resolved geometry of a Conv / ConvInteger / QLinearConv / ConvTranspose / MaxPool /
- * AveragePool node: explicit pads after auto_pad (SAME_UPPER: extra pad at the end for Conv and
- * pools; ConvTranspose follows the ONNX spec text), kernel from kernel_shape or the weight. */
+ * AveragePool node: explicit pads after auto_pad (SAME_UPPER: an odd total pad puts the extra
+ * one at the end, SAME_LOWER at the start; ConvTranspose too, as ONNX Runtime and the backend
+ * tests do), kernel from kernel_shape or the weight. */
 enum { OQ_AUTOPAD_NOTSET, OQ_AUTOPAD_VALID, OQ_AUTOPAD_SAME_UPPER, OQ_AUTOPAD_SAME_LOWER };
 typedef struct oq_conv_geom {
     int nsp;                        /* spatial rank (input rank - 2); -1 if unknown */

@@ -614,3 +614,22 @@ Test(infer, require_static_names_the_symbolic_dim)
               "message: %s", d.msg);
     oq_graph_free(g);
 }
+
+Test(infer, conv_transpose_same_upper_pads_like_the_backend_tests)
+{
+    /* test_convtranspose_autopad_same: 3 -> 6 with stride 2, kernel 3: the full output is 7,
+     * total pad 1, and the expected data drops the last row: pad begin 0, end 1 */
+    oq_graph *g = tu_infer("input %x:f32[1,1,3,3]\n const %w:f32[1,2,3,3]\n"
+                           "%y = ConvTranspose(%x, %w) {auto_pad=\"SAME_UPPER\", strides=[2,2]}\n"
+                           "%z = ConvTranspose(%x, %w) {auto_pad=\"SAME_LOWER\", strides=[2,2]}\n");
+    TU_TYPE(g, "y", "f32[1,2,6,6]");
+    oq_conv_geom geo;
+    oq_diag d = {0};
+    cr_assert_eq(ir_conv_geom(g, 0, &geo, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(geo.pad[0], 0);
+    cr_expect_eq(geo.pad[2], 1);
+    cr_assert_eq(ir_conv_geom(g, 1, &geo, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(geo.pad[0], 1);
+    cr_expect_eq(geo.pad[2], 0);
+    oq_graph_free(g);
+}
