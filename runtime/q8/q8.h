@@ -1,7 +1,8 @@
 /* q8.h: public header of the int8 runtime (the table of contents of runtime/q8/).
  * Plain C99 + intrinsics, no IR dependency: the C backend copies runtime/q8/ and runtime/cpu.[ch]
  * into generated projects. Kernels never allocate, never print, return no status (they assert);
- * scratch memory comes from a *_workspace_size() companion and a caller buffer.
+ * scratch memory comes from a *_workspace_size() companion and a caller buffer. Every function
+ * is reentrant; the only state is the once-per-process kernel choice (pthread_once).
  * Numerics (DESIGN.md): u8 asymmetric activations, s8 symmetric per-channel weights (zp 0), int32
  * bias and accumulators, requantization in mode fp32 (ONNX QLinearConv) or q31 (gemmlowp/TFLite).
  */
@@ -63,9 +64,10 @@ void oq_q8_requant_q31(oq_q8_requant *rq, const int32_t *mult, const int8_t *shi
  *       OQ_Q8_LAYOUT_N16K4W16: int16 [Kp/4][16][4]      (elem (g, j, t) = W[4g+t][16b+j])
  * Block bytes: 128 + Kp*16 (N16K4) or 128 + Kp*32 (W16); the packed buffer should be 64-byte
  * aligned (kernels use unaligned loads, so any alignment is correct, only slower).
- * N16K4 is read by scalar, AVX-VNNI, AVX-512 VNNI, AMX (B tiles are 16 k-groups x 64 bytes of a
- * block) and all NEON variants; N16K4W16 (the same order in int16, for vpmaddwd) by AVX2 and
- * scalar.
+ * N16K4 is read by every kernel family: scalar, AVX2 (widening in the loop, ~70% of its W16
+ * speed), AVX-VNNI, AVX-512 VNNI, AMX (B tiles are 16 k-groups x 64 bytes of a block) and all
+ * NEON variants; N16K4W16 (the same order in int16, for vpmaddwd) by AVX2 and scalar. So one
+ * N16K4 packing serves a run-time-dispatched binary on any CPU; W16 is the AVX2 speed option.
  * The scalar kernel reads every layout, so a model packed for any ISA still runs anywhere.
  * --------------------------------------------------------------------------------------------- */
 typedef enum oq_q8_layout { OQ_Q8_LAYOUT_N16K4 = 0, OQ_Q8_LAYOUT_N16K4W16 = 1 } oq_q8_layout;
