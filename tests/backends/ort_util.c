@@ -203,7 +203,8 @@ bool ort_run_batch(ort_job *jobs, size_t n, char *err, size_t errn)
         goto done;
     }
     char cmd[8800];
-    snprintf(cmd, sizeof cmd, "node '%s/tests/backends/ort_check.js' --batch '%s' >'%s/res.txt' 2>'%s/err.txt'",
+    snprintf(cmd, sizeof cmd,
+             "node '%s/tests/backends/ort_check.js' --batch '%s' >'%s/res.txt' 2>'%s/err.txt'",
              OQ_SRC_ROOT, list, dir, dir);
     if (system(cmd) != 0) {
         snprintf(path, sizeof path, "%s/err.txt", dir);

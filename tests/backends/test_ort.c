@@ -82,7 +82,8 @@ static void qconv_make(qconv *c)
             m = fmaxf(m, fabsf(w[o * CI * K * K + i]));
         c->sw[o] = m / 127.0f;
         for (int i = 0; i < CI * K * K; i++)
-            c->wq[o * CI * K * K + i] = (int8_t)quant(w[o * CI * K * K + i], c->sw[o], 0, -127, 127);
+            c->wq[o * CI * K * K + i] =
+                (int8_t)quant(w[o * CI * K * K + i], c->sw[o], 0, -127, 127);
         c->sb[o] = c->sx * c->sw[o];
         c->bq[o] = quant(b[o], c->sb[o], 0, INT32_MIN + 1, INT32_MAX);
     }
@@ -309,7 +310,8 @@ static void forms_ref(const float *x, float *o0, float *o1, float *o2, float *o3
             for (int c = 0; c < 3; c++)
                 o2[(a * B + b) * 3 + c] = x[(a * B + b) * C + 1 + c];
             for (int c = 0; c < C + 3; c++)
-                o3[(a * B + b) * (C + 3) + c] = c >= 1 && c <= C ? x[(a * B + b) * C + c - 1] : 0.5f;
+                o3[(a * B + b) * (C + 3) + c] =
+                    c >= 1 && c <= C ? x[(a * B + b) * C + c - 1] : 0.5f;
             for (int c = 0; c < 2; c++)
                 o4[(a * B + b) * 2 + c] = x[(a * B + b) * C + 1 + c];
         }

@@ -245,8 +245,8 @@ static void ort_corpus(const char *corpus)
                 "%zu not importable, %zu failures", corpus, nt, nc, pass, ort_limited,
                 unsupported, nfail);
     fprintf(stderr, "backends/roundtrip %s: %zu tests, %zu written, %zu match expected outputs in "
-                    "ORT, %zu ORT-limited, %zu not importable (or test data of a type .npy cannot carry), "
-                    "%zu failures\n",
+                    "ORT, %zu ORT-limited, %zu not importable (or test data of a type .npy "
+                    "cannot carry), %zu failures\n",
             corpus, nt, nc, pass, ort_limited, unsupported, nfail);
     cr_expect_eq(nfail, 0, "%zu written models do not reproduce the expected outputs:%s", nfail,
                  fails);
@@ -386,7 +386,8 @@ Test(backends, pytorch_qdq_model_written_runs_like_the_original_in_ort, .init = 
     run_example("fashion_cnn_torch_qdq.onnx", "torch_qdq.onnx", jobs, &in);
     int differ = 0;
     for (int i = 0; i < 1000; i++)
-        differ += ((const float *)jobs[0].out[0].data)[i] != ((const float *)jobs[1].out[0].data)[i];
+        differ += ((const float *)jobs[0].out[0].data)[i] !=
+                  ((const float *)jobs[1].out[0].data)[i];
     cr_expect_eq(differ, 0, "%d of 1000 logits differ from ORT on the original QDQ model", differ);
     tb_free(&in);
     ort_job_free(&jobs[0]);
