@@ -103,7 +103,7 @@ static oq_status check_value(const oq_graph *g, uint32_t node, uint32_t v, oq_di
 {
     const oq_value *val = &g->values[v];
     if (val->dtype == OQ_DT_UNDEFINED || oq_dtype_size(val->dtype) == 0 ||
-        val->dtype == OQ_DT_FLOAT16 || val->dtype == OQ_DT_BFLOAT16)
+        val->dtype == OQ_DT_BFLOAT16)
         return oq_errorf(d, g, node, OQ_ERR_DTYPE, "value '%s': element type %s not supported",
                          val->name, oq_dtype_name(val->dtype));
     if (!oq_shape_known(&val->shape))

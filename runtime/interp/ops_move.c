@@ -399,9 +399,9 @@ oq_status oq_exec_cast(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                        oq_rt_tensor *out, void *state, oq_diag *d)
 {
     oq_dtype from = in[0].dtype, to = out[0].dtype;
-    if (!(oq_dtype_is_float(from) || oq_dtype_is_int(from)))
+    if (!(oq_dtype_is_float(from) || oq_dtype_is_int(from) || from == OQ_DT_FLOAT16))
         return oq_bad_dtype(g, node, d, from);
-    if (!(oq_dtype_is_float(to) || oq_dtype_is_int(to)))
+    if (!(oq_dtype_is_float(to) || oq_dtype_is_int(to) || to == OQ_DT_FLOAT16))
         return oq_bad_dtype(g, node, d, to);
     int64_t n = oq_rt_numel(&in[0]);
     if (from == to) {
@@ -409,7 +409,7 @@ oq_status oq_exec_cast(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
         return OQ_OK;
     }
     for (int64_t i = 0; i < n; i++) {
-        if (oq_dtype_is_float(from))
+        if (oq_dtype_is_float(from) || from == OQ_DT_FLOAT16)
             oq_rt_set_f64(&out[0], i, oq_rt_get_f64(&in[0], i));
         else if (from == OQ_DT_UINT64)
             oq_rt_set_f64(&out[0], i, (double)((const uint64_t *)in[0].data)[i]);

@@ -152,8 +152,7 @@ static int read_set(const char *set, const char *kind, oq_graph *g, oq_tensor_fi
                 setr(r, R_FAIL, "reading %s: %s", p, d.msg);
             return -1;
         }
-        if (oq_dtype_size(t[n].dtype) == 0 || t[n].dtype == OQ_DT_FLOAT16 ||
-            t[n].dtype == OQ_DT_BFLOAT16) {
+        if (oq_dtype_size(t[n].dtype) == 0 || t[n].dtype == OQ_DT_BFLOAT16) {
             setr(r, R_SKIP, "unsupported element type");
             return -1;
         }
@@ -196,8 +195,18 @@ static int64_t ival(const oq_rt_tensor *t, int64_t i)
     }
 }
 
+/* IEEE half bits -> double. */
+static double half_f(uint16_t h)
+{
+    int e = (h >> 10) & 31, m = h & 1023;
+    double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
+    return h & 0x8000 ? -v : v;
+}
+
 static double elem_f(const void *p, oq_dtype t, int64_t i)
 {
+    if (t == OQ_DT_FLOAT16)
+        return half_f(((const uint16_t *)p)[i]);
     return t == OQ_DT_FLOAT ? ((const float *)p)[i] : ((const double *)p)[i];
 }
 
@@ -225,7 +234,8 @@ static bool compare(const oq_rt_tensor *got, const oq_tensor_file *want, const c
         return false;
     }
     int64_t n = oq_shape_numel(&want->shape);
-    bool flt = want->dtype == OQ_DT_FLOAT || want->dtype == OQ_DT_DOUBLE;
+    bool flt = want->dtype == OQ_DT_FLOAT || want->dtype == OQ_DT_DOUBLE ||
+               want->dtype == OQ_DT_FLOAT16;
     size_t es = oq_dtype_size(want->dtype);
     for (int64_t i = 0; i < n; i++) {
         if (flt) {
@@ -281,7 +291,7 @@ static void run_test(const char *dir, result *r)
     }
     for (uint32_t v = 0; v < g->nvalue; v++) {
         oq_dtype t = g->values[v].dtype;
-        if (t == OQ_DT_STRING || t == OQ_DT_FLOAT16 || t == OQ_DT_BFLOAT16) {
+        if (t == OQ_DT_STRING || t == OQ_DT_BFLOAT16) {
             setr(r, R_SKIP, "unsupported element type");
             goto done;
         }
