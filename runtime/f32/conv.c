@@ -34,6 +34,7 @@ static void geo_of(const oq_f32_conv_params *p, geo *g)
 }
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+static void padded_dims(const oq_f32_conv_params *p, const geo *g, size_t *hp, size_t *wp);
 
 /* Defaults: 2D, 1 group, unit strides and dilations, no pads, no clamp, AUTO isa. */
 void oq_f32_conv_params_init(oq_f32_conv_params *p)
@@ -65,7 +66,15 @@ static bool is_pointwise(const oq_f32_conv_params *p)
     return true;
 }
 
-/* Bytes of packed weights: depthwise = header + raw weights; else one packed A per group. */
+/* True if the GEMM runs transposed: Y_g^T[OHW x Mg] = col^T * W_g^T, for small output maps
+ * (7x7, 14x14) where OHW would fill few NR-wide panels; the channels then fill them instead. */
+static bool use_tr(const oq_f32_conv_params *p, const geo *g)
+{
+    return g->outv <= 256 && p->M / p->group >= 64;
+}
+
+/* Bytes of packed weights: depthwise = header + raw weights; else one packed A (or packed B for
+ * the transposed form) per group. */
 size_t oq_f32_conv_pack_size(const oq_f32_conv_params *p)
 {
     geo g;
@@ -73,6 +82,8 @@ size_t oq_f32_conv_pack_size(const oq_f32_conv_params *p)
     size_t Mg = (size_t)(p->M / p->group), K = (size_t)(p->C / p->group) * g.kv;
     if (use_dw(p))
         return OQ_F32_HDR + (size_t)p->M * g.kv * sizeof(float);
+    if (use_tr(p, &g))
+        return (size_t)p->group * oq_f32_pack_b_size(p->isa, K, Mg);
     return (size_t)p->group * oq_f32_pack_a_size(p->isa, Mg, K);
 }
 
@@ -87,10 +98,16 @@ void oq_f32_conv_pack(const oq_f32_conv_params *p, const float *w, void *packed)
         memcpy((char *)packed + OQ_F32_HDR, w, (size_t)p->M * g.kv * sizeof(float));
         return;
     }
-    size_t sz = oq_f32_pack_a_size(p->isa, Mg, K);
-    for (int64_t gi = 0; gi < p->group; gi++)
-        oq_f32_pack_a(p->isa, false, Mg, K, w + (size_t)gi * Mg * K, K,
-                      (char *)packed + (size_t)gi * sz);
+    bool tr = use_tr(p, &g);
+    size_t sz = tr ? oq_f32_pack_b_size(p->isa, K, Mg) : oq_f32_pack_a_size(p->isa, Mg, K);
+    for (int64_t gi = 0; gi < p->group; gi++) {
+        const float *wg = w + (size_t)gi * Mg * K;
+        void *dst = (char *)packed + (size_t)gi * sz;
+        if (tr)
+            oq_f32_pack_b(p->isa, true, K, Mg, wg, K, dst);
+        else
+            oq_f32_pack_a(p->isa, false, Mg, K, wg, K, dst);
+    }
 }
 
 /* Depthwise plane geometry: rows read, phase-plane row length. */
@@ -110,14 +127,23 @@ size_t oq_f32_conv_workspace_size(const oq_f32_conv_params *p)
         dw_dims(&g, &rows, &wq);
         return g.kv * sizeof(size_t) + g.s[2] * rows * wq * sizeof(float) + 128;
     }
-    size_t Mg = (size_t)(p->M / p->group), K = (size_t)(p->C / p->group) * g.kv;
-    return oq_f32_gemm_workspace_size(Mg, g.outv, K);
+    size_t Mg = (size_t)(p->M / p->group), Cg = (size_t)(p->C / p->group), K = Cg * g.kv;
+    size_t hp = 0, wp = 0, extra = 0;
+    if (p->nspatial <= 2)       /* zero-padded input planes of one group */
+        padded_dims(p, &g, &hp, &wp);
+    extra = Cg * hp * wp * sizeof(float) + 64;
+    if (use_tr(p, &g))          /* + Y_g^T buffer + the GEMM's blocks */
+        return extra + g.outv * Mg * sizeof(float) + 64 +
+               oq_f32_gemm_workspace_size(g.outv, Mg, K);
+    return extra + oq_f32_gemm_workspace_size(Mg, g.outv, K);
 }
 
 typedef struct im2col_ctx {
     const oq_f32_kernels *ks;  /* for put */
     const geo *g;
     const float *x;            /* first input channel of the group */
+    const float *xp;           /* the group's zero-padded planes (1D/2D), hp x wp each */
+    size_t hp, wp;
 } im2col_ctx;
 
 /* First ow in [0, OW] whose input column ow*s + off is >= lim (off may be negative). */
@@ -183,6 +209,68 @@ static void im2col_pack(const void *vctx, size_t k0, size_t kc, size_t j0, size_
         if (pad)
             put(dk, ps, nr, nc, NULL, pad, 0);
     }
+}
+
+/* B packer for 1D/2D convs from zero-padded planes: output (oh, ow) of tap (c, kh, kw) reads
+ * xp[c][oh*sh + kh*dh][ow*sw + kw*dw], always in bounds, so a K row is one strided 2D copy. */
+static void im2col_pack_padded(const void *vctx, size_t k0, size_t kc, size_t j0, size_t nc,
+                               unsigned nr, float *dst)
+{
+    const im2col_ctx *cx = vctx;
+    const geo *g = cx->g;
+    size_t OW = g->out[2], sw = g->s[2], rs = g->s[1] * cx->wp;
+    size_t ps = kc * nr, pad = (nc + nr - 1) / nr * nr - nc;
+    size_t oh0 = j0 / OW, ow0 = j0 % OW;
+    for (size_t kk = 0; kk < kc; kk++) {
+        size_t k = k0 + kk, ch = k / g->kv, r = k % g->kv;
+        size_t kh = r / g->k[2], kw = r % g->k[2];
+        const float *base = cx->xp + ch * cx->hp * cx->wp + kh * g->d[1] * cx->wp + kw * g->d[2];
+        float *dk = dst + kk * nr;
+        size_t col = 0, n = nc, oh = oh0;
+        if (ow0) {
+            size_t len = OW - ow0 < n ? OW - ow0 : n;
+            cx->ks->put(dk, ps, nr, 0, base + oh * rs + ow0 * sw, len, sw);
+            col += len, n -= len, oh++;
+        }
+        size_t full = n / OW;
+        if (full) {
+            cx->ks->put2d(dk, ps, nr, col, base + oh * rs, full, OW, rs, sw);
+            col += full * OW, n -= full * OW, oh += full;
+        }
+        if (n)
+            cx->ks->put(dk, ps, nr, col, base + oh * rs, n, sw);
+        if (pad)
+            cx->ks->put(dk, ps, nr, nc, NULL, pad, 0);
+    }
+}
+
+/* Padded plane size of a 1D/2D conv (0 if no padding: x is used as is). */
+static void padded_dims(const oq_f32_conv_params *p, const geo *g, size_t *hp, size_t *wp)
+{
+    bool any = false;
+    for (int d = 0; d < p->nspatial; d++)
+        any = any || p->pad_begin[d] != 0 || p->pad_end[d] != 0;
+    size_t pe1 = p->nspatial == 2 ? (size_t)p->pad_end[0] : 0;
+    size_t pe2 = (size_t)p->pad_end[p->nspatial - 1];
+    *hp = any ? g->in[1] + g->pb[1] + pe1 : 0;
+    *wp = any ? g->in[2] + g->pb[2] + pe2 : 0;
+}
+
+/* Copies the group's Cg input planes into zero-padded hp x wp planes at xp. */
+static void pad_planes(const geo *g, size_t Cg, const float *x, float *xp, size_t hp, size_t wp)
+{
+    size_t H = g->in[1], W = g->in[2], pt = g->pb[1], pl = g->pb[2];
+    for (size_t c = 0; c < Cg; c++, x += H * W)
+        for (size_t r = 0; r < hp; r++) {
+            float *row = xp + (c * hp + r) * wp;
+            if (r < pt || r - pt >= H) {
+                memset(row, 0, wp * sizeof(float));
+                continue;
+            }
+            memset(row, 0, pl * sizeof(float));
+            memcpy(row + pl, x + (r - pt) * W, W * sizeof(float));
+            memset(row + pl + W, 0, (wp - pl - W) * sizeof(float));
+        }
 }
 
 /* Builds the stride-phase planes of input plane xc (H x W) with the conv's zero padding. */
@@ -279,19 +367,41 @@ void oq_f32_conv(const oq_f32_conv_params *p, const float *x, const void *packed
     size_t Cg = C / G, Mg = M / G, K = Cg * g.kv;
     const oq_f32_pack_hdr *h = packed_w;
     size_t sz = OQ_F32_HDR + (Mg + h->r - 1) / h->r * h->r * K * sizeof(float);
-    bool pw = is_pointwise(p);
+    bool pw = is_pointwise(p), tr = use_tr(p, &g), flat = p->nspatial <= 2;
+    size_t hp = 0, wp = 0;
+    if (flat)
+        padded_dims(p, &g, &hp, &wp);
+    float *xp = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);    /* padded planes */
+    float *yt = (float *)(((uintptr_t)(xp + Cg * hp * wp) + 63) & ~(uintptr_t)63); /* Y_g^T */
+    void *gws = tr ? (void *)(yt + g.outv * Mg) : (void *)yt;
+    oq_f32_pack_fn packer = flat ? im2col_pack_padded : im2col_pack;
     for (size_t n = 0; n < (size_t)p->N; n++)
         for (size_t gi = 0; gi < G; gi++) {
             const float *xg = x + (n * C + gi * Cg) * g.inv;
             float *yg = y + (n * M + gi * Mg) * g.outv;
-            oq_f32_operand a = {NULL, 0, false, (const char *)packed_w + gi * sz};
-            oq_f32_operand braw = {xg, g.inv, false, NULL};
-            im2col_ctx ctx = {oq_f32_kernels_get(p->isa), &g, xg};
-            oq_f32_bsrc b = {&braw, pw ? NULL : im2col_pack, &ctx};
+            oq_f32_operand wop = {NULL, 0, false, (const char *)packed_w + gi * sz};
+            oq_f32_operand xraw = {xg, g.inv, false, NULL};
+            im2col_ctx ctx = {oq_f32_kernels_get(p->isa), &g, xg, xg, g.in[1], g.in[2]};
+            if (flat && hp && !pw) {
+                pad_planes(&g, Cg, xg, xp, hp, wp);
+                ctx.xp = xp, ctx.hp = hp, ctx.wp = wp;
+            }
+            oq_f32_src wsrc = {&wop, NULL, NULL};
             oq_f32_epilogue ep = oq_f32_epilogue_default();
-            ep.bias_m = bias ? bias + gi * Mg : NULL;
             ep.clamp_min = p->clamp_min;
             ep.clamp_max = p->clamp_max;
-            oq_f32_gemm_core(p->isa, Mg, g.outv, K, &a, &b, &ep, yg, g.outv, ws);
+            if (!tr) {
+                oq_f32_src xsrc = {&xraw, pw ? NULL : packer, &ctx};
+                ep.bias_m = bias ? bias + gi * Mg : NULL;
+                oq_f32_gemm_core(p->isa, Mg, g.outv, K, &wsrc, &xsrc, &ep, yg, g.outv, gws);
+                continue;
+            }
+            /* transposed: A = col^T packed by im2col, B = W_g^T prepacked, C = Y_g^T */
+            oq_f32_src xsrc = {&xraw, packer, &ctx};
+            ep.bias_n = bias ? bias + gi * Mg : NULL;
+            oq_f32_gemm_core(p->isa, g.outv, Mg, K, &xsrc, &wsrc, &ep, yt, Mg, gws);
+            for (size_t m = 0; m < Mg; m++)
+                for (size_t o = 0; o < g.outv; o++)
+                    yg[m * g.outv + o] = yt[o * Mg + m];
         }
 }

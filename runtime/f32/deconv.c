@@ -115,8 +115,8 @@ void oq_f32_conv_transpose(const oq_f32_conv_params *p, const float *x, const vo
         for (size_t gi = 0; gi < G; gi++) {
             oq_f32_operand a = {NULL, 0, false, (const char *)packed_w + gi * sz};
             oq_f32_operand b = {x + (n * C + gi * Cg) * g.inv, g.inv, false, NULL};
-            oq_f32_bsrc bs = {&b, NULL, NULL};
-            oq_f32_gemm_core(p->isa, R, g.inv, Cg, &a, &bs, &ep, col, g.inv, gws);
+            oq_f32_src as = {&a, NULL, NULL}, bs = {&b, NULL, NULL};
+            oq_f32_gemm_core(p->isa, R, g.inv, Cg, &as, &bs, &ep, col, g.inv, gws);
             col2im(&g, Mg, col, yn + gi * Mg * g.outv);
         }
         if (clamp)

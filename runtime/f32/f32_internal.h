@@ -68,9 +68,12 @@ typedef void (*oq_f32_dw_fn)(const oq_f32_dw_args *a);
 typedef void (*oq_f32_deint2_fn)(const float *src, float *even, size_t ne, float *odd, size_t no);
 /* Writes n values into B-panel layout: value i goes to column c = col + i, stored at
  * dst[(c/nr)*ps + c%nr]; the value is src[i*stride], or 0 if src is NULL. Reads nothing past
- * src[(n-1)*stride]. (ISA versions fall back to scalar when nr is not their NR.) */
+ * src[(n-1)*stride]. nr <= 32. */
 typedef void (*oq_f32_put_fn)(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
                               size_t n, size_t stride);
+/* put() for rows x len values: value (r, i) = src[r*rstride + i*stride] to column col + r*len + i. */
+typedef void (*oq_f32_put2d_fn)(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
+                                size_t rows, size_t len, size_t rstride, size_t stride);
 
 typedef struct oq_f32_kernels {
     oq_f32_isa isa;
@@ -79,6 +82,7 @@ typedef struct oq_f32_kernels {
     oq_f32_dw_fn dw;           /* depthwise channel kernel */
     oq_f32_deint2_fn deint2;   /* stride-2 row split (depthwise planes) */
     oq_f32_put_fn put;         /* row -> B panels (B packing, im2col-pack) */
+    oq_f32_put2d_fn put2d;     /* block of rows -> B panels (im2col-pack from a padded plane) */
 } oq_f32_kernels;
 
 /* Kernel table for isa (OQ_F32_AUTO resolved); scalar if isa is not supported here. */
@@ -94,23 +98,26 @@ OQ_F32_HIDDEN void oq_f32_ukernel_generic(unsigned mr, unsigned nr, size_t kc, c
 OQ_F32_HIDDEN void oq_f32_dw_scalar(const oq_f32_dw_args *a);
 OQ_F32_HIDDEN void oq_f32_put_scalar(float *dst, size_t ps, unsigned nr, size_t col,
                                      const float *src, size_t n, size_t stride);
+OQ_F32_HIDDEN void oq_f32_put2d_scalar(float *dst, size_t ps, unsigned nr, size_t col,
+                                       const float *src, size_t rows, size_t len, size_t rstride,
+                                       size_t stride);
 OQ_F32_HIDDEN void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd,
                                         size_t no);
 
-/* Packs rows [k0, k0+kc) x columns [j0, j0+nc) of op(B) into ceil(nc/nr) panels of kc x nr
- * (zero-filled past nc) at dst, panel stride kc*nr. */
-typedef void (*oq_f32_bpack_fn)(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc,
-                                unsigned nr, float *dst);
+/* Packs rows [k0, k0+kc) x columns [j0, j0+nc) of a K x N matrix (op(B), or op(A)^T for an A
+ * source) into ceil(nc/nr) panels of kc x nr (zero-filled past nc) at dst, panel stride kc*nr. */
+typedef void (*oq_f32_pack_fn)(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc,
+                               unsigned nr, float *dst);
 
-/* Source of B for the driver: prepacked/raw operand, or a packer callback (im2col). */
-typedef struct oq_f32_bsrc {
+/* An operand for the driver: prepacked/raw operand, or a packer callback (im2col). */
+typedef struct oq_f32_src {
     const oq_f32_operand *op;  /* used when fn == NULL */
-    oq_f32_bpack_fn fn;
+    oq_f32_pack_fn fn;
     const void *ctx;
-} oq_f32_bsrc;
+} oq_f32_src;
 
 /* The blocked GEMM. ws as oq_f32_gemm_workspace_size(M, N, K). */
 OQ_F32_HIDDEN void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K,
-                                    const oq_f32_operand *a, const oq_f32_bsrc *b,
+                                    const oq_f32_src *a, const oq_f32_src *b,
                                     const oq_f32_epilogue *ep, float *C, size_t ldc, void *ws);
 #endif

@@ -242,8 +242,8 @@ static void epilogue_only(size_t M, size_t N, const oq_f32_epilogue *ep, float *
 }
 
 /* The blocked product; see the file comment. */
-void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32_operand *a,
-                      const oq_f32_bsrc *b, const oq_f32_epilogue *ep, float *C, size_t ldc,
+void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32_src *a,
+                      const oq_f32_src *b, const oq_f32_epilogue *ep, float *C, size_t ldc,
                       void *ws)
 {
     if (M == 0 || N == 0)
@@ -252,7 +252,7 @@ void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32
         epilogue_only(M, N, ep, C, ldc);
         return;
     }
-    const oq_f32_pack_hdr *ha = hdr_of(a->packed, 'A');
+    const oq_f32_pack_hdr *ha = a->fn ? NULL : hdr_of(a->op->packed, 'A');
     const oq_f32_pack_hdr *hb = b->fn ? NULL : hdr_of(b->op->packed, 'B');
     if (ha)
         isa = (oq_f32_isa)ha->isa;
@@ -299,7 +299,10 @@ void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32
                     ap = packed_data(ha) + pc * round_up(M, mr) + ic * kc;
                     a_ps = kc * mr;
                 } else {
-                    pack_a_block(a, ic, mc, pc, kc, mr, abuf);
+                    if (a->fn)
+                        a->fn(a->ctx, pc, kc, ic, mc, mr, abuf);
+                    else
+                        pack_a_block(a->op, ic, mc, pc, kc, mr, abuf);
                     ap = abuf;
                     a_ps = kc * mr;
                 }
@@ -361,8 +364,8 @@ void oq_f32_gemm_ex(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32_o
                     const oq_f32_operand *b, const oq_f32_epilogue *ep, float *C, size_t ldc,
                     void *ws)
 {
-    oq_f32_bsrc bs = {b, NULL, NULL};
-    oq_f32_gemm_core(isa, M, N, K, a, &bs, ep, C, ldc, ws);
+    oq_f32_src as = {a, NULL, NULL}, bs = {b, NULL, NULL};
+    oq_f32_gemm_core(isa, M, N, K, &as, &bs, ep, C, ldc, ws);
 }
 
 /* BLAS-like wrapper over oq_f32_gemm_ex with the best ISA. */

@@ -135,18 +135,18 @@ static void deint2_avx2(const float *src, float *even, size_t ne, float *odd, si
     oq_f32_deint2_scalar(src, even + i, ne - i, odd + i, no - i);
 }
 
-/* Row -> 16-wide B panels: unit stride (or zeros) with masked ymm moves; else scalar. */
+/* Row -> B panels (any nr): unit stride (or zeros) with masked ymm moves; else scalar. */
 static void put_avx2(float *dst, size_t ps, unsigned nr, size_t col, const float *src, size_t n,
                      size_t stride)
 {
-    if (nr != NR || (src && stride != 1)) {
+    if (nr > 32 || (src && stride != 1)) {
         oq_f32_put_scalar(dst, ps, nr, col, src, n, stride);
         return;
     }
     const __m256 z = _mm256_setzero_ps();
     while (n > 0) {
-        size_t lane = col % NR, k = NR - lane < n ? NR - lane : n;
-        float *d = dst + (col / NR) * ps + lane;
+        size_t lane = col % nr, k = nr - lane < n ? nr - lane : n;
+        float *d = dst + (col / nr) * ps + lane;
         for (size_t i = 0; i < k; i += 8) {
             size_t r = k - i;
             if (r >= 8) {
@@ -163,5 +163,14 @@ static void put_avx2(float *dst, size_t ps, unsigned nr, size_t col, const float
     }
 }
 
+/* Rows of put (inlined per row). */
+static void put2d_avx2(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
+                       size_t rows, size_t len, size_t rstride, size_t stride)
+{
+    for (size_t r = 0; r < rows; r++, col += len, src += rstride)
+        put_avx2(dst, ps, nr, col, src, len, stride);
+}
+
 const oq_f32_kernels oq_f32_kernels_avx2 = {OQ_F32_AVX2, MR, NR, gemm_6x16, dw_avx2,
-                                            deint2_avx2, put_avx2};
+                                            deint2_avx2, put_avx2,
+                                            put2d_avx2};

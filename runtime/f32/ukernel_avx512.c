@@ -136,20 +136,20 @@ static __mmask16 first_lanes(size_t n)
     return (__mmask16)(n >= 16 ? 0xffffu : (1u << n) - 1);
 }
 
-/* Row -> 32-wide B panels: unit stride (or zeros) with masked zmm moves, stride 2 with masked
+/* Row -> B panels (any nr): unit stride (or zeros) with masked zmm moves, stride 2 with masked
  * loads + a two-source permute; other strides scalar. */
 static void put_avx512(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
                        size_t n, size_t stride)
 {
-    if (nr != NR || (src && stride > 2)) {
+    if (nr > 32 || (src && stride > 2)) {
         oq_f32_put_scalar(dst, ps, nr, col, src, n, stride);
         return;
     }
     const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
                                          30);
     while (n > 0) {
-        size_t lane = col % NR, k = NR - lane < n ? NR - lane : n;
-        float *d = dst + (col / NR) * ps + lane;
+        size_t lane = col % nr, k = nr - lane < n ? nr - lane : n;
+        float *d = dst + (col / nr) * ps + lane;
         for (size_t i = 0; i < k; i += 16) {
             size_t r = k - i < 16 ? k - i : 16;
             __mmask16 m = first_lanes(r);
@@ -174,5 +174,14 @@ static void put_avx512(float *dst, size_t ps, unsigned nr, size_t col, const flo
     }
 }
 
+/* Rows of put (inlined per row). */
+static void put2d_avx512(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
+                         size_t rows, size_t len, size_t rstride, size_t stride)
+{
+    for (size_t r = 0; r < rows; r++, col += len, src += rstride)
+        put_avx512(dst, ps, nr, col, src, len, stride);
+}
+
 const oq_f32_kernels oq_f32_kernels_avx512 = {OQ_F32_AVX512, MR, NR, gemm_8x32, dw_avx512,
-                                              deint2_avx512, put_avx512};
+                                              deint2_avx512, put_avx512,
+                                              put2d_avx512};

@@ -95,5 +95,14 @@ void oq_f32_put_scalar(float *dst, size_t ps, unsigned nr, size_t col, const flo
     }
 }
 
+/* Rows of put(). */
+void oq_f32_put2d_scalar(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
+                         size_t rows, size_t len, size_t rstride, size_t stride)
+{
+    for (size_t r = 0; r < rows; r++, col += len, src += rstride)
+        oq_f32_put_scalar(dst, ps, nr, col, src, len, stride);
+}
+
 const oq_f32_kernels oq_f32_kernels_scalar = {OQ_F32_SCALAR, 4, 8, gemm_4x8, oq_f32_dw_scalar,
-                                              oq_f32_deint2_scalar, oq_f32_put_scalar};
+                                              oq_f32_deint2_scalar, oq_f32_put_scalar,
+                                              oq_f32_put2d_scalar};
