@@ -2,6 +2,7 @@
 #include "fe_test.h"
 
 #include <criterion/criterion.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,14 +254,29 @@ uint8_t *fm_pack(fm *m, size_t *len)
     return buf;
 }
 
+static char tmpdir[64];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Removes the test's temp folder when the test process exits. */
+static void rm_tmpdir(void)
+{
+    if (tmpdir[0])
+        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *fe_tmpdir(void)
 {
-    static char dir[64];
-    if (!dir[0]) {
-        strcpy(dir, "/tmp/oq_fe_XXXXXX");
-        cr_assert_not_null(mkdtemp(dir));
+    if (!tmpdir[0]) {
+        strcpy(tmpdir, "/tmp/oq_fe_XXXXXX");
+        cr_assert_not_null(mkdtemp(tmpdir));
+        atexit(rm_tmpdir);
     }
-    return dir;
+    return tmpdir;
 }
 
 void fe_write(const char *path, const void *p, size_t n)

@@ -30,7 +30,7 @@ void *fm_alloc(fm *m, size_t n);           /* zeroed, freed by fm_free */
 char *fm_str(fm *m, const char *s);
 uint8_t *fm_pack(fm *m, size_t *len);      /* freed by fm_free */
 
-/* a fresh temp folder for this test (removed by the OS later; tests write small files) */
+/* a fresh temp folder for this test process, removed when it exits */
 const char *fe_tmpdir(void);
 void fe_write(const char *path, const void *p, size_t n);
 unsigned char *fe_slurp(const char *path, size_t *len);  /* malloc */
