@@ -25,8 +25,10 @@ typedef bool (*oq_node_hook)(void *ctx, const oq_graph *g, uint32_t node,
  * implementation; every such op type is listed), UNSUPPORTED_ATTR, SHAPE, DTYPE, NOMEM. */
 oq_status oq_interp_new(const oq_graph *g, oq_interp **out, oq_diag *d) OQ_NODISCARD;
 void oq_interp_free(oq_interp *it);
-/* Runs with inputs[i] bound to g->inputs[i] (dtype and shape must match the graph). On success
- * outputs[i] points at internal memory for g->outputs[i], valid until the next run or free. */
+/* Runs with inputs[i] bound to g->inputs[i] (dtype and shape must match the graph; inputs that
+ * inference made constant are ignored). On success outputs[i] points at internal memory for
+ * g->outputs[i], valid until the next run or free. One run at a time per interpreter (create
+ * one interpreter per thread). */
 oq_status oq_interp_run(oq_interp *it, const oq_rt_tensor *inputs, oq_rt_tensor *outputs,
                         oq_node_hook hook, void *hook_ctx, oq_diag *d) OQ_NODISCARD;
 
