@@ -649,6 +649,44 @@ static oq_status apply_shapes(imp *im)
     return OQ_OK;
 }
 
+/* After inference: a graph output whose declared type disagrees with the inferred one gets a
+ * warning (stale value_info is common in exported files; inference decides). */
+static void check_declared_outputs(imp *im)
+{
+    oq_graph *g = im->g;
+    for (size_t i = 0; i < im->gp->n_output; i++) {
+        const Onnx__ValueInfoProto *vi = im->gp->output[i];
+        uint32_t v = ir_find_value(g, vi->name);
+        const Onnx__TypeProto *tp = vi->type;
+        if (v == OQ_NONE || !tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+            !tp->tensor_type)
+            continue;
+        const oq_value *val = &g->values[v];
+        const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+        if (tt->has_elem_type && tt->elem_type && val->dtype != OQ_DT_UNDEFINED &&
+            tt->elem_type != (int32_t)val->dtype) {
+            oq_warnf(im->d, g, OQ_NONE, "graph output '%s' is declared %s but computes %s",
+                     val->name, oq_dtype_valid(tt->elem_type)
+                                    ? oq_dtype_name((oq_dtype)tt->elem_type) : "?",
+                     oq_dtype_name(val->dtype));
+            continue;
+        }
+        const Onnx__TensorShapeProto *sp = tt->shape;
+        if (!sp || val->shape.rank < 0)
+            continue;
+        bool clash = (size_t)val->shape.rank != sp->n_dim;
+        for (size_t k = 0; !clash && k < sp->n_dim; k++) {
+            const Onnx__TensorShapeProto__Dimension *dm = sp->dim[k];
+            clash = dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                    val->shape.dim[k] >= 0 && dm->dim_value != val->shape.dim[k];
+        }
+        if (clash)
+            oq_warnf(im->d, g, OQ_NONE, "graph output '%s': declared shape (rank %zu) differs "
+                     "from the inferred one (rank %d); using the inferred shape", val->name,
+                     sp->n_dim, (int)val->shape.rank);
+    }
+}
+
 /* Model-level checks, then the graph. */
 static oq_status import_model(imp *im, const Onnx__ModelProto *m)
 {
@@ -718,6 +756,7 @@ static oq_status import_model(imp *im, const Onnx__ModelProto *m)
     if (!im->any_unknown) {
         if ((st = ir_infer(g, d)) != OQ_OK)
             return st;
+        check_declared_outputs(im);
         return oq_fe_fill_qparams(g, d);
     }
     /* inspect of a model with unknown ops: infer what can be inferred, keep going */

@@ -129,6 +129,11 @@ void fm_output(fm *m, const char *name)
     push(m, (void ***)&m->graph->output, &m->graph->n_output, value_info(m, name, -1, -1, NULL));
 }
 
+void fm_output_typed(fm *m, const char *name, int dt, int rank, const int64_t *dims)
+{
+    push(m, (void ***)&m->graph->output, &m->graph->n_output, value_info(m, name, dt, rank, dims));
+}
+
 Onnx__TensorProto *fm_tensor(fm *m, int dt, int rank, const int64_t *dims, const void *raw,
                              size_t nbytes)
 {

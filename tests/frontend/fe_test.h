@@ -13,6 +13,7 @@ Onnx__ModelProto *fm_model(fm *m);
 /* graph input with elem type dt; dims < 0 become dim_param "N" */
 void fm_input(fm *m, const char *name, int dt, int rank, const int64_t *dims);
 void fm_output(fm *m, const char *name);
+void fm_output_typed(fm *m, const char *name, int dt, int rank, const int64_t *dims);
 /* initializer with raw_data (nbytes) */
 Onnx__TensorProto *fm_init(fm *m, const char *name, int dt, int rank, const int64_t *dims,
                            const void *raw, size_t nbytes);

@@ -440,3 +440,27 @@ Test(frontend, sparse_initializer_and_output_count)
               d2.msg);
     fm_free(m);
 }
+
+/* A graph output declared with another shape or type than inference computes: a warning each,
+ * the inferred type wins; a matching declaration is silent. */
+Test(frontend, declared_output_mismatch_warns)
+{
+    fm *m = fm_new(8, 13);
+    fm_input(m, "x", 1, 1, (int64_t[]){2});
+    fm_node(m, "Relu", "r", "x", "y");
+    fm_node(m, "Neg", "n", "x", "z");
+    fm_node(m, "Abs", "a", "x", "w");
+    fm_output_typed(m, "y", 1, 1, (int64_t[]){5});
+    fm_output_typed(m, "z", 7, 1, (int64_t[]){2});
+    fm_output_typed(m, "w", 1, 1, (int64_t[]){-1});
+    oq_diag d = {.warn = grab_warn};
+    oq_graph *g = NULL;
+    nwarn_seen = 0;
+    cr_assert_eq(fm_import(m, NULL, &g, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(nwarn_seen, 2, "one warning per mismatching output (got %d)", nwarn_seen);
+    cr_expect(strstr(last_warn, "'z'") && strstr(last_warn, "declared int64"), "%s", last_warn);
+    cr_expect_eq(g->values[fe_value(g, "y")].shape.dim[0], 2);
+    cr_expect_eq(g->values[fe_value(g, "z")].dtype, OQ_DT_FLOAT);
+    oq_graph_free(g);
+    fm_free(m);
+}
