@@ -16,6 +16,7 @@
 #include "backends/c/main_template.h"
 #include "backends/c/memplan.h"
 #include "backends/c/rt_files.h"
+#include "backends/onnx/atomic_file.h"
 #include "runtime/q8/q8.h"
 
 enum { ST_NONE, ST_CONST, ST_IN, ST_OUT, ST_WS };
@@ -744,6 +745,14 @@ static bool valid_ident(const char *s)
     return true;
 }
 
+static bool put_cbuf(void *ctx, FILE *f, oq_diag *d)
+{
+    const oq_cbuf *b = ctx;
+    (void)d;
+    return b->len == 0 || fwrite(b->p, 1, b->len, f) == b->len;
+}
+
+/* Writes OUT/file atomically (backends/onnx/atomic_file.c). */
 static oq_status write_out(ectx *e, const char *file, const oq_cbuf *b)
 {
     if (b->oom)
@@ -753,10 +762,7 @@ static oq_status write_out(ectx *e, const char *file, const oq_cbuf *b)
     if (!path)
         return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
     snprintf(path, n, "%s/%s", e->o->out_dir, file);
-    int err = oq_write_file_atomic(path, b->p ? b->p : "", b->len);
-    oq_status st = OQ_OK;
-    if (err)
-        st = oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_IO, "%s: %s", path, strerror(err));
+    oq_status st = oq_write_file_atomic(path, NULL, 0, put_cbuf, (void *)b, e->d);
     free(path);
     return st;
 }

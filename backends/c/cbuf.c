@@ -1,14 +1,11 @@
 /* Text buffer and atomic file writes for the C emitter (see cbuf.h). */
 #include "cbuf.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static bool reserve(oq_cbuf *b, size_t extra)
 {
@@ -69,43 +66,4 @@ void cbuf_free(oq_cbuf *b)
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
-}
-
-int oq_write_file_atomic(const char *path, const void *data, size_t n)
-{
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 16);
-    if (!tmp)
-        return ENOMEM;
-    snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return e;
-    }
-    const char *p = data;
-    size_t left = n;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return e;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fchmod(fd, 0644) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return e;
-    }
-    free(tmp);
-    return 0;
 }

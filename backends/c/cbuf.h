@@ -1,4 +1,4 @@
-/* A growable text buffer for the C emitter, and an atomic file writer. */
+/* A growable text buffer for the C emitter. */
 #ifndef OQ_CBUF_H
 #define OQ_CBUF_H
 #include <stdbool.h>
@@ -15,7 +15,4 @@ void cbuf_put(oq_cbuf *b, const char *s, size_t n);
 /* Appends a float as an exact C99 hex literal with an f suffix ("0x1.8p-3f", "-0x0p+0f"). */
 void cbuf_hexf(oq_cbuf *b, float v);
 void cbuf_free(oq_cbuf *b);
-/* Writes data to path through a temporary file in the same directory and rename(2), so a
- * reader never sees a half-written file. Returns 0 or errno. */
-int oq_write_file_atomic(const char *path, const void *data, size_t n);
 #endif
