@@ -5,9 +5,6 @@
 
 #include "passes.h"
 
-/* ir_verify (ir/verify.c) is B's and may not be built yet: referenced weakly until it lands. */
-#pragma weak ir_verify
-
 bool oq_pass_excluded(const oq_graph *g, uint32_t node, const oq_options *o)
 {
     const oq_node *nd = &g->nodes[node];
@@ -53,7 +50,7 @@ oq_status oq_pass_finish(oq_graph *g, const oq_options *o, oq_diag *d)
     st = ir_infer(g, d);
     if (st != OQ_OK)
         return st;
-    if (o && o->verify && ir_verify)
+    if (o && o->verify)
         return ir_verify(g, d);
     return OQ_OK;
 }

@@ -262,3 +262,30 @@ Test(passes, pipeline_names_and_stop_after)
     cr_expect(strstr(buf, "BatchNormalization") != NULL, "stopped before bnfold:\n%s", buf);
     oq_graph_free(g);
 }
+
+Test(passes, constfold_evaluates_constant_subgraphs)
+{
+    /* y = x * (Sqrt(c1) + c2): Sqrt and Add are folded into one constant, Mul stays */
+    oq_graph *g = oq_graph_new(NULL, NULL);
+    const int64_t xd[] = {4}, cd[] = {4};
+    float c1[4] = {4, 9, 16, 25}, c2[4] = {1, 1, 1, -1};
+    uint32_t x = add_in(g, "x", 1, xd);
+    uint32_t a = add_c(g, "c1", 1, cd, c1), b = add_c(g, "c2", 1, cd, c2);
+    uint32_t s = add_v(g, "s"), t = add_v(g, "t"), y = add_v(g, "y");
+    ir_add_node(g, OQ_OP_Sqrt, "sqrt", &a, 1, &s, 1);
+    ir_add_node(g, OQ_OP_Add, "add", (uint32_t[]){s, b}, 2, &t, 1);
+    ir_add_node(g, OQ_OP_Mul, "mul", (uint32_t[]){x, t}, 2, &y, 1);
+    set_out(g, y);
+    infer(g);
+    oq_options o = {.verify = true};
+    oq_diag d = {0};
+    cr_assert_eq(pass_constfold(g, &o, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(g->nnode, 1u, "only Mul remains, got %u nodes", g->nnode);
+    cr_assert_eq(g->nodes[0].op, OQ_OP_Mul);
+    const float *k = g->values[g->nodes[0].in[1]].data;
+    cr_assert_not_null(k);
+    const float want[4] = {3, 4, 5, 4};
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(k[i], want[i], "folded[%d] = %g want %g", i, k[i], want[i]);
+    oq_graph_free(g);
+}

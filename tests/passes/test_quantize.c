@@ -612,6 +612,9 @@ static void vision(const char *name, double min_sqnr)
     oq_calib_data data = {spec, 1};
     oq_options oc = {.calib_limit = 8};
     cr_assert_eq(oq_calibrate(c, g, &data, &oc, &d), OQ_OK, "%s", d.msg);
+    const char *obs = getenv("OQ_TEST_OBSERVER");  /* manual runs: another observer */
+    if (obs && oq_observer_lookup(obs) != OQ_OBS_COUNT)
+        o.observer = oq_observer_lookup(obs);
     cr_assert_eq(oq_quantize(g, c, &o, &d), OQ_OK, "%s", d.msg);
     double sig = 0, noise = 0;
     for (int i = 0; i < 2; i++) {
@@ -627,8 +630,8 @@ static void vision(const char *name, double min_sqnr)
     }
     double sqnr = 10 * log10(sig / (noise + 1e-30));
     if (getenv("OQ_REPORT"))
-        fprintf(stderr, "%s: int8 SQNR %.1f dB, %d QuantizeLinear\n", name, sqnr,
-                pt_count_op(g, OQ_OP_QuantizeLinear));
+        fprintf(stderr, "%s (%s): int8 SQNR %.1f dB, %d QuantizeLinear\n", name,
+                oq_observer_name(o.observer), sqnr, pt_count_op(g, OQ_OP_QuantizeLinear));
     cr_expect(sqnr > min_sqnr, "%s: SQNR %.1f dB (want > %.1f)", name, sqnr, min_sqnr);
     oq_calib_free(c);
     oq_graph_free(g);
