@@ -393,3 +393,65 @@ Test(backends, pytorch_qdq_model_written_runs_like_the_original_in_ort, .init = 
     ort_job_free(&jobs[0]);
     ort_job_free(&jobs[1]);
 }
+
+/* ------------------------------------------------------------------ bench models (optional) */
+
+/* The torchvision models bench/models/make.py exports (fp32 and PyTorch QDQ; not committed):
+ * each present one is written and must give the same logits as the original in ORT. */
+Test(backends, bench_models_written_run_like_originals_in_ort, .init = setup_ort,
+     .fini = rm_tdir, .timeout = 900)
+{
+    static const char *const names[] = {"resnet18", "resnet18_torch_qdq", "mobilenet_v2",
+                                        "mobilenet_v2_torch_qdq", "mobilenet_v3_small",
+                                        "shufflenet_v2_x1_0", "squeezenet1_1"};
+    enum { NM = sizeof names / sizeof names[0] };
+    static char src[NM][512], dst[NM][512];
+    static tb_tensor in[NM];
+    ort_job jobs[2 * NM];
+    size_t nj = 0;
+    uint32_t rng = 7;
+    for (size_t i = 0; i < NM; i++) {
+        snprintf(src[i], sizeof src[i], OQ_SRC_ROOT "/bench/models/%s.onnx", names[i]);
+        if (access(src[i], R_OK) != 0)
+            continue;
+        oq_graph *g = NULL;
+        oq_diag d = {0};
+        cr_assert_eq(oq_import_onnx(src[i], NULL, &g, &d), OQ_OK, "%s", d.msg);
+        snprintf(dst[i], sizeof dst[i], "%s/%s.onnx", tdir, names[i]);
+        cr_assert_eq(oq_write_onnx(g, dst[i], NULL, &d), OQ_OK, "%s: %s", names[i], d.msg);
+        cr_assert_eq(g->ninput, 1);
+        oq_shape s = g->values[g->inputs[0]].shape;
+        for (int k = 0; k < s.rank; k++)
+            if (s.dim[k] < 0)
+                s.dim[k] = 1;
+        in[i] = tb_make(OQ_DT_FLOAT, &s, NULL);
+        for (int64_t k = 0; k < oq_shape_numel(&s); k++) {
+            rng = rng * 1664525u + 1013904223u;
+            ((float *)in[i].data)[k] = (float)(rng >> 8) / (float)(1u << 23) - 1.0f;
+        }
+        oq_graph_free(g);
+        jobs[nj++] = (ort_job){.model = dst[i], .nin = 1, .in = &in[i]};
+        jobs[nj++] = (ort_job){.model = src[i], .nin = 1, .in = &in[i]};
+    }
+    if (nj == 0)
+        cr_skip_test("no bench models in bench/models (bench/setup or bench/models/make.py "
+                     "makes them)");
+    char err[1024];
+    cr_assert(ort_run_batch(jobs, nj, err, sizeof err), "%s", err);
+    for (size_t j = 0; j < nj; j += 2) {
+        cr_assert(jobs[j].ok, "%s: %s", jobs[j].model, jobs[j].err);
+        cr_assert(jobs[j + 1].ok, "%s: %s", jobs[j + 1].model, jobs[j + 1].err);
+        cr_assert_eq(jobs[j].nout, jobs[j + 1].nout);
+        for (uint32_t o = 0; o < jobs[j].nout; o++) {
+            size_t n = tb_nbytes(&jobs[j].out[o]);
+            cr_assert_eq(n, tb_nbytes(&jobs[j + 1].out[o]));
+            cr_expect_eq(memcmp(jobs[j].out[o].data, jobs[j + 1].out[o].data, n), 0,
+                         "%s: output %u differs from ORT on the original", jobs[j].model, o);
+        }
+        ort_job_free(&jobs[j]);
+        ort_job_free(&jobs[j + 1]);
+    }
+    fprintf(stderr, "backends/roundtrip bench models: %zu written, same outputs in ORT\n", nj / 2);
+    for (size_t i = 0; i < NM; i++)
+        tb_free(&in[i]);
+}
