@@ -1,8 +1,10 @@
 /* ONNX import: ModelProto (protobuf-c) -> oq_graph in canonical form (team.md).
  * Order: unpack (depth/size bounded) -> version checks -> list every unsupported op in one
  * message -> values (initializers, inputs, node outputs; SSA checked) -> nodes created in a
- * linear-time topological order (cycles and undefined inputs reported by node) -> opset
- * adapters (adapt.c) -> arity checks -> input-shape overrides -> ir_toposort + ir_infer.
+ * linear-time topological order (cycles and undefined inputs reported by node) -> input-shape
+ * overrides -> opset adapters (adapt.c) + arity checks -> ir_toposort + ir_infer -> declared
+ * output types checked (warnings) -> qparams mirrored (qparams.c). value_info hints are used
+ * only when unknown ops are kept (inspect): otherwise inference alone decides shapes.
  * The protobuf is freed before returning; nothing in the graph points into it. */
 #include <stdio.h>
 #include <stdlib.h>
