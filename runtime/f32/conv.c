@@ -221,26 +221,33 @@ static void im2col_pack_padded(const void *vctx, size_t k0, size_t kc, size_t j0
     size_t OW = g->out[2], sw = g->s[2], rs = g->s[1] * cx->wp;
     size_t ps = kc * nr, pad = (nc + nr - 1) / nr * nr - nc;
     size_t oh0 = j0 / OW, ow0 = j0 % OW;
+    /* Narrow panels (the transposed form packs A with nr = MR): gather the K row contiguously
+     * first (a "panel" of stride == width is plain row-major), then cut it into panels once. */
+    float row[1024];
+    bool via_row = nr < 16 && nc <= 1024;
     for (size_t kk = 0; kk < kc; kk++) {
         size_t k = k0 + kk, ch = k / g->kv, r = k % g->kv;
         size_t kh = r / g->k[2], kw = r % g->k[2];
         const float *base = cx->xp + ch * cx->hp * cx->wp + kh * g->d[1] * cx->wp + kw * g->d[2];
-        float *dk = dst + kk * nr;
+        float *dk = via_row ? row : dst + kk * nr;
+        size_t dps = via_row ? 32 : ps, dnr = via_row ? 32 : nr;
         size_t col = 0, n = nc, oh = oh0;
         if (ow0) {
             size_t len = OW - ow0 < n ? OW - ow0 : n;
-            cx->ks->put(dk, ps, nr, 0, base + oh * rs + ow0 * sw, len, sw);
+            cx->ks->put(dk, dps, dnr, 0, base + oh * rs + ow0 * sw, len, sw);
             col += len, n -= len, oh++;
         }
         size_t full = n / OW;
         if (full) {
-            cx->ks->put2d(dk, ps, nr, col, base + oh * rs, full, OW, rs, sw);
+            cx->ks->put2d(dk, dps, dnr, col, base + oh * rs, full, OW, rs, sw);
             col += full * OW, n -= full * OW, oh += full;
         }
         if (n)
-            cx->ks->put(dk, ps, nr, col, base + oh * rs, n, sw);
+            cx->ks->put(dk, dps, dnr, col, base + oh * rs, n, sw);
+        if (via_row)
+            cx->ks->put(dst + kk * nr, ps, nr, 0, row, nc, 1);
         if (pad)
-            cx->ks->put(dk, ps, nr, nc, NULL, pad, 0);
+            cx->ks->put(dst + kk * nr, ps, nr, nc, NULL, pad, 0);
     }
 }
 
@@ -397,7 +404,8 @@ void oq_f32_conv(const oq_f32_conv_params *p, const float *x, const void *packed
                 continue;
             }
             /* transposed: A = col^T packed by im2col, B = W_g^T prepacked, C = Y_g^T */
-            oq_f32_src xsrc = {&xraw, packer, &ctx};
+            oq_f32_operand xt = {xg, g.inv, true, NULL};     /* pointwise: col^T = x^T */
+            oq_f32_src xsrc = {pw ? &xt : &xraw, pw ? NULL : packer, &ctx};
             ep.bias_n = bias ? bias + gi * Mg : NULL;
             oq_f32_gemm_core(p->isa, g.outv, Mg, K, &xsrc, &wsrc, &ep, yt, Mg, gws);
             for (size_t m = 0; m < Mg; m++)

@@ -97,9 +97,18 @@ size_t oq_f32_gemm_workspace_size(size_t M, size_t N, size_t K)
 }
 
 /* Packs op(A) rows [i0, i0+mc) x k [k0, k0+kc) into mr-row panels (panel stride kc*mr). */
-static void pack_a_block(const oq_f32_operand *a, size_t i0, size_t mc, size_t k0, size_t kc,
-                         unsigned mr, float *dst)
+static void pack_a_block(const oq_f32_kernels *ks, const oq_f32_operand *a, size_t i0, size_t mc,
+                         size_t k0, size_t kc, unsigned mr, float *dst)
 {
+    if (a->trans) {              /* op(A)^T row k = A row k: one put per k */
+        size_t pad = round_up(mc, mr) - mc;
+        for (size_t k = 0; k < kc; k++) {
+            ks->put(dst + k * mr, kc * mr, mr, 0, a->p + (k0 + k) * a->ld + i0, mc, 1);
+            if (pad)
+                ks->put(dst + k * mr, kc * mr, mr, mc, NULL, pad, 0);
+        }
+        return;
+    }
     for (size_t ip = 0; ip < mc; ip += mr, dst += kc * mr) {
         size_t rows = min_sz(mr, mc - ip);
         if (a->trans) {          /* op(A)[i][k] = A[k*ld + i]: rows contiguous per k */
@@ -191,7 +200,7 @@ void oq_f32_pack_a(oq_f32_isa isa, bool transA, size_t M, size_t K, const float 
     float *d = packed_data(packed);
     size_t kb = kblock(K);
     for (size_t pc = 0; pc < K; pc += kb)
-        pack_a_block(&a, 0, M, pc, min_sz(kb, K - pc), ks->mr, d + pc * round_up(M, ks->mr));
+        pack_a_block(ks, &a, 0, M, pc, min_sz(kb, K - pc), ks->mr, d + pc * round_up(M, ks->mr));
 }
 
 /* Bytes for a prepacked B (K x N) for isa. */
@@ -302,7 +311,7 @@ void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32
                     if (a->fn)
                         a->fn(a->ctx, pc, kc, ic, mc, mr, abuf);
                     else
-                        pack_a_block(a->op, ic, mc, pc, kc, mr, abuf);
+                        pack_a_block(ks, a->op, ic, mc, pc, kc, mr, abuf);
                     ap = abuf;
                     a_ps = kc * mr;
                 }
