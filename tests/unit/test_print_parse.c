@@ -190,3 +190,17 @@ Test(print_parse, summarized_constants_parse_as_zero_constants)
     cr_expect_eq(((const float *)w->data)[3], 0.0f);
     oq_graph_free(g);
 }
+
+Test(print_parse, fuzz_regressions)
+{
+    /* found by a libFuzzer run over parse -> toposort -> infer -> verify -> hash -> print */
+    oq_graph *g = tu_parse("");
+    oq_diag d = {0};
+    cr_expect_eq(ir_toposort(g, &d), OQ_OK, "empty graph: %s", d.msg);
+    cr_expect_eq(ir_infer(g, &d), OQ_OK);
+    cr_expect_eq(ir_verify(g, &d), OQ_OK);
+    cr_expect_neq(ir_hash_graph(g), 0u);
+    oq_graph_free(g);
+    bad("input %x:f32[1,4,3,1]\n const %w:f32[4,2,31,2,31,9,10,8]\n", OQ_ERR_SHAPE,
+        "more than 2^22");
+}
