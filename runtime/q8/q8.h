@@ -178,12 +178,14 @@ void oq_q8_conv_ref(const oq_q8_conv_shape *s, const uint8_t *x, int32_t x_zp, c
  * in tap pairs: [ceil(taps/2)][Cp][2] (elem (p, c, i) = w[c][tap 2p+i], 0 past the last tap),
  * Cp = round_up(C, 16), zero padded (pairs feed vpmaddwd / vpdpwssd directly). Micro-kernel: one
  * output pixel, all channels, from `taps` input row pointers (NHWC pixels; padded taps point at a
- * row of x_zp bytes).
+ * row of x_zp bytes). A call covers `pixels` consecutive output pixels (one output row): pixel p
+ * reads in[p*taps .. p*taps+taps-1] and writes out + p*channels elements.
  * Enumerator: runtime/q8/qu8-dwconv/qu8-dwconv.inc (taps 9 and 25 are unrolled fast paths,
  * taps 0 = any count).
  * --------------------------------------------------------------------------------------------- */
-typedef void oq_q8_dw_ukernel_fn(size_t channels, size_t taps, const uint8_t *const *in,
-                                 const void *packed, void *out, const oq_q8_requant *rq);
+typedef void oq_q8_dw_ukernel_fn(size_t channels, size_t pixels, size_t taps,
+                                 const uint8_t *const *in, const void *packed, void *out,
+                                 const oq_q8_requant *rq);
 typedef struct oq_q8_dw_kernel {
     oq_isa isa;                 /* ISA needed */
     oq_q8_dw_ukernel_fn *fn;    /* the micro-kernel */
@@ -198,7 +200,8 @@ size_t oq_q8_dw_packed_size(size_t C, size_t kh, size_t kw);
 /* Packs ONNX weights [C][1][kh][kw] and bias (C or NULL) for input zero point x_zp. */
 void oq_q8_pack_dw(size_t C, size_t kh, size_t kw, const int8_t *w, const int32_t *bias,
                    int32_t x_zp, void *packed);
-/* Scratch bytes for oq_q8_dwconv: a row of zero-point bytes plus kh*kw row pointers. */
+/* Scratch bytes for oq_q8_dwconv: a row of zero-point bytes, out_w*kh*kw row pointers and kh*kw
+ * offsets. */
 size_t oq_q8_dw_workspace_size(const oq_q8_conv_shape *s);
 /* Depthwise conv (s->groups == s->in_c == s->out_c) with the best kernel (or k if non-NULL). */
 void oq_q8_dwconv(const oq_q8_dw_kernel *k, const oq_q8_conv_shape *s, const uint8_t *x,

@@ -37,28 +37,34 @@ dw(size_t channels, size_t taps, const uint8_t *const *in, const void *packed, v
     }
 }
 
-T512 void oq_qu8_dwconv_minmax_ukernel_up16xN__avx512vnni(size_t channels, size_t taps,
+T512 void oq_qu8_dwconv_minmax_ukernel_up16xN__avx512vnni(size_t channels, size_t pixels, size_t taps,
                                                           const uint8_t *const *in,
                                                           const void *packed, void *out,
                                                           const oq_q8_requant *rq)
 {
-    dw(channels, taps, in, packed, out, rq);
+    const size_t es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
+    for (size_t px = 0; px < pixels; px++)
+        dw(channels, taps, in + px * taps, packed, (uint8_t *)out + px * channels * es, rq);
 }
 
-T512 void oq_qu8_dwconv_minmax_ukernel_up16x9__avx512vnni(size_t channels, size_t taps,
+T512 void oq_qu8_dwconv_minmax_ukernel_up16x9__avx512vnni(size_t channels, size_t pixels, size_t taps,
                                                           const uint8_t *const *in,
                                                           const void *packed, void *out,
                                                           const oq_q8_requant *rq)
 {
     assert(taps == 9);
-    dw(channels, 9, in, packed, out, rq);
+    const size_t es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
+    for (size_t px = 0; px < pixels; px++)
+        dw(channels, 9, in + px * taps, packed, (uint8_t *)out + px * channels * es, rq);
 }
 
-T512 void oq_qu8_dwconv_minmax_ukernel_up16x25__avx512vnni(size_t channels, size_t taps,
+T512 void oq_qu8_dwconv_minmax_ukernel_up16x25__avx512vnni(size_t channels, size_t pixels, size_t taps,
                                                            const uint8_t *const *in,
                                                            const void *packed, void *out,
                                                            const oq_q8_requant *rq)
 {
     assert(taps == 25);
-    dw(channels, 25, in, packed, out, rq);
+    const size_t es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
+    for (size_t px = 0; px < pixels; px++)
+        dw(channels, 25, in + px * taps, packed, (uint8_t *)out + px * channels * es, rq);
 }

@@ -8,9 +8,9 @@
 #include "../requant.h"
 #include "qu8-dwconv.h"
 
-void oq_qu8_dwconv_minmax_ukernel_up16xN__neon(size_t channels, size_t taps,
-                                               const uint8_t *const *in, const void *packed,
-                                               void *out, const oq_q8_requant *rq)
+/* One output pixel, all channels. */
+static inline void dw1(size_t channels, size_t taps, const uint8_t *const *in, const void *packed,
+                       void *out, const oq_q8_requant *rq)
 {
     assert(channels >= 1 && taps >= 1);
     const size_t cp = (channels + 15) / 16 * 16;
@@ -46,4 +46,13 @@ void oq_qu8_dwconv_minmax_ukernel_up16xN__neon(size_t channels, size_t taps,
             acc += (int32_t)in[t][c] * w[((t / 2) * cp + c) * 2 + t % 2];
         oq_q8_store(rq, out, c, c, acc);
     }
+}
+
+void oq_qu8_dwconv_minmax_ukernel_up16xN__neon(size_t channels, size_t pixels, size_t taps,
+                                               const uint8_t *const *in, const void *packed,
+                                               void *out, const oq_q8_requant *rq)
+{
+    const size_t es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
+    for (size_t px = 0; px < pixels; px++)
+        dw1(channels, taps, in + px * taps, packed, (uint8_t *)out + px * channels * es, rq);
 }
