@@ -109,6 +109,11 @@ Test(backends, writes_model_graph_and_initializers)
     cr_expect_str_eq(gp->value_info[0]->name, "y");
     cr_expect_eq(gp->value_info[0]->type->tensor_type->shape->dim[1]->dim_value, 2);
     onnx__model_proto__free_unpacked(m, NULL);
+    oq_write_opts o = {.no_value_info = true, .producer_name = "tool"};
+    m = write_unpack(g, &o);
+    cr_expect_eq(m->graph->n_value_info, 0);
+    cr_expect_str_eq(m->producer_name, "tool");
+    onnx__model_proto__free_unpacked(m, NULL);
     oq_graph_free(g);
 }
 
