@@ -4,7 +4,9 @@
  * with Q = hist[0..i) merged into NQ levels and expanded back over the non-empty bins;
  * both are smoothed (eps 1e-4, as ORT) and the i with the smallest KL(P||Q) wins.
  * NQ = 128 (int8 levels per side); 256 when the data is one-sided (all >= 0, e.g. after ReLU),
- * since uint8 then spends all its levels on [0, threshold]. Not in PyTorch 1.13. */
+ * since uint8 then spends all its levels on [0, threshold]; for such data the first bin (the
+ * spike of exact zeros a ReLU leaves) is left out, else KL favours thresholds that keep the spike
+ * unmerged and clips a half-normal at ~1.7 sigma instead of ~3.5. Not in PyTorch 1.13. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -88,6 +90,8 @@ void oq_hist_range_entropy(const oq_observer *o, float *lo, float *hi)
             add_span(h, nb, aw, 0, b, o->hist[i] * b / bw);
         }
     }
+    if (o->hmin >= 0)
+        h[0] = 0;              /* the ReLU spike at zero says nothing about the range */
     const uint32_t nq = o->hmin >= 0 ? 256 : 128;
     double best = INFINITY;
     uint32_t best_i = nb;
