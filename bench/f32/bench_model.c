@@ -91,8 +91,8 @@ int main(int argc, char **argv)
             double t = all[j];
             all[j] = all[j - 1], all[j - 1] = t;
         }
-    printf("%s: min %.3f ms, median %.3f ms over %d runs (1 thread, thread CPU time)\n", argv[1], best * 1e3,
-           all[runs / 2] * 1e3, runs);
+    printf("%s: min %.3f ms, median %.3f ms over %d runs (1 thread, thread CPU time)\n", argv[1],
+           best * 1e3, all[runs / 2] * 1e3, runs);
     double sum = 0;
     for (uint32_t n = 0; n < g->nnode; n++)
         sum += best_t[n];

@@ -1,5 +1,6 @@
-/* Internals shared by the runtime/f32 sources: the micro-kernel signature, the per-ISA kernel table, the
- * packed-panel layout and the GEMM driver that Conv/ConvTranspose call with their own B packer.
+/* Internals shared by the runtime/f32 sources: the micro-kernel signature, the per-ISA kernel
+ * table, the packed-panel layout and the GEMM driver that Conv/ConvTranspose call with their own
+ * packers.
  * Packed operand layout: a 64-byte header, then K blocks of KB = ceil(K/ceil(K/KC)) steps (the
  * last one possibly shorter, kb steps); block b holds ceil(rows/r) panels of kb x r floats, so one
  * K block of all panels is contiguous: (row i, step k) at [b*KB*R + (i/r)*kb*r + (k%KB)*r + i%r],
@@ -71,7 +72,8 @@ typedef void (*oq_f32_deint2_fn)(const float *src, float *even, size_t ne, float
  * src[(n-1)*stride]. nr <= 32. */
 typedef void (*oq_f32_put_fn)(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
                               size_t n, size_t stride);
-/* put() for rows x len values: value (r, i) = src[r*rstride + i*stride] to column col + r*len + i. */
+/* put() for rows x len values: value (r, i) = src[r*rstride + i*stride] goes to column
+ * col + r*len + i. */
 typedef void (*oq_f32_put2d_fn)(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
                                 size_t rows, size_t len, size_t rstride, size_t stride);
 

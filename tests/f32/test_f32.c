@@ -319,11 +319,11 @@ static void check_conv(oq_f32_isa isa, const conv_case *c)
                     s = s < 0 ? 0 : s > 6 ? 6 : s;
                 double got = y[(n * (size_t)c->M + m) * ov + o];
                 if (!close_enough(got, s, mag, Cg * kv))
-                    cr_assert_fail("%s conv ns=%d C=%lld M=%lld g=%lld k=%lld s=%lld d=%lld at n=%zu "
-                             "m=%zu o=%zu: got %.9g want %.9g", oq_f32_isa_name(isa), ns,
-                             (long long)c->C, (long long)c->M, (long long)c->group,
-                             (long long)c->k[0], (long long)c->s[0], (long long)c->d[0], n, m,
-                             o, got, s);
+                    cr_assert_fail("%s conv ns=%d C=%lld M=%lld g=%lld k=%lld s=%lld "
+                                   "d=%lld at n=%zu m=%zu o=%zu: got %.9g want %.9g",
+                                   oq_f32_isa_name(isa), ns, (long long)c->C, (long long)c->M,
+                                   (long long)c->group, (long long)c->k[0], (long long)c->s[0],
+                                   (long long)c->d[0], n, m, o, got, s);
             }
     free(x), free(w), free(b), free(y), free(pw), free(ws);
 }
