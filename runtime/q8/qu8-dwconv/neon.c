@@ -1,11 +1,12 @@
 /* qu8-dwconv/neon.c: aarch64 depthwise micro-kernel, 16 channels per step: u8 inputs widened to
  * int16, the packed int16 weight pairs de-interleaved by ld2, smlal into four int32 accumulators
- * (exact); channel tails and the epilogue use the scalar formula / reference. */
+ * (exact); NEON epilogue (neon-epilogue.h); channel tails use the scalar formula. */
 #include <arm_neon.h>
 #include <string.h>
 
 #include "../q8.h"
 #include "../requant.h"
+#include "../qu8-gemm/neon-epilogue.h"
 #include "qu8-dwconv.h"
 
 /* One output pixel, all channels. */
@@ -33,11 +34,7 @@ static inline void dw1(size_t channels, size_t taps, const uint8_t *const *in, c
             acc[2] = vmlal_s16(acc[2], vget_low_s16(xh), vget_low_s16(kh));
             acc[3] = vmlal_high_s16(acc[3], xh, kh);
         }
-        int32_t t16[16];
-        for (int q = 0; q < 4; q++)
-            vst1q_s32(t16 + 4 * q, acc[q]);
-        for (int j = 0; j < 16; j++)
-            oq_q8_store(rq, out, c + j, c + j, t16[j]);
+        store_row(acc, (uint8_t *)out + c * (rq->mode == OQ_Q8_RQ_S32 ? 4 : 1), 16, c, rq);
     }
     for (; c < channels; c++) {
         int32_t acc;
