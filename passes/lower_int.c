@@ -3,7 +3,8 @@
  *   DQ(xq) -> Conv(DQ(w8), DQ(b32)) [-> Relu/Clip] -> Q   =>  QLinearConv(xq, ..., b32)
  *   DQ(xq) -> Gemm(DQ(w8), DQ(b32)) -> Q (2-D A)          =>  Reshape -> QLinearConv 1x1 -> Reshape
  *   DQ(aq) -> MatMul(DQ(b8 const 2-D)) -> Q               =>  QLinearMatMul
- *   DQ(xq) -> MaxPool / Reshape / Flatten / Squeeze / Unsqueeze / Identity -> Q (same qparams)
+ *   DQ(xq) -> MaxPool / Reshape / Flatten / Squeeze / Unsqueeze / Identity / Dropout -> Q
+ *                                                         (same qparams)
  *                                                         =>  the op on xq
  *   Q(DQ(xq)) with equal qparams                          =>  xq
  * A fused Relu (or Clip(0, c)) between the op and its Q is dropped only when it is exact: the
@@ -358,7 +359,7 @@ static bool movable(oq_op op)
 {
     return op == OQ_OP_MaxPool || op == OQ_OP_Reshape || op == OQ_OP_Flatten ||
            op == OQ_OP_Squeeze || op == OQ_OP_Unsqueeze || op == OQ_OP_Identity ||
-           op == OQ_OP_GlobalMaxPool;
+           op == OQ_OP_Dropout;
 }
 
 /* DQ(x) -> move op -> Q (same qparams)  =>  move op on x */

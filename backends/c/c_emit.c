@@ -961,6 +961,26 @@ static void emit_wrappers(ectx *e, bool has_q)
     }
 }
 
+const char *oq_emit_c_support(oq_op op)
+{
+    switch (op) {
+    case OQ_OP_QuantizeLinear: case OQ_OP_DequantizeLinear: case OQ_OP_QLinearConv:
+    case OQ_OP_QLinearMatMul:
+        return "int8 kernel";
+    case OQ_OP_Conv: case OQ_OP_Gemm:
+        return "int8 kernel (via QLinearConv)";
+    case OQ_OP_MatMul:
+        return "int8 kernel (constant 2-D B)";
+    case OQ_OP_MaxPool: case OQ_OP_Reshape: case OQ_OP_Flatten: case OQ_OP_Squeeze: case OQ_OP_Unsqueeze:
+    case OQ_OP_Identity: case OQ_OP_Dropout:
+        return "int8 (data movement)";
+    case OQ_OP_Relu:
+        return "int8 or float";
+    default:
+        return NULL;
+    }
+}
+
 /* ------------------------------------------------------------------------------ driver */
 
 oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r, oq_diag *d)
