@@ -2064,6 +2064,8 @@ oq_status ir_infer(oq_graph *g, oq_diag *d)
 static uint32_t unknown_source(const oq_graph *g, uint32_t v, int *dim, int depth)
 {
     const oq_value *val = &g->values[v];
+    if (oq_shape_known(&val->shape))
+        return OQ_NONE;        /* a static value carries no unknown dim (and stops the walk) */
     if (val->producer == OQ_NONE) {
         if (val->data)
             return OQ_NONE;

@@ -2,6 +2,7 @@
  * constant evaluation of shape arithmetic, unknown-dim propagation, ir_require_static messages,
  * hostile sizes. Graphs are written in the text form of ir/print.c. Expected shapes follow the
  * ONNX operator specs (worked by hand in the comments). */
+#include <stdlib.h>
 #include "util.h"
 
 Test(infer, broadcast_binary_and_equal_is_bool)
@@ -631,5 +632,25 @@ Test(infer, conv_transpose_same_upper_pads_like_the_backend_tests)
     cr_assert_eq(ir_conv_geom(g, 1, &geo, &d), OQ_OK, "%s", d.msg);
     cr_expect_eq(geo.pad[0], 1);
     cr_expect_eq(geo.pad[2], 0);
+    oq_graph_free(g);
+}
+
+Test(infer, require_static_is_linear_on_residual_chains, .timeout = 20)
+{
+    /* 300 residual blocks (2^300 paths) then a Reshape to a run-time shape: the search for the
+     * source of the unknown dim must stop at static values */
+    size_t cap = 1 << 16, k = 0;
+    char *t = malloc(cap);
+    cr_assert_not_null(t);
+    k += (size_t)snprintf(t + k, cap - k, "input %%y0:f32[2,2]\n input %%s:i64[2]\n");
+    for (int i = 0; i < 300; i++)
+        k += (size_t)snprintf(t + k, cap - k, "%%r%d = Relu(%%y%d)\n %%y%d = Add(%%r%d, %%y%d)\n",
+                              i, i, i + 1, i, i);
+    snprintf(t + k, cap - k, "%%z = Reshape(%%y300, %%s) # rs\n");
+    oq_graph *g = tu_infer(t);
+    free(t);
+    oq_diag d = {0};
+    cr_expect_eq(ir_require_static(g, &d), OQ_ERR_SHAPE);
+    cr_expect(strstr(d.msg, "'rs' (Reshape)") && strstr(d.msg, "run time"), "message: %s", d.msg);
     oq_graph_free(g);
 }
