@@ -154,6 +154,18 @@ Test(kernels, gemm_select_and_matmul)
     oq_q8_layout L = oq_q8_gemm_layout(c->best);
     const oq_q8_gemm_kernel *k = oq_q8_gemm_select(L);
     cr_assert(k && k->layout == L && oq_q8_isa_usable(k->isa));
+    /* ONNXQ_ISA caps the choice (the suite also runs with scalar and avx2) */
+    const char *cap = getenv("ONNXQ_ISA");
+    if (cap && strcmp(cap, "scalar") == 0)
+        cr_assert(k->isa == OQ_ISA_SCALAR && oq_q8_gemm_select(OQ_Q8_LAYOUT_N16K4)->isa == 0 &&
+                  oq_q8_dw_select(9)->isa == OQ_ISA_SCALAR, "scalar cap ignored: %s", k->name);
+    if (cap && strcmp(cap, "avx2") == 0)
+        cr_assert(k->isa <= OQ_ISA_AVX2 && oq_q8_gemm_select(OQ_Q8_LAYOUT_N16K4)->isa <= OQ_ISA_AVX2 &&
+                  oq_q8_dw_select(9)->isa <= OQ_ISA_AVX2, "avx2 cap ignored: %s", k->name);
+    /* the best kernel for the CPU's own layout is of its best ISA (x86 AMX: VNNI if not granted) */
+    if (c->best <= OQ_ISA_AVX512VNNI)
+        cr_assert(k->isa == c->best || c->best == OQ_ISA_SCALAR, "%s for best ISA %s", k->name,
+                  oq_isa_name(c->best));
     /* batched MatMul with per-batch weights vs the oracle per batch */
     size_t B = 3, M = 5, N = 19, K = 37;
     uint8_t *a = xalloc(B * M * K);
