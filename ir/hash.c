@@ -92,6 +92,11 @@ static void h_attr(hstate *h, const oq_attr *a)
 static void h_attrs(hstate *h, const oq_node *nd)
 {
     h_u64(h, nd->nattr);
+    if (nd->nattr > 64) {      /* hostile attribute counts: stored order, linear time */
+        for (uint32_t i = 0; i < nd->nattr; i++)
+            h_attr(h, &nd->attr[i]);
+        return;
+    }
     const char *last = NULL;
     for (uint32_t k = 0; k < nd->nattr; k++) {
         /* next smallest name greater than last: O(n^2), attribute lists are short */

@@ -168,6 +168,8 @@ static oq_status check_uses(const oq_graph *g, oq_diag *d)
             if (u >= g->nnode || g->nodes[u].dead)
                 return oq_errorf(d, g, OQ_NONE, OQ_ERR_INTERNAL,
                                  "use list of '%s' names node %u, which is not live", nm(g, v), u);
+            if (k && val->uses[k - 1] == u)
+                continue;      /* repeats are adjacent (ir_fill_uses walks nodes in order) */
             const oq_node *nd = &g->nodes[u];
             uint32_t occ = 0, listed = 0;
             for (uint32_t i = 0; i < nd->nin; i++)

@@ -134,3 +134,23 @@ Test(verify, graph_inputs_and_outputs)
     expect_verify(g, OQ_ERR_INVALID_MODEL, "'nowhere' is not defined");
     oq_graph_free(g);
 }
+
+Test(verify, many_uses_of_one_value_stay_linear, .timeout = 20)
+{
+    enum { N = 60000 };
+    oq_graph *g = tu_parse("input %x:f32[1]\n");
+    static uint32_t in[N];
+    for (int i = 0; i < N; i++)
+        in[i] = ir_find_value(g, "x");
+    uint32_t y = ir_add_value(g, "y", OQ_DT_UNDEFINED, NULL);
+    uint32_t n = ir_add_node(g, OQ_OP_Concat, "cat", in, N, &y, 1);
+    cr_assert_neq(n, OQ_NONE);
+    cr_assert_not_null(ir_attr_add(g, n, "axis", OQ_ATTR_INT));
+    oq_diag d = {0};
+    cr_assert_eq(ir_infer(g, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(g->values[y].shape.dim[0], N);
+    ir_fill_uses(g);
+    cr_expect_eq(ir_verify(g, &d), OQ_OK, "%s", d.msg);
+    cr_expect_neq(ir_hash_graph(g), 0u);
+    oq_graph_free(g);
+}
