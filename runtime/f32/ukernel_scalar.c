@@ -36,11 +36,34 @@ static inline void tile_impl(unsigned mr, unsigned nr, size_t kc, const float *a
         }
 }
 
-/* 4x8 tile. */
+/* 4x8 tile: accumulators in a tile-sized local array (kept in registers), then the epilogue. */
 static void gemm_4x8(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                      const oq_f32_ukparams *p)
 {
-    tile_impl(4, 8, kc, a, b, c, ldc, p);
+    float acc[4][8] = {{0}};
+    for (size_t k = 0; k < kc; k++, a += 4, b += 8)
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 8; j++)
+                acc[i][j] += a[i] * b[j];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 8; j++) {
+            float v = acc[i][j];
+            if (p->alpha != 1.0f)
+                v *= p->alpha;
+            if (p->first) {
+                if (p->beta != 0.0f)
+                    v += p->beta * c[i * ldc + j];
+                if (p->bias_m)
+                    v += p->bias_m[i];
+                if (p->bias_n)
+                    v += p->bias_n[j];
+            } else {
+                v += c[i * ldc + j];
+            }
+            if (p->clamp)
+                v = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
+            c[i * ldc + j] = v;
+        }
 }
 
 /* Any mr x nr tile up to the maxima. */
