@@ -64,37 +64,43 @@ static void taps(int64_t start, int64_t k, int64_t dl, int64_t lo, int64_t hi, i
     *k1 = b > a ? b : a;
 }
 
-/* float MaxPool without indices: the calibration hot path. */
-static void maxpool_f32(const pool_state *p, const float *restrict x, float *restrict y)
-{
-    int64_t plane_in = p->in[0] * p->in[1] * p->in[2];
-    for (int64_t c = 0; c < p->nc; c++) {
-        const float *xc = x + c * plane_in;
-        for (int64_t o0 = 0; o0 < p->out[0]; o0++) {
-            int64_t s0 = o0 * p->s[0] - p->pb[0], a0, b0;
-            taps(s0, p->k[0], p->dl[0], 0, p->in[0], &a0, &b0);
-            for (int64_t o1 = 0; o1 < p->out[1]; o1++) {
-                int64_t s1 = o1 * p->s[1] - p->pb[1], a1, b1;
-                taps(s1, p->k[1], p->dl[1], 0, p->in[1], &a1, &b1);
-                for (int64_t o2 = 0; o2 < p->out[2]; o2++) {
-                    int64_t s2 = o2 * p->s[2] - p->pb[2], a2, b2;
-                    taps(s2, p->k[2], p->dl[2], 0, p->in[2], &a2, &b2);
-                    float best = -INFINITY;
-                    for (int64_t k0 = a0; k0 < b0; k0++)
-                        for (int64_t k1 = a1; k1 < b1; k1++) {
-                            const float *row = xc + ((s0 + k0 * p->dl[0]) * p->in[1] + s1 +
-                                                     k1 * p->dl[1]) * p->in[2] + s2;
-                            for (int64_t k2 = a2; k2 < b2; k2++) {
-                                float v = row[k2 * p->dl[2]];
-                                best = v > best ? v : best;
-                            }
-                        }
-                    *y++ = best;
-                }
-            }
-        }
+/* MaxPool without indices for one element type (float: the calibration hot path; u8/s8: the
+ * lowered integer graphs). LOWEST is the type's smallest value. */
+#define MAXPOOL_TYPED(NAME, T, LOWEST)                                                           \
+    static void NAME(const pool_state *p, const T *restrict x, T *restrict y)                    \
+    {                                                                                           \
+        int64_t plane_in = p->in[0] * p->in[1] * p->in[2];                                      \
+        for (int64_t c = 0; c < p->nc; c++) {                                                   \
+            const T *xc = x + c * plane_in;                                                     \
+            for (int64_t o0 = 0; o0 < p->out[0]; o0++) {                                        \
+                int64_t s0 = o0 * p->s[0] - p->pb[0], a0, b0;                                   \
+                taps(s0, p->k[0], p->dl[0], 0, p->in[0], &a0, &b0);                             \
+                for (int64_t o1 = 0; o1 < p->out[1]; o1++) {                                    \
+                    int64_t s1 = o1 * p->s[1] - p->pb[1], a1, b1;                               \
+                    taps(s1, p->k[1], p->dl[1], 0, p->in[1], &a1, &b1);                         \
+                    for (int64_t o2 = 0; o2 < p->out[2]; o2++) {                                \
+                        int64_t s2 = o2 * p->s[2] - p->pb[2], a2, b2;                           \
+                        taps(s2, p->k[2], p->dl[2], 0, p->in[2], &a2, &b2);                     \
+                        T best = LOWEST;                                                        \
+                        for (int64_t k0 = a0; k0 < b0; k0++)                                    \
+                            for (int64_t k1 = a1; k1 < b1; k1++) {                              \
+                                const T *row = xc + ((s0 + k0 * p->dl[0]) * p->in[1] + s1 +     \
+                                                     k1 * p->dl[1]) * p->in[2] + s2;            \
+                                for (int64_t k2 = a2; k2 < b2; k2++) {                          \
+                                    T v = row[k2 * p->dl[2]];                                   \
+                                    best = v > best ? v : best;                                 \
+                                }                                                               \
+                            }                                                                   \
+                        *y++ = best;                                                            \
+                    }                                                                           \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
     }
-}
+
+MAXPOOL_TYPED(maxpool_f32, float, -INFINITY)
+MAXPOOL_TYPED(maxpool_u8, uint8_t, 0)
+MAXPOOL_TYPED(maxpool_s8, int8_t, INT8_MIN)
 
 /* MaxPool with optional Indices (row- or column-major flat input index). */
 oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
@@ -106,8 +112,13 @@ oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
     oq_dtype t = in[0].dtype;
     if (t != OQ_DT_FLOAT && t != OQ_DT_DOUBLE && t != OQ_DT_UINT8 && t != OQ_DT_INT8)
         return oq_bad_dtype(g, node, d, t);
-    if (t == OQ_DT_FLOAT && !want_idx) {
-        maxpool_f32(p, in[0].data, out[0].data);
+    if (!want_idx && t != OQ_DT_DOUBLE) {
+        if (t == OQ_DT_FLOAT)
+            maxpool_f32(p, in[0].data, out[0].data);
+        else if (t == OQ_DT_UINT8)
+            maxpool_u8(p, in[0].data, out[0].data);
+        else
+            maxpool_s8(p, in[0].data, out[0].data);
         return OQ_OK;
     }
     int64_t plane_in = p->in[0] * p->in[1] * p->in[2];
