@@ -1,8 +1,9 @@
 /* config.c: kernel tables built from the .inc enumerators and the once-per-process choice of the
- * best usable kernel per family (pthread_once over oq_cpu_get(), which honours ONNXQ_ISA). */
-#if defined(__unix__) || defined(__APPLE__)
-#define OQ_Q8_PTHREAD 1
+ * best usable kernel per family (pthread_once over oq_cpu_get(), which honours ONNXQ_ISA; without
+ * pthreads, bare metal or -DOQ_NO_PTHREAD, the first call decides: the choice is idempotent). */
 #include <assert.h>
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(OQ_NO_PTHREAD)
+#define OQ_Q8_PTHREAD 1
 #include <pthread.h>
 #else
 #define OQ_Q8_PTHREAD 0 /* bare metal: no threads, the choice is idempotent */
