@@ -177,6 +177,26 @@ static void dim_taps(const resize_cfg *c, int64_t in, int64_t out, double scale,
     }
 }
 
+/* Drops to one tap per coordinate when every coordinate's first tap has weight 1 and the others
+ * 0 (dims that are not resized), so the n-linear sum does not walk dead taps. */
+static void compact_taps(taps *t, int64_t out)
+{
+    if (t->n == 1)
+        return;
+    for (int64_t o = 0; o < out; o++) {
+        if (t->w[o * t->n] != 1.0)
+            return;
+        for (int k = 1; k < t->n; k++)
+            if (t->w[o * t->n + k] != 0.0)
+                return;
+    }
+    for (int64_t o = 0; o < out; o++) {
+        t->idx[o] = t->idx[o * t->n];
+        t->w[o] = 1.0;
+    }
+    t->n = 1;
+}
+
 /* Resize: per-dim taps, then the weighted sum (or copy for nearest) per output. */
 oq_status oq_exec_resize(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
@@ -242,6 +262,7 @@ oq_status oq_exec_resize(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
             goto done;
         }
         dim_taps(c, x->shape.dim[i], on, scale[i], r0[i], r1[i], &t[i]);
+        compact_taps(&t[i], on);
     }
     int64_t ist[OQ_MAX_RANK], oidx[OQ_MAX_RANK] = {0}, nout = oq_rt_numel(&out[0]);
     oq_strides(&x->shape, ist);
