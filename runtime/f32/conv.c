@@ -132,8 +132,8 @@ size_t oq_f32_conv_workspace_size(const oq_f32_conv_params *p)
     if (p->nspatial <= 2)       /* zero-padded input planes of one group */
         padded_dims(p, &g, &hp, &wp);
     extra = Cg * hp * wp * sizeof(float) + 64;
-    if (use_tr(p, &g))          /* + Y_g^T buffer + the GEMM's blocks */
-        return extra + g.outv * Mg * sizeof(float) + 64 +
+    if (use_tr(p, &g))          /* + Y_g^T buffer + offset table + the GEMM's blocks */
+        return extra + g.outv * Mg * sizeof(float) + 64 + g.outv * sizeof(int32_t) + 64 +
                oq_f32_gemm_workspace_size(g.outv, Mg, K);
     return extra + oq_f32_gemm_workspace_size(Mg, g.outv, K);
 }
@@ -144,6 +144,7 @@ typedef struct im2col_ctx {
     const float *x;            /* first input channel of the group */
     const float *xp;           /* the group's zero-padded planes (1D/2D), hp x wp each */
     size_t hp, wp;
+    const int32_t *off;        /* transposed form: offset of output j in a plane, or NULL */
 } im2col_ctx;
 
 /* First ow in [0, OW] whose input column ow*s + off is >= lim (off may be negative). */
@@ -221,14 +222,19 @@ static void im2col_pack_padded(const void *vctx, size_t k0, size_t kc, size_t j0
     size_t OW = g->out[2], sw = g->s[2], rs = g->s[1] * cx->wp;
     size_t ps = kc * nr, pad = (nc + nr - 1) / nr * nr - nc;
     size_t oh0 = j0 / OW, ow0 = j0 % OW;
-    /* Narrow panels (the transposed form packs A with nr = MR): gather the K row contiguously
-     * first (a "panel" of stride == width is plain row-major), then cut it into panels once. */
+    /* Narrow panels (the transposed form packs A with nr = MR): gather through the offset
+     * table; else gather the K row contiguously first (a "panel" of stride == width is plain
+     * row-major), then cut it into panels once. */
     float row[1024];
     bool via_row = nr < 16 && nc <= 1024;
     for (size_t kk = 0; kk < kc; kk++) {
         size_t k = k0 + kk, ch = k / g->kv, r = k % g->kv;
         size_t kh = r / g->k[2], kw = r % g->k[2];
         const float *base = cx->xp + ch * cx->hp * cx->wp + kh * g->d[1] * cx->wp + kw * g->d[2];
+        if (cx->off && nr < 16) {
+            cx->ks->gatherp(dst + kk * nr, ps, nr, base, cx->off + j0, nc);
+            continue;
+        }
         float *dk = via_row ? row : dst + kk * nr;
         size_t dps = via_row ? 32 : ps, dnr = via_row ? 32 : nr;
         size_t col = 0, n = nc, oh = oh0;
@@ -380,7 +386,12 @@ void oq_f32_conv(const oq_f32_conv_params *p, const float *x, const void *packed
         padded_dims(p, &g, &hp, &wp);
     float *xp = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);    /* padded planes */
     float *yt = (float *)(((uintptr_t)(xp + Cg * hp * wp) + 63) & ~(uintptr_t)63); /* Y_g^T */
-    void *gws = tr ? (void *)(yt + g.outv * Mg) : (void *)yt;
+    int32_t *off = (int32_t *)(((uintptr_t)(yt + g.outv * Mg) + 63) & ~(uintptr_t)63);
+    void *gws = tr ? (void *)(((uintptr_t)(off + g.outv) + 63) & ~(uintptr_t)63) : (void *)yt;
+    size_t pwp = hp ? wp : g.in[2];     /* row length of the planes the packer reads */
+    if (tr && flat)
+        for (size_t o = 0; o < g.outv; o++)
+            off[o] = (int32_t)((o / g.out[2]) * g.s[1] * pwp + (o % g.out[2]) * g.s[2]);
     oq_f32_pack_fn packer = flat ? im2col_pack_padded : im2col_pack;
     for (size_t n = 0; n < (size_t)p->N; n++)
         for (size_t gi = 0; gi < G; gi++) {
@@ -388,7 +399,8 @@ void oq_f32_conv(const oq_f32_conv_params *p, const float *x, const void *packed
             float *yg = y + (n * M + gi * Mg) * g.outv;
             oq_f32_operand wop = {NULL, 0, false, (const char *)packed_w + gi * sz};
             oq_f32_operand xraw = {xg, g.inv, false, NULL};
-            im2col_ctx ctx = {oq_f32_kernels_get(p->isa), &g, xg, xg, g.in[1], g.in[2]};
+            im2col_ctx ctx = {oq_f32_kernels_get(p->isa), &g, xg, xg, g.in[1], g.in[2],
+                              tr && flat ? off : NULL};
             if (flat && hp && !pw) {
                 pad_planes(&g, Cg, xg, xp, hp, wp);
                 ctx.xp = xp, ctx.hp = hp, ctx.wp = wp;

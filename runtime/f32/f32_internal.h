@@ -74,6 +74,10 @@ typedef void (*oq_f32_put_fn)(float *dst, size_t ps, unsigned nr, size_t col, co
                               size_t n, size_t stride);
 /* put() for rows x len values: value (r, i) = src[r*rstride + i*stride] goes to column
  * col + r*len + i. */
+/* Writes base[off[i]] for i < n to B-panel columns 0..n-1 (dst[(i/nr)*ps + i%nr]) and zeros to
+ * the rest of the last panel. nr <= 32. */
+typedef void (*oq_f32_gatherp_fn)(float *dst, size_t ps, unsigned nr, const float *base,
+                                  const int32_t *off, size_t n);
 typedef void (*oq_f32_put2d_fn)(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
                                 size_t rows, size_t len, size_t rstride, size_t stride);
 
@@ -85,6 +89,7 @@ typedef struct oq_f32_kernels {
     oq_f32_deint2_fn deint2;   /* stride-2 row split (depthwise planes) */
     oq_f32_put_fn put;         /* row -> B panels (B packing, im2col-pack) */
     oq_f32_put2d_fn put2d;     /* block of rows -> B panels (im2col-pack from a padded plane) */
+    oq_f32_gatherp_fn gatherp; /* offset-table gather -> narrow panels (transposed-form im2col) */
 } oq_f32_kernels;
 
 /* Kernel table for isa (OQ_F32_AUTO resolved); scalar if isa is not supported here. */
@@ -103,6 +108,8 @@ OQ_F32_HIDDEN void oq_f32_put_scalar(float *dst, size_t ps, unsigned nr, size_t 
 OQ_F32_HIDDEN void oq_f32_put2d_scalar(float *dst, size_t ps, unsigned nr, size_t col,
                                        const float *src, size_t rows, size_t len, size_t rstride,
                                        size_t stride);
+OQ_F32_HIDDEN void oq_f32_gatherp_scalar(float *dst, size_t ps, unsigned nr, const float *base,
+                                        const int32_t *off, size_t n);
 OQ_F32_HIDDEN void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd,
                                         size_t no);
 

@@ -173,4 +173,4 @@ static void put2d_avx2(float *dst, size_t ps, unsigned nr, size_t col, const flo
 
 const oq_f32_kernels oq_f32_kernels_avx2 = {OQ_F32_AVX2, MR, NR, gemm_6x16, dw_avx2,
                                             deint2_avx2, put_avx2,
-                                            put2d_avx2};
+                                            put2d_avx2, oq_f32_gatherp_scalar};

@@ -182,6 +182,22 @@ static void put2d_avx512(float *dst, size_t ps, unsigned nr, size_t col, const f
         put_avx512(dst, ps, nr, col, src, len, stride);
 }
 
+/* Offset-table gather into 8-wide panels with ymm gathers (masked tail, zero fill); other
+ * panel widths scalar. */
+static void gatherp_avx512(float *dst, size_t ps, unsigned nr, const float *base,
+                           const int32_t *off, size_t n)
+{
+    if (nr != 8) {
+        oq_f32_gatherp_scalar(dst, ps, nr, base, off, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i += 8, dst += ps) {
+        __mmask8 m = (__mmask8)(n - i >= 8 ? 0xff : (1u << (n - i)) - 1);
+        __m256i idx = _mm256_maskz_loadu_epi32(m, off + i);
+        _mm256_storeu_ps(dst, _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), m, idx, base, 4));
+    }
+}
+
 const oq_f32_kernels oq_f32_kernels_avx512 = {OQ_F32_AVX512, MR, NR, gemm_8x32, dw_avx512,
                                               deint2_avx512, put_avx512,
-                                              put2d_avx512};
+                                              put2d_avx512, gatherp_avx512};

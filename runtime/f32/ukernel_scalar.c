@@ -126,6 +126,17 @@ void oq_f32_put2d_scalar(float *dst, size_t ps, unsigned nr, size_t col, const f
         oq_f32_put_scalar(dst, ps, nr, col, src, len, stride);
 }
 
+/* Offset-table gather into panels, plain loops. */
+void oq_f32_gatherp_scalar(float *dst, size_t ps, unsigned nr, const float *base,
+                           const int32_t *off, size_t n)
+{
+    size_t i = 0;
+    for (; i < n; i++)
+        dst[(i / nr) * ps + i % nr] = base[off[i]];
+    for (; i % nr; i++)
+        dst[(i / nr) * ps + i % nr] = 0.0f;
+}
+
 const oq_f32_kernels oq_f32_kernels_scalar = {OQ_F32_SCALAR, 4, 8, gemm_4x8, oq_f32_dw_scalar,
                                               oq_f32_deint2_scalar, oq_f32_put_scalar,
-                                              oq_f32_put2d_scalar};
+                                              oq_f32_put2d_scalar, oq_f32_gatherp_scalar};
