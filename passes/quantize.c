@@ -8,7 +8,8 @@
  * so every consumer and graph output reads the dequantized tensor. A float producer's output
  * feeding a quantized node gets a Q -> DQ copy that only the quantized consumers read.
  * Data-movement ops (OQ_OPF_MOVE except Concat, plus the pools) reuse their input's qparams;
- * Add, Mul, Concat and activations get their own. Outputs of "onnxq_fused" producers are not
+ * Add, Mul, Concat and activations get their own; a Concat's inputs made for it alone take the
+ * Concat's qparams (one scale, as DESIGN.md asks). Outputs of "onnxq_fused" producers are not
  * quantized (the activation after them is), per PyTorch fusion semantics.
  * Pre-quantized input: values already read by a QuantizeLinear or written by a
  * DequantizeLinear keep their Q/DQ; only the still-float edges are quantized.
@@ -34,6 +35,7 @@ typedef struct qctx {
     uint32_t *dq;              /* value id consumers should read (== v when renamed) */
     int8_t *qnode;             /* per original node: -1 undecided, 0 float, 1 quantized */
     bool *ovr_used;            /* per override: matched a quantized tensor */
+    bool *forced;              /* per original value: qparams imposed by a Concat (scale/zp) */
     uint32_t nnode0;           /* nodes before quantization */
 } qctx;
 
@@ -136,6 +138,11 @@ static oq_status calib_qparams(qctx *q, uint32_t node, uint32_t v, float *s, int
 {
     float lo, hi;
     oq_obs_kind kind = q->o->observer;
+    if (v < q->nvalue0 && q->forced[v]) {
+        *s = q->scale[v];
+        *z = q->zp[v];
+        return OQ_OK;
+    }
     for (uint32_t i = 0; i < q->o->noverride; i++) {
         const oq_override *ov = &q->o->overrides[i];
         if (strcmp(ov->tensor, vname(q->g, v)) != 0)
@@ -503,10 +510,46 @@ static bool decide(const qctx *q, uint32_t n)
     return true;
 }
 
+/* Concat aligns its inputs to one scale (PyTorch's shared observers for cat): an input that a
+ * quantized node computes for this Concat alone takes the Concat output's qparams, so the int8
+ * Concat only moves data. Inputs with other uses or inherited qparams keep their own. */
+static void align_concats(qctx *q)
+{
+    oq_graph *g = q->g;
+    oq_diag *save = q->d, tmp = {0};
+    q->d = &tmp;               /* missing statistics here are reported by the main loop */
+    for (uint32_t n = 0; n < q->nnode0; n++) {
+        const oq_node *nd = &g->nodes[n];
+        if (nd->dead || nd->op != OQ_OP_Concat || oq_pass_excluded(g, n, q->o) ||
+            !is_float_act(g, nd->out[0]))
+            continue;
+        float s;
+        int32_t z;
+        uint32_t y = nd->out[0];
+        tmp.status = OQ_OK;
+        if (q->has[y] || calib_qparams(q, n, y, &s, &z) != OQ_OK)
+            continue;
+        for (uint32_t i = 0; i < nd->nin; i++) {
+            uint32_t v = nd->in[i];
+            if (!is_float_act(g, v) || v >= q->nvalue0 || g->values[v].is_output || q->has[v] ||
+                oq_use_count(g, v) != 1)
+                continue;
+            uint32_t p = g->values[v].producer;
+            if (p != OQ_NONE && keeps_qparams(g->nodes[p].op))
+                continue;      /* inherits its input's qparams */
+            q->forced[v] = true;
+            q->scale[v] = s;
+            q->zp[v] = z;
+        }
+    }
+    q->d = save;
+}
+
 static oq_status quantize_static(qctx *q)
 {
     oq_graph *g = q->g;
     uint32_t nn = g->nnode;
+    align_concats(q);
     for (uint32_t n = 0; n < nn; n++) {
         if (!node_quantized(q, n))
             continue;
@@ -730,7 +773,8 @@ oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o, oq_di
     if (q.qnode)
         memset(q.qnode, 0xff, g->nnode + 1);
     q.ovr_used = calloc(o->noverride + 1, sizeof *q.ovr_used);
-    if (!q.has || !q.scale || !q.zp || !q.dq || !q.qnode || !q.ovr_used) {
+    q.forced = calloc(g->nvalue + 1, sizeof *q.forced);
+    if (!q.has || !q.scale || !q.zp || !q.dq || !q.qnode || !q.ovr_used || !q.forced) {
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -758,5 +802,6 @@ out:
     free(q.dq);
     free(q.qnode);
     free(q.ovr_used);
+    free(q.forced);
     return st;
 }

@@ -616,6 +616,30 @@ static void vision(const char *name, double min_sqnr)
     if (obs && oq_observer_lookup(obs) != OQ_OBS_COUNT)
         o.observer = oq_observer_lookup(obs);
     cr_assert_eq(oq_quantize(g, c, &o, &d), OQ_OK, "%s", d.msg);
+    /* Concat inputs computed for the Concat alone share its output scale */
+    int concats = 0, aligned = 0;
+    for (uint32_t n = 0; n < g->nnode; n++) {
+        const oq_node *nd = &g->nodes[n];
+        if (nd->op != OQ_OP_Concat || g->values[nd->out[0]].nuse != 1)
+            continue;
+        const oq_node *qn = &g->nodes[g->values[nd->out[0]].uses[0]];
+        if (qn->op != OQ_OP_QuantizeLinear)
+            continue;
+        concats++;
+        float so = *(const float *)g->values[qn->in[1]].data;
+        bool all = true;
+        for (uint32_t i = 0; i < nd->nin; i++) {
+            uint32_t p = g->values[nd->in[i]].producer;
+            all &= p != OQ_NONE && g->nodes[p].op == OQ_OP_DequantizeLinear &&
+                   *(const float *)g->values[g->nodes[p].in[1]].data == so;
+        }
+        aligned += all;
+    }
+    /* SqueezeNet's fire modules concat two Relu outputs: all align; ShuffleNet's also take
+     * Split / Slice outputs, which inherit their input's qparams and stay as they are */
+    if (strcmp(name, "squeezenet1_1") == 0)
+        cr_expect(concats > 0 && aligned == concats, "%s: %d of %d Concats with one input scale",
+                  name, aligned, concats);
     double sig = 0, noise = 0;
     for (int i = 0; i < 2; i++) {
         pt_run(g, &x[i], &q8[i]);
