@@ -68,6 +68,12 @@ static void gemm_8x32(size_t kc, const float *a, const float *b, float *c, size_
     }
 }
 
+/* Mask of the first n (all if n >= 16) lanes. */
+static __mmask16 first_lanes(size_t n)
+{
+    return (__mmask16)(n >= 16 ? 0xffffu : (1u << n) - 1);
+}
+
 /* Depthwise channel: 64 outputs (zmm x 4) per pass with taps innermost, then single-zmm
  * passes for the rest of the row (masked store at the end). */
 static void dw_avx512(const oq_f32_dw_args *a)
@@ -75,6 +81,34 @@ static void dw_avx512(const oq_f32_dw_args *a)
     enum { U = 4 };
     __m512 lo = _mm512_set1_ps(a->lo), hi = _mm512_set1_ps(a->hi);
     __m512 bias = _mm512_set1_ps(a->bias);
+    if (a->ntaps == 9) {       /* 3x3: taps and offsets in registers, one zmm per step */
+        __m512 w[9];
+        size_t to[9];
+        _Pragma("GCC unroll 9")
+        for (int t = 0; t < 9; t++)
+            w[t] = _mm512_set1_ps(a->w[t]), to[t] = a->toff[t];
+        for (size_t oh = 0; oh < a->OH; oh++) {
+            float *yr = a->y + oh * a->OW;
+            const float *base = a->planes + oh * a->rstride;
+            for (size_t ow = 0; ow < a->OW; ow += 16) {
+                const float *b = base + ow;
+                __m512 v0 = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(b + to[0]), bias);
+                __m512 v1 = _mm512_mul_ps(w[1], _mm512_loadu_ps(b + to[1]));
+                __m512 v2 = _mm512_mul_ps(w[2], _mm512_loadu_ps(b + to[2]));
+                v0 = _mm512_fmadd_ps(w[3], _mm512_loadu_ps(b + to[3]), v0);
+                v1 = _mm512_fmadd_ps(w[4], _mm512_loadu_ps(b + to[4]), v1);
+                v2 = _mm512_fmadd_ps(w[5], _mm512_loadu_ps(b + to[5]), v2);
+                v0 = _mm512_fmadd_ps(w[6], _mm512_loadu_ps(b + to[6]), v0);
+                v1 = _mm512_fmadd_ps(w[7], _mm512_loadu_ps(b + to[7]), v1);
+                v2 = _mm512_fmadd_ps(w[8], _mm512_loadu_ps(b + to[8]), v2);
+                __m512 v = _mm512_add_ps(v0, _mm512_add_ps(v1, v2));
+                if (a->clamp)
+                    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+                _mm512_mask_storeu_ps(yr + ow, first_lanes(a->OW - ow), v);
+            }
+        }
+        return;
+    }
     for (size_t oh = 0; oh < a->OH; oh++) {
         float *yr = a->y + oh * a->OW;
         const float *base = a->planes + oh * a->rstride;
@@ -128,12 +162,6 @@ static void deint2_avx512(const float *src, float *even, size_t ne, float *odd, 
         _mm512_storeu_ps(odd + i, _mm512_permutex2var_ps(a, io, b));
     }
     oq_f32_deint2_scalar(src, even + i, ne - i, odd + i, no - i);
-}
-
-/* Mask of the first n (0..16) lanes. */
-static __mmask16 first_lanes(size_t n)
-{
-    return (__mmask16)(n >= 16 ? 0xffffu : (1u << n) - 1);
 }
 
 /* Row -> B panels (any nr): unit stride (or zeros) with masked zmm moves, stride 2 with masked
