@@ -103,7 +103,8 @@ static uint32_t add_in(oq_graph *g, const char *name, int r, const int64_t *dims
     uint32_t v = ir_add_value(g, name, OQ_DT_FLOAT, &s);
     g->values[v].is_input = true;
     uint32_t *in = oq_arena_alloc(&g->arena, (g->ninput + 1) * sizeof *in);
-    memcpy(in, g->inputs, g->ninput * sizeof *in);
+    if (g->ninput)
+        memcpy(in, g->inputs, g->ninput * sizeof *in);
     in[g->ninput++] = v;
     g->inputs = in;
     return v;
@@ -125,7 +126,8 @@ static uint32_t add_v(oq_graph *g, const char *name)
 static void set_out(oq_graph *g, uint32_t v)
 {
     uint32_t *o = oq_arena_alloc(&g->arena, (g->noutput + 1) * sizeof *o);
-    memcpy(o, g->outputs, g->noutput * sizeof *o);
+    if (g->noutput)
+        memcpy(o, g->outputs, g->noutput * sizeof *o);
     o[g->noutput++] = v;
     g->outputs = o;
     g->values[v].is_output = true;
