@@ -420,8 +420,11 @@ void oq_f32_conv(const oq_f32_conv_params *p, const float *x, const void *packed
             oq_f32_src xsrc = {pw ? &xt : &xraw, pw ? NULL : packer, &ctx};
             ep.bias_n = bias ? bias + gi * Mg : NULL;
             oq_f32_gemm_core(p->isa, g.outv, Mg, K, &xsrc, &wsrc, &ep, yt, Mg, gws);
-            for (size_t m = 0; m < Mg; m++)
+            for (size_t m0 = 0; m0 < Mg; m0 += 16) {     /* 16-channel strips: 16 output */
+                size_t m1 = m0 + 16 < Mg ? m0 + 16 : Mg;  /* rows stay in L1 */
                 for (size_t o = 0; o < g.outv; o++)
-                    yg[m * g.outv + o] = yt[o * Mg + m];
+                    for (size_t m = m0; m < m1; m++)
+                        yg[m * g.outv + o] = yt[o * Mg + m];
+            }
         }
 }
