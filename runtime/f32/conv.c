@@ -1,8 +1,10 @@
 /* fp32 Conv over NC<spatial> images, 1D/2D/3D (lower ranks are 3D with leading size-1 dims).
  * Per image and group: Y_g[Mg x OHW] = W_g[Mg x Cg*kvol] * col[Cg*kvol x OHW] through the blocked
  * GEMM with the weights prepacked as A; col is never materialized: each KC x NC block is gathered
- * straight into packed B panels (im2col-pack). 1x1/stride-1/no-pad convs read x as B directly.
- * Depthwise-style convs (C/group == 1, 1D/2D) use a direct kernel vectorized over output width. */
+ * straight into packed B panels (im2col-pack, from zero-padded planes for 1D/2D). 1x1/stride-1/
+ * no-pad convs read x as B directly. Small output maps (<= 256 positions, >= 64 channels) run
+ * transposed, Y_g^T = col^T * W_g^T, so the channels fill the wide panels. Depthwise-style convs
+ * (C/group == 1, 1D/2D) use a direct kernel vectorized over output width. */
 #include "f32_internal.h"
 
 #include <assert.h>

@@ -15,7 +15,7 @@ typedef enum oq_f32_isa {
     OQ_F32_AUTO = 0,           /* best available on this CPU (after the ONNXQ_ISA cap) */
     OQ_F32_SCALAR,             /* portable C; the oracle */
     OQ_F32_AVX2,               /* AVX2 + FMA, 6x16 micro-kernel */
-    OQ_F32_AVX512,             /* AVX-512F/BW/VL, 14x32 micro-kernel */
+    OQ_F32_AVX512,             /* AVX-512F/BW/VL, 8x32 micro-kernel */
 } oq_f32_isa;
 
 /* The ISA OQ_F32_AUTO resolves to (computed once). */
