@@ -80,6 +80,38 @@ static void dw_avx2(const oq_f32_dw_args *a)
     enum { U = 4 };
     __m256 lo = _mm256_set1_ps(a->lo), hi = _mm256_set1_ps(a->hi);
     __m256 bias = _mm256_set1_ps(a->bias);
+    if (a->ntaps == 9) {       /* 3x3: taps and offsets in registers, one ymm per step */
+        __m256 w[9];
+        size_t to[9];
+        _Pragma("GCC unroll 9")
+        for (int t = 0; t < 9; t++)
+            w[t] = _mm256_set1_ps(a->w[t]), to[t] = a->toff[t];
+        for (size_t oh = 0; oh < a->OH; oh++) {
+            float *yr = a->y + oh * a->OW;
+            const float *base = a->planes + oh * a->rstride;
+            for (size_t ow = 0; ow < a->OW; ow += 8) {
+                const float *b = base + ow;
+                __m256 v0 = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(b + to[0]), bias);
+                __m256 v1 = _mm256_mul_ps(w[1], _mm256_loadu_ps(b + to[1]));
+                __m256 v2 = _mm256_mul_ps(w[2], _mm256_loadu_ps(b + to[2]));
+                v0 = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(b + to[3]), v0);
+                v1 = _mm256_fmadd_ps(w[4], _mm256_loadu_ps(b + to[4]), v1);
+                v2 = _mm256_fmadd_ps(w[5], _mm256_loadu_ps(b + to[5]), v2);
+                v0 = _mm256_fmadd_ps(w[6], _mm256_loadu_ps(b + to[6]), v0);
+                v1 = _mm256_fmadd_ps(w[7], _mm256_loadu_ps(b + to[7]), v1);
+                v2 = _mm256_fmadd_ps(w[8], _mm256_loadu_ps(b + to[8]), v2);
+                __m256 v = _mm256_add_ps(v0, _mm256_add_ps(v1, v2));
+                if (a->clamp)
+                    v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+                size_t n = a->OW - ow;
+                if (n >= 8)
+                    _mm256_storeu_ps(yr + ow, v);
+                else
+                    _mm256_maskstore_ps(yr + ow, lane_mask(n), v);
+            }
+        }
+        return;
+    }
     for (size_t oh = 0; oh < a->OH; oh++) {
         float *yr = a->y + oh * a->OW;
         const float *base = a->planes + oh * a->rstride;

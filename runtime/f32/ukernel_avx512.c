@@ -104,7 +104,10 @@ static void dw_avx512(const oq_f32_dw_args *a)
                 __m512 v = _mm512_add_ps(v0, _mm512_add_ps(v1, v2));
                 if (a->clamp)
                     v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-                _mm512_mask_storeu_ps(yr + ow, first_lanes(a->OW - ow), v);
+                if (a->OW - ow >= 16)
+                    _mm512_storeu_ps(yr + ow, v);
+                else
+                    _mm512_mask_storeu_ps(yr + ow, first_lanes(a->OW - ow), v);
             }
         }
         return;
