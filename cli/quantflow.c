@@ -123,6 +123,19 @@ int qflow_opt(qflow *q, int argc, char **argv, int *i)
             return -1;
         return split_list(v, &q->op_types, &o->nop_types) ? 1 : -1;
     }
+    if ((r = cli_opt(argc, argv, i, "--override", &v))) {
+        if (r < 0)
+            return -1;
+        oq_override *ov = realloc(q->overrides, (q->noverride + 1) * sizeof *ov);
+        if (!ov)
+            return -1;
+        q->overrides = ov;
+        oq_diag d = {0};
+        if (oq_parse_override(v, &ov[q->noverride], &d) != OQ_OK)
+            return cli_usage_error(cmd, "%s", d.msg), -1;
+        q->noverride++;
+        return 1;
+    }
     if ((r = cli_opt(argc, argv, i, "--save-calib", &v))) {
         q->save_calib = v;
         return r;
@@ -174,6 +187,11 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
     oq_options *o = &q->opt;
     o->exclude = q->exclude;
     o->op_types = q->op_types;
+    /* the parsed names point into each entry's own buffer: refresh after realloc moves */
+    for (uint32_t i = 0; i < q->noverride; i++)
+        q->overrides[i].tensor = q->overrides[i].buf;
+    o->overrides = q->overrides;
+    o->noverride = q->noverride;
     if (isatty(2))
         o->progress = progress;
     if (o->dump_after)
@@ -257,6 +275,7 @@ void qflow_free(qflow *q)
         free((void *)q->op_types[i]);
     for (uint32_t i = 0; i < q->nshapes; i++)
         free((void *)q->shapes[i].name);
+    free(q->overrides);
     free((void *)q->calib);
     free((void *)q->exclude);
     free((void *)q->op_types);

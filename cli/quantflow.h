@@ -13,6 +13,8 @@ typedef struct qflow {
     const char *save_calib, *load_calib;
     oq_input_shape shapes[16]; /* --input-shape */
     uint32_t nshapes;
+    oq_override *overrides;    /* --override entries (malloc) */
+    uint32_t noverride;
     uint8_t sym_in[64], sym_out[64]; /* bit k: dim k of input/output i was symbolic (set to 1) */
 } qflow;
 
@@ -29,6 +31,7 @@ typedef struct qflow {
     "  --reduce-range        7-bit activations (as PyTorch's reduce_range)\n"            \
     "  --exclude N1,N2       leave these nodes (ONNX node names) in float\n"              \
     "  --op-types T1,T2      quantize only these op types\n"                              \
+    "  --override T=SPEC     per tensor: an observer kind, or fixed SCALE:ZERO_POINT\n"   \
     "  --save-calib FILE     save the observer states after calibration\n"                \
     "  --load-calib FILE     reuse saved observer states instead of running the model\n"  \
     "  --input-shape N=...   fix the shape of graph input N\n"                            \
