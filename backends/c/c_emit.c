@@ -994,15 +994,16 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
     if (!valid_ident(e->nm))
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--name '%s' is not a C identifier", e->nm);
     const char *t = o->target && *o->target ? o->target : "auto";
-    if (strcmp(t, "auto") == 0) {
+    if (strcmp(t, "x86") == 0) {
+        /* both x86 layouts, chosen at run time: AVX2 runs the int16 one ~1.4x faster */
         e->lay[0] = OQ_Q8_LAYOUT_N16K4, e->lay[1] = OQ_Q8_LAYOUT_N16K4W16, e->nlay = 2;
     } else if (strcmp(t, "avx2") == 0) {
         e->lay[0] = OQ_Q8_LAYOUT_N16K4W16, e->nlay = 1;
-    } else if (!strcmp(t, "scalar") || !strcmp(t, "avxvnni") || !strcmp(t, "avx512vnni") ||
+    } else if (!strcmp(t, "auto") || !strcmp(t, "scalar") || !strcmp(t, "avxvnni") || !strcmp(t, "avx512vnni") ||
                !strcmp(t, "amx") || !strcmp(t, "neon")) {
         e->lay[0] = OQ_Q8_LAYOUT_N16K4, e->nlay = 1;
     } else
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "unknown --target '%s' (auto, scalar, "
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "unknown --target '%s' (auto, x86, scalar, "
                          "avx2, avxvnni, avx512vnni, amx, neon)", t);
 
     e->v = calloc(g->nvalue + 1, sizeof *e->v);
