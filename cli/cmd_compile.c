@@ -49,6 +49,7 @@ int cmd_compile(int argc, char **argv)
     d.warn = cli_warn;
     oq_graph *g = NULL;
     rc = CLI_ERR;
+    q.opt.contrib_ops = true;   /* QLinearAdd / QLinearGlobalAveragePool for the C backend */
     if (qflow_run(&q, path, &g, &d) != OQ_OK || pass_lower_int(g, &q.opt, &d) != OQ_OK) {
         rc = d.status == OQ_ERR_USAGE ? CLI_USAGE : CLI_ERR;
         cli_fail(&d);

@@ -428,6 +428,18 @@ static oq_status infer_bcast(oq_graph *g, uint32_t n, oq_diag *d, uint32_t first
     return OQ_OK;
 }
 
+/* com.microsoft QLinearAdd(A, sA, zA, B, sB, zB, sC, zC): dtype of A, broadcast of A and B. */
+static oq_status infer_qlinear_add(oq_graph *g, uint32_t n, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[n];
+    const oq_value *a = in_val(g, nd, 0), *b = in_val(g, nd, 3);
+    oq_value *y = out_val(g, nd, 0);
+    if (!a || !b || !y)
+        return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearAdd needs inputs A and B");
+    y->dtype = a->dtype;
+    return bcast2(g, n, &a->shape, &b->shape, &y->shape, d);
+}
+
 /* Checks that inputs i and j have the same element type when both are known. */
 static oq_status same_dtype(oq_graph *g, uint32_t n, oq_diag *d, uint32_t i, uint32_t j)
 {
@@ -1934,6 +1946,15 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
     case OQ_OP_LayerNormalization: return infer_layernorm(g, n, d);
     case OQ_OP_MatMul: case OQ_OP_MatMulInteger: return infer_matmul(g, n, d, 0, 1);
     case OQ_OP_QLinearMatMul: return infer_matmul(g, n, d, 0, 3);
+    case OQ_OP_QLinearAdd: return infer_qlinear_add(g, n, d);
+    case OQ_OP_QLinearGlobalAveragePool:
+        if (x->shape.rank < 3)
+            return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearGlobalAveragePool needs rank >= 3");
+        y->dtype = x->dtype;
+        y->shape = x->shape;
+        for (int32_t k = 2; k < x->shape.rank; k++)
+            y->shape.dim[k] = 1;
+        return OQ_OK;
     case OQ_OP_Pad: return infer_pad(g, n, d);
     case OQ_OP_ReduceMax: case OQ_OP_ReduceMean: case OQ_OP_ReduceSum: return infer_reduce(g, n, d);
     case OQ_OP_Reshape: return infer_reshape(g, n, d);

@@ -9,7 +9,10 @@
  *   Q(DQ(xq)) with equal qparams                          =>  xq
  * A fused Relu (or Clip(0, c)) between the op and its Q is dropped only when it is exact: the
  * output zero point is the type's minimum (and for Clip, c covers the quantized range). Nodes
- * that match no pattern stay as they are (float islands between DQ and Q). */
+ * that match no pattern stay as they are (float islands between DQ and Q).
+ * With o->contrib_ops (onnxq compile, quantize --format int), ONNX Runtime's com.microsoft ops:
+ *   DQ(a), DQ(b) -> Add [-> Relu] -> Q                    =>  QLinearAdd
+ *   DQ(x) -> GlobalAveragePool -> Q                       =>  QLinearGlobalAveragePool */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +358,64 @@ static oq_status lower_matmul(lctx *c, uint32_t n)
     return OQ_OK;
 }
 
+/* Activation (not constant) input of a QLinear contrib op: the DQ's x, scale, zero point. */
+static bool act_in(lctx *c, uint32_t v, uint32_t *dqn)
+{
+    float s;
+    int32_t z;
+    oq_dtype dt;
+    *dqn = dq_of(c, v, false);
+    return *dqn != OQ_NONE && qp(c, *dqn, &s, &z, &dt) && node(c, *dqn)->nin > 2 &&
+           node(c, *dqn)->in[2] != OQ_NONE;
+}
+
+/* DQ(a), DQ(b) -> Add -> [act] -> Q  =>  QLinearAdd (com.microsoft); same int8 dtype. */
+static oq_status lower_add(lctx *c, uint32_t n)
+{
+    uint32_t adq, bdq;
+    if (!act_in(c, node(c, n)->in[0], &adq) || !act_in(c, node(c, n)->in[1], &bdq))
+        return OQ_OK;
+    uint32_t act, q = out_q(c, node(c, n)->out[0], &act);
+    float s;
+    int32_t z;
+    oq_dtype dt;
+    if (q == OQ_NONE || !qp(c, q, &s, &z, &dt) || node(c, q)->nin < 3 || node(c, q)->in[2] == OQ_NONE)
+        return OQ_OK;
+    const oq_node *A = node(c, adq), *B = node(c, bdq), *Q = node(c, q);
+    oq_dtype ta = c->g->values[A->in[0]].dtype;
+    if (ta != c->g->values[B->in[0]].dtype || ta != c->g->values[Q->out[0]].dtype)
+        return OQ_OK;
+    uint32_t in[8] = {A->in[0], A->in[1], A->in[2], B->in[0], B->in[1], B->in[2], Q->in[1], Q->in[2]};
+    if (add(c, OQ_OP_QLinearAdd, node(c, n)->name, in, 8, Q->out[0]) == OQ_NONE)
+        return nomem(c, n);
+    kill(c, n, act, q);
+    c->nlowered++;
+    return OQ_OK;
+}
+
+/* DQ(x) -> GlobalAveragePool -> Q  =>  QLinearGlobalAveragePool (com.microsoft, NCHW). */
+static oq_status lower_gap(lctx *c, uint32_t n)
+{
+    uint32_t xdq;
+    if (!act_in(c, node(c, n)->in[0], &xdq))
+        return OQ_OK;
+    uint32_t q = only_q_user(c, node(c, n)->out[0]);
+    float s;
+    int32_t z;
+    oq_dtype dt;
+    if (q == OQ_NONE || !qp(c, q, &s, &z, &dt) || node(c, q)->nin < 3 || node(c, q)->in[2] == OQ_NONE)
+        return OQ_OK;
+    const oq_node *X = node(c, xdq), *Q = node(c, q);
+    if (c->g->values[X->in[0]].dtype != c->g->values[Q->out[0]].dtype)
+        return OQ_OK;
+    uint32_t in[5] = {X->in[0], X->in[1], X->in[2], Q->in[1], Q->in[2]};
+    if (add(c, OQ_OP_QLinearGlobalAveragePool, node(c, n)->name, in, 5, Q->out[0]) == OQ_NONE)
+        return nomem(c, n);
+    kill(c, n, OQ_NONE, q);
+    c->nlowered++;
+    return OQ_OK;
+}
+
 static bool movable(oq_op op)
 {
     return op == OQ_OP_MaxPool || op == OQ_OP_Reshape || op == OQ_OP_Flatten ||
@@ -412,6 +473,8 @@ oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d)
         case OQ_OP_Conv: st = lower_conv(&c, n); break;
         case OQ_OP_Gemm: st = lower_gemm(&c, n); break;
         case OQ_OP_MatMul: st = lower_matmul(&c, n); break;
+        case OQ_OP_Add: st = o->contrib_ops ? lower_add(&c, n) : OQ_OK; break;
+        case OQ_OP_GlobalAveragePool: st = o->contrib_ops ? lower_gap(&c, n) : OQ_OK; break;
         default:
             if (movable(node(&c, n)->op))
                 st = lower_move(&c, n);

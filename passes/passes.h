@@ -55,6 +55,7 @@ typedef struct oq_options {
     const char *dump_after;    /* pipeline: pass name whose output is printed to dump_file */
     FILE *dump_file;
     const char *stop_after;    /* pipeline: last pass to run */
+    bool contrib_ops;          /* lower_int may emit com.microsoft QLinearAdd / QLinear*Pool */
 } oq_options;
 
 /* ---------------------------------------------------------------- one pass per file */

@@ -258,6 +258,23 @@ static oq_status classify(ectx *e, uint32_t n)
         if (nd->nout > 1 && nd->out[1] != OQ_NONE)
             return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sMaxPool indices are not supported", "");
         return OQ_OK;
+    case OQ_OP_QLinearAdd:
+        if (!scalar_qp(e, in[6], nd->nin > 7 ? in[7] : OQ_NONE, &vy->qs, &vy->qz))
+            return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR, "%soutput scale must be a constant scalar", "");
+        if (!e->v[in[0]].quant || !e->v[in[3]].quant)
+            break;
+        vy->quant = true;
+        e->k[n] = K_QADD;
+        return OQ_OK;
+    case OQ_OP_QLinearGlobalAveragePool:
+        if (!scalar_qp(e, in[3], nd->nin > 4 ? in[4] : OQ_NONE, &vy->qs, &vy->qz))
+            return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR, "%soutput scale must be a constant scalar", "");
+        if (!e->v[in[0]].quant || val(e, in[0])->shape.rank != 4 ||
+            ir_attr_int(nd, "channels_last", 0) != 0)
+            break;
+        vy->quant = true;
+        e->k[n] = K_GAP;
+        return OQ_OK;
     case OQ_OP_Relu:
         if (e->v[in[0]].quant) {
             vy->quant = true, vy->qs = e->v[in[0]].qs, vy->qz = e->v[in[0]].qz;
@@ -587,7 +604,8 @@ static oq_status emit_pool(ectx *e, uint32_t n)
     const oq_shape *xs = &val(e, x)->shape;
     const char *dt = q8dt(val(e, x)->dtype);
     emit_shape_comment(e, n);
-    if (nd->op == OQ_OP_GlobalAveragePool || nd->op == OQ_OP_GlobalMaxPool) {
+    if (nd->op == OQ_OP_GlobalAveragePool || nd->op == OQ_OP_GlobalMaxPool ||
+        nd->op == OQ_OP_QLinearGlobalAveragePool) {
         if (nd->op == OQ_OP_GlobalMaxPool)
             return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sGlobalMaxPool on int8 is not supported", "");
         cbuf_printf(&e->c, "    oq_q8_global_avgpool(%lld, %lld, %lld, ", (long long)xs->dim[0],
@@ -706,6 +724,49 @@ static oq_status emit_relu(ectx *e, uint32_t n)
         cbuf_printf(&e->c, ";\n        for (size_t i = 0; i < %lld; i++)\n"
                     "            y[i] = x[i] > %d ? x[i] : %d;\n    }\n", (long long)numel(e, y),
                     e->v[x].qz, e->v[x].qz);
+    return OQ_OK;
+}
+
+static bool shape_eq(const oq_shape *a, const oq_shape *b)
+{
+    if (a->rank != b->rank)
+        return false;
+    for (int32_t i = 0; i < a->rank; i++)
+        if (a->dim[i] != b->dim[i])
+            return false;
+    return true;
+}
+
+/* QLinearAdd: oq_q8_add over equal shapes in one layout, or with a scalar operand. */
+static oq_status emit_qadd(ectx *e, uint32_t n)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    uint32_t a = nd->in[0], b = nd->in[3], y = nd->out[0];
+    int64_t ny = numel(e, y), na = numel(e, a), nb = numel(e, b);
+    bool same = shape_eq(&val(e, a)->shape, &val(e, y)->shape) &&
+                shape_eq(&val(e, b)->shape, &val(e, y)->shape);
+    bool lay = e->v[a].nhwc == e->v[y].nhwc && e->v[b].nhwc == e->v[y].nhwc;
+    if (val(e, a)->dtype != val(e, y)->dtype || val(e, b)->dtype != val(e, y)->dtype)
+        return fail(e, n, OQ_ERR_DTYPE, "%sQLinearAdd operands must share the output dtype", "");
+    if (!(same && lay) && !(na == ny && nb == 1 && e->v[a].nhwc == e->v[y].nhwc) &&
+        !(nb == ny && na == 1 && e->v[b].nhwc == e->v[y].nhwc))
+        return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sQLinearAdd broadcasting other than a scalar "
+                    "operand is not in the C backend yet", "");
+    emit_shape_comment(e, n);
+    cbuf_printf(&e->c, "    {\n        oq_q8_binary p;\n        oq_q8_add_init(&p, %s, ",
+                q8dt(val(e, y)->dtype));
+    cbuf_hexf(&e->c, e->v[a].qs);
+    cbuf_printf(&e->c, ", %d, ", e->v[a].qz);
+    cbuf_hexf(&e->c, e->v[b].qs);
+    cbuf_printf(&e->c, ", %d, ", e->v[b].qz);
+    cbuf_hexf(&e->c, e->v[y].qs);
+    cbuf_printf(&e->c, ", %d);\n        oq_q8_add(%lld, ", e->v[y].qz, (long long)ny);
+    ptr(e, &e->c, a);
+    cbuf_printf(&e->c, ", %d, ", na == 1 && ny != 1 ? 0 : 1);
+    ptr(e, &e->c, b);
+    cbuf_printf(&e->c, ", %d, ", nb == 1 && ny != 1 ? 0 : 1);
+    ptr(e, &e->c, y);
+    cbuf_printf(&e->c, ", &p);\n    }\n");
     return OQ_OK;
 }
 
@@ -974,6 +1035,10 @@ const char *oq_emit_c_support(oq_op op)
     case OQ_OP_MaxPool: case OQ_OP_Reshape: case OQ_OP_Flatten: case OQ_OP_Squeeze: case OQ_OP_Unsqueeze:
     case OQ_OP_Identity: case OQ_OP_Dropout:
         return "int8 (data movement)";
+    case OQ_OP_QLinearAdd: case OQ_OP_QLinearGlobalAveragePool:
+        return "int8 kernel (com.microsoft)";
+    case OQ_OP_Add: case OQ_OP_GlobalAveragePool:
+        return "int8 kernel (via QLinearAdd / QLinearGlobalAveragePool)";
     case OQ_OP_Relu:
         return "int8 or float";
     default:
@@ -1126,7 +1191,7 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
         case K_COPY: st = emit_copy(e, n); break;
         case K_RELU_F:
         case K_RELU_Q: st = emit_relu(e, n); break;
-        case K_QADD: st = fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%snot yet in the C backend", ""); break;
+        case K_QADD: st = emit_qadd(e, n); break;
         }
         e->rep.nsteps++;
         if (o->debug_dump)

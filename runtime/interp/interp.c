@@ -78,6 +78,8 @@ static const oq_op_impl impls[OQ_OP_COUNT] = {
     [OQ_OP_QLinearMatMul] = {.exec = oq_exec_qlinear_matmul, .prep = oq_prep_qmatmul,
                              .free_state = oq_free_qstate, .ws = true},
     [OQ_OP_MatMulInteger] = {.exec = oq_exec_matmul_integer},
+    [OQ_OP_QLinearAdd] = {.exec = oq_exec_qlinear_add},
+    [OQ_OP_QLinearGlobalAveragePool] = {.exec = oq_exec_qlinear_gap},
 };
 
 /* Table lookup; see interp.h. */
