@@ -10,6 +10,7 @@ int cmd_quantize(int argc, char **argv)
     memset(&q, 0, sizeof q);
     const char *path = NULL, *outp = NULL, *v;
     oq_write_opts wo = {0};
+    bool fmt_int = false;       /* --format int: lowered graph with com.microsoft ops */
     int rc = CLI_USAGE;
     for (int i = 1; i < argc; i++) {
         int r = qflow_opt(&q, argc, argv, &i);
@@ -28,8 +29,10 @@ int cmd_quantize(int argc, char **argv)
                 wo.format = OQ_FORMAT_QDQ;
             else if (strcmp(v, "qop") == 0)
                 wo.format = OQ_FORMAT_QOP;
+            else if (strcmp(v, "int") == 0)     /* lowered for the C backend, com.microsoft ops */
+                wo.format = OQ_FORMAT_QDQ, q.opt.contrib_ops = fmt_int = true;
             else {
-                cli_usage_error("quantize", "--format is qdq or qop, not '%s'", v);
+                cli_usage_error("quantize", "--format is qdq, qop or int, not '%s'", v);
                 goto done;
             }
         } else if (argv[i][0] == '-') {
@@ -60,7 +63,7 @@ int cmd_quantize(int argc, char **argv)
         oq_graph_free(g);
         goto done;
     }
-    if (wo.format == OQ_FORMAT_QOP && pass_lower_int(g, &q.opt, &d) != OQ_OK) {
+    if ((wo.format == OQ_FORMAT_QOP || fmt_int) && pass_lower_int(g, &q.opt, &d) != OQ_OK) {
         cli_fail(&d);
         oq_graph_free(g);
         goto done;
@@ -77,7 +80,7 @@ int cmd_quantize(int argc, char **argv)
         oq_graph_free(g);
         goto done;
     }
-    printf("wrote %s (%s)\n", outp, wo.format == OQ_FORMAT_QOP ? "QOperator" : "QDQ");
+    printf("wrote %s (%s)\n", outp, fmt_int ? "integer ops incl. com.microsoft" : wo.format == OQ_FORMAT_QOP ? "QOperator" : "QDQ");
     oq_graph_free(g);
     rc = CLI_OK;
 done:

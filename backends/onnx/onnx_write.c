@@ -20,6 +20,11 @@ static bool check_values(wctx *w)
         const oq_node *n = &g->nodes[i];
         if (n->dead)
             continue;
+        if ((n->op == OQ_OP_QLinearAdd || n->op == OQ_OP_QLinearGlobalAveragePool) && w->o &&
+            w->o->format == OQ_FORMAT_QOP)
+            return oq_errorf(w->d, g, i, OQ_ERR_UNSUPPORTED_OP,
+                             "QOperator output holds only standard-domain ops (this is a "
+                             "com.microsoft op)") == OQ_OK;
         if (n->op == OQ_OP_UNKNOWN && w->o && w->o->format == OQ_FORMAT_QOP)
             return oq_errorf(w->d, g, i, OQ_ERR_UNSUPPORTED_OP,
                              "QOperator output holds only standard-domain ops") == OQ_OK;
@@ -153,6 +158,20 @@ static Onnx__ModelProto *build_model(wctx *w)
     def->has_version = 1;
     def->version = w->opset;
     ops[nops++] = def;
+    for (uint32_t i = 0; i < g->nnode; i++) {   /* com.microsoft ops onnxq lowers to */
+        const oq_node *n = &g->nodes[i];
+        if (n->dead || (n->op != OQ_OP_QLinearAdd && n->op != OQ_OP_QLinearGlobalAveragePool))
+            continue;
+        Onnx__OperatorSetIdProto *op = ow_alloc(w, sizeof *op);
+        if (!op)
+            return fail_nomem(w), NULL;
+        onnx__operator_set_id_proto__init(op);
+        op->domain = "com.microsoft";
+        op->has_version = 1;
+        op->version = 1;
+        ops[nops++] = op;
+        break;
+    }
     for (uint32_t i = 0; i < g->nnode; i++) {
         const oq_node *n = &g->nodes[i];
         if (n->dead || n->op != OQ_OP_UNKNOWN || !n->domain || !n->domain[0] ||
