@@ -39,7 +39,8 @@ static const char *foreign_domain(const Onnx__NodeProto *n)
 static oq_op node_op(const Onnx__NodeProto *n)
 {
     if (n->domain && strcmp(n->domain, "com.microsoft") == 0 &&
-        (strcmp(n->op_type, "QLinearAdd") == 0 || strcmp(n->op_type, "QLinearGlobalAveragePool") == 0))
+        (strcmp(n->op_type, "QLinearAdd") == 0 || strcmp(n->op_type, "QLinearGlobalAveragePool") == 0 ||
+         strcmp(n->op_type, "QLinearConcat") == 0))
         return oq_op_lookup(n->op_type);   /* ONNX Runtime contrib ops onnxq implements */
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
         return OQ_OP_UNKNOWN;

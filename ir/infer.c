@@ -428,6 +428,33 @@ static oq_status infer_bcast(oq_graph *g, uint32_t n, oq_diag *d, uint32_t first
     return OQ_OK;
 }
 
+/* com.microsoft QLinearConcat(sY, zY, X0, s0, z0, X1, ...; axis): dtype of X0, dims summed. */
+static oq_status infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[n];
+    oq_value *y = out_val(g, nd, 0);
+    const oq_value *x0 = in_val(g, nd, 2);
+    if (!x0 || !ir_attr(nd, "axis") || (nd->nin - 2) % 3 != 0)
+        return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "QLinearConcat needs axis and (X, scale, zp) triples");
+    y->dtype = x0->dtype;
+    int r = x0->shape.rank, ax;
+    if (r < 0) {
+        y->shape = unknown_shape();
+        return OQ_OK;
+    }
+    int64_t axis = ir_attr_int(nd, "axis", 0);
+    if (!norm_axis(axis, r, &ax))
+        return err_axis(g, n, d, "axis", axis, r);
+    y->shape = x0->shape;
+    for (uint32_t i = 5; i < nd->nin; i += 3) {
+        const oq_value *v = in_val(g, nd, i);
+        if (!v || v->shape.rank != r)
+            return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearConcat inputs must share the rank");
+        y->shape.dim[ax] = y->shape.dim[ax] < 0 || v->shape.dim[ax] < 0 ? -1 : y->shape.dim[ax] + v->shape.dim[ax];
+    }
+    return OQ_OK;
+}
+
 /* com.microsoft QLinearAdd(A, sA, zA, B, sB, zB, sC, zC): dtype of A, broadcast of A and B. */
 static oq_status infer_qlinear_add(oq_graph *g, uint32_t n, oq_diag *d)
 {
@@ -1947,6 +1974,7 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
     case OQ_OP_MatMul: case OQ_OP_MatMulInteger: return infer_matmul(g, n, d, 0, 1);
     case OQ_OP_QLinearMatMul: return infer_matmul(g, n, d, 0, 3);
     case OQ_OP_QLinearAdd: return infer_qlinear_add(g, n, d);
+    case OQ_OP_QLinearConcat: return infer_qlinear_concat(g, n, d);
     case OQ_OP_QLinearGlobalAveragePool:
         if (x->shape.rank < 3)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearGlobalAveragePool needs rank >= 3");

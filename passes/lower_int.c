@@ -12,7 +12,8 @@
  * that match no pattern stay as they are (float islands between DQ and Q).
  * With o->contrib_ops (onnxq compile, quantize --format int), ONNX Runtime's com.microsoft ops:
  *   DQ(a), DQ(b) -> Add [-> Relu] -> Q                    =>  QLinearAdd
- *   DQ(x) -> GlobalAveragePool -> Q                       =>  QLinearGlobalAveragePool */
+ *   DQ(x) -> GlobalAveragePool -> Q                       =>  QLinearGlobalAveragePool
+ *   DQ(x0), DQ(x1), ... -> Concat -> Q                    =>  QLinearConcat */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +417,35 @@ static oq_status lower_gap(lctx *c, uint32_t n)
     return OQ_OK;
 }
 
+/* DQ(x0), DQ(x1), ... -> Concat -> Q  =>  QLinearConcat (com.microsoft); one int8 dtype. */
+static oq_status lower_concat(lctx *c, uint32_t n)
+{
+    uint32_t nin = node(c, n)->nin, q = only_q_user(c, node(c, n)->out[0]);
+    float s;
+    int32_t z;
+    oq_dtype dt;
+    if (q == OQ_NONE || !qp(c, q, &s, &z, &dt) || node(c, q)->nin < 3 || node(c, q)->in[2] == OQ_NONE)
+        return OQ_OK;
+    oq_dtype yt = c->g->values[node(c, q)->out[0]].dtype;
+    uint32_t *in = oq_arena_alloc(&c->g->arena, (2 + 3 * nin) * sizeof *in);
+    if (!in)
+        return nomem(c, n);
+    in[0] = node(c, q)->in[1], in[1] = node(c, q)->in[2];
+    for (uint32_t i = 0; i < nin; i++) {
+        uint32_t xdq;
+        if (!act_in(c, node(c, n)->in[i], &xdq) || c->g->values[node(c, xdq)->in[0]].dtype != yt)
+            return OQ_OK;
+        const oq_node *X = node(c, xdq);
+        in[2 + 3 * i] = X->in[0], in[3 + 3 * i] = X->in[1], in[4 + 3 * i] = X->in[2];
+    }
+    uint32_t id = add(c, OQ_OP_QLinearConcat, node(c, n)->name, in, 2 + 3 * nin, node(c, q)->out[0]);
+    if (id == OQ_NONE || !copy_attrs(c, id, n))
+        return nomem(c, n);
+    kill(c, n, OQ_NONE, q);
+    c->nlowered++;
+    return OQ_OK;
+}
+
 static bool movable(oq_op op)
 {
     return op == OQ_OP_MaxPool || op == OQ_OP_Reshape || op == OQ_OP_Flatten ||
@@ -475,6 +505,7 @@ oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d)
         case OQ_OP_MatMul: st = lower_matmul(&c, n); break;
         case OQ_OP_Add: st = o->contrib_ops ? lower_add(&c, n) : OQ_OK; break;
         case OQ_OP_GlobalAveragePool: st = o->contrib_ops ? lower_gap(&c, n) : OQ_OK; break;
+        case OQ_OP_Concat: st = o->contrib_ops ? lower_concat(&c, n) : OQ_OK; break;
         default:
             if (movable(node(&c, n)->op))
                 st = lower_move(&c, n);

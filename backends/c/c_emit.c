@@ -35,6 +35,7 @@ typedef enum kind {
     K_QADD,          /* Add of two quantized tensors (DQ/Q folded by the lowering) */
     K_RELU_F,        /* Relu in float */
     K_RELU_Q,        /* Relu on a quantized tensor: clamp at the zero point */
+    K_QCONCAT,       /* QLinearConcat -> oq_q8_concat (channel axis innermost in NHWC) */
 } kind;
 
 typedef struct vinfo {
@@ -265,6 +266,15 @@ static oq_status classify(ectx *e, uint32_t n)
             break;
         vy->quant = true;
         e->k[n] = K_QADD;
+        return OQ_OK;
+    case OQ_OP_QLinearConcat:
+        if (!scalar_qp(e, in[0], in[1], &vy->qs, &vy->qz))
+            return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR, "%soutput scale must be a constant scalar", "");
+        for (uint32_t i = 2; i < nd->nin; i += 3)
+            if (!e->v[in[i]].quant)
+                return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sQLinearConcat input is not quantized", "");
+        vy->quant = true;
+        e->k[n] = K_QCONCAT;
         return OQ_OK;
     case OQ_OP_QLinearGlobalAveragePool:
         if (!scalar_qp(e, in[3], nd->nin > 4 ? in[4] : OQ_NONE, &vy->qs, &vy->qz))
@@ -737,6 +747,56 @@ static bool shape_eq(const oq_shape *a, const oq_shape *b)
     return true;
 }
 
+/* QLinearConcat: oq_q8_concat over [outer][inner_i]; in NHWC the ONNX channel axis is the
+ * innermost one (outer = N*H*W). Every input must share the output's layout. */
+static oq_status emit_qconcat(ectx *e, uint32_t n)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    uint32_t y = nd->out[0], cnt = (nd->nin - 2) / 3;
+    const oq_shape *ys = &val(e, y)->shape;
+    int64_t axis = ir_attr_int(nd, "axis", 0);
+    if (axis < 0)
+        axis += ys->rank;
+    bool nhwc = e->v[y].nhwc;
+    for (uint32_t i = 0; i < cnt; i++)
+        if (e->v[nd->in[2 + 3 * i]].nhwc != nhwc || val(e, nd->in[2 + 3 * i])->dtype != val(e, y)->dtype)
+            return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sQLinearConcat inputs differ in layout or dtype", "");
+    if (nhwc && axis != 1)
+        return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sQLinearConcat of NHWC tensors only along channels", "");
+    int64_t outer = 1;
+    if (nhwc)
+        outer = ys->dim[0] * ys->dim[2] * ys->dim[3];
+    else
+        for (int64_t k = 0; k < axis; k++)
+            outer *= ys->dim[k];
+    if (outer <= 0)
+        return fail(e, n, OQ_ERR_SHAPE, "%sempty QLinearConcat", "");
+    emit_shape_comment(e, n);
+    cbuf_printf(&e->c, "    {\n        const void *x[%u];\n", cnt);
+    for (uint32_t i = 0; i < cnt; i++) {
+        cbuf_printf(&e->c, "        x[%u] = ", i);
+        ptr(e, &e->c, nd->in[2 + 3 * i]);
+        cbuf_printf(&e->c, ";\n");
+    }
+    cbuf_printf(&e->c, "        static const size_t inner[%u] = {", cnt);
+    for (uint32_t i = 0; i < cnt; i++)
+        cbuf_printf(&e->c, "%s%lld", i ? ", " : "", (long long)(numel(e, nd->in[2 + 3 * i]) / outer));
+    cbuf_printf(&e->c, "};\n        static const float sc[%u] = {", cnt);
+    for (uint32_t i = 0; i < cnt; i++) {
+        cbuf_printf(&e->c, "%s", i ? ", " : "");
+        cbuf_hexf(&e->c, e->v[nd->in[2 + 3 * i]].qs);
+    }
+    cbuf_printf(&e->c, "};\n        static const int32_t zp[%u] = {", cnt);
+    for (uint32_t i = 0; i < cnt; i++)
+        cbuf_printf(&e->c, "%s%d", i ? ", " : "", e->v[nd->in[2 + 3 * i]].qz);
+    cbuf_printf(&e->c, "};\n        oq_q8_concat(%lld, %u, x, inner, sc, zp, ", (long long)outer, cnt);
+    ptr(e, &e->c, y);
+    cbuf_printf(&e->c, ", ");
+    cbuf_hexf(&e->c, e->v[y].qs);
+    cbuf_printf(&e->c, ", %d, %s);\n    }\n", e->v[y].qz, q8dt(val(e, y)->dtype));
+    return OQ_OK;
+}
+
 /* QLinearAdd: oq_q8_add over equal shapes in one layout, or with a scalar operand. */
 static oq_status emit_qadd(ectx *e, uint32_t n)
 {
@@ -1035,7 +1095,7 @@ const char *oq_emit_c_support(oq_op op)
     case OQ_OP_MaxPool: case OQ_OP_Reshape: case OQ_OP_Flatten: case OQ_OP_Squeeze: case OQ_OP_Unsqueeze:
     case OQ_OP_Identity: case OQ_OP_Dropout:
         return "int8 (data movement)";
-    case OQ_OP_QLinearAdd: case OQ_OP_QLinearGlobalAveragePool:
+    case OQ_OP_QLinearAdd: case OQ_OP_QLinearGlobalAveragePool: case OQ_OP_QLinearConcat:
         return "int8 kernel (com.microsoft)";
     case OQ_OP_Add: case OQ_OP_GlobalAveragePool:
         return "int8 kernel (via QLinearAdd / QLinearGlobalAveragePool)";
@@ -1192,6 +1252,7 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
         case K_RELU_F:
         case K_RELU_Q: st = emit_relu(e, n); break;
         case K_QADD: st = emit_qadd(e, n); break;
+        case K_QCONCAT: st = emit_qconcat(e, n); break;
         }
         e->rep.nsteps++;
         if (o->debug_dump)

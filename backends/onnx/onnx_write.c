@@ -20,7 +20,8 @@ static bool check_values(wctx *w)
         const oq_node *n = &g->nodes[i];
         if (n->dead)
             continue;
-        if ((n->op == OQ_OP_QLinearAdd || n->op == OQ_OP_QLinearGlobalAveragePool) && w->o &&
+        if ((n->op == OQ_OP_QLinearAdd || n->op == OQ_OP_QLinearGlobalAveragePool ||
+             n->op == OQ_OP_QLinearConcat) && w->o &&
             w->o->format == OQ_FORMAT_QOP)
             return oq_errorf(w->d, g, i, OQ_ERR_UNSUPPORTED_OP,
                              "QOperator output holds only standard-domain ops (this is a "
@@ -160,7 +161,8 @@ static Onnx__ModelProto *build_model(wctx *w)
     ops[nops++] = def;
     for (uint32_t i = 0; i < g->nnode; i++) {   /* com.microsoft ops onnxq lowers to */
         const oq_node *n = &g->nodes[i];
-        if (n->dead || (n->op != OQ_OP_QLinearAdd && n->op != OQ_OP_QLinearGlobalAveragePool))
+        if (n->dead || (n->op != OQ_OP_QLinearAdd && n->op != OQ_OP_QLinearGlobalAveragePool &&
+                        n->op != OQ_OP_QLinearConcat))
             continue;
         Onnx__OperatorSetIdProto *op = ow_alloc(w, sizeof *op);
         if (!op)

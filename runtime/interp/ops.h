@@ -113,6 +113,7 @@ OQ_DECL_EXEC(oq_exec_qlinear_matmul);
 /* ops_qcontrib.c: com.microsoft QLinearAdd, QLinearGlobalAveragePool over runtime/q8 */
 OQ_DECL_EXEC(oq_exec_qlinear_add);
 OQ_DECL_EXEC(oq_exec_qlinear_gap);
+OQ_DECL_EXEC(oq_exec_qlinear_concat);
 OQ_DECL_EXEC(oq_exec_matmul_integer);
 OQ_INTERNAL void oq_free_qstate(void *state);
 /* ops_qkern.c: QLinearConv / QLinearMatMul over runtime/q8 when the node fits the kernels

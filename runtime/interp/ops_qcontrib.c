@@ -2,7 +2,10 @@
  * calls (so `onnxq run` and the C backend agree bit for bit):
  *   QLinearAdd(A, sA, zA, B, sB, zB, sC, zC)          numpy broadcasting, oq_q8_add
  *   QLinearGlobalAveragePool(X, sx, zx, sy, zy)       NCHW (channels_last=0), oq_q8_global_avgpool
+ *   QLinearConcat(sy, zy, X0, s0, z0, ...; axis)      oq_q8_concat
  * Scales and zero points are per tensor; absent zero points are 0. */
+#include <stdlib.h>
+
 #include "ops.h"
 
 #include "runtime/q8/q8.h"
@@ -100,4 +103,53 @@ oq_status oq_exec_qlinear_gap(const oq_graph *g, uint32_t node, const oq_rt_tens
     if (nc && hw)
         oq_q8_global_avgpool((size_t)nc, (size_t)hw, 1, in[0].data, sx, zx, out[0].data, sy, zy, dt);
     return OQ_OK;
+}
+
+/* QLinearConcat: inputs rescaled to (sy, zy) and joined along axis, by oq_q8_concat. */
+oq_status oq_exec_qlinear_concat(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                                 oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    (void)state;
+    const oq_node *nd = &g->nodes[node];
+    oq_q8_dtype dt;
+    if (!q8_of(out[0].dtype, &dt))
+        return oq_bad_dtype(g, node, d, out[0].dtype);
+    float sy;
+    int32_t zy;
+    if (!scalar_qp(in, nd->nin, 0, 1, &sy, &zy))
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "scales/zero points must be scalars");
+    int r = out[0].shape.rank;
+    int64_t axis = ir_attr_int(nd, "axis", 0);
+    if (axis < 0)
+        axis += r;
+    size_t count = (nd->nin - 2) / 3, outer = 1;
+    for (int64_t k = 0; k < axis; k++)
+        outer *= (size_t)out[0].shape.dim[k];
+    const void **x = malloc(count * sizeof *x);
+    size_t *inner = malloc(count * sizeof *inner);
+    float *sc = malloc(count * sizeof *sc);
+    int32_t *zp = malloc(count * sizeof *zp);
+    oq_status st = OQ_OK;
+    if (!x || !inner || !sc || !zp) {
+        st = oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const oq_rt_tensor *t = &in[2 + 3 * i];
+        if (t->dtype != out[0].dtype) {
+            st = oq_bad_dtype(g, node, d, t->dtype);
+            goto done;
+        }
+        if (!scalar_qp(in, nd->nin, (uint32_t)(3 + 3 * i), (uint32_t)(4 + 3 * i), &sc[i], &zp[i])) {
+            st = oq_errorf(d, g, node, OQ_ERR_SHAPE, "scales/zero points must be scalars");
+            goto done;
+        }
+        x[i] = t->data;
+        inner[i] = outer ? (size_t)oq_rt_numel(t) / outer : 0;
+    }
+    if (outer && oq_rt_numel(&out[0]))
+        oq_q8_concat(outer, count, x, inner, sc, zp, out[0].data, sy, zy, dt);
+done:
+    free(x), free(inner), free(sc), free(zp);
+    return st;
 }

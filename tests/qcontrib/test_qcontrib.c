@@ -1,6 +1,7 @@
 /* The interpreter's com.microsoft QLinearAdd / QLinearGlobalAveragePool (runtime/interp/
  * ops_qcontrib.c): per-channel broadcasting against an independent formula, and NCHW global
- * average pooling equal to the NHWC runtime/q8 kernel the emitted C calls. Integers exact. */
+ * average pooling equal to the NHWC runtime/q8 kernel the emitted C calls, QLinearConcat rescaling
+ * along channels. Integers exact. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -84,5 +85,31 @@ Test(qcontrib, qlinear_gap_nchw_equals_nhwc_kernel)
     oq_q8_global_avgpool(2, 20, 3, xh, sx, zx, want, sy, zy, OQ_Q8_U8);
     for (int i = 0; i < 6; i++)
         cr_expect_eq(y[i], want[i], "output %d: %d vs %d", i, y[i], want[i]);
+    oq_graph_free(g);
+}
+
+Test(qcontrib, qlinear_concat_channels_rescaled)
+{
+    oq_graph *g = parse("input %a:u8[1,2,2,2]\n input %sy:f32[]\n input %zy:u8[]\n"
+                        " input %sa:f32[]\n input %za:u8[]\n input %b:u8[1,1,2,2]\n"
+                        " input %sb:f32[]\n input %zb:u8[]\n"
+                        " %y = QLinearConcat(%sy, %zy, %a, %sa, %za, %b, %sb, %zb)\n output %y\n");
+    oq_attr *ax = ir_attr_add(g, 0, "axis", OQ_ATTR_INT);
+    cr_assert_not_null(ax);
+    ax->i = 1;
+    float sy = 0.1f, sa = 0.1f, sb = 0.037f;
+    uint8_t zy = 10, za = 10, zb = 200, b[4] = {0, 77, 200, 255};
+    set(g, "sy", &sy), set(g, "zy", &zy), set(g, "sa", &sa), set(g, "za", &za);
+    set(g, "b", b), set(g, "sb", &sb), set(g, "zb", &zb);
+    uint8_t a[8] = {0, 1, 9, 10, 11, 128, 254, 255}, y[12];
+    oq_shape xs = {4, {1, 2, 2, 2}};
+    run(g, a, &xs, y, 12);
+    for (int i = 0; i < 8; i++)
+        cr_expect_eq(y[i], a[i], "a[%d] (same qparams: copied)", i);
+    for (int i = 0; i < 4; i++) {
+        float r = nearbyintf((float)(b[i] - zb) * (sb / sy)) + zy;
+        int want = r < 0 ? 0 : r > 255 ? 255 : (int)r;
+        cr_expect_eq(y[8 + i], want, "b[%d]: %d vs %d", i, y[8 + i], want);
+    }
     oq_graph_free(g);
 }
