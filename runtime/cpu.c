@@ -155,7 +155,10 @@ bool oq_cpu_has(oq_isa isa)
         return true;
     if (isa >= OQ_ISA_NEON)
         return c->best >= OQ_ISA_NEON && isa <= c->best;
-    return c->best < OQ_ISA_NEON && isa <= c->best;
+    if (c->best >= OQ_ISA_NEON || isa > c->best)
+        return false;
+    /* The x86 levels are not a strict chain: an AVX-512 VNNI CPU may lack AVX-VNNI (VEX). */
+    return isa != OQ_ISA_AVXVNNI || c->avxvnni;
 }
 
 const char *oq_isa_name(oq_isa isa)
