@@ -1,7 +1,7 @@
 /* Activation fusion, PyTorch semantics: in Conv/Gemm/MatMul/Add -> activation, only the
  * activation's output is observed and quantized. Representation: the activation node stays;
  * the producer gets INT attribute "onnxq_fused" = 1 (dropped by the ONNX writer like every
- * onnxq_* attribute). The quantizer then inserts no Q/DQ between the two, and lower_qop turns
+ * onnxq_* attribute). The quantizer then inserts no Q/DQ between the two, and lower_int turns
  * the activation into the clamp bounds of the requantize step. Fusable activations: Relu,
  * Clip with constant bounds (Relu6 is Clip(0, 6) after canonicalize), and, for int8 only,
  * LeakyRelu, HardSwish, HardSigmoid, Sigmoid, Tanh (table below). The producer's output must have

@@ -65,7 +65,6 @@ oq_status pass_dce(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_cse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_fuse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
-oq_status pass_lower_qop(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 /* QDQ -> integer ops (QLinearConv incl. Gemm as 1x1, QLinearMatMul, data movement on int8),
  * standard ONNX only; what the interpreter and the C backend run bit-exactly (lower_int.c). */
 oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;

@@ -1,6 +1,6 @@
 /* The order of the float passes, as one X-list: PASS(name, "description") gives the run order,
  * the --dump-after= / --stop-after= names and the help text (QBE's -d). Calibration and
- * quantization follow in the CLI (they need data); lower_qop runs after quantize for the
+ * quantization follow in the CLI (they need data); lower_int runs after quantize for the
  * QOperator writer and the C backend. */
 #include <string.h>
 

@@ -791,7 +791,7 @@ oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o, oq_di
             oq_node *nd = &g->nodes[n];
             for (uint32_t i = 0; i < nd->nattr; i++)
                 if (strcmp(nd->attr[i].name, "onnxq_fused") == 0)
-                    nd->attr[i].i = 2;   /* 2 = fused and quantized (lower_qop reads it) */
+                    nd->attr[i].i = 2;   /* 2 = fused and quantized (lower_int reads it) */
         }
         st = oq_pass_finish(g, o, d);
     }

@@ -22,7 +22,7 @@ typedef struct oq_emit_report {
     uint32_t nsteps;           /* kernel calls in NAME_run */
 } oq_emit_report;
 
-/* Emits g (static shapes; lowered by pass lower_qop). On error nothing under out_dir is left
+/* Emits g (static shapes; lowered by pass lower_int). On error nothing under out_dir is left
  * half-written (each file is written whole or not at all). Float nodes are reported through
  * d->warn with the reason, so nothing silently stays slow. */
 oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,

@@ -1,6 +1,6 @@
 /* The quantized Fashion-MNIST CNN in ONNX Runtime: examples/fashion_cnn.onnx is quantized by
  * onnxq (passes, calibration on examples/calib, QDQ insertion), written as QDQ and, after
- * pass_lower_qop, as QOperator; ORT runs both on the 100 bundled test images. ORT's logits must
+ * pass_lower_int, as QOperator; ORT runs both on the 100 bundled test images. ORT's logits must
  * match onnxq's own interpreter on the same quantized graph within one output quantization
  * step for most elements, and the top-1 class must mostly agree with the fp32 model. */
 #include <criterion/criterion.h>
@@ -175,8 +175,7 @@ static void run_case(const char *model, oq_options o, bool qop, int min_qlinear,
     if (o.mode == OQ_MODE_STATIC)
         cr_assert_gt(step_qdq, 0, "graph output is not a DequantizeLinear");
     if (qop) {
-#ifdef OQ_HAVE_LOWER_QOP
-        cr_assert_eq(pass_lower_qop(g, &o, &d), OQ_OK, "%s", d.msg);
+        cr_assert_eq(pass_lower_int(g, &o, &d), OQ_OK, "%s", d.msg);
         oq_write_opts wq = {.format = OQ_FORMAT_QOP};
         cr_assert_eq(oq_write_onnx(g, po, &wq, &d), OQ_OK, "%s", d.msg);
         int nq = count_qlinear(g);
@@ -185,10 +184,6 @@ static void run_case(const char *model, oq_options o, bool qop, int min_qlinear,
         cr_expect_geq(nq, min_qlinear, "lowered graph has %d QLinear ops", nq);
         interp_logits(g, &imgs, ref_qop);
         step_qop = output_step(g);
-#else
-        cr_log_warn("passes/lower_qop.c is not built yet: the QOperator form was not checked");
-        qop = false;
-#endif
     }
     static ort_job jobs[3 * NIMG];
     add_jobs(jobs, pf, one);       /* fp32 original (dynamic batch) */
@@ -241,7 +236,7 @@ Test(backends, quantized_fashion_cnn_s8_per_tensor_runs_in_ort, .init = setup, .
 Test(backends, quantized_fashion_mlp_qdq_and_qop_run_in_ort, .init = setup, .fini = teardown,
      .timeout = 600)
 {
-    /* Gemm with a bias has no standard QLinear form (passes/lower_qop.c keeps it in QDQ form) */
+    /* Gemm lowers to QLinearConv as a 1x1 conv (passes/lower_int.c) */
     run_case("fashion_mlp.onnx", (oq_options){0}, true, 0, "mlp");
 }
 

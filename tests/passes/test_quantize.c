@@ -546,7 +546,7 @@ Test(quantize, accuracy_full_test_set, .timeout = 600)
  * Gemm with a bias stays QDQ; outputs agree with the QDQ graph (fake-quant vs integer
  * requantize may differ by one step on a few elements, so logits within a few output steps
  * and top-1 within one image of 100). */
-Test(quantize, lower_qop_fashion_cnn)
+Test(quantize, lower_int_fashion_cnn)
 {
     skip_without_examples();
     dataset ds;
@@ -560,10 +560,11 @@ Test(quantize, lower_qop_fashion_cnn)
     oq_rt_tensor x1 = {OQ_DT_FLOAT, {.rank = 4, .dim = {1, 1, 28, 28}}, ds.x};
     pt_outs a = {0}, b = {0};
     pt_run(g, &x1, &a);
-    cr_assert_eq(pass_lower_qop(g, &o, &d), OQ_OK, "%s", d.msg);
-    cr_expect_eq(pt_count_op(g, OQ_OP_QLinearConv), 3);
+    cr_assert_eq(pass_lower_int(g, &o, &d), OQ_OK, "%s", d.msg);
+    /* 3 convs + the classifier Gemm as a 1x1 QLinearConv; no float compute left */
+    cr_expect_eq(pt_count_op(g, OQ_OP_QLinearConv), 4);
     cr_expect_eq(pt_count_op(g, OQ_OP_Conv) + pt_count_op(g, OQ_OP_Relu), 0);
-    cr_expect_eq(pt_count_op(g, OQ_OP_Gemm), 1, "Gemm with bias stays QDQ");
+    cr_expect_eq(pt_count_op(g, OQ_OP_Gemm), 0);
     pt_run(g, &x1, &b);
     for (int k = 0; k < 10; k++)
         cr_expect(fabsf(a.data[0][k] - b.data[0][k]) < 0.5f, "logit %d: %g vs %g", k,
