@@ -166,6 +166,12 @@ int qflow_opt(qflow *q, int argc, char **argv, int *i)
         o->reduce_range = true;
     else if (strcmp(a, "--verify") == 0)
         o->verify = true;
+    else if (strcmp(a, "--equalize") == 0)
+        o->equalize = true;
+    else if (strcmp(a, "--equalize-relu6") == 0)
+        o->equalize = o->equalize_relu6 = true;
+    else if (strcmp(a, "--bias-correct") == 0)
+        o->bias_correct = true;
     else
         return 0;
     return 1;
@@ -226,6 +232,12 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
     if (st == OQ_OK && o->stop_after) {
         *out = g;
         return OQ_OK;
+    }
+    if (st == OQ_OK && o->bias_correct) {     /* before calibration: observers see the result */
+        oq_calib_data data = {q->calib, q->ncalib};
+        st = q->ncalib ? oq_bias_correct(g, &data, o, d)
+                       : oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
+                                   "--bias-correct needs --calib DATA");
     }
     if (st == OQ_OK && o->mode == OQ_MODE_STATIC) {
         if (!q->ncalib && !q->load_calib)

@@ -27,6 +27,9 @@ typedef struct qflow {
     "  --percentile P        percentile for the percentile observer (default 99.99)\n"    \
     "  --per-tensor          per-tensor weights (default per output channel)\n"          \
     "  --act-symmetric       symmetric activations\n"                                     \
+    "  --equalize            cross-layer equalization of Conv/Gemm pairs (Relu/linear)\n" \
+    "  --equalize-relu6      also across Relu6, which becomes Relu (changes the model)\n" \
+    "  --bias-correct        correct biases for the weight-quantization shift (needs --calib)\n" \
     "  --act-type u8|s8      activation type (default u8)\n"                              \
     "  --reduce-range        7-bit activations (as PyTorch's reduce_range)\n"            \
     "  --exclude N1,N2       leave these nodes (ONNX node names) in float\n"              \

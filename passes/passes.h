@@ -56,6 +56,9 @@ typedef struct oq_options {
     FILE *dump_file;
     const char *stop_after;    /* pipeline: last pass to run */
     bool contrib_ops;          /* lower_int may emit com.microsoft QLinearAdd / QLinear*Pool */
+    bool equalize;             /* cross-layer equalization after fuse (passes/equalize.c) */
+    bool equalize_relu6;       /* equalize also across Clip(0, hi), which becomes Relu */
+    bool bias_correct;         /* bias correction before calibration (passes/biascorrect.c) */
 } oq_options;
 
 /* ---------------------------------------------------------------- one pass per file */
@@ -65,6 +68,8 @@ oq_status pass_dce(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_cse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_fuse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+/* Cross-layer equalization of Conv/Gemm pairs; no-op unless o->equalize (equalize.c). */
+oq_status pass_equalize(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 /* QDQ -> integer ops (QLinearConv incl. Gemm as 1x1, QLinearMatMul, data movement on int8),
  * standard ONNX only; what the interpreter and the C backend run bit-exactly (lower_int.c). */
 oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
@@ -117,6 +122,24 @@ oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path,
                         oq_diag *d) OQ_NODISCARD;
 oq_status oq_calib_load(oq_calib *c, const oq_graph *g, const char *path,
                         oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- biascorrect.c */
+/* Bias correction (o->bias_correct): per-tap input means of every Conv/Gemm the quantizer will
+ * quantize, measured on float runs; apply subtracts E[(W_q - W) x] from each bias (W_q as
+ * oq_quantize makes it from o). Run after the float passes, before calibration. */
+typedef struct oq_biascorr oq_biascorr;
+oq_status oq_biascorr_new(const oq_graph *g, const oq_options *o, oq_biascorr **out,
+                          oq_diag *d) OQ_NODISCARD;
+/* Runs the float graph on one sample (in[i] bound to g->inputs[i]) and accumulates. */
+oq_status oq_biascorr_feed(oq_biascorr *b, const oq_graph *g, const oq_rt_tensor *in,
+                           oq_diag *d) OQ_NODISCARD;
+/* Replaces the biases by corrected constants; DATA error when nothing was fed. */
+oq_status oq_biascorr_apply(oq_biascorr *b, oq_graph *g, const oq_options *o,
+                            oq_diag *d) OQ_NODISCARD;
+void oq_biascorr_free(oq_biascorr *b);
+/* new + feed over the calibration files (one-input models; calib_limit honoured) + apply. */
+oq_status oq_bias_correct(oq_graph *g, const oq_calib_data *data, const oq_options *o,
+                          oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- quantize.c */
 /* Rewrites the float graph into the QDQ form (team.md) using the calibration (static mode;

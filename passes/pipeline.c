@@ -13,7 +13,8 @@
     PASS(dce, "remove nodes whose outputs reach no graph output")                                  \
     PASS(cse, "merge equal constants and equal nodes")                                             \
     PASS(bnfold, "fold BatchNormalization into Conv/ConvTranspose/Gemm, else Mul+Add")             \
-    PASS(fuse, "mark Conv/Gemm/MatMul/Add + Relu/Clip/... as fused (observe after the activation)")
+    PASS(fuse, "mark Conv/Gemm/MatMul/Add + Relu/Clip/... as fused (observe after the activation)") \
+    PASS(equalize, "cross-layer equalization of Conv/Gemm pairs (only with --equalize)")
 
 static const char *const names[] = {
 #define NAME(n, desc) #n,
@@ -53,7 +54,7 @@ oq_status oq_run_passes(oq_graph *g, const oq_options *o, oq_diag *d)
         if (chk[k] && !oq_pass_description(chk[k]))
             return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
                              "unknown pass '%s' (passes: canonicalize constfold dce cse bnfold "
-                             "fuse)", chk[k]);
+                             "fuse equalize)", chk[k]);
     for (size_t i = 0; names[i]; i++) {
         oq_status st = fns[i](g, o, d);
         if (st != OQ_OK)
