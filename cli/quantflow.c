@@ -1,9 +1,11 @@
 /* The quantization flow shared by `onnxq quantize` and `onnxq compile`: option parsing
  * (one table of flags), then import -> float passes -> calibrate (or load) -> quantize. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/analysis.h"
 #include "quantflow.h"
 
 /* Splits a comma-separated list into a malloc'ed array of strdup'ed items. */
@@ -152,6 +154,40 @@ int qflow_opt(qflow *q, int argc, char **argv, int *i)
         o->stop_after = v;
         return r;
     }
+    bool sq = false;
+    if ((r = cli_opt(argc, argv, i, "--target-sqnr", &v)) ? (sq = true)
+                                                          : (r = cli_opt(argc, argv, i,
+                                                                         "--max-accuracy-drop", &v))) {
+        if (r < 0)
+            return -1;
+        char *end;
+        float x = strtof(v, &end);
+        if (end == v || *end || !isfinite(x))
+            return cli_usage_error(cmd, "%s wants a number, not '%s'",
+                                   sq ? "--target-sqnr" : "--max-accuracy-drop", v), -1;
+        if (sq)
+            q->mp_sqnr = true, q->target_sqnr = x;
+        else
+            q->mp_acc = true, q->max_drop = x;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--eval", &v))) {
+        q->eval_x = v;
+        return r;
+    }
+    if ((r = cli_opt(argc, argv, i, "--labels", &v))) {
+        q->eval_labels = v;
+        return r;
+    }
+    if ((r = cli_opt(argc, argv, i, "--eval-limit", &v))) {
+        if (r < 0)
+            return -1;
+        long n = strtol(v, NULL, 10);
+        if (n < 1)
+            return cli_usage_error(cmd, "--eval-limit wants a positive count"), -1;
+        q->eval_limit = (uint32_t)n;
+        return 1;
+    }
     if ((r = cli_opt(argc, argv, i, "--input-shape", &v))) {
         if (r < 0 || q->nshapes == 16 || !cli_parse_shape(v, &q->shapes[q->nshapes++]))
             return -1;
@@ -186,6 +222,55 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
         fprintf(stderr, "\rcalibrating: %u samples", done);
     if (total && done == total)
         fprintf(stderr, "\n");
+}
+
+/* Automatic mixed precision (analysis/mixed.c) on the calibrated float graph: prints the
+ * layers left float and the figure reached, and adds those layers to the exclude list. */
+static oq_status qflow_mixed(qflow *q, oq_graph *g, const oq_calib *c, oq_diag *d)
+{
+    oq_options *o = &q->opt;
+    if (o->mode != OQ_MODE_STATIC || !q->ncalib)
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "--target-sqnr / --max-accuracy-drop "
+                         "need static quantization with --calib DATA (the measuring samples)");
+    if (q->mp_acc && (!q->eval_x || !q->eval_labels))
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
+                         "--max-accuracy-drop needs --eval X.npy --labels Y.npy");
+    oq_samples s = {0}, e = {0};
+    oq_calib_data data = {q->calib, q->ncalib};
+    oq_mixed_target t = {q->mp_sqnr, q->target_sqnr, q->mp_acc, q->max_drop};
+    oq_mixed_result res = {0};
+    oq_status st = oq_samples_load_calib(g, &data, o->calib_limit, &s, d);
+    if (st == OQ_OK && q->eval_x)
+        st = oq_samples_load_eval(g, q->eval_x, q->eval_labels, q->eval_limit, &e, d);
+    if (st == OQ_OK)
+        st = oq_mixed_precision(g, c, o, &s, q->eval_x ? &e : NULL, &t, &res, d);
+    if (st == OQ_OK) {
+        printf("mixed precision: full int8 output SQNR %.2f dB", res.int8_sqnr);
+        if (q->mp_acc)
+            printf(", top-1 %.2f%% (fp32 %.2f%%)", res.int8_acc, res.acc_fp32);
+        printf("; %u of %u layers left in float%s", res.nfloat, res.nlayers,
+               res.nfloat ? ":" : "");
+        for (uint32_t i = 0; i < res.nfloat; i++)
+            printf("%s %s", i ? "," : "", g->nodes[res.float_nodes[i]].name);
+        printf("\nmixed precision: output SQNR %.2f dB", res.sqnr);
+        if (q->mp_acc)
+            printf(", top-1 %.2f%% (drop %.2f points)", res.acc, res.acc_fp32 - res.acc);
+        printf(" on %u calibration samples%s\n", s.n, q->mp_acc ? " / the eval set" : "");
+        const char **ex = realloc((void *)q->exclude, (o->nexclude + res.nfloat + 1) * sizeof *ex);
+        for (uint32_t i = 0; ex && i < res.nfloat; i++)
+            ex[o->nexclude + i] = strdup(g->nodes[res.float_nodes[i]].name);
+        if (!ex)
+            st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        else {
+            q->exclude = ex;
+            o->exclude = ex;
+            o->nexclude += res.nfloat;
+        }
+    }
+    oq_mixed_result_free(&res);
+    oq_samples_free(&s);
+    oq_samples_free(&e);
+    return st;
 }
 
 oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
@@ -254,6 +339,8 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
         if (st == OQ_OK && q->save_calib)
             st = oq_calib_save(c, g, q->save_calib, d);
     }
+    if (st == OQ_OK && (q->mp_sqnr || q->mp_acc))
+        st = qflow_mixed(q, g, c, d);
     if (st == OQ_OK)
         st = oq_quantize(g, c, o, d);
     oq_calib_free(c);

@@ -16,6 +16,10 @@ typedef struct qflow {
     oq_override *overrides;    /* --override entries (malloc) */
     uint32_t noverride;
     uint8_t sym_in[64], sym_out[64]; /* bit k: dim k of input/output i was symbolic (set to 1) */
+    const char *eval_x, *eval_labels; /* --eval X.npy --labels Y.npy (report, mixed precision) */
+    uint32_t eval_limit;       /* --eval-limit N (0 = all rows) */
+    bool mp_sqnr, mp_acc;      /* --target-sqnr / --max-accuracy-drop given */
+    float target_sqnr, max_drop;
 } qflow;
 
 #define QFLOW_HELP                                                                          \
@@ -39,7 +43,13 @@ typedef struct qflow {
     "  --load-calib FILE     reuse saved observer states instead of running the model\n"  \
     "  --input-shape N=...   fix the shape of graph input N\n"                            \
     "  --dump-after PASS     print the IR after PASS; --stop-after PASS stops there\n"   \
-    "  --verify              run the IR verifier after every pass\n"
+    "  --verify              run the IR verifier after every pass\n"                     \
+    "  --target-sqnr DB      mixed precision: leave the most sensitive layers in float, one\n" \
+    "                        at a time, until the output SQNR on the calibration samples\n" \
+    "                        reaches DB\n"                                              \
+    "  --max-accuracy-drop P mixed precision: ... until top-1 on --eval is within P points\n" \
+    "                        of fp32\n"                                                 \
+    "  --eval X.npy --labels Y.npy  labelled data for --max-accuracy-drop (--eval-limit N)\n"
 
 /* Consumes the option at argv[*i] if it is a quantization option: 1 taken, 0 not ours,
  * -1 malformed (message printed). */

@@ -1,0 +1,353 @@
+/* Sample sets in memory for the analyses: the calibration data (the same layout rules as
+ * passes/calib_data.c: files or sorted directories of .npy / .pb, NAME=PATH or a directory per
+ * input for several inputs, a file holding one sample or a batch along dim 0) and a labelled
+ * eval set (.npy rows packed `batch` per graph run). Each sample is copied, so memory is
+ * samples x input bytes: keep large models' sets small with --calib-limit. */
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../frontend/frontend.h"
+#include "analysis.h"
+
+typedef struct plist {
+    char **p;                  /* malloc'd paths */
+    uint32_t n, cap;
+} plist;
+
+static void plist_free(plist *l)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        free(l->p[i]);
+    free(l->p);
+    memset(l, 0, sizeof *l);
+}
+
+static bool plist_add(plist *l, const char *s)
+{
+    if (l->n == l->cap) {
+        uint32_t nc = l->cap ? 2 * l->cap : 64;
+        char **np = realloc(l->p, nc * sizeof *np);
+        if (!np)
+            return false;
+        l->p = np;
+        l->cap = nc;
+    }
+    return (l->p[l->n++] = strdup(s)) != NULL;
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool has_ext(const char *p, const char *e)
+{
+    size_t n = strlen(p), k = strlen(e);
+    return n > k && strcmp(p + n - k, e) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds a file, or the sorted .npy / .pb files of a directory. */
+static oq_status collect(const char *path, plist *l, oq_diag *d)
+{
+    if (!is_dir(path)) {
+        struct stat st;
+        if (stat(path, &st) != 0)
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: no such file or directory", path);
+        return plist_add(l, path) ? OQ_OK
+                                  : oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    }
+    DIR *dir = opendir(path);
+    if (!dir)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot read the directory", path);
+    uint32_t first = l->n;
+    struct dirent *e;
+    char buf[4096];
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.' || !(has_ext(e->d_name, ".npy") || has_ext(e->d_name, ".pb")))
+            continue;
+        snprintf(buf, sizeof buf, "%s/%s", path, e->d_name);
+        if (!is_dir(buf) && !plist_add(l, buf)) {
+            closedir(dir);
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        }
+    }
+    closedir(dir);
+    if (l->n == first)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: no .npy or .pb files", path);
+    qsort(l->p + first, l->n - first, sizeof *l->p, cmp_str);
+    return OQ_OK;
+}
+
+static uint32_t input_index(const oq_graph *g, const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < g->ninput; i++) {
+        const char *n = g->values[g->inputs[i]].name;
+        if (strlen(n) == len && strncmp(n, name, len) == 0)
+            return i;
+    }
+    return OQ_NONE;
+}
+
+/* One file list per graph input from the spec. */
+static oq_status gather(const oq_graph *g, const oq_calib_data *data, plist *l, oq_diag *d)
+{
+    oq_status st = OQ_OK;
+    bool named = false;
+    if (data->nspec == 0)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "no calibration data given");
+    for (uint32_t k = 0; k < data->nspec; k++)
+        named |= strchr(data->spec[k], '=') != NULL;
+    if (named) {
+        for (uint32_t k = 0; k < data->nspec && st == OQ_OK; k++) {
+            const char *s = data->spec[k], *eq = strchr(s, '=');
+            uint32_t i = eq ? input_index(g, s, (size_t)(eq - s)) : OQ_NONE;
+            if (i == OQ_NONE)
+                return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
+                                 "calibration entry '%s' does not name a model input", s);
+            st = collect(eq + 1, &l[i], d);
+        }
+    } else if (g->ninput == 1) {
+        for (uint32_t k = 0; k < data->nspec && st == OQ_OK; k++)
+            st = collect(data->spec[k], &l[0], d);
+    } else if (data->nspec == 1 && is_dir(data->spec[0])) {
+        char buf[4096];
+        for (uint32_t i = 0; i < g->ninput && st == OQ_OK; i++) {
+            snprintf(buf, sizeof buf, "%s/%s", data->spec[0], g->values[g->inputs[i]].name);
+            st = collect(buf, &l[i], d);
+        }
+    } else {
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has %u inputs: give NAME=PATH "
+                         "per input or one directory with a sub-directory per input",
+                         g->ninput);
+    }
+    for (uint32_t i = 0; st == OQ_OK && i < g->ninput; i++)
+        if (l[i].n == 0 || l[i].n != l[0].n)
+            return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
+                             "input '%s' has %u calibration files, input '%s' has %u",
+                             g->values[g->inputs[i]].name, l[i].n,
+                             g->values[g->inputs[0]].name, l[0].n);
+    return st;
+}
+
+/* Samples of graph input v in file t: 0 when the shape does not fit. */
+static int64_t samples_in(const oq_graph *g, uint32_t v, const oq_tensor_file *t)
+{
+    const oq_shape *ms = &g->values[v].shape, *fs = &t->shape;
+    if (fs->rank == ms->rank) {
+        for (int i = 1; i < ms->rank; i++)
+            if (fs->dim[i] != ms->dim[i])
+                return 0;
+        if (ms->rank == 0)
+            return 1;
+        if (ms->dim[0] <= 0 || fs->dim[0] <= 0 || fs->dim[0] % ms->dim[0])
+            return 0;
+        return fs->dim[0] / ms->dim[0];
+    }
+    if (fs->rank + 1 == ms->rank && ms->dim[0] == 1) {
+        for (int i = 0; i < fs->rank; i++)
+            if (fs->dim[i] != ms->dim[i + 1])
+                return 0;
+        return 1;
+    }
+    return 0;
+}
+
+static oq_status read_tensor(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag *d)
+{
+    if (has_ext(path, ".npy"))
+        return oq_read_npy(path, a, t, d);
+    if (has_ext(path, ".pb"))
+        return oq_read_tensor_pb(path, a, t, d);
+    return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: not a .npy or .pb file", path);
+}
+
+static oq_status check_finite(const char *path, const oq_tensor_file *t, oq_diag *d)
+{
+    if (t->dtype != OQ_DT_FLOAT)
+        return OQ_OK;
+    const float *x = t->data;
+    int64_t n = oq_shape_numel(&t->shape);
+    for (int64_t e = 0; e < n; e++)
+        if (!isfinite(x[e]))
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: element %lld is %s", path,
+                             (long long)e, isnan(x[e]) ? "NaN" : "Inf");
+    return OQ_OK;
+}
+
+/* Allocates the per-input arrays of s for graph g and room for cap samples. */
+static bool samples_init(oq_samples *s, const oq_graph *g, uint32_t cap)
+{
+    memset(s, 0, sizeof *s);
+    s->ninput = g->ninput;
+    s->batch = 1;
+    s->bytes = calloc(g->ninput + 1, sizeof *s->bytes);
+    s->data = calloc(g->ninput + 1, sizeof *s->data);
+    if (!s->bytes || !s->data)
+        return false;
+    for (uint32_t i = 0; i < g->ninput; i++) {
+        s->bytes[i] = ir_value_nbytes(g, g->inputs[i]);
+        s->data[i] = malloc((size_t)cap * s->bytes[i] + 1);
+        if (!s->data[i])
+            return false;
+    }
+    return true;
+}
+
+static bool samples_grow(oq_samples *s, uint32_t *cap, uint32_t need)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t nc = *cap * 2 > need ? *cap * 2 : need;
+    for (uint32_t i = 0; i < s->ninput; i++) {
+        uint8_t *p = realloc(s->data[i], (size_t)nc * s->bytes[i] + 1);
+        if (!p)
+            return false;
+        s->data[i] = p;
+    }
+    *cap = nc;
+    return true;
+}
+
+oq_status oq_samples_load_calib(const oq_graph *g, const oq_calib_data *data, uint32_t limit,
+                                oq_samples *s, oq_diag *d)
+{
+    uint32_t nin = g->ninput, cap = 16;
+    memset(s, 0, sizeof *s);
+    if (nin == 0)
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has no inputs");
+    plist *l = calloc(nin, sizeof *l);
+    oq_tensor_file *tf = calloc(nin, sizeof *tf);
+    oq_status st = OQ_OK;
+    if (!l || !tf || !samples_init(s, g, cap)) {
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((st = gather(g, data, l, d)))
+        goto out;
+    for (uint32_t f = 0; f < l[0].n && (!limit || s->n < limit) && st == OQ_OK; f++) {
+        oq_arena a;
+        oq_arena_init(&a, NULL, NULL);
+        int64_t k = -1;
+        for (uint32_t i = 0; i < nin && st == OQ_OK; i++) {
+            const char *path = l[i].p[f];
+            const oq_value *in = &g->values[g->inputs[i]];
+            if ((st = read_tensor(path, &a, &tf[i], d)))
+                break;
+            int64_t ki = tf[i].dtype == in->dtype ? samples_in(g, g->inputs[i], &tf[i]) : 0;
+            if (ki == 0 || (k >= 0 && ki != k))
+                st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
+                               "%s: dtype / shape does not fit model input '%s' (or holds a "
+                               "different number of samples than the other inputs' files)",
+                               path, in->name);
+            else
+                st = check_finite(path, &tf[i], d);
+            k = ki;
+        }
+        for (int64_t j = 0; st == OQ_OK && j < k && (!limit || s->n < limit); j++) {
+            if (!samples_grow(s, &cap, s->n + 1)) {
+                st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory for samples");
+                break;
+            }
+            for (uint32_t i = 0; i < nin; i++)
+                memcpy(s->data[i] + (size_t)s->n * s->bytes[i],
+                       (const uint8_t *)tf[i].data + (size_t)j * s->bytes[i], s->bytes[i]);
+            s->n++;
+        }
+        oq_arena_free(&a);
+    }
+out:
+    if (l)
+        for (uint32_t i = 0; i < nin; i++)
+            plist_free(&l[i]);
+    free(l);
+    free(tf);
+    if (st != OQ_OK)
+        oq_samples_free(s);
+    return st;
+}
+
+/* Label i of an integer tensor (-1 for other dtypes). */
+static int64_t label_at(const oq_tensor_file *t, int64_t i)
+{
+    switch (t->dtype) {
+    case OQ_DT_INT64: return ((const int64_t *)t->data)[i];
+    case OQ_DT_INT32: return ((const int32_t *)t->data)[i];
+    case OQ_DT_UINT8: return ((const uint8_t *)t->data)[i];
+    case OQ_DT_INT8: return ((const int8_t *)t->data)[i];
+    default: return -1;
+    }
+}
+
+oq_status oq_samples_load_eval(const oq_graph *g, const char *x, const char *labels,
+                               uint32_t limit, oq_samples *s, oq_diag *d)
+{
+    memset(s, 0, sizeof *s);
+    if (g->ninput != 1)
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "--eval wants a model with one input");
+    const oq_value *in = &g->values[g->inputs[0]];
+    if (in->shape.rank < 1 || in->shape.dim[0] < 1)
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "--eval: input '%s' has no batch dim",
+                         in->name);
+    oq_arena a;
+    oq_arena_init(&a, NULL, NULL);
+    oq_tensor_file tx, ty;
+    oq_status st = oq_read_npy(x, &a, &tx, d);
+    if (st == OQ_OK)
+        st = oq_read_npy(labels, &a, &ty, d);
+    if (st != OQ_OK)
+        goto out;
+    bool fits = tx.dtype == in->dtype && tx.shape.rank == in->shape.rank && ty.shape.rank == 1 &&
+                ty.shape.dim[0] == tx.shape.dim[0] && tx.shape.dim[0] > 0 && label_at(&ty, 0) >= 0;
+    for (int i = 1; fits && i < in->shape.rank; i++)
+        fits = tx.shape.dim[i] == in->shape.dim[i];
+    if (!fits) {
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA, "%s / %s: want data [N, ...] fitting input "
+                       "'%s' (%s) and integer labels [N]", x, labels, in->name,
+                       oq_dtype_name(in->dtype));
+        goto out;
+    }
+    if ((st = check_finite(x, &tx, d)))
+        goto out;
+    int64_t rows = tx.shape.dim[0], batch = in->shape.dim[0];
+    if (limit && rows > limit)
+        rows = limit;
+    uint32_t n = (uint32_t)((rows + batch - 1) / batch);
+    if (!samples_init(s, g, n) || !(s->labels = malloc((size_t)n * (size_t)batch * 8))) {
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory for the eval set");
+        goto out;
+    }
+    size_t row = s->bytes[0] / (size_t)batch;
+    memset(s->data[0], 0, (size_t)n * s->bytes[0]);
+    memcpy(s->data[0], tx.data, (size_t)rows * row);
+    for (int64_t i = 0; i < (int64_t)n * batch; i++)
+        s->labels[i] = i < rows ? label_at(&ty, i) : -1;
+    s->n = n;
+    s->batch = (uint32_t)batch;
+    s->rows = (uint32_t)rows;
+out:
+    oq_arena_free(&a);
+    if (st != OQ_OK)
+        oq_samples_free(s);
+    return st;
+}
+
+void oq_samples_free(oq_samples *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = 0; s->data && i < s->ninput; i++)
+        free(s->data[i]);
+    free(s->data);
+    free(s->bytes);
+    free(s->labels);
+    memset(s, 0, sizeof *s);
+}
