@@ -1,0 +1,90 @@
+/* analysis/render_text.c: the report as an aligned text table (what `onnxq report` prints on
+ * stdout): a few summary lines, then one row per layer with weight SQNR (worst channel / mean),
+ * activation, cumulative and sensitivity SQNR in dB and the sensitivity top-1 %. "inf" means
+ * exact (zero error), "-" not applicable. Column widths follow the longest name (display width
+ * in UTF-8 code points), so the output depends only on the report. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+#include "svg.h"
+
+#define NUMW 8                 /* width of a numeric column */
+
+/* A left-aligned cell of display width `width` (s is UTF-8; control bytes print as '?'). */
+static void cell_left(oq_w *w, const char *s, int width)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        oq_w_printf(w, "%c", *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
+    for (int n = oq_utf8_width(s); n < width; n++)
+        oq_w_printf(w, " ");
+}
+
+/* A right-aligned figure: "%.2f", "inf", "-inf" or "-". */
+static void cell_num(oq_w *w, double v)
+{
+    char buf[32];
+    if (isnan(v))
+        snprintf(buf, sizeof buf, "-");
+    else if (isinf(v))
+        snprintf(buf, sizeof buf, "%sinf", v < 0 ? "-" : "");
+    else
+        snprintf(buf, sizeof buf, "%.2f", v == 0 ? 0.0 : v);
+    oq_w_printf(w, " %*s", NUMW, buf);
+}
+
+oq_status oq_report_write_text(const oq_report *r, FILE *f, oq_diag *d)
+{
+    oq_w w = {f, false};
+    oq_w_printf(&w, "model        ");
+    cell_left(&w, r->model, 0);
+    oq_w_printf(&w, "\nobserver     ");
+    cell_left(&w, r->observer, 0);
+    oq_w_printf(&w, "\nsamples      %u\nmodel SQNR  ", r->samples);
+    cell_num(&w, r->model_sqnr);
+    oq_w_printf(&w, " dB\n");
+    if (r->eval_samples > 0 || !isnan(r->acc_fp32) || !isnan(r->acc_int8)) {
+        oq_w_printf(&w, "top-1 fp32  ");
+        cell_num(&w, r->acc_fp32);
+        oq_w_printf(&w, " %%\ntop-1 int8  ");
+        cell_num(&w, r->acc_int8);
+        oq_w_printf(&w, " %%   (%u samples)\n", r->eval_samples);
+    }
+    oq_w_printf(&w, "\n");
+
+    int nw = (int)strlen("layer"), ow = (int)strlen("op");
+    for (uint32_t i = 0; i < r->nlayers; i++) {
+        int n = oq_utf8_width(r->layers[i].name) + (r->layers[i].quantized ? 0 : 1);
+        nw = n > nw ? n : nw;
+        n = oq_utf8_width(r->layers[i].op);
+        ow = n > ow ? n : ow;
+    }
+    static const char *const heads[] = {"w_min", "w_mean", "act", "cum", "sens", "sens_acc"};
+    cell_left(&w, "layer", nw);
+    oq_w_printf(&w, "  ");
+    cell_left(&w, "op", ow);
+    for (size_t c = 0; c < sizeof heads / sizeof heads[0]; c++)
+        oq_w_printf(&w, " %*s", NUMW, heads[c]);
+    oq_w_printf(&w, "\n");
+    for (uint32_t i = 0; i < r->nlayers; i++) {
+        const oq_layer_report *L = &r->layers[i];
+        char name[160];
+        snprintf(name, sizeof name, "%s%s", L->name, L->quantized ? "" : "*");
+        cell_left(&w, name, nw);
+        oq_w_printf(&w, "  ");
+        cell_left(&w, L->op, ow);
+        cell_num(&w, L->weight_sqnr_min);
+        cell_num(&w, L->weight_sqnr_mean);
+        cell_num(&w, L->act_sqnr);
+        cell_num(&w, L->cum_sqnr);
+        cell_num(&w, L->sens_sqnr);
+        cell_num(&w, L->sens_acc);
+        oq_w_printf(&w, "\n");
+    }
+    oq_w_printf(&w, "\nSQNR in dB (higher is better): w_min/w_mean = weights (worst channel / "
+                    "mean), act = the layer's own error,\ncum = int8 up to the layer, sens = "
+                    "model output with only this layer int8; sens_acc = top-1 %% then.\n"
+                    "inf = exact, - = not applicable, * = left in float.\n");
+    return oq_w_finish(&w, d, "text report");
+}

@@ -1,0 +1,477 @@
+/* tests/report/test_render.c: the report renderers (analysis/render_*.c, svg.c) on a synthetic
+ * report: HTML has exactly 1 + nlayers charts, balanced tags, no script or external URL, escaped
+ * names; JSON passes a strict RFC 8259 validator (and node's JSON.parse when node exists) with
+ * NAN/inf as null and floats read back exactly; the text table is aligned; all three are
+ * deterministic and report IO errors (a write to /dev/full). */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "analysis/svg.h"
+#include "synth.h"
+
+typedef oq_status (*render_fn)(const oq_report *, FILE *, oq_diag *);
+
+/* Renders r into a malloc'd NUL-terminated string (asserts OK). */
+static char *render(render_fn fn, const oq_report *r, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    cr_assert(f);
+    oq_diag d = {0};
+    oq_status st = fn(r, f, &d);
+    cr_assert_eq(st, OQ_OK, "render failed: %s", d.msg);
+    cr_assert_eq(fclose(f), 0);
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int c = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        c++;
+    return c;
+}
+
+static const char *strcasestr_(const char *h, const char *n)
+{
+    for (size_t k = strlen(n); *h; h++)
+        if (strncasecmp(h, n, k) == 0)
+            return h;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- a strict JSON validator */
+typedef struct jp {
+    const char *p;
+    int depth;
+} jp;
+
+static void ws(jp *j)
+{
+    while (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t')
+        j->p++;
+}
+
+static bool jvalue(jp *j);
+
+static bool jstring(jp *j)
+{
+    if (*j->p != '"')
+        return false;
+    for (j->p++; *j->p != '"'; j->p++) {
+        unsigned char c = (unsigned char)*j->p;
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            j->p++;
+            if (*j->p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)j->p[i]))
+                        return false;
+                j->p += 4;
+            } else if (!strchr("\"\\/bfnrt", *j->p) || !*j->p) {
+                return false;
+            }
+        }
+    }
+    j->p++;
+    return true;
+}
+
+static bool jnumber(jp *j)
+{
+    const char *p = j->p;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (isdigit((unsigned char)*p))
+            p++;
+    else
+        return false;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    j->p = p;
+    return true;
+}
+
+static bool jvalue(jp *j)
+{
+    ws(j);
+    if (++j->depth > 64)
+        return false;
+    bool ok = true;
+    if (*j->p == '{' || *j->p == '[') {
+        char close = *j->p == '{' ? '}' : ']';
+        bool obj = close == '}';
+        j->p++;
+        ws(j);
+        if (*j->p == close) {
+            j->p++;
+        } else {
+            for (;;) {
+                if (obj) {
+                    ws(j);
+                    if (!jstring(j))
+                        return false;
+                    ws(j);
+                    if (*j->p++ != ':')
+                        return false;
+                }
+                if (!jvalue(j))
+                    return false;
+                ws(j);
+                if (*j->p == ',') {
+                    j->p++;
+                    continue;
+                }
+                if (*j->p++ != close)
+                    return false;
+                break;
+            }
+        }
+    } else if (*j->p == '"') {
+        ok = jstring(j);
+    } else if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "null", 4)) {
+        j->p += 4;
+    } else if (!strncmp(j->p, "false", 5)) {
+        j->p += 5;
+    } else {
+        ok = jnumber(j);
+    }
+    j->depth--;
+    return ok;
+}
+
+static bool json_valid(const char *s)
+{
+    jp j = {s, 0};
+    if (!jvalue(&j))
+        return false;
+    ws(&j);
+    return *j.p == 0;
+}
+
+/* ---------------------------------------------------------------- tag balance (HTML5 + SVG) */
+/* true when every non-void element is closed in order; names the first mismatch in err. */
+static bool tags_balanced(const char *s, char *err, size_t errn)
+{
+    static const char *const voids[] = {"meta", "input", "br", "img", "hr", "link", "!doctype"};
+    char stack[256][24];
+    int sp = 0;
+    for (const char *p = s; (p = strchr(p, '<')); ) {
+        p++;
+        bool closing = *p == '/';
+        if (closing)
+            p++;
+        char name[24];
+        size_t k = 0;
+        while (*p && !isspace((unsigned char)*p) && *p != '>' && *p != '/' && k < sizeof name - 1)
+            name[k++] = (char)tolower((unsigned char)*p++);
+        name[k] = 0;
+        const char *end = strchr(p, '>');
+        if (!end || k == 0) {
+            snprintf(err, errn, "bad tag near '%.20s'", p);
+            return false;
+        }
+        bool selfclose = end[-1] == '/';
+        if (!strcmp(name, "style")) { /* skip raw text */
+            const char *e = strstr(end, "</style>");
+            if (!e)
+                return false;
+            p = e + 8;
+            continue;
+        }
+        bool isvoid = false;
+        for (size_t v = 0; v < sizeof voids / sizeof voids[0]; v++)
+            isvoid |= !strcmp(name, voids[v]);
+        if (closing) {
+            if (sp == 0 || strcmp(stack[sp - 1], name)) {
+                snprintf(err, errn, "</%s> closes <%s>", name, sp ? stack[sp - 1] : "(none)");
+                return false;
+            }
+            sp--;
+        } else if (!selfclose && !isvoid) {
+            if (sp == 256)
+                return false;
+            snprintf(stack[sp++], sizeof stack[0], "%s", name);
+        }
+        p = end + 1;
+    }
+    if (sp) {
+        snprintf(err, errn, "<%s> not closed", stack[sp - 1]);
+        return false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- HTML */
+
+Test(report_html, chart_count_is_one_plus_layers)
+{
+    uint32_t ns[] = {0, 1, 8, 40};
+    for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+        oq_report r;
+        synth_report(&r, ns[t], "m.onnx");
+        char *h = render(oq_report_write_html, &r, NULL);
+        int charts = count(h, "<svg class=\"oq-chart");
+        cr_expect_eq(charts, (int)ns[t] + 1, "n=%u: %d charts, want %u", ns[t], charts, ns[t] + 1);
+        cr_expect_eq(count(h, "<svg"), charts, "n=%u: an <svg> without class oq-chart", ns[t]);
+        cr_expect_eq(count(h, "</svg>"), charts, "n=%u: unclosed svg", ns[t]);
+        char err[128] = "";
+        cr_expect(tags_balanced(h, err, sizeof err), "n=%u: %s", ns[t], err);
+        free(h);
+        free(r.layers);
+    }
+}
+
+Test(report_html, self_contained_no_script_no_url)
+{
+    oq_report r;
+    synth_report(&r, 8, "https://evil.example/<script>alert(1)</script>.onnx");
+    char *h = render(oq_report_write_html, &r, NULL);
+    cr_expect_null(strcasestr_(h, "<script"), "a <script> element");
+    cr_expect_null(strcasestr_(h, "http://"), "an http:// reference");
+    /* the only https:// text allowed is the escaped model name, never inside an attribute */
+    cr_expect_eq(count(h, "https://"), 3, "https:// outside the escaped model name");
+    cr_expect_null(strcasestr_(h, "src="), "a src attribute");
+    cr_expect_null(strcasestr_(h, "url("), "a CSS url()");
+    cr_expect_null(strcasestr_(h, "@import"), "a CSS @import");
+    cr_expect_null(strcasestr_(h, "xlink:href"), "an xlink reference");
+    cr_expect_not_null(strstr(h, "Content-Security-Policy"));
+    cr_expect_not_null(strstr(h, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    free(h);
+    free(r.layers);
+}
+
+Test(report_html, escapes_names)
+{
+    oq_report r;
+    synth_report(&r, 3, "m.onnx");
+    char *h = render(oq_report_write_html, &r, NULL);
+    /* layer 1 is named conv<b>&"q'1, its output conv<b>&"q'1_out<1> */
+    cr_expect_null(strstr(h, "conv<b>"), "raw layer name in the HTML");
+    cr_expect_null(strstr(h, "_out<1>"), "raw output name in the HTML");
+    cr_expect_geq(count(h, "conv&lt;b&gt;&amp;&quot;q&#39;1"), 4);
+    free(h);
+    free(r.layers);
+}
+
+Test(report_html, marks_inf_and_nan)
+{
+    oq_report r;
+    synth_report(&r, 3, "m.onnx");
+    char *h = render(oq_report_write_html, &r, NULL);
+    /* layer 2 (MatMul): no weights (NAN -> n/a, no bar), activation +inf (exact) -> marker */
+    cr_expect_not_null(strstr(h, "MatMul_2: activation SQNR +inf dB (exact)"));
+    cr_expect_null(strstr(h, "MatMul_2: weight SQNR"), "a bar for a NAN weight SQNR");
+    cr_expect_geq(count(h, "class=\"oq-inf\""), 1);
+    cr_expect_geq(count(h, ">n/a</text>"), 1);
+    cr_expect_null(strcasestr_(h, "nan"), "a printed nan");
+    cr_expect_null(strstr(h, ">inf"), "a printed inf");
+    free(h);
+    free(r.layers);
+}
+
+Test(report_html, one_span_per_observer_line_pair)
+{
+    oq_report r;
+    synth_report(&r, 1, "m.onnx");
+    char *h = render(oq_report_write_html, &r, NULL);
+    /* 5 observers x 2 ends x 2 panels + 5 legend swatches */
+    cr_expect_eq(count(h, "class=\"oq-obs\""), OQ_OBS_COUNT * 5);
+    cr_expect_not_null(strstr(h, "minmax (used)"));
+    free(h);
+    free(r.layers);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+Test(report_json, valid_and_exact)
+{
+    oq_report r;
+    synth_report(&r, 8, "m\"\\\n\x01\xff.onnx");
+    char *j = render(oq_report_write_json, &r, NULL);
+    cr_assert(json_valid(j), "invalid JSON:\n%.400s", j);
+    cr_expect_not_null(strstr(j, "\"model\": \"m\\\"\\\\\\u000a\\u0001\\ufffd.onnx\""));
+    cr_expect_null(strcasestr_(j, "nan"));
+    cr_expect_null(strcasestr_(j, "inf"));
+    cr_expect_not_null(strstr(j, "\"weight_sqnr_min\": null")); /* MatMul: no weights */
+    cr_expect_not_null(strstr(j, "\"act_sqnr\": null"));        /* layer 2: +inf */
+    /* floats read back bit-exact */
+    const char *p = strstr(j, "\"hist_hi\": ");
+    cr_assert(p);
+    float v = strtof(p + 11, NULL);
+    cr_expect_eq(v, r.layers[0].hist_hi, "hist_hi %.9g read back as %.9g",
+                 (double)r.layers[0].hist_hi, (double)v);
+    cr_expect_eq(count(j, "\"name\": "), 8);
+    free(j);
+    free(r.layers);
+
+    synth_report(&r, 0, "empty.onnx");
+    j = render(oq_report_write_json, &r, NULL);
+    cr_expect(json_valid(j), "invalid JSON for 0 layers:\n%s", j);
+    cr_expect_not_null(strstr(j, "\"layers\": []"));
+    free(j);
+}
+
+Test(report_json, node_json_parse)
+{
+    if (access("/usr/bin/node", X_OK) != 0)
+        cr_skip_test("node not installed");
+    oq_report r;
+    synth_report(&r, 8, "m<&>\"\xc3\xa9.onnx");
+    char path[] = "/tmp/oq_report_jsonXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    oq_diag d = {0};
+    cr_assert_eq(oq_report_write_json(&r, f, &d), OQ_OK, "%s", d.msg);
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/node -e 'const r=JSON.parse(require(\"fs\").readFileSync(\"%s\",\"utf8\"));"
+             "if(r.layers.length!==8||r.model!==\"m<&>\\\"\\u00e9.onnx\"||r.layers[2].act_sqnr!=="
+             "null||r.layers[0].hist.length!==%d)process.exit(3)'",
+             path, OQ_REPORT_BINS);
+    int rc = system(cmd);
+    unlink(path);
+    cr_expect_eq(rc, 0, "node JSON.parse check failed (status %d)", rc);
+    free(r.layers);
+}
+
+/* ---------------------------------------------------------------- text */
+
+Test(report_text, aligned_table)
+{
+    oq_report r;
+    synth_report(&r, 8, "m.onnx");
+    char *t = render(oq_report_write_text, &r, NULL);
+    const char *head = strstr(t, "\nlayer");
+    cr_assert(head, "no header row:\n%s", t);
+    head++;
+    int width = -1, rows = 0;
+    for (const char *line = head; *line && *line != '\n';) {
+        const char *nl = strchr(line, '\n');
+        char buf[512];
+        snprintf(buf, sizeof buf, "%.*s", (int)(nl - line), line);
+        int w = oq_utf8_width(buf);
+        if (width < 0)
+            width = w;
+        cr_expect_eq(w, width, "row %d width %d, header %d: '%s'", rows, w, width, buf);
+        rows++;
+        line = nl + 1;
+    }
+    cr_expect_eq(rows, 9, "header + 8 rows, got %d", rows);
+    cr_expect_not_null(strstr(t, "MatMul_2"));
+    cr_expect_not_null(strstr(t, "Gemm_3*"), "float layer not marked");
+    cr_expect_not_null(strstr(t, "     inf"));
+    cr_expect_not_null(strstr(t, "   -3.50"));
+    cr_expect_null(strcasestr_(t, "nan"));
+    free(t);
+    free(r.layers);
+}
+
+/* ---------------------------------------------------------------- all three */
+
+Test(report_all, deterministic)
+{
+    render_fn fns[] = {oq_report_write_html, oq_report_write_json, oq_report_write_text};
+    for (int k = 0; k < 3; k++) {
+        oq_report r1, r2;
+        synth_report(&r1, 9, "m.onnx");
+        synth_report(&r2, 9, "m.onnx");
+        size_t n1, n2;
+        char *a = render(fns[k], &r1, &n1), *b = render(fns[k], &r2, &n2);
+        cr_expect_eq(n1, n2, "renderer %d: %zu vs %zu bytes", k, n1, n2);
+        cr_expect(n1 == n2 && memcmp(a, b, n1) == 0, "renderer %d: bytes differ", k);
+        free(a);
+        free(b);
+        free(r1.layers);
+        free(r2.layers);
+    }
+}
+
+Test(report_all, io_error)
+{
+    FILE *f = fopen("/dev/full", "w");
+    if (!f)
+        cr_skip_test("no /dev/full");
+    fclose(f);
+    render_fn fns[] = {oq_report_write_html, oq_report_write_json, oq_report_write_text};
+    oq_report r;
+    synth_report(&r, 4, "m.onnx");
+    for (int k = 0; k < 3; k++) {
+        f = fopen("/dev/full", "w");
+        cr_assert(f);
+        oq_diag d = {0};
+        oq_status st = fns[k](&r, f, &d);
+        fclose(f);
+        cr_expect_eq(st, OQ_ERR_IO, "renderer %d: status %d", k, st);
+        cr_expect_eq(d.status, OQ_ERR_IO);
+        cr_expect_not_null(strstr(d.msg, "report"), "message '%s'", d.msg);
+    }
+    free(r.layers);
+}
+
+/* ---------------------------------------------------------------- svg helpers */
+
+Test(report_svg, nice_ticks)
+{
+    double lo = -3.5, hi = 41.2, t[32];
+    int n = oq_svg_ticks(&lo, &hi, 8, true, t, 32);
+    cr_expect_eq(lo, -5.0);
+    cr_expect_eq(hi, 45.0);
+    cr_expect_eq(n, 11, "got %d ticks", n);
+    for (int i = 0; i < n; i++)
+        cr_expect(fabs(t[i] - (-5.0 + 5.0 * i)) < 1e-9, "tick %d = %g", i, t[i]);
+    lo = 0.0012;
+    hi = 0.0049;
+    n = oq_svg_ticks(&lo, &hi, 4, false, t, 32);
+    cr_expect_eq(n, 3, "got %d ticks", n); /* 0.002 0.003 0.004: step 0.001 */
+    char buf[32];
+    oq_svg_tick_label(buf, sizeof buf, t[0], t[1] - t[0]);
+    cr_expect_str_eq(buf, "0.002");
+    lo = hi = 7; /* degenerate domain widens */
+    n = oq_svg_ticks(&lo, &hi, 4, true, t, 32);
+    cr_expect(hi > lo && n >= 2);
+}
+
+Test(report_svg, escaping)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    oq_w w = {f, false};
+    oq_w_xml(&w, "a<b>&\"c'\x01\xc3\xa9");
+    oq_w_printf(&w, "|");
+    oq_w_xml_cut(&w, "abcdef", 3);
+    cr_assert_eq(oq_w_finish(&w, NULL, "test"), OQ_OK);
+    fclose(f);
+    cr_expect_str_eq(buf, "a&lt;b&gt;&amp;&quot;c&#39;?\xc3\xa9|abc\xe2\x80\xa6");
+    free(buf);
+}
