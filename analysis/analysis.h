@@ -93,6 +93,9 @@ oq_status oq_quantize_copy(const oq_graph *fg, const oq_calib *c, const oq_optio
 oq_status oq_quantize_only(const oq_graph *fg, const oq_calib *c, const oq_options *o,
                            const oq_layer *layers, uint32_t nlayers, uint32_t which,
                            oq_graph **out, oq_diag *d) OQ_NODISCARD;
+/* Copies from's error into d unless d already holds one (first error wins); returns
+ * from->status. */
+oq_status oq_diag_forward(oq_diag *d, const oq_diag *from);
 /* True when value `name` of quantized graph qg is written by a DequantizeLinear (the layer
  * whose output it is was quantized). */
 bool oq_layer_quantized(const oq_graph *qg, const char *name);

@@ -61,18 +61,67 @@ oq_status oq_find_layers(const oq_graph *fg, oq_layer **out, uint32_t *n, oq_dia
     return OQ_OK;
 }
 
+oq_status oq_diag_forward(oq_diag *d, const oq_diag *from)
+{
+    if (d->status == OQ_OK) {
+        d->status = from->status;
+        memcpy(d->msg, from->msg, sizeof d->msg);
+    }
+    return from->status;
+}
+
+/* Quantizes a copy of fg with options op. Overrides naming a tensor the quantizer no longer
+ * computes qparams for (its layer and every consumer left float) are dropped and the copy
+ * redone, so leaving layers float never turns a user's --override into an error. */
+static oq_status quantize_dropping_overrides(const oq_graph *fg, const oq_calib *c,
+                                             oq_options *op, oq_graph **out, oq_diag *d)
+{
+    oq_override *ov = malloc((op->noverride + 1) * sizeof *ov);
+    if (!ov)
+        return oq_errorf(d, fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    if (op->noverride)
+        memcpy(ov, op->overrides, op->noverride * sizeof *ov);
+    op->overrides = ov;
+    oq_status st;
+    for (;;) {
+        oq_graph *g = oq_graph_clone(fg);
+        if (!g) {
+            st = oq_errorf(d, fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory copying the graph");
+            break;
+        }
+        oq_diag tmp = {.file = d->file, .warn = d->warn, .warn_ctx = d->warn_ctx};
+        st = oq_quantize(g, c, op, &tmp);
+        if (st == OQ_OK) {
+            *out = g;
+            break;
+        }
+        oq_graph_free(g);
+        uint32_t drop = OQ_NONE;
+        for (uint32_t i = 0; st == OQ_ERR_USAGE && i < op->noverride && drop == OQ_NONE; i++) {
+            char pat[300];
+            snprintf(pat, sizeof pat, "--override: '%.256s' is not a tensor", ov[i].tensor);
+            if (strstr(tmp.msg, pat))
+                drop = i;
+        }
+        if (drop == OQ_NONE) {
+            oq_diag_forward(d, &tmp);
+            break;
+        }
+        ov[drop] = ov[--op->noverride];
+    }
+    free(ov);
+    op->overrides = NULL;
+    return st;
+}
+
 oq_status oq_quantize_copy(const oq_graph *fg, const oq_calib *c, const oq_options *o,
                            const char *const *extra, uint32_t nextra, oq_graph **out, oq_diag *d)
 {
     *out = NULL;
     oq_options op = *o;
     const char **ex = malloc((o->nexclude + nextra + 1) * sizeof *ex);
-    oq_graph *g = oq_graph_clone(fg);
-    oq_status st = OQ_OK;
-    if (!ex || !g) {
-        st = oq_errorf(d, fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory copying the graph");
-        goto out;
-    }
+    if (!ex)
+        return oq_errorf(d, fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory copying the graph");
     for (uint32_t i = 0; i < o->nexclude; i++)
         ex[i] = o->exclude[i];
     for (uint32_t i = 0; i < nextra; i++)
@@ -81,15 +130,20 @@ oq_status oq_quantize_copy(const oq_graph *fg, const oq_calib *c, const oq_optio
     op.nexclude = o->nexclude + nextra;
     op.progress = NULL;
     op.dump_after = op.stop_after = NULL;
-    st = oq_quantize(g, c, &op, d);
-out:
-    free(ex);
-    if (st != OQ_OK) {
-        oq_graph_free(g);
-        return st;
+    oq_status st;
+    if (nextra == 0) {         /* the user's own setting: its errors are the user's */
+        oq_graph *g = oq_graph_clone(fg);
+        st = g ? oq_quantize(g, c, &op, d)
+               : oq_errorf(d, fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory copying the graph");
+        if (st == OQ_OK)
+            *out = g;
+        else
+            oq_graph_free(g);
+    } else {
+        st = quantize_dropping_overrides(fg, c, &op, out, d);
     }
-    *out = g;
-    return OQ_OK;
+    free(ex);
+    return st;
 }
 
 bool oq_layer_quantized(const oq_graph *qg, const char *name)
@@ -139,11 +193,14 @@ oq_status oq_quantize_only(const oq_graph *fg, const oq_calib *c, const oq_optio
     op.overrides = ov;
     op.noverride = nov;
     oq_graph *g = NULL;
-    oq_status st = oq_quantize_copy(fg, c, &op, NULL, 0, &g, d);
+    op.progress = NULL;
+    op.dump_after = op.stop_after = NULL;
+    oq_diag quiet = {.file = d->file};   /* warnings belong to the user's own graph */
+    oq_status st = quantize_dropping_overrides(fg, c, &op, &g, &quiet);
     free(ex);
     free(ov);
     if (st != OQ_OK)
-        return st;
+        return oq_diag_forward(d, &quiet);
     if (!oq_layer_quantized(g, fg->values[layers[which].output].name)) {
         oq_graph_free(g);
         return OQ_OK;

@@ -10,6 +10,15 @@
 
 #include "analysis.h"
 
+/* oq_quantize_copy without the quantizer's warnings (they belong to the final graph). */
+static oq_status quiet_copy(const oq_graph *fg, const oq_calib *c, const oq_options *o,
+                            const char *const *extra, uint32_t nextra, oq_graph **out, oq_diag *d)
+{
+    oq_diag quiet = {.file = d->file};
+    oq_status st = oq_quantize_copy(fg, c, o, extra, nextra, out, &quiet);
+    return st == OQ_OK ? OQ_OK : oq_diag_forward(d, &quiet);
+}
+
 static bool meets(const oq_mixed_target *t, float sqnr, float acc, float acc_fp32)
 {
     if (t->by_sqnr && !(sqnr >= t->sqnr_db))
@@ -74,7 +83,7 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_calib *c, const oq_opt
     oq_status st = OQ_OK;
     if (t->by_accuracy && (st = oq_measure_accuracy(fg, e, &res->acc_fp32, d)))
         return st;
-    if ((st = oq_quantize_copy(fg, c, o, NULL, 0, &q, d)) ||
+    if ((st = quiet_copy(fg, c, o, NULL, 0, &q, d)) ||
         (st = measure(fg, q, s, e, t, &res->int8_sqnr, &res->int8_acc, d)))
         goto out;
     res->sqnr = res->int8_sqnr;
@@ -109,7 +118,7 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_calib *c, const oq_opt
         res->float_nodes[res->nfloat++] = layers[order[k]].node;
         oq_graph_free(q);
         q = NULL;
-        if ((st = oq_quantize_copy(fg, c, o, names, k + 1, &q, d)) ||
+        if ((st = quiet_copy(fg, c, o, names, k + 1, &q, d)) ||
             (st = measure(fg, q, s, e, t, &res->sqnr, &res->acc, d)))
             goto out;
         res->met = meets(t, res->sqnr, res->acc, res->acc_fp32);

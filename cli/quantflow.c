@@ -224,10 +224,11 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
         fprintf(stderr, "\n");
 }
 
-/* Automatic mixed precision (analysis/mixed.c) on the calibrated float graph: prints the
- * layers left float and the figure reached, and adds those layers to the exclude list. */
-static oq_status qflow_mixed(qflow *q, oq_graph *g, const oq_calib *c, oq_diag *d)
+/* Automatic mixed precision (analysis/mixed.c) on the calibrated float graph *gp: prints the
+ * layers left float and the figure reached; *gp becomes the quantized graph with them float. */
+static oq_status qflow_mixed(qflow *q, oq_graph **gp, const oq_calib *c, oq_diag *d)
 {
+    oq_graph *g = *gp;
     oq_options *o = &q->opt;
     if (o->mode != OQ_MODE_STATIC || !q->ncalib)
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "--target-sqnr / --max-accuracy-drop "
@@ -256,15 +257,16 @@ static oq_status qflow_mixed(qflow *q, oq_graph *g, const oq_calib *c, oq_diag *
         if (q->mp_acc)
             printf(", top-1 %.2f%% (drop %.2f points)", res.acc, res.acc_fp32 - res.acc);
         printf(" on %u calibration samples%s\n", s.n, q->mp_acc ? " / the eval set" : "");
-        const char **ex = realloc((void *)q->exclude, (o->nexclude + res.nfloat + 1) * sizeof *ex);
-        for (uint32_t i = 0; ex && i < res.nfloat; i++)
-            ex[o->nexclude + i] = strdup(g->nodes[res.float_nodes[i]].name);
-        if (!ex)
-            st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-        else {
-            q->exclude = ex;
-            o->exclude = ex;
-            o->nexclude += res.nfloat;
+        const char **names = calloc(res.nfloat + 1, sizeof *names);
+        oq_graph *qg = NULL;
+        for (uint32_t i = 0; names && i < res.nfloat; i++)
+            names[i] = g->nodes[res.float_nodes[i]].name;
+        st = names ? oq_quantize_copy(g, c, o, names, res.nfloat, &qg, d)
+                   : oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        free((void *)names);
+        if (st == OQ_OK) {
+            oq_graph_free(g);
+            *gp = qg;
         }
     }
     oq_mixed_result_free(&res);
@@ -340,8 +342,8 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
             st = oq_calib_save(c, g, q->save_calib, d);
     }
     if (st == OQ_OK && (q->mp_sqnr || q->mp_acc))
-        st = qflow_mixed(q, g, c, d);
-    if (st == OQ_OK)
+        st = qflow_mixed(q, &g, c, d);
+    else if (st == OQ_OK)
         st = oq_quantize(g, c, o, d);
     oq_calib_free(c);
     if (st != OQ_OK) {
