@@ -40,7 +40,7 @@ static const char css[] =
     "table{border-collapse:collapse;font-size:13px}th,td{padding:2px 8px;"
     "border-bottom:1px solid #e2e2e2;text-align:left}td.n,th.n{text-align:right;"
     "font-variant-numeric:tabular-nums}tr.float td{color:#888}\n"
-    "table.figures{font-size:12px}table.figures td.name{word-break:break-all;max-width:240px}\n"
+    "table.figures{font-size:12px}div.scroll{overflow-x:auto}\n"
     "table.summary th{font-weight:600;padding-right:16px}\n"
     "svg.oq-chart{display:block;margin:6px 0 18px;font-family:system-ui,sans-serif;"
     "font-size:11px;background:#fff}\n"
@@ -75,6 +75,24 @@ static int used_observer(const oq_report *r)
         if (strcasecmp(r->observer, obs_names[k]) == 0)
             return k;
     return -1;
+}
+
+/* Escaped text with a line-break opportunity (<wbr>) after each '/' (long ONNX node paths). */
+static void xml_wbr(oq_w *w, const char *s)
+{
+    char part[256];
+    while (*s) {
+        size_t n = strcspn(s, "/");
+        n += s[n] == '/';
+        if (n >= sizeof part)
+            n = sizeof part - 1;
+        memcpy(part, s, n);
+        part[n] = 0;
+        oq_w_xml(w, part);
+        if (part[n - 1] == '/' && s[n])
+            oq_w_printf(w, "<wbr>");
+        s += n;
+    }
 }
 
 /* Table cell with an SQNR or percentage figure (NAN: em dash, inf: infinity sign). */
@@ -265,7 +283,7 @@ static void write_sqnr_chart(oq_w *w, const oq_report *r)
 
 static void write_table(oq_w *w, const oq_report *r)
 {
-    oq_w_printf(w, "<table class=\"figures\">\n<tr><th>#</th><th>layer</th><th>op</th>"
+    oq_w_printf(w, "<div class=\"scroll\"><table class=\"figures\">\n<tr><th>#</th><th>layer</th><th>op</th>"
                    "<th>output</th><th class=\"n\">weight min</th><th class=\"n\">weight mean"
                    "</th><th class=\"n\">activation</th><th class=\"n\">cumulative</th>"
                    "<th class=\"n\">sensitivity</th><th class=\"n\">sens. top-1 %%</th>"
@@ -274,11 +292,11 @@ static void write_table(oq_w *w, const oq_report *r)
         const oq_layer_report *L = &r->layers[i];
         oq_w_printf(w, "<tr%s><td class=\"n\">%u</td><td class=\"name\"><a href=\"#act-%u\">",
                     L->quantized ? "" : " class=\"float\"", i, i);
-        oq_w_xml(w, L->name);
+        xml_wbr(w, L->name);
         oq_w_printf(w, "</a>%s</td><td>", L->quantized ? "" : " (float)");
         oq_w_xml(w, L->op);
         oq_w_printf(w, "</td><td class=\"name\">");
-        oq_w_xml(w, L->output);
+        xml_wbr(w, L->output);
         oq_w_printf(w, "</td>");
         td_num(w, L->weight_sqnr_min);
         td_num(w, L->weight_sqnr_mean);
@@ -289,7 +307,7 @@ static void write_table(oq_w *w, const oq_report *r)
         oq_w_printf(w, "<td class=\"n\">%.6g</td><td class=\"n\">%d</td></tr>\n", L->scale,
                     (int)L->zero_point);
     }
-    oq_w_printf(w, "</table>\n");
+    oq_w_printf(w, "</table></div>\n");
 }
 
 /* ---------------------------------------------------------------- histograms */

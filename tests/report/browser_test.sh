@@ -1,14 +1,15 @@
 #!/bin/sh
 # tests/report/browser_test.sh: renders the HTML report in a real browser (Debian's headless
-# chromium). Usage: browser_test.sh REPORT_SAMPLE [NLAYERS] [KEEP_DIR]. Checks: the parsed DOM has
-# exactly 1 + NLAYERS <svg class="oq-chart"> and no <script>; the page logs nothing to the console
-# (no errors, no Content-Security-Policy violations, i.e. no network or script); the PNG
-# screenshot exists, is large and holds the chart colours. A canary page with console.error
-# proves the console check can fail. Exit 77 (meson: skipped) when chromium is not installed.
+# chromium). Usage:
+#   browser_test.sh synth REPORT_SAMPLE [NLAYERS] [KEEP_DIR]   synthetic report (synth.h)
+#   browser_test.sh model ONNXQ SOURCE_ROOT [KEEP_DIR]         `onnxq report` on fashion_cnn
+# Checks: the parsed DOM has exactly 1 + nlayers <svg class="oq-chart"> and no <script>; the page
+# logs nothing to the console (no errors, no Content-Security-Policy violations, i.e. no network
+# or script); the PNG screenshot exists, is large and holds the chart colours. A canary page with
+# console.error proves the console check can fail. Exit 77 (meson: skipped) without chromium.
 set -u
-sample=$1
-n=${2:-12}
-keep=${3:-}
+mode=$1
+tool=$2
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
@@ -37,7 +38,23 @@ run_chromium "$dir/canary.log" --dump-dom "file://$dir/canary.html" >/dev/null
 grep -q 'CONSOLE.*oq-canary' "$dir/canary.log" || no "console messages not captured (canary)"
 
 # 1. the report
-"$sample" html "$n" "$dir/report.html" || { echo "FAIL: report_sample"; exit 1; }
+if [ "$mode" = synth ]; then
+    n=${3:-12}
+    keep=${4:-}
+    "$tool" html "$n" "$dir/report.html" || { echo "FAIL: report_sample"; exit 1; }
+else
+    root=$3
+    keep=${4:-}
+    ex=$root/examples
+    "$tool" report "$ex/fashion_cnn.onnx" --calib "$ex/calib" --calib-limit 32 \
+        --eval "$ex/test100_input.npy" --labels "$ex/test100_labels.npy" \
+        -o "$dir/report.html" --json "$dir/report.json" >"$dir/report.txt" 2>"$dir/onnxq.err" ||
+        { cat "$dir/onnxq.err"; echo "FAIL: onnxq report"; exit 1; }
+    n=$(grep -c '^      "name": ' "$dir/report.json")
+    [ "$n" -ge 4 ] || no "fashion_cnn report has $n layers, want >= 4 (3 Conv + Gemm)"
+    [ "$(grep -c '^/conv[123]/Conv \|^/fc/Gemm ' "$dir/report.txt")" -eq 4 ] ||
+        no "text table lacks the 4 layers"
+fi
 want=$((n + 1))
 [ "$(grep -o '<svg class="oq-chart' "$dir/report.html" | wc -l)" -eq "$want" ] ||
     no "file: not $want charts"
@@ -86,7 +103,7 @@ for log in "$dir/dom.log" "$dir/shot.log"; do
 done
 
 if [ -n "$keep" ]; then
-    mkdir -p "$keep" && cp "$dir/report.html" "$dir/report.png" "$dir/dom.html" "$keep/"
+    mkdir -p "$keep" && cp "$dir"/report.* "$dir/dom.html" "$keep/"
 fi
 [ "$fail" -eq 0 ] && echo "PASS: $want charts in the DOM, no console messages, screenshot ok"
 exit "$fail"

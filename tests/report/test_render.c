@@ -180,7 +180,8 @@ static bool json_valid(const char *s)
 /* true when every non-void element is closed in order; names the first mismatch in err. */
 static bool tags_balanced(const char *s, char *err, size_t errn)
 {
-    static const char *const voids[] = {"meta", "input", "br", "img", "hr", "link", "!doctype"};
+    static const char *const voids[] = {"meta", "input", "br", "wbr", "img", "hr", "link",
+                                         "!doctype"};
     char stack[256][24];
     int sp = 0;
     for (const char *p = s; (p = strchr(p, '<')); ) {
