@@ -1,9 +1,11 @@
 /* lut.c: 256-entry lookup-table activations (Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu):
  * the table maps every input code to quantize(f(dequantize(code))), f evaluated in double; the
- * C backend builds it at compile time, the interpreter at load time. Index = the input byte. */
+ * C backend builds it at compile time, the interpreter at load time. Index = the input byte;
+ * applying it runs the element-wise kernel table (vpshufb over 16-byte rows on x86). */
 #include <math.h>
 
 #include "q8.h"
+#include "qu8-eltwise/qu8-eltwise.h"
 #include "requant.h"
 
 /* The activation in double precision (ONNX definitions). */
@@ -31,6 +33,11 @@ void oq_q8_lut_build(oq_q8_lut_kind kind, float alpha, float beta, float sx, int
 }
 
 void oq_q8_lut_apply(size_t n, const void *x, const uint8_t table[256], void *y)
+{
+    oq_q8_elt()->lut(n, x, table, y);
+}
+
+void oq_q8_lut_apply_ref(size_t n, const void *x, const uint8_t table[256], void *y)
 {
     const uint8_t *in = x;
     uint8_t *out = y;

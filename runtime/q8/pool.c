@@ -1,7 +1,10 @@
-/* pool.c: MaxPool, AveragePool and GlobalAveragePool over NHWC int8 (scalar C). Averages are
- * computed from the exact integer window sum: y = rne((double)(sum - cnt*zx) * (float)(sx/sy) /
- * cnt) + zy, so equal in/out qparams give the integer mean rounded half to even. */
+/* pool.c: MaxPool, AveragePool and GlobalAveragePool over NHWC int8. Averages are computed from
+ * the exact integer window sum: y = rne((double)(sum - cnt*zx) * (float)(sx/sy) / cnt) + zy, so
+ * equal in/out qparams give the integer mean rounded half to even. The *_ref functions are the
+ * scalar definition; the public ones gather each output pixel's in-image taps as row pointers
+ * and run the element-wise kernel table (qu8-eltwise/), vectorized over channels. */
 #include "q8.h"
+#include "qu8-eltwise/qu8-eltwise.h"
 #include "requant.h"
 
 bool oq_q8_pool_init(oq_q8_pool_shape *s)
@@ -44,7 +47,7 @@ static size_t window(const oq_q8_pool_shape *s, size_t oy, size_t ox, size_t *px
     return n;
 }
 
-void oq_q8_maxpool(const oq_q8_pool_shape *s, const void *x, void *y, oq_q8_dtype dt)
+void oq_q8_maxpool_ref(const oq_q8_pool_shape *s, const void *x, void *y, oq_q8_dtype dt)
 {
     size_t px[256], all, C = s->c, o = 0;
     assert(s->kh * s->kw <= 256);
@@ -73,8 +76,8 @@ static int32_t avg(int64_t sum, size_t cnt, int32_t zx, float r, int32_t zy, oq_
     return oq_q8_round_sat(d, zy, lo, hi);
 }
 
-void oq_q8_avgpool(const oq_q8_pool_shape *s, const void *x, float sx, int32_t zx, void *y,
-                   float sy, int32_t zy, oq_q8_dtype dt)
+void oq_q8_avgpool_ref(const oq_q8_pool_shape *s, const void *x, float sx, int32_t zx, void *y,
+                       float sy, int32_t zy, oq_q8_dtype dt)
 {
     size_t px[256], all, C = s->c, o = 0;
     assert(s->kh * s->kw <= 256);
@@ -95,8 +98,8 @@ void oq_q8_avgpool(const oq_q8_pool_shape *s, const void *x, float sx, int32_t z
     }
 }
 
-void oq_q8_global_avgpool(size_t batch, size_t hw, size_t c, const void *x, float sx, int32_t zx,
-                          void *y, float sy, int32_t zy, oq_q8_dtype dt)
+void oq_q8_global_avgpool_ref(size_t batch, size_t hw, size_t c, const void *x, float sx,
+                              int32_t zx, void *y, float sy, int32_t zy, oq_q8_dtype dt)
 {
     float r = sx / sy;
     for (size_t b = 0; b < batch; b++)
@@ -106,4 +109,108 @@ void oq_q8_global_avgpool(size_t batch, size_t hw, size_t c, const void *x, floa
                 sum += oq_q8_ld(x, (b * hw + p) * c + ch, dt);
             oq_q8_st(y, b * c + ch, avg(sum, hw, zx, r, zy, dt), dt);
         }
+}
+
+/* Row pointers of the in-image taps of output (oy, ox) of image xb; count returned, *all as
+ * window(). */
+static size_t taps_of(const oq_q8_pool_shape *s, const uint8_t *xb, size_t oy, size_t ox,
+                      const uint8_t **tp, size_t *all)
+{
+    size_t px[256];
+    size_t n = window(s, oy, ox, px, all);
+    for (size_t t = 0; t < n; t++)
+        tp[t] = xb + px[t] * s->c;
+    return n;
+}
+
+void oq_q8_maxpool_with(const oq_q8_elt_ukernels *k, const oq_q8_pool_shape *s, const void *x,
+                        void *y, oq_q8_dtype dt)
+{
+    const uint8_t *tp[256];
+    size_t all, C = s->c;
+    uint8_t *o = y;
+    assert(s->kh * s->kw <= 256);
+    for (size_t b = 0; b < s->batch; b++) {
+        const uint8_t *xb = (const uint8_t *)x + b * s->in_h * s->in_w * C;
+        for (size_t oy = 0; oy < s->out_h; oy++)
+            for (size_t ox = 0; ox < s->out_w; ox++, o += C) {
+                size_t n = taps_of(s, xb, oy, ox, tp, &all);
+                if (n)
+                    k->maxpool(C, n, tp, o, dt);
+                else /* a window wholly in the padding: the reference's initial value */
+                    for (size_t c = 0; c < C; c++)
+                        o[c] = dt == OQ_Q8_S8 ? 0x80 : 0;
+            }
+    }
+}
+
+void oq_q8_maxpool(const oq_q8_pool_shape *s, const void *x, void *y, oq_q8_dtype dt)
+{
+    oq_q8_maxpool_with(oq_q8_elt(), s, x, y, dt);
+}
+
+/* Averaging parameters for cnt taps of which n in the image (cnt > 0). */
+static void avg_params(oq_q8_avg_params *p, size_t n, size_t cnt, float r, int32_t zx,
+                       int32_t zy, oq_q8_dtype dt)
+{
+    p->dt = dt;
+    p->bias = -(int32_t)n * zx;
+    p->r = (double)r;
+    p->cnt = (double)cnt;
+    p->zy = zy;
+    p->lo = dt == OQ_Q8_S8 ? -128 : 0;
+    p->hi = dt == OQ_Q8_S8 ? 127 : 255;
+}
+
+void oq_q8_avgpool_with(const oq_q8_elt_ukernels *k, const oq_q8_pool_shape *s, const void *x,
+                        float sx, int32_t zx, void *y, float sy, int32_t zy, oq_q8_dtype dt)
+{
+    const uint8_t *tp[256];
+    size_t all, C = s->c;
+    uint8_t *o = y;
+    assert(s->kh * s->kw <= 256);
+    float r = sx / sy;
+    for (size_t b = 0; b < s->batch; b++) {
+        const uint8_t *xb = (const uint8_t *)x + b * s->in_h * s->in_w * C;
+        for (size_t oy = 0; oy < s->out_h; oy++)
+            for (size_t ox = 0; ox < s->out_w; ox++, o += C) {
+                size_t n = taps_of(s, xb, oy, ox, tp, &all);
+                size_t cnt = s->count_include_pad ? all : n;
+                if (!cnt) {
+                    for (size_t c = 0; c < C; c++)
+                        oq_q8_st(o, c, zy, dt);
+                    continue;
+                }
+                oq_q8_avg_params p;
+                avg_params(&p, n, cnt, r, zx, zy, dt);
+                k->avgpool(C, n, tp, o, &p);
+            }
+    }
+}
+
+void oq_q8_avgpool(const oq_q8_pool_shape *s, const void *x, float sx, int32_t zx, void *y,
+                   float sy, int32_t zy, oq_q8_dtype dt)
+{
+    oq_q8_avgpool_with(oq_q8_elt(), s, x, sx, zx, y, sy, zy, dt);
+}
+
+void oq_q8_global_avgpool_with(const oq_q8_elt_ukernels *k, size_t batch, size_t hw, size_t c,
+                               const void *x, float sx, int32_t zx, void *y, float sy,
+                               int32_t zy, oq_q8_dtype dt)
+{
+    /* int32 sums and exact double products need |sum - hw*zx| < 2^29 */
+    if (hw == 0 || hw > ((size_t)1 << 29) / 256) {
+        oq_q8_global_avgpool_ref(batch, hw, c, x, sx, zx, y, sy, zy, dt);
+        return;
+    }
+    oq_q8_avg_params p;
+    avg_params(&p, hw, hw, sx / sy, zx, zy, dt);
+    for (size_t b = 0; b < batch; b++)
+        k->gavgpool(hw, c, (const uint8_t *)x + b * hw * c, (uint8_t *)y + b * c, &p);
+}
+
+void oq_q8_global_avgpool(size_t batch, size_t hw, size_t c, const void *x, float sx, int32_t zx,
+                          void *y, float sy, int32_t zy, oq_q8_dtype dt)
+{
+    oq_q8_global_avgpool_with(oq_q8_elt(), batch, hw, c, x, sx, zx, y, sy, zy, dt);
 }

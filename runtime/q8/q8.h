@@ -224,9 +224,11 @@ void oq_q8_dynamic_matmul(oq_q8_layout layout, size_t M, size_t N, size_t K, con
                           const float *bias, float *y, void *workspace);
 
 /* ---------------------------------------------------------------------------------------------
- * Element-wise and data movement (scalar C; memory bound). dt selects u8/s8 for every tensor.
+ * Element-wise and data movement (memory bound). dt selects u8/s8 for every tensor. Each public
+ * function runs the element-wise kernel table chosen once per process (runtime/q8/qu8-eltwise/:
+ * scalar, AVX2, AVX-512, NEON; ONNXQ_ISA caps it) and is bit-identical to its scalar *_ref.
  * --------------------------------------------------------------------------------------------- */
-/* Quantize (ONNX QuantizeLinear): q = clamp(rne(x / scale) + zp). Vectorized on AVX2. */
+/* Quantize (ONNX QuantizeLinear): q = clamp(rne(x / scale) + zp). */
 void oq_q8_quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt, void *q);
 /* Dequantize: x = (float)(q - zp) * scale. Vectorized on AVX2. */
 void oq_q8_dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int32_t zp, float *x);
@@ -259,11 +261,18 @@ void oq_q8_add(size_t n, const void *a, size_t a_stride, const void *b, size_t b
                const oq_q8_binary *p);
 void oq_q8_mul(size_t n, const void *a, size_t a_stride, const void *b, size_t b_stride, void *y,
                const oq_q8_binary *p);
+/* Scalar references of the two above (the definition; tests). */
+void oq_q8_add_ref(size_t n, const void *a, size_t a_stride, const void *b, size_t b_stride,
+                   void *y, const oq_q8_binary *p);
+void oq_q8_mul_ref(size_t n, const void *a, size_t a_stride, const void *b, size_t b_stride,
+                   void *y, const oq_q8_binary *p);
 
 /* Requantize n values from (sx, zx) to (sy, zy): y = rne((float)(x-zx) * (float)(sx/sy)) + zy;
  * a plain copy when the qparams are equal. */
 void oq_q8_rescale(size_t n, const void *x, float sx, int32_t zx, void *y, float sy, int32_t zy,
                    oq_q8_dtype dt);
+void oq_q8_rescale_ref(size_t n, const void *x, float sx, int32_t zx, void *y, float sy,
+                       int32_t zy, oq_q8_dtype dt);
 /* Concat with scale alignment: output viewed as [outer][sum of inner[i]]; input i is
  * [outer][inner[i]] with qparams (scale[i], zp[i]), rescaled to (sy, zy). */
 void oq_q8_concat(size_t outer, size_t count, const void *const *x, const size_t *inner,
@@ -288,6 +297,12 @@ void oq_q8_avgpool(const oq_q8_pool_shape *s, const void *x, float sx, int32_t z
 /* GlobalAveragePool: x[batch][hw][c] -> y[batch][c], same rounding as oq_q8_avgpool. */
 void oq_q8_global_avgpool(size_t batch, size_t hw, size_t c, const void *x, float sx, int32_t zx,
                           void *y, float sy, int32_t zy, oq_q8_dtype dt);
+/* Scalar references of the three pools (tests). */
+void oq_q8_maxpool_ref(const oq_q8_pool_shape *s, const void *x, void *y, oq_q8_dtype dt);
+void oq_q8_avgpool_ref(const oq_q8_pool_shape *s, const void *x, float sx, int32_t zx, void *y,
+                       float sy, int32_t zy, oq_q8_dtype dt);
+void oq_q8_global_avgpool_ref(size_t batch, size_t hw, size_t c, const void *x, float sx,
+                              int32_t zx, void *y, float sy, int32_t zy, oq_q8_dtype dt);
 
 /* Resize nearest over NHWC (1-byte elements). coord: 0 half_pixel, 1 asymmetric,
  * 2 align_corners, 3 pytorch_half_pixel, 4 tf_half_pixel_for_nn; nearest: 0 round_prefer_floor,
@@ -306,8 +321,11 @@ typedef enum oq_q8_lut_kind {
 void oq_q8_lut_build(oq_q8_lut_kind kind, float alpha, float beta, float sx, int32_t zx,
                      float sy, int32_t zy, oq_q8_dtype dt, uint8_t table[256]);
 void oq_q8_lut_apply(size_t n, const void *x, const uint8_t table[256], void *y);
+void oq_q8_lut_apply_ref(size_t n, const void *x, const uint8_t table[256], void *y);
 
 /* Layout transposes for graph boundaries; elem bytes per element (1 or 4). */
 void oq_q8_nchw_to_nhwc(size_t n, size_t c, size_t hw, size_t elem, const void *x, void *y);
 void oq_q8_nhwc_to_nchw(size_t n, size_t c, size_t hw, size_t elem, const void *x, void *y);
+void oq_q8_nchw_to_nhwc_ref(size_t n, size_t c, size_t hw, size_t elem, const void *x, void *y);
+void oq_q8_nhwc_to_nchw_ref(size_t n, size_t c, size_t hw, size_t elem, const void *x, void *y);
 #endif

@@ -1,15 +1,14 @@
-/* quant.c: QuantizeLinear / DequantizeLinear (scalar references and AVX2 versions selected at run
- * time, bit-identical: division, maxps/minps and cvtps2dq round exactly like the scalar code),
+/* quant.c: QuantizeLinear / DequantizeLinear (scalar references; the public functions run the
+ * element-wise kernel table of qu8-eltwise/, bit-identical: division, maxps/minps and cvtps2dq
+ * round exactly like the scalar code),
  * DynamicQuantizeLinear qparams and the dynamic-quantization MatMul (fp32 in, fp32 out). */
 #include <math.h>
 #include <string.h>
 
 #include "q8.h"
+#include "qu8-eltwise/qu8-eltwise.h"
 #include "requant.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 /* q = clamp(rne(x / scale) + zp) in the order of ORT's MlasQuantizeLinear. */
 static inline int32_t quant1(float x, float scale, float lo, float hi, int32_t zp)
@@ -36,72 +35,14 @@ void oq_q8_dequantize_ref(size_t n, const void *q, oq_q8_dtype dt, float scale, 
         x[i] = (float)(oq_q8_ld(q, i, dt) - zp) * scale;
 }
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void quantize_avx2(size_t n, const float *x,
-                                                              float scale, int32_t zp,
-                                                              oq_q8_dtype dt, void *q)
-{
-    int32_t qmin = dt == OQ_Q8_S8 ? -128 : 0, qmax = dt == OQ_Q8_S8 ? 127 : 255;
-    float lo = (float)(qmin - zp), hi = (float)(qmax - zp);
-    __m256 vs = _mm256_set1_ps(scale), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    __m256i vz = _mm256_set1_epi32(zp);
-    uint8_t *out = q;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256 f0 = _mm256_div_ps(_mm256_loadu_ps(x + i), vs);
-        __m256 f1 = _mm256_div_ps(_mm256_loadu_ps(x + i + 8), vs);
-        f0 = _mm256_min_ps(_mm256_max_ps(f0, vlo), vhi);
-        f1 = _mm256_min_ps(_mm256_max_ps(f1, vlo), vhi);
-        __m256i i0 = _mm256_add_epi32(_mm256_cvtps_epi32(f0), vz);
-        __m256i i1 = _mm256_add_epi32(_mm256_cvtps_epi32(f1), vz);
-        __m128i w0 = _mm_packs_epi32(_mm256_castsi256_si128(i0), _mm256_extracti128_si256(i0, 1));
-        __m128i w1 = _mm_packs_epi32(_mm256_castsi256_si128(i1), _mm256_extracti128_si256(i1, 1));
-        __m128i b = dt == OQ_Q8_S8 ? _mm_packs_epi16(w0, w1) : _mm_packus_epi16(w0, w1);
-        _mm_storeu_si128((__m128i *)(out + i), b);
-    }
-    for (; i < n; i++)
-        oq_q8_st(q, i, quant1(x[i], scale, lo, hi, zp), dt);
-}
-
-__attribute__((target("avx2,fma"))) static void dequantize_avx2(size_t n, const void *q,
-                                                                oq_q8_dtype dt, float scale,
-                                                                int32_t zp, float *x)
-{
-    const uint8_t *in = q;
-    __m256 vs = _mm256_set1_ps(scale);
-    __m256i vz = _mm256_set1_epi32(zp);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m128i b = _mm_loadl_epi64((const __m128i *)(in + i));
-        __m256i v = dt == OQ_Q8_S8 ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
-        __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(v, vz));
-        _mm256_storeu_ps(x + i, _mm256_mul_ps(f, vs));
-    }
-    for (; i < n; i++)
-        x[i] = (float)(oq_q8_ld(q, i, dt) - zp) * scale;
-}
-#endif
-
 void oq_q8_quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt, void *q)
 {
-#if defined(__x86_64__)
-    if (oq_q8_isa_usable(OQ_ISA_AVX2)) {
-        quantize_avx2(n, x, scale, zp, dt, q);
-        return;
-    }
-#endif
-    oq_q8_quantize_ref(n, x, scale, zp, dt, q);
+    oq_q8_elt()->quantize(n, x, scale, zp, dt, q);
 }
 
 void oq_q8_dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int32_t zp, float *x)
 {
-#if defined(__x86_64__)
-    if (oq_q8_isa_usable(OQ_ISA_AVX2)) {
-        dequantize_avx2(n, q, dt, scale, zp, x);
-        return;
-    }
-#endif
-    oq_q8_dequantize_ref(n, q, dt, scale, zp, x);
+    oq_q8_elt()->dequantize(n, q, dt, scale, zp, x);
 }
 
 void oq_q8_dynamic_qparams(size_t n, const float *x, float *scale, int32_t *zp)

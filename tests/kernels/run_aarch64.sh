@@ -23,7 +23,8 @@ q8="$root/runtime/q8"
     "$q8/pack.c" "$q8/config.c" "$q8/gemm.c" "$q8/conv.c" "$q8/dwconv.c" "$q8/quant.c" \
     "$q8/eltwise.c" "$q8/pool.c" "$q8/resize.c" "$q8/lut.c" "$q8/transpose.c" \
     "$q8/qu8-gemm/scalar.c" "$q8/qu8-gemm/neon.c" "$q8/qu8-dwconv/scalar.c" \
-    "$q8/qu8-dwconv/neon.c" -lm -lpthread
+    "$q8/qu8-dwconv/neon.c" "$q8/qu8-eltwise/scalar.c" "$q8/qu8-eltwise/select.c" \
+    "$q8/qu8-eltwise/neon.c" -lm -lpthread
 status=0
 for isa in i8mm neondot neon scalar; do
     echo "== ONNXQ_ISA=$isa (qemu -cpu max)"
