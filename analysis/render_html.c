@@ -175,7 +175,8 @@ static void span_add(double v, double *lo, double *hi, bool *any)
 
 static void write_sqnr_chart(oq_w *w, const oq_report *r)
 {
-    const double W = 960, bar_h = 7, row_h = 4 * (bar_h + 1) + 10, top = 64;
+    const bool top_axis = r->nlayers > 10; /* tall chart: tick labels above it too */
+    const double W = 960, bar_h = 7, row_h = 4 * (bar_h + 1) + 10, top = top_axis ? 78 : 64;
     int maxlab = 8;
     for (uint32_t i = 0; i < r->nlayers; i++) {
         int n = oq_utf8_width(r->layers[i].name);
@@ -229,7 +230,7 @@ static void write_sqnr_chart(oq_w *w, const oq_report *r)
         oq_w_printf(w, "<a href=\"#act-%u\">", i);
         oq_w_printf(w, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"oq-label%s\">",
                     x0 - 8, ry + row_h / 2 - 1, L->quantized ? "" : " oq-float");
-        oq_w_xml_cut(w, L->name, 40);
+        oq_w_xml_tail(w, L->name, 40);
         oq_w_printf(w, "<title>");
         oq_w_xml(w, L->name);
         oq_w_printf(w, "</title></text></a>\n");
@@ -270,6 +271,11 @@ static void write_sqnr_chart(oq_w *w, const oq_report *r)
     if (r->nlayers == 0)
         oq_svg_text(w, (x0 + x1) / 2, top + row_h / 2, "middle", "oq-na", "no quantizable layers");
     oq_svg_axis_x(w, &sx, plot_bottom, ticks, nt, top, "SQNR (dB)");
+    for (int t = 0; top_axis && t < nt; t++) {
+        char buf[32];
+        oq_svg_tick_label(buf, sizeof buf, ticks[t], nt > 1 ? ticks[1] - ticks[0] : 1);
+        oq_svg_text(w, oq_svg_map(&sx, ticks[t]), top - 4, "middle", "oq-tick", buf);
+    }
     oq_svg_line(w, oq_svg_map(&sx, 0), top, oq_svg_map(&sx, 0), plot_bottom, "oq-axis-line",
                 NULL, NULL);
     if (isfinite(r->model_sqnr)) {
@@ -334,25 +340,17 @@ static bool obs_range(const oq_layer_report *L, int k, bool symmetric, double *l
     return true;
 }
 
-/* The step outline of the histogram as a filled polyline, counts linear or log1p. */
+/* The step outline of the histogram (filled), counts linear or log1p. */
 static void hist_path(oq_w *w, const oq_layer_report *L, const oq_svg_scale *sx,
                       const oq_svg_scale *sy, const char *cls)
 {
-    double xs[2 * OQ_REPORT_BINS + 2], ys[2 * OQ_REPORT_BINS + 2];
-    double bw = ((double)L->hist_hi - L->hist_lo) / OQ_REPORT_BINS, base = oq_svg_map(sy, 0);
-    int n = 0;
-    xs[n] = oq_svg_map(sx, L->hist_lo);
-    ys[n++] = base;
-    for (int b = 0; b < OQ_REPORT_BINS; b++) {
-        double c = L->hist[b] > 0 ? L->hist[b] : 0, y = oq_svg_map(sy, c);
-        xs[n] = oq_svg_map(sx, L->hist_lo + b * bw);
-        ys[n++] = y;
-        xs[n] = oq_svg_map(sx, L->hist_lo + (b + 1) * bw);
-        ys[n++] = y;
-    }
-    xs[n] = oq_svg_map(sx, L->hist_hi);
-    ys[n++] = base;
-    oq_svg_polyline(w, xs, ys, n, cls, NULL, "#c9c9c9");
+    double xe[OQ_REPORT_BINS + 1], ys[OQ_REPORT_BINS];
+    double bw = ((double)L->hist_hi - L->hist_lo) / OQ_REPORT_BINS;
+    for (int b = 0; b <= OQ_REPORT_BINS; b++)
+        xe[b] = oq_svg_map(sx, b == OQ_REPORT_BINS ? L->hist_hi : L->hist_lo + b * bw);
+    for (int b = 0; b < OQ_REPORT_BINS; b++)
+        ys[b] = oq_svg_map(sy, isfinite(L->hist[b]) && L->hist[b] > 0 ? L->hist[b] : 0);
+    oq_svg_steps(w, xe, ys, OQ_REPORT_BINS, oq_svg_map(sy, 0), cls, "#c9c9c9");
 }
 
 static void write_panel(oq_w *w, const oq_layer_report *L, const panel *p, int used,

@@ -65,6 +65,22 @@ void oq_w_xml_cut(oq_w *w, const char *s, int max)
 
 void oq_w_xml(oq_w *w, const char *s) { oq_w_xml_cut(w, s, -1); }
 
+void oq_w_xml_tail(oq_w *w, const char *s, int max)
+{
+    int n = oq_utf8_width(s);
+    if (n <= max) {
+        oq_w_xml(w, s);
+        return;
+    }
+    put(w, "\xe2\x80\xa6", 3);
+    int skip = n - (max > 1 ? max - 1 : 0); /* code points to drop (the ellipsis takes one) */
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++)
+        if ((*p & 0xc0) != 0x80 && skip-- == 0)
+            break;
+    oq_w_xml(w, (const char *)p);
+}
+
 int oq_utf8_width(const char *s)
 {
     int n = 0;
@@ -236,6 +252,32 @@ void oq_svg_polyline(oq_w *w, const double *x, const double *y, int n, const cha
     attr(w, "class", cls);
     attr(w, "stroke", stroke);
     attr(w, "fill", fill ? fill : "none");
+    oq_w_printf(w, "/>\n");
+}
+
+void oq_svg_steps(oq_w *w, const double *xe, const double *y, int nbins, double base,
+                  const char *cls, const char *fill)
+{
+    char last[32], cur[32];
+    oq_w_printf(w, "<path d=\"M%.1f %.1f", xe[0], base);
+    snprintf(last, sizeof last, "%.1f", base);
+    for (int i = 0; i < nbins; i++) {
+        snprintf(cur, sizeof cur, "%.1f", y[i]);
+        if (strcmp(cur, last) != 0) {
+            oq_w_printf(w, "V%s", cur);
+            memcpy(last, cur, sizeof last);
+        }
+        bool run_ends = i + 1 == nbins;   /* the next bin has another (printed) height */
+        if (!run_ends) {
+            snprintf(cur, sizeof cur, "%.1f", y[i + 1]);
+            run_ends = strcmp(cur, last) != 0;
+        }
+        if (run_ends)
+            oq_w_printf(w, "H%.1f", xe[i + 1]);
+    }
+    oq_w_printf(w, "V%.1fZ\"", base);
+    attr(w, "class", cls);
+    attr(w, "fill", fill);
     oq_w_printf(w, "/>\n");
 }
 

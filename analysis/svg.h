@@ -22,6 +22,8 @@ OQ_INTERNAL void oq_w_printf(oq_w *w, const char *fmt, ...) OQ_PRINTF(2, 3);
 OQ_INTERNAL void oq_w_xml(oq_w *w, const char *s);
 /* Same, at most max code points, ending with an ellipsis when cut. */
 OQ_INTERNAL void oq_w_xml_cut(oq_w *w, const char *s, int max);
+/* Same, the last max code points, starting with an ellipsis when cut (paths keep their tail). */
+OQ_INTERNAL void oq_w_xml_tail(oq_w *w, const char *s, int max);
 /* Writes a double as "%.2f" (or "%.3g" outside [1e-2, 1e6)); NAN -> nan_text, +-inf -> inf text. */
 OQ_INTERNAL void oq_w_num(oq_w *w, double v, const char *nan_text, const char *inf_text);
 /* Flushes and reports: IO error (with strerror) into d when any write failed. */
@@ -59,6 +61,10 @@ OQ_INTERNAL void oq_svg_line(oq_w *w, double x1, double y1, double x2, double y2
 /* A polyline through n points (x[i], y[i]); fill NULL = none. */
 OQ_INTERNAL void oq_svg_polyline(oq_w *w, const double *x, const double *y, int n,
                                  const char *cls, const char *stroke, const char *fill);
+/* A filled step outline (histogram): bins i spans [xe[i], xe[i+1]] at height y[i], closed along
+ * the baseline `base`; equal neighbouring heights merge, so empty tails cost nothing. */
+OQ_INTERNAL void oq_svg_steps(oq_w *w, const double *xe, const double *y, int nbins, double base,
+                              const char *cls, const char *fill);
 /* Text at (x, y); anchor "start" | "middle" | "end"; the text is escaped. */
 OQ_INTERNAL void oq_svg_text(oq_w *w, double x, double y, const char *anchor, const char *cls,
                              const char *text);

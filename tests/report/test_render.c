@@ -476,3 +476,23 @@ Test(report_svg, escaping)
     cr_expect_str_eq(buf, "a&lt;b&gt;&amp;&quot;c&#39;?\xc3\xa9|abc\xe2\x80\xa6");
     free(buf);
 }
+
+Test(report_svg, tail_cut_and_steps)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    oq_w w = {f, false};
+    oq_w_xml_tail(&w, "/a/\xc3\xa9/<Conv>", 6); /* 11 code points -> ellipsis + last 5 */
+    oq_w_printf(&w, "|");
+    oq_w_xml_tail(&w, "short", 6);
+    oq_w_printf(&w, "|");
+    double xe[5] = {0, 1, 2, 3, 4}, y[4] = {5, 5, 7, 9};
+    oq_svg_steps(&w, xe, y, 4, 10, "h", NULL);
+    cr_assert_eq(oq_w_finish(&w, NULL, "test"), OQ_OK);
+    fclose(f);
+    /* bins 0 and 1 share a height: one H to x=2 */
+    cr_expect_str_eq(buf, "\xe2\x80\xa6" "Conv&gt;|short|<path d=\"M0.0 10.0V5.0H2.0V7.0H3.0V9.0"
+                          "H4.0V10.0Z\" class=\"h\"/>\n");
+    free(buf);
+}
