@@ -111,11 +111,34 @@ void oq_q8_global_avgpool_ref(size_t batch, size_t hw, size_t c, const void *x, 
         }
 }
 
-/* Row pointers of the in-image taps of output (oy, ox) of image xb; count returned, *all as
- * window(). */
-static size_t taps_of(const oq_q8_pool_shape *s, const uint8_t *xb, size_t oy, size_t ox,
-                      const uint8_t **tp, size_t *all)
+/* Tap offsets of a whole window relative to its top-left pixel (bytes), for interior windows. */
+typedef struct taps_plan {
+    size_t off[256];             /* (ky*dil_h*in_w + kx*dil_w) * c */
+    size_t n;                    /* kh * kw */
+} taps_plan;
+
+static void plan_taps(const oq_q8_pool_shape *s, taps_plan *tp)
 {
+    tp->n = 0;
+    for (size_t ky = 0; ky < s->kh; ky++)
+        for (size_t kx = 0; kx < s->kw; kx++)
+            tp->off[tp->n++] = (ky * s->dil_h * s->in_w + kx * s->dil_w) * s->c;
+}
+
+/* Row pointers of the in-image taps of output (oy, ox) of image xb; count returned, *all as
+ * window() (windows wholly inside the image take the precomputed offsets). */
+static size_t taps_of(const oq_q8_pool_shape *s, const taps_plan *pl, const uint8_t *xb,
+                      size_t oy, size_t ox, const uint8_t **tp, size_t *all)
+{
+    size_t y0 = oy * s->stride_h, x0 = ox * s->stride_w;
+    if (y0 >= s->pad_top && y0 - s->pad_top + (s->kh - 1) * s->dil_h < s->in_h &&
+        x0 >= s->pad_left && x0 - s->pad_left + (s->kw - 1) * s->dil_w < s->in_w) {
+        const uint8_t *base = xb + ((y0 - s->pad_top) * s->in_w + x0 - s->pad_left) * s->c;
+        for (size_t t = 0; t < pl->n; t++)
+            tp[t] = base + pl->off[t];
+        *all = pl->n;
+        return pl->n;
+    }
     size_t px[256];
     size_t n = window(s, oy, ox, px, all);
     for (size_t t = 0; t < n; t++)
@@ -130,11 +153,13 @@ void oq_q8_maxpool_with(const oq_q8_elt_ukernels *k, const oq_q8_pool_shape *s, 
     size_t all, C = s->c;
     uint8_t *o = y;
     assert(s->kh * s->kw <= 256);
+    taps_plan pl;
+    plan_taps(s, &pl);
     for (size_t b = 0; b < s->batch; b++) {
         const uint8_t *xb = (const uint8_t *)x + b * s->in_h * s->in_w * C;
         for (size_t oy = 0; oy < s->out_h; oy++)
             for (size_t ox = 0; ox < s->out_w; ox++, o += C) {
-                size_t n = taps_of(s, xb, oy, ox, tp, &all);
+                size_t n = taps_of(s, &pl, xb, oy, ox, tp, &all);
                 if (n)
                     k->maxpool(C, n, tp, o, dt);
                 else /* a window wholly in the padding: the reference's initial value */
@@ -169,12 +194,14 @@ void oq_q8_avgpool_with(const oq_q8_elt_ukernels *k, const oq_q8_pool_shape *s, 
     size_t all, C = s->c;
     uint8_t *o = y;
     assert(s->kh * s->kw <= 256);
+    taps_plan pl;
+    plan_taps(s, &pl);
     float r = sx / sy;
     for (size_t b = 0; b < s->batch; b++) {
         const uint8_t *xb = (const uint8_t *)x + b * s->in_h * s->in_w * C;
         for (size_t oy = 0; oy < s->out_h; oy++)
             for (size_t ox = 0; ox < s->out_w; ox++, o += C) {
-                size_t n = taps_of(s, xb, oy, ox, tp, &all);
+                size_t n = taps_of(s, &pl, xb, oy, ox, tp, &all);
                 size_t cnt = s->count_include_pad ? all : n;
                 if (!cnt) {
                     for (size_t c = 0; c < C; c++)

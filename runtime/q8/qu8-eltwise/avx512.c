@@ -266,14 +266,15 @@ T512 static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8
     }
 }
 
+/* Transposes: the AVX2 table's (vpshufb interleave for 3 channels, strips otherwise). */
 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
-    oq_q8_elt_scalar.chw_to_hwc8(c, hw, x, y);
+    oq_q8_elt_avx2.chw_to_hwc8(c, hw, x, y);
 }
 
 static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
-    oq_q8_elt_scalar.hwc_to_chw8(c, hw, x, y);
+    oq_q8_elt_avx2.hwc_to_chw8(c, hw, x, y);
 }
 
 const oq_q8_elt_ukernels oq_q8_elt_avx512 = {

@@ -2,8 +2,8 @@
  * Add in float64x2 (exact products, one rounding of the sum; vfmaq rounds the same exact sum
  * once), Mul/rescale/Quantize in float32x4; vcvtn rounds half to even (= nearbyint/lrintf under
  * the default FPCR). Clamps use compare + select, as the scalar ternaries (NEON fmax would
- * propagate NaN). MaxPool with vmaxq, LUT with four 64-byte vqtbl4q/vqtbx4q lookups. Tails,
- * the averaging pools and the transposes run the scalar table. */
+ * propagate NaN). MaxPool with vmaxq, LUT with four 64-byte vqtbl4q/vqtbx4q lookups, 3-channel transposes
+ * with vld3q/vst3q. Tails, the averaging pools and other transposes run the scalar table. */
 #include <arm_neon.h>
 
 #include "qu8-eltwise.h"
@@ -235,14 +235,40 @@ static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8_t *y
         oq_q8_elt_scalar.lut(n - i, x + i, table, y + i);
 }
 
+/* 3 channels (images at the model's input): vst3q/vld3q interleave 16 pixels per step. */
 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
-    oq_q8_elt_scalar.chw_to_hwc8(c, hw, x, y);
+    if (c != 3) {
+        oq_q8_elt_scalar.chw_to_hwc8(c, hw, x, y);
+        return;
+    }
+    size_t p = 0;
+    for (; p + 16 <= hw; p += 16) {
+        uint8x16x3_t v;
+        v.val[0] = vld1q_u8(x + p), v.val[1] = vld1q_u8(x + hw + p);
+        v.val[2] = vld1q_u8(x + 2 * hw + p);
+        vst3q_u8(y + 3 * p, v);
+    }
+    for (; p < hw; p++)
+        for (size_t ch = 0; ch < 3; ch++)
+            y[3 * p + ch] = x[ch * hw + p];
 }
 
 static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
-    oq_q8_elt_scalar.hwc_to_chw8(c, hw, x, y);
+    if (c != 3) {
+        oq_q8_elt_scalar.hwc_to_chw8(c, hw, x, y);
+        return;
+    }
+    size_t p = 0;
+    for (; p + 16 <= hw; p += 16) {
+        uint8x16x3_t v = vld3q_u8(x + 3 * p);
+        vst1q_u8(y + p, v.val[0]), vst1q_u8(y + hw + p, v.val[1]);
+        vst1q_u8(y + 2 * hw + p, v.val[2]);
+    }
+    for (; p < hw; p++)
+        for (size_t ch = 0; ch < 3; ch++)
+            y[ch * hw + p] = x[3 * p + ch];
 }
 
 const oq_q8_elt_ukernels oq_q8_elt_neon = {
