@@ -1,5 +1,6 @@
 /* qu8-gemm/avxvnni.c: 6x16c4 AVX-VNNI GEMM micro-kernel (VEX vpdpbusd on ymm: u8 x s8, four
- * products summed into int32 without intermediate saturation) on the N16K4 layout. */
+ * products summed into int32 without intermediate saturation) on the N16K4 layout. The fp32
+ * epilogue is inlined with its constants hoisted; q31 / int32 outputs use epi16_avx2. */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"
@@ -22,6 +23,9 @@ oq_qu8_gemm_minmax_ukernel_6x16c4__avxvnni(size_t mr, size_t nc, size_t kc, cons
     const uint8_t *a0 = a, *a1 = mr > 1 ? a0 + a_stride : a0, *a2 = mr > 2 ? a1 + a_stride : a1,
                   *a3 = mr > 3 ? a2 + a_stride : a2, *a4 = mr > 4 ? a3 + a_stride : a3,
                   *a5 = mr > 5 ? a4 + a_stride : a4;
+    const __m256 lo = _mm256_set1_ps((float)(rq->qmin - rq->out_zp));
+    const __m256 hi = _mm256_set1_ps((float)(rq->qmax - rq->out_zp));
+    const __m256i zp = _mm256_set1_epi32(rq->out_zp);
     for (size_t nb = 0; nb < nc; nb += 16) {
         const size_t nn = nc - nb < 16 ? nc - nb : 16;
         const uint8_t *blk = (const uint8_t *)w + nb / 16 * bb, *wt = blk + 128;
@@ -49,21 +53,41 @@ oq_qu8_gemm_minmax_ukernel_6x16c4__avxvnni(size_t mr, size_t nc, size_t kc, cons
             ROW(4, ldn(a4 + 4 * kg, kt));
             ROW(5, ldn(a5 + 4 * kg, kt));
         }
-        float sc[16];
-        if (rq->mode == OQ_Q8_RQ_FP32)
-            oq_q8_load_scales(rq, n0 + nb, nn, sc);
         uint8_t *cp = (uint8_t *)c + nb * es;
         const size_t cs = c_stride * es;
-        epi16_avx2(c00, c01, cp, nn, n0 + nb, rq, sc);
+        if (rq->mode == OQ_Q8_RQ_FP32) {
+            float tmp[16];
+            const float *sc = oq_q8_scales16(rq, n0 + nb, nn, tmp);
+            const __m256 s0 = _mm256_loadu_ps(sc), s1 = _mm256_loadu_ps(sc + 8);
+            const bool s8 = rq->out_dtype == OQ_Q8_S8;
+#define ST(x0, x1, p)                                                                             \
+    store_n16(p, pack16_avx2(rq8_fp32_avx2(x0, s0, lo, hi, zp), rq8_fp32_avx2(x1, s1, lo, hi, zp), \
+                             s8),                                                                 \
+              nn)
+            ST(c00, c01, cp);
+            if (mr > 1)
+                ST(c10, c11, cp + cs);
+            if (mr > 2)
+                ST(c20, c21, cp + 2 * cs);
+            if (mr > 3)
+                ST(c30, c31, cp + 3 * cs);
+            if (mr > 4)
+                ST(c40, c41, cp + 4 * cs);
+            if (mr > 5)
+                ST(c50, c51, cp + 5 * cs);
+#undef ST
+            continue;
+        }
+        epi16_avx2(c00, c01, cp, nn, n0 + nb, rq, NULL);
         if (mr > 1)
-            epi16_avx2(c10, c11, cp + cs, nn, n0 + nb, rq, sc);
+            epi16_avx2(c10, c11, cp + cs, nn, n0 + nb, rq, NULL);
         if (mr > 2)
-            epi16_avx2(c20, c21, cp + 2 * cs, nn, n0 + nb, rq, sc);
+            epi16_avx2(c20, c21, cp + 2 * cs, nn, n0 + nb, rq, NULL);
         if (mr > 3)
-            epi16_avx2(c30, c31, cp + 3 * cs, nn, n0 + nb, rq, sc);
+            epi16_avx2(c30, c31, cp + 3 * cs, nn, n0 + nb, rq, NULL);
         if (mr > 4)
-            epi16_avx2(c40, c41, cp + 4 * cs, nn, n0 + nb, rq, sc);
+            epi16_avx2(c40, c41, cp + 4 * cs, nn, n0 + nb, rq, NULL);
         if (mr > 5)
-            epi16_avx2(c50, c51, cp + 5 * cs, nn, n0 + nb, rq, sc);
+            epi16_avx2(c50, c51, cp + 5 * cs, nn, n0 + nb, rq, NULL);
     }
 }

@@ -143,4 +143,58 @@ epi16_512(__m512i x, void *crow, size_t nn, size_t ch,
     }
 }
 
+/* fp32 requantization of 16 lanes with the constants hoisted by the caller (lo/hi: the clamp
+ * bounds minus zp as floats, zp: output zero point), narrowed to 16 bytes (s8 or u8: lanes are
+ * already in range, so the saturating narrow is exact). Same operation order as requant.h. */
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline __m128i
+rq16_fp32_512(__m512i x, __m512 sc, __m512 lo, __m512 hi, __m512i zp, bool s8)
+{
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(x), sc);
+    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+    __m512i i = _mm512_add_epi32(_mm512_cvtps_epi32(f), zp);
+    return s8 ? _mm512_cvtsepi32_epi8(i) : _mm512_cvtusepi32_epi8(i);
+}
+
+/* 16 fp32 scales of channels ch.. (nn <= 16 valid; others 0 or the per-tensor scale). */
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline __m512
+scales16_512(const oq_q8_requant *rq, size_t ch, size_t nn)
+{
+    if (rq->channel_stride == 0)
+        return _mm512_set1_ps(rq->scale[0]);
+    __mmask16 m = nn >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nn) - 1);
+    return _mm512_maskz_loadu_ps(m, rq->scale + ch);
+}
+
+/* fp32 requantization of 8 lanes with hoisted constants (AVX2), as int32 lanes in range. */
+__attribute__((target("avx2"), always_inline)) static inline __m256i
+rq8_fp32_avx2(__m256i x, __m256 sc, __m256 lo, __m256 hi, __m256i zp)
+{
+    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(x), sc);
+    f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
+    return _mm256_add_epi32(_mm256_cvtps_epi32(f), zp);
+}
+
+/* Narrows 16 in-range int32 lanes (i0: 0-7, i1: 8-15) to 16 bytes (s8 or u8). */
+__attribute__((target("avx2"), always_inline)) static inline __m128i pack16_avx2(__m256i i0,
+                                                                                __m256i i1,
+                                                                                bool s8)
+{
+    __m128i w0 = _mm_packs_epi32(_mm256_castsi256_si128(i0), _mm256_extracti128_si256(i0, 1));
+    __m128i w1 = _mm_packs_epi32(_mm256_castsi256_si128(i1), _mm256_extracti128_si256(i1, 1));
+    return s8 ? _mm_packs_epi16(w0, w1) : _mm_packus_epi16(w0, w1);
+}
+
+/* Stores the first nn <= 16 bytes of b at p (no access past p + nn). */
+__attribute__((target("avx2"), always_inline)) static inline void store_n16(void *p, __m128i b,
+                                                                           size_t nn)
+{
+    if (nn == 16) {
+        _mm_storeu_si128((__m128i *)p, b);
+    } else {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, b);
+        memcpy(p, tmp, nn);
+    }
+}
+
 #endif
