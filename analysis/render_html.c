@@ -466,7 +466,12 @@ static void write_histogram(oq_w *w, const oq_layer_report *L, uint32_t i, int u
              L->output, L->name);
     oq_svg_open(w, "oq-chart oq-hist-chart", W, H, title);
     if (!ok) {
-        oq_svg_text(w, W / 2, H / 2, "middle", "oq-na", "no histogram (not observed)");
+        char msg[96];
+        if (total > 0 && isfinite(L->hist_lo) && L->hist_lo == L->hist_hi)
+            snprintf(msg, sizeof msg, "constant output: every value is %.6g", L->hist_lo);
+        else
+            snprintf(msg, sizeof msg, "no histogram (not observed)");
+        oq_svg_text(w, W / 2, H / 2, "middle", "oq-na", msg);
         oq_svg_close(w);
         return;
     }

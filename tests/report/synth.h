@@ -1,7 +1,8 @@
 /* tests/report/synth.h: a synthetic oq_report for the renderer tests and the sample program:
  * n layers with plausible, deterministic figures (Gaussian or ReLU-shaped histograms, observer
  * ranges derived from them) and the edge cases the renderers must handle: names with <>&"',
- * NAN (no weights), +inf (exact), a negative SQNR, a layer left in float, an empty histogram. */
+ * NAN (no weights), +inf (exact), a negative SQNR, a layer left in float, an empty histogram
+ * (layer 6) and a constant output (layer 9). */
 #ifndef OQ_TEST_SYNTH_H
 #define OQ_TEST_SYNTH_H
 #include <math.h>
@@ -113,6 +114,14 @@ static void synth_report(oq_report *r, uint32_t n, const char *model)
             L->hist_lo = L->hist_hi = 0;
             for (int k = 0; k < OQ_OBS_COUNT; k++)
                 L->range_lo[k] = L->range_hi[k] = NAN;
+            L->scale = 1;
+            continue;
+        }
+        if (i == 9) {      /* constant output (all zeros) */
+            L->hist_lo = L->hist_hi = 0;
+            L->hist[0] = 500;
+            for (int k = 0; k < OQ_OBS_COUNT; k++)
+                L->range_lo[k] = L->range_hi[k] = 0;
             L->scale = 1;
             continue;
         }

@@ -298,6 +298,18 @@ Test(report_html, marks_inf_and_nan)
     free(r.layers);
 }
 
+Test(report_html, empty_and_constant_histograms)
+{
+    oq_report r;
+    synth_report(&r, 10, "m.onnx");
+    char *h = render(oq_report_write_html, &r, NULL);
+    cr_expect_eq(count(h, "no histogram (not observed)"), 1);
+    cr_expect_eq(count(h, "constant output: every value is 0"), 1);
+    cr_expect_eq(count(h, "<svg class=\"oq-chart"), 11);
+    free(h);
+    free(r.layers);
+}
+
 Test(report_html, one_span_per_observer_line_pair)
 {
     oq_report r;
