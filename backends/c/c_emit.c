@@ -4,7 +4,7 @@
  * runtime. Conventions of the generated code: rank-4 quantized activations are NHWC inside,
  * everything else keeps ONNX (NCHW, C order) layout; the user keeps the model's NCHW interface.
  * Three phases: classify nodes and size buffers, plan the workspace (memplan.c), write text. */
-#include "c_emit.h"
+#include "c_emit_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,67 +12,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "backends/c/cbuf.h"
 #include "backends/c/main_template.h"
-#include "backends/c/memplan.h"
 #include "backends/c/rt_files.h"
 #include "backends/onnx/atomic_file.h"
-#include "runtime/q8/q8.h"
-
-enum { ST_NONE, ST_CONST, ST_IN, ST_OUT, ST_WS };
-
-typedef enum kind {
-    K_SKIP,          /* nothing to run (constant dequantization folded into its users) */
-    K_QUANT,         /* QuantizeLinear of an activation */
-    K_DEQUANT,       /* DequantizeLinear of an activation */
-    K_QCONV,         /* QLinearConv -> oq_q8_conv */
-    K_QDWCONV,       /* QLinearConv depthwise -> oq_q8_dwconv */
-    K_QMATMUL,       /* QLinearMatMul with constant B -> oq_q8_gemm */
-    K_MAXPOOL,       /* MaxPool on a quantized NHWC tensor */
-    K_AVGPOOL,       /* AveragePool on a quantized NHWC tensor (rescaled) */
-    K_GAP,           /* GlobalAveragePool on a quantized NHWC tensor (rescaled) */
-    K_COPY,          /* Reshape / Flatten / Squeeze / Unsqueeze / Identity / Dropout */
-    K_QADD,          /* Add of two quantized tensors (DQ/Q folded by the lowering) */
-    K_RELU_F,        /* Relu in float */
-    K_RELU_Q,        /* Relu on a quantized tensor: clamp at the zero point */
-    K_QCONCAT,       /* QLinearConcat -> oq_q8_concat (channel axis innermost in NHWC) */
-} kind;
-
-typedef struct vinfo {
-    int store;       /* ST_* */
-    bool nhwc;       /* stored NHWC (rank-4 quantized activation) */
-    int io;          /* graph input / output index */
-    uint32_t buf;    /* plan buffer (ST_WS), OQ_NONE otherwise */
-    bool quant;      /* u8/s8 tensor with per-tensor qparams in qs/qz */
-    float qs;        /* scale */
-    int32_t qz;      /* zero point */
-} vinfo;
-
-typedef struct ectx {
-    const oq_graph *g;
-    const oq_emit_opts *o;
-    oq_diag *d;
-    const char *nm;          /* identifier prefix */
-    vinfo *v;                /* per value */
-    kind *k;                 /* per node */
-    uint32_t *scratch;       /* per node: plan buffer of its scratch, OQ_NONE if none */
-    oq_membuf *bufs;
-    uint32_t nbuf, cbufs;
-    oq_cbuf c, hdr, w, decl; /* NAME.c body, NAME.h, NAME_weights.c, extern decls in NAME.c */
-    oq_q8_layout lay[2];     /* packed GEMM layouts emitted */
-    int nlay;
-    uint32_t nconst;         /* counter for constant array names */
-    oq_emit_report rep;
-} ectx;
 
 /* ------------------------------------------------------------------------------ helpers */
 
-static const oq_value *val(const ectx *e, uint32_t v) { return &e->g->values[v]; }
-
-static int64_t numel(const ectx *e, uint32_t v) { return oq_shape_numel(&val(e, v)->shape); }
-
 /* Element i of a numeric constant as double. */
-static double cnum(const ectx *e, uint32_t v, int64_t i)
+double ce_cnum(const ectx *e, uint32_t v, int64_t i)
 {
     const oq_value *x = val(e, v);
     switch (x->dtype) {
@@ -86,9 +33,7 @@ static double cnum(const ectx *e, uint32_t v, int64_t i)
     }
 }
 
-static bool is_const(const ectx *e, uint32_t v) { return v != OQ_NONE && val(e, v)->data; }
-
-static const char *ctype(oq_dtype t)
+const char *ce_ctype(oq_dtype t)
 {
     switch (t) {
     case OQ_DT_FLOAT: return "float";
@@ -107,21 +52,27 @@ static oq_status fail(ectx *e, uint32_t node, oq_status st, const char *fmt, con
 }
 
 /* Writes a C expression for the storage of value v (typed pointer). */
-static void ptr(ectx *e, oq_cbuf *b, uint32_t v)
+void ce_ptr(ectx *e, oq_cbuf *b, uint32_t v)
 {
     const vinfo *vi = &e->v[v];
-    const char *t = ctype(val(e, v)->dtype);
+    const char *t = ce_ctype(val(e, v)->dtype);
     switch (vi->store) {
     case ST_IN: cbuf_printf(b, "(const %s *)in[%d]", t, vi->io); break;
     case ST_OUT: cbuf_printf(b, "(%s *)out[%d]", t, vi->io); break;
     case ST_WS:
         cbuf_printf(b, "(%s *)(ws + %zu)", t, e->bufs[vi->buf].offset);
         break;
+    case ST_CONST:
+        if (vi->cid != OQ_NONE) {
+            cbuf_printf(b, "(const %s *)%s_c%u", t ? t : "void", e->nm, vi->cid);
+            break;
+        }
+        /* fall through */
     default: cbuf_printf(b, "0 /* no storage for %s */", val(e, v)->name); break;
     }
 }
 
-static void scratch_ptr(ectx *e, oq_cbuf *b, uint32_t node)
+void ce_scratch_ptr(ectx *e, oq_cbuf *b, uint32_t node)
 {
     if (e->scratch[node] == OQ_NONE)
         cbuf_printf(b, "(void *)0");
@@ -145,7 +96,7 @@ static uint32_t add_buf(ectx *e, size_t size, uint32_t first, uint32_t last)
 
 /* Emits a const array of raw bytes into NAME_weights.c and its extern declaration; returns
  * the array's number (name NAME_cN). */
-static uint32_t emit_bytes(ectx *e, const void *data, size_t n)
+uint32_t ce_emit_bytes(ectx *e, const void *data, size_t n)
 {
     uint32_t id = e->nconst++;
     const unsigned char *p = data;
@@ -179,8 +130,8 @@ static bool scalar_qp(const ectx *e, uint32_t s, uint32_t z, float *scale, int32
 {
     if (!is_const(e, s) || numel(e, s) != 1 || (z != OQ_NONE && (!is_const(e, z) || numel(e, z) != 1)))
         return false;
-    *scale = (float)cnum(e, s, 0);
-    *zp = z == OQ_NONE ? 0 : (int32_t)cnum(e, z, 0);
+    *scale = (float)ce_cnum(e, s, 0);
+    *zp = z == OQ_NONE ? 0 : (int32_t)ce_cnum(e, z, 0);
     return true;
 }
 
@@ -199,6 +150,11 @@ static oq_status classify(ectx *e, uint32_t n)
     const uint32_t *in = nd->in;
     uint32_t y = nd->nout ? nd->out[0] : OQ_NONE;
     vinfo *vy = y != OQ_NONE ? &e->v[y] : NULL;
+    if (nd->op == OQ_OP_UNKNOWN)
+        return ce_classify_float(e, n);
+    for (uint32_t i = 0; i < e->o->ncustom_ops; i++)
+        if (strcmp(e->o->custom_ops[i], nd->op_type) == 0)
+            return ce_classify_float(e, n);
     switch (nd->op) {
     case OQ_OP_QuantizeLinear:
         if (is_const(e, in[0])) {
@@ -291,10 +247,7 @@ static oq_status classify(ectx *e, uint32_t n)
             e->k[n] = K_RELU_Q;
             return OQ_OK;
         }
-        e->k[n] = K_RELU_F;
-        e->rep.nfloat++;
-        oq_warnf(e->d, e->g, n, "runs in float (not quantized)");
-        return OQ_OK;
+        break;
     default:
         if (is_copy_op(nd->op)) {
             if (e->v[in[0]].quant)
@@ -304,9 +257,7 @@ static oq_status classify(ectx *e, uint32_t n)
         }
         break;
     }
-    return oq_errorf(e->d, e->g, n, OQ_ERR_UNSUPPORTED_OP,
-                     "the C backend has no kernel for %s on %s data (quantize it, or leave it "
-                     "out of the model)", nd->op_type, oq_dtype_name(val(e, in[0])->dtype));
+    return ce_classify_float(e, n);
 }
 
 /* Scratch bytes node n needs beyond its inputs and outputs. */
@@ -323,6 +274,9 @@ static size_t scratch_bytes(ectx *e, uint32_t n, oq_q8_conv_shape *cs)
         bool a = e->v[nd->in[0]].nhwc, b = e->v[nd->out[0]].nhwc;
         return a && b ? (size_t)numel(e, nd->out[0]) * oq_dtype_size(val(e, nd->out[0])->dtype) : 0;
     }
+    case K_FLOAT:
+    case K_MOVE:
+    case K_CUSTOM: return ce_float_scratch(e, n);
     default: return 0;
     }
 }
@@ -353,7 +307,7 @@ static oq_status conv_shape(ectx *e, uint32_t n, oq_q8_conv_shape *s)
 
 /* ------------------------------------------------------------------------------ phase 3 */
 
-static void emit_shape_comment(ectx *e, uint32_t n)
+void ce_comment(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
     cbuf_printf(&e->c, "    /* n%u %s '%s' */\n", n, nd->op_type, nd->name);
@@ -368,7 +322,7 @@ static uint32_t emit_rq_scales(ectx *e, float sx, uint32_t ws, size_t nch, float
         return OQ_NONE;
     int64_t nw = numel(e, ws);
     for (size_t c = 0; c < nch; c++) {
-        float swc = (float)cnum(e, ws, nw == 1 ? 0 : (int64_t)c);
+        float swc = (float)ce_cnum(e, ws, nw == 1 ? 0 : (int64_t)c);
         sc[c] = sx * swc / sy;
     }
     uint32_t id = emit_floats(e, sc, nch);
@@ -391,7 +345,7 @@ static oq_status check_weights(ectx *e, uint32_t n, uint32_t w, uint32_t wzp)
         return fail(e, n, OQ_ERR_DTYPE, "%sweights must be int8 (symmetric)", "");
     if (wzp != OQ_NONE) {
         for (int64_t i = 0; i < numel(e, wzp); i++)
-            if (cnum(e, wzp, i) != 0)
+            if (ce_cnum(e, wzp, i) != 0)
                 return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR,
                             "%sweight zero points must be 0 (symmetric int8 weights)", "");
     }
@@ -428,10 +382,10 @@ static oq_status emit_conv(ectx *e, uint32_t n)
             oq_q8_pack_dw(s.in_c, s.kh, s.kw, w, bias, zx, p);
         else
             oq_q8_pack_conv(e->lay[l], &s, w, bias, zx, p);
-        wid[l] = emit_bytes(e, p, sz);
+        wid[l] = ce_emit_bytes(e, p, sz);
         free(p);
     }
-    emit_shape_comment(e, n);
+    ce_comment(e, n);
     cbuf_printf(&e->c, "    {\n        static const oq_q8_conv_shape s = {%zu, %zu, %zu, %zu, %zu, "
                 "%zu, %zu, %zu, %zu, %zu, %zu, %zu, %zu, %zu, %zu, %zu, %zu, %zu};\n",
                 s.batch, s.in_h, s.in_w, s.in_c, s.out_c, s.groups, s.kh, s.kw, s.stride_h,
@@ -440,11 +394,11 @@ static oq_status emit_conv(ectx *e, uint32_t n)
     emit_rq(e, sid, true, e->v[y].qz, val(e, y)->dtype);
     if (dw) {
         cbuf_printf(&e->c, "        oq_q8_dwconv((const oq_q8_dw_kernel *)0, &s, ");
-        ptr(e, &e->c, in[0]);
+        ce_ptr(e, &e->c, in[0]);
         cbuf_printf(&e->c, ", %d, %s_c%u, ", zx, e->nm, wid[0]);
     } else {
         cbuf_printf(&e->c, "        oq_q8_conv(&s, ");
-        ptr(e, &e->c, in[0]);
+        ce_ptr(e, &e->c, in[0]);
         if (e->nlay == 2)
             cbuf_printf(&e->c, ", %d, lay, lay == %s ? %s_c%u : %s_c%u, ", zx,
                         e->lay[0] == OQ_Q8_LAYOUT_N16K4 ? "OQ_Q8_LAYOUT_N16K4" : "OQ_Q8_LAYOUT_N16K4W16",
@@ -454,9 +408,9 @@ static oq_status emit_conv(ectx *e, uint32_t n)
                         e->lay[0] == OQ_Q8_LAYOUT_N16K4 ? "OQ_Q8_LAYOUT_N16K4" : "OQ_Q8_LAYOUT_N16K4W16",
                         e->nm, wid[0]);
     }
-    ptr(e, &e->c, y);
+    ce_ptr(e, &e->c, y);
     cbuf_printf(&e->c, ", &rq, ");
-    scratch_ptr(e, &e->c, n);
+    ce_scratch_ptr(e, &e->c, n);
     cbuf_printf(&e->c, ");\n    }\n");
     e->rep.macs += (double)(s.batch * s.out_h * s.out_w * s.out_c) * (double)(s.kh * s.kw) *
                    (double)(s.in_c / s.groups);
@@ -489,10 +443,10 @@ static oq_status emit_matmul(ectx *e, uint32_t n)
         if (!p)
             return oq_errorf(e->d, e->g, n, OQ_ERR_NOMEM, "out of memory packing weights");
         oq_q8_pack_gemm(e->lay[l], K, N, val(e, in[3])->data, N, 1, b32, zx, p);
-        wid[l] = emit_bytes(e, p, sz);
+        wid[l] = ce_emit_bytes(e, p, sz);
         free(p);
     }
-    emit_shape_comment(e, n);
+    ce_comment(e, n);
     cbuf_printf(&e->c, "    {\n");
     emit_rq(e, sid, true, e->v[y].qz, val(e, y)->dtype);
     const char *l0 = e->lay[0] == OQ_Q8_LAYOUT_N16K4 ? "OQ_Q8_LAYOUT_N16K4" : "OQ_Q8_LAYOUT_N16K4W16";
@@ -500,13 +454,13 @@ static oq_status emit_matmul(ectx *e, uint32_t n)
         cbuf_printf(&e->c, "        oq_q8_gemm(lay, %zu, %zu, %zu, ", M, N, K);
     else
         cbuf_printf(&e->c, "        oq_q8_gemm(%s, %zu, %zu, %zu, ", l0, M, N, K);
-    ptr(e, &e->c, in[0]);
+    ce_ptr(e, &e->c, in[0]);
     if (e->nlay == 2)
         cbuf_printf(&e->c, ", %zu, lay == %s ? %s_c%u : %s_c%u, ", K, l0, e->nm, wid[0], e->nm,
                     wid[1]);
     else
         cbuf_printf(&e->c, ", %zu, %s_c%u, ", K, e->nm, wid[0]);
-    ptr(e, &e->c, y);
+    ce_ptr(e, &e->c, y);
     cbuf_printf(&e->c, ", %zu, &rq);\n    }\n", N);
     e->rep.macs += (double)M * (double)N * (double)K;
     return OQ_OK;
@@ -525,7 +479,7 @@ static oq_status emit_quant(ectx *e, uint32_t n)
     uint32_t x = nd->in[0], y = nd->out[0];
     const vinfo *vy = &e->v[y];
     int64_t cnt = numel(e, y);
-    emit_shape_comment(e, n);
+    ce_comment(e, n);
     bool from_input = e->v[x].store == ST_IN;
     if (from_input) {
         cbuf_printf(&e->c, "    if (qin) {\n");
@@ -536,25 +490,25 @@ static oq_status emit_quant(ectx *e, uint32_t n)
                         e->v[x].io);
         } else
             cbuf_printf(&e->c, "        memcpy(");
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, vy->nhwc ? ");\n" : ", qin[%d], %lld);\n", e->v[x].io, (long long)cnt);
         cbuf_printf(&e->c, "    } else {\n");
     } else
         cbuf_printf(&e->c, "    {\n");
     cbuf_printf(&e->c, "        oq_q8_quantize(%lld, ", (long long)cnt);
-    ptr(e, &e->c, x);
+    ce_ptr(e, &e->c, x);
     cbuf_printf(&e->c, ", ");
     cbuf_hexf(&e->c, vy->qs);
     cbuf_printf(&e->c, ", %d, %s, ", vy->qz, q8dt(val(e, y)->dtype));
     if (vy->nhwc) {
         size_t a, b, c;
         nchw(e, y, &a, &b, &c);
-        scratch_ptr(e, &e->c, n);
+        ce_scratch_ptr(e, &e->c, n);
         cbuf_printf(&e->c, ");\n        oq_q8_nchw_to_nhwc(%zu, %zu, %zu, 1, ", a, b, c);
-        scratch_ptr(e, &e->c, n);
+        ce_scratch_ptr(e, &e->c, n);
         cbuf_printf(&e->c, ", ");
     }
-    ptr(e, &e->c, y);
+    ce_ptr(e, &e->c, y);
     cbuf_printf(&e->c, ");\n    }\n");
     return OQ_OK;
 }
@@ -570,18 +524,18 @@ static oq_status emit_dequant(ectx *e, uint32_t n)
                     "supported by the C backend", "");
     int64_t cnt = numel(e, y);
     size_t a, b, c;
-    emit_shape_comment(e, n);
+    ce_comment(e, n);
     bool to_output = e->v[y].store == ST_OUT;
     if (to_output) {
         cbuf_printf(&e->c, "    if (qout) {\n");
         if (e->v[x].nhwc) {
             nchw(e, x, &a, &b, &c);
             cbuf_printf(&e->c, "        oq_q8_nhwc_to_nchw(%zu, %zu, %zu, 1, ", a, b, c);
-            ptr(e, &e->c, x);
+            ce_ptr(e, &e->c, x);
             cbuf_printf(&e->c, ", qout[%d]);\n", e->v[y].io);
         } else {
             cbuf_printf(&e->c, "        memcpy(qout[%d], ", e->v[y].io);
-            ptr(e, &e->c, x);
+            ce_ptr(e, &e->c, x);
             cbuf_printf(&e->c, ", %lld);\n", (long long)cnt);
         }
         cbuf_printf(&e->c, "    } else {\n");
@@ -590,19 +544,19 @@ static oq_status emit_dequant(ectx *e, uint32_t n)
     if (e->v[x].nhwc) {
         nchw(e, x, &a, &b, &c);
         cbuf_printf(&e->c, "        oq_q8_nhwc_to_nchw(%zu, %zu, %zu, 1, ", a, b, c);
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
         cbuf_printf(&e->c, ", ");
-        scratch_ptr(e, &e->c, n);
+        ce_scratch_ptr(e, &e->c, n);
         cbuf_printf(&e->c, ");\n        oq_q8_dequantize(%lld, ", (long long)cnt);
-        scratch_ptr(e, &e->c, n);
+        ce_scratch_ptr(e, &e->c, n);
     } else {
         cbuf_printf(&e->c, "        oq_q8_dequantize(%lld, ", (long long)cnt);
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
     }
     cbuf_printf(&e->c, ", %s, ", q8dt(val(e, x)->dtype));
     cbuf_hexf(&e->c, s);
     cbuf_printf(&e->c, ", %d, ", z);
-    ptr(e, &e->c, y);
+    ce_ptr(e, &e->c, y);
     cbuf_printf(&e->c, ");\n    }\n");
     return OQ_OK;
 }
@@ -613,18 +567,18 @@ static oq_status emit_pool(ectx *e, uint32_t n)
     uint32_t x = nd->in[0], y = nd->out[0];
     const oq_shape *xs = &val(e, x)->shape;
     const char *dt = q8dt(val(e, x)->dtype);
-    emit_shape_comment(e, n);
+    ce_comment(e, n);
     if (nd->op == OQ_OP_GlobalAveragePool || nd->op == OQ_OP_GlobalMaxPool ||
         nd->op == OQ_OP_QLinearGlobalAveragePool) {
         if (nd->op == OQ_OP_GlobalMaxPool)
             return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sGlobalMaxPool on int8 is not supported", "");
         cbuf_printf(&e->c, "    oq_q8_global_avgpool(%lld, %lld, %lld, ", (long long)xs->dim[0],
                     (long long)(xs->dim[2] * xs->dim[3]), (long long)xs->dim[1]);
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
         cbuf_printf(&e->c, ", ");
         cbuf_hexf(&e->c, e->v[x].qs);
         cbuf_printf(&e->c, ", %d, ", e->v[x].qz);
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, ", ");
         cbuf_hexf(&e->c, e->v[y].qs);
         cbuf_printf(&e->c, ", %d, %s);\n", e->v[y].qz, dt);
@@ -654,17 +608,17 @@ static oq_status emit_pool(ectx *e, uint32_t n)
                 s.count_include_pad, s.out_h, s.out_w);
     if (e->k[n] == K_MAXPOOL) {
         cbuf_printf(&e->c, "        oq_q8_maxpool(&s, ");
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
         cbuf_printf(&e->c, ", ");
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, ", %s);\n    }\n", dt);
     } else {
         cbuf_printf(&e->c, "        oq_q8_avgpool(&s, ");
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
         cbuf_printf(&e->c, ", ");
         cbuf_hexf(&e->c, e->v[x].qs);
         cbuf_printf(&e->c, ", %d, ", e->v[x].qz);
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, ", ");
         cbuf_hexf(&e->c, e->v[y].qs);
         cbuf_printf(&e->c, ", %d, %s);\n    }\n", e->v[y].qz, dt);
@@ -679,39 +633,39 @@ static oq_status emit_copy(ectx *e, uint32_t n)
     size_t es = oq_dtype_size(val(e, y)->dtype);
     int64_t cnt = numel(e, y);
     size_t a, b, c;
-    emit_shape_comment(e, n);
+    ce_comment(e, n);
     bool xn = e->v[x].nhwc, yn = e->v[y].nhwc;
     if (!xn && !yn) {
         cbuf_printf(&e->c, "    memcpy(");
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, ", ");
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
         cbuf_printf(&e->c, ", %lld);\n", (long long)cnt * (long long)es);
     } else if (xn && !yn) {
         nchw(e, x, &a, &b, &c);
         cbuf_printf(&e->c, "    oq_q8_nhwc_to_nchw(%zu, %zu, %zu, %zu, ", a, b, c, es);
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
         cbuf_printf(&e->c, ", ");
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, ");\n");
     } else if (!xn && yn) {
         nchw(e, y, &a, &b, &c);
         cbuf_printf(&e->c, "    oq_q8_nchw_to_nhwc(%zu, %zu, %zu, %zu, ", a, b, c, es);
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
         cbuf_printf(&e->c, ", ");
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, ");\n");
     } else {
         nchw(e, x, &a, &b, &c);
         cbuf_printf(&e->c, "    oq_q8_nhwc_to_nchw(%zu, %zu, %zu, %zu, ", a, b, c, es);
-        ptr(e, &e->c, x);
+        ce_ptr(e, &e->c, x);
         cbuf_printf(&e->c, ", ");
-        scratch_ptr(e, &e->c, n);
+        ce_scratch_ptr(e, &e->c, n);
         nchw(e, y, &a, &b, &c);
         cbuf_printf(&e->c, ");\n    oq_q8_nchw_to_nhwc(%zu, %zu, %zu, %zu, ", a, b, c, es);
-        scratch_ptr(e, &e->c, n);
+        ce_scratch_ptr(e, &e->c, n);
         cbuf_printf(&e->c, ", ");
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, ");\n");
     }
     return OQ_OK;
@@ -721,12 +675,12 @@ static oq_status emit_relu(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
     uint32_t x = nd->in[0], y = nd->out[0];
-    const char *t = ctype(val(e, x)->dtype);
-    emit_shape_comment(e, n);
+    const char *t = ce_ctype(val(e, x)->dtype);
+    ce_comment(e, n);
     cbuf_printf(&e->c, "    {\n        const %s *x = ", t);
-    ptr(e, &e->c, x);
+    ce_ptr(e, &e->c, x);
     cbuf_printf(&e->c, ";\n        %s *y = ", t);
-    ptr(e, &e->c, y);
+    ce_ptr(e, &e->c, y);
     if (e->k[n] == K_RELU_F)
         cbuf_printf(&e->c, ";\n        for (size_t i = 0; i < %lld; i++)\n"
                     "            y[i] = x[i] > 0.0f ? x[i] : 0.0f;\n    }\n", (long long)numel(e, y));
@@ -771,11 +725,11 @@ static oq_status emit_qconcat(ectx *e, uint32_t n)
             outer *= ys->dim[k];
     if (outer <= 0)
         return fail(e, n, OQ_ERR_SHAPE, "%sempty QLinearConcat", "");
-    emit_shape_comment(e, n);
+    ce_comment(e, n);
     cbuf_printf(&e->c, "    {\n        const void *x[%u];\n", cnt);
     for (uint32_t i = 0; i < cnt; i++) {
         cbuf_printf(&e->c, "        x[%u] = ", i);
-        ptr(e, &e->c, nd->in[2 + 3 * i]);
+        ce_ptr(e, &e->c, nd->in[2 + 3 * i]);
         cbuf_printf(&e->c, ";\n");
     }
     cbuf_printf(&e->c, "        static const size_t inner[%u] = {", cnt);
@@ -790,7 +744,7 @@ static oq_status emit_qconcat(ectx *e, uint32_t n)
     for (uint32_t i = 0; i < cnt; i++)
         cbuf_printf(&e->c, "%s%d", i ? ", " : "", e->v[nd->in[2 + 3 * i]].qz);
     cbuf_printf(&e->c, "};\n        oq_q8_concat(%lld, %u, x, inner, sc, zp, ", (long long)outer, cnt);
-    ptr(e, &e->c, y);
+    ce_ptr(e, &e->c, y);
     cbuf_printf(&e->c, ", ");
     cbuf_hexf(&e->c, e->v[y].qs);
     cbuf_printf(&e->c, ", %d, %s);\n    }\n", e->v[y].qz, q8dt(val(e, y)->dtype));
@@ -812,7 +766,7 @@ static oq_status emit_qadd(ectx *e, uint32_t n)
         !(nb == ny && na == 1 && e->v[b].nhwc == e->v[y].nhwc))
         return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sQLinearAdd broadcasting other than a scalar "
                     "operand is not in the C backend yet", "");
-    emit_shape_comment(e, n);
+    ce_comment(e, n);
     cbuf_printf(&e->c, "    {\n        oq_q8_binary p;\n        oq_q8_add_init(&p, %s, ",
                 q8dt(val(e, y)->dtype));
     cbuf_hexf(&e->c, e->v[a].qs);
@@ -821,11 +775,11 @@ static oq_status emit_qadd(ectx *e, uint32_t n)
     cbuf_printf(&e->c, ", %d, ", e->v[b].qz);
     cbuf_hexf(&e->c, e->v[y].qs);
     cbuf_printf(&e->c, ", %d);\n        oq_q8_add(%lld, ", e->v[y].qz, (long long)ny);
-    ptr(e, &e->c, a);
+    ce_ptr(e, &e->c, a);
     cbuf_printf(&e->c, ", %d, ", na == 1 && ny != 1 ? 0 : 1);
-    ptr(e, &e->c, b);
+    ce_ptr(e, &e->c, b);
     cbuf_printf(&e->c, ", %d, ", nb == 1 && ny != 1 ? 0 : 1);
-    ptr(e, &e->c, y);
+    ce_ptr(e, &e->c, y);
     cbuf_printf(&e->c, ", &p);\n    }\n");
     return OQ_OK;
 }
@@ -846,7 +800,7 @@ static void emit_hook(ectx *e, uint32_t n)
             cbuf_printf(&e->c, "1");
         cbuf_printf(&e->c, "};\n        hook(hook_ctx, \"%s\", %d, %d, shp, ", val(e, y)->name,
                     (int)val(e, y)->dtype, s->rank);
-        ptr(e, &e->c, y);
+        ce_ptr(e, &e->c, y);
         cbuf_printf(&e->c, ", ");
         cbuf_hexf(&e->c, e->v[y].quant ? e->v[y].qs : 0.0f);
         cbuf_printf(&e->c, ", %d, %d);\n    }\n", e->v[y].quant ? e->v[y].qz : 0, e->v[y].nhwc);
@@ -910,20 +864,104 @@ static oq_status mkdirs(ectx *e, const char *dir)
 }
 
 /* The runtime files an emitted model needs: cpu.[ch] and runtime/q8/ (all ISA variants; each
- * guards itself with #if on the architecture). */
-static bool rt_needed(const char *path)
+ * guards itself with #if on the architecture); runtime/f32 (GEMM/conv, not ConvTranspose) when
+ * a float Conv/Gemm/MatMul is left; f32ops when other float or data-movement ops are;
+ * onnxq_custom.h always (NAME.h includes it). */
+static bool rt_needed(const ectx *e, const char *path)
 {
+    if (strncmp(path, "runtime/f32/", 12) == 0)
+        return e->need_f32 && strcmp(path, "runtime/f32/deconv.c") != 0;
+    if (strncmp(path, "backends/c/rt/", 14) == 0)
+        return e->need_fk;
     return strncmp(path, "runtime/q8/", 11) == 0 || strcmp(path, "runtime/cpu.c") == 0 ||
-           strcmp(path, "runtime/cpu.h") == 0;
+           strcmp(path, "runtime/cpu.h") == 0 || strcmp(path, "runtime/interp/onnxq_custom.h") == 0;
+}
+
+/* Text put around a copied runtime file so it builds in an emitted project with nothing but
+ * `cc -O2 -std=c99` (no meson flags): ISA files compile only on their architecture, with the
+ * ISA enabled by pragma (as runtime/q8 does with target attributes); runtime/f32's dispatch
+ * needs OQ_F32_HAVE_X86 and, on bare metal, a pthread_once stand-in. */
+static void rt_wrap(const char *path, const char *base, bool is_c, const char **pre,
+                    const char **post)
+{
+    static const char x86_guard[] = "/* onnxq: built only where it applies */\n#if defined(__x86_64__)\n";
+    static const char a64_guard[] = "/* onnxq: built only where it applies */\n#if defined(__aarch64__)\n";
+    static const char end_guard[] =
+        "#else\ntypedef int oq_rt_empty_unit; /* ISO C: no empty file */\n#endif\n";
+    static const char avx2_pre[] =
+        "/* onnxq: built only on x86-64, with AVX2+FMA enabled for this file */\n"
+        "#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))\n"
+        "#if defined(__clang__)\n"
+        "#pragma clang attribute push(__attribute__((target(\"avx2,fma\"))), apply_to = function)\n"
+        "#else\n#pragma GCC target(\"avx2,fma\")\n#endif\n";
+    static const char avx512_pre[] =
+        "/* onnxq: built only on x86-64, with AVX-512 enabled for this file */\n"
+        "#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))\n"
+        "#if defined(__clang__)\n"
+        "#pragma clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512vl,avx2,fma\"))), "
+        "apply_to = function)\n"
+        "#else\n#pragma GCC target(\"avx512f,avx512bw,avx512vl,avx2,fma\")\n#endif\n";
+    static const char pragma_end[] =
+        "#if defined(__clang__)\n#pragma clang attribute pop\n#endif\n"
+        "#else\ntypedef int oq_rt_empty_unit; /* ISO C: no empty file */\n#endif\n";
+    static const char gemm_pre[] =
+        "/* onnxq: the x86 micro-kernels are in this project; bare metal has no pthreads */\n"
+        "#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))\n"
+        "#define OQ_F32_HAVE_X86 1\n#endif\n"
+        "#if !defined(__unix__) && !defined(__APPLE__)\n#define OQ_F32_NO_PTHREAD 1\n#endif\n";
+    *pre = *post = NULL;
+    if (!is_c)
+        return;
+    if (strncmp(path, "runtime/f32/", 12) == 0) {
+        if (strcmp(base, "ukernel_avx2.c") == 0)
+            *pre = avx2_pre, *post = pragma_end;
+        else if (strcmp(base, "ukernel_avx512.c") == 0)
+            *pre = avx512_pre, *post = pragma_end;
+        else if (strcmp(base, "gemm.c") == 0)
+            *pre = gemm_pre;
+        return;
+    }
+    if (strncmp(base, "neon", 4) == 0)
+        *pre = a64_guard, *post = end_guard;
+    else if (strncmp(base, "avx", 3) == 0 || strncmp(base, "amx", 3) == 0)
+        *pre = x86_guard, *post = end_guard;
+}
+
+/* runtime/f32/gemm.c on bare metal: its pthread_once becomes a first-call-decides flag (the
+ * choice is idempotent), as runtime/cpu.c and runtime/q8/config.c do themselves. */
+static void put_file(oq_cbuf *b, const char *path, const unsigned char *data, size_t size)
+{
+    static const char inc[] = "#include <pthread.h>\n";
+    const char *hit = NULL;
+    if (strcmp(path, "runtime/f32/gemm.c") == 0)
+        for (size_t i = 0; i + sizeof inc - 1 <= size && !hit; i++)
+            if (memcmp(data + i, inc, sizeof inc - 1) == 0)
+                hit = (const char *)data + i;
+    if (!hit) {
+        cbuf_put(b, (const char *)data, size);
+        return;
+    }
+    size_t pre = (size_t)(hit - (const char *)data);
+    cbuf_put(b, (const char *)data, pre);
+    cbuf_printf(b, "#if !defined(OQ_F32_NO_PTHREAD)\n#include <pthread.h>\n#else\n"
+                "typedef int pthread_once_t;\n#define PTHREAD_ONCE_INIT 0\n"
+                "static int oq_once(pthread_once_t *o, void (*f)(void))\n"
+                "{\n    if (!*o) {\n        f();\n        *o = 1;\n    }\n    return 0;\n}\n"
+                "#define pthread_once oq_once\n#endif\n");
+    cbuf_put(b, hit + sizeof inc - 1, size - pre - (sizeof inc - 1));
 }
 
 static oq_status copy_runtime(ectx *e, oq_cbuf *srcs)
 {
     for (size_t i = 0; i < oq_rt_nfiles; i++) {
         const oq_rt_file *f = &oq_rt_files[i];
-        if (!rt_needed(f->path))
+        if (!rt_needed(e, f->path))
             continue;
-        const char *rel = f->path + strlen("runtime/");
+        /* runtime/X -> onnxq_rt/X; onnxq_custom.h and f32ops.[ch] at onnxq_rt/ top level */
+        const char *rel = strncmp(f->path, "runtime/", 8) == 0 ? f->path + strlen("runtime/")
+                                                                : strrchr(f->path, '/') + 1;
+        if (strncmp(f->path, "runtime/interp/", 15) == 0)
+            rel = f->path + 15;
         char file[512];
         snprintf(file, sizeof file, "onnxq_rt/%s", rel);
         size_t dl = strlen(e->o->out_dir) + strlen(file) + 2;
@@ -938,18 +976,15 @@ static oq_status copy_runtime(ectx *e, oq_cbuf *srcs)
             return mst;
         /* ISA-specific files compile to nothing on other architectures */
         const char *base = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
-        const char *guard = NULL;
-        if (strncmp(base, "neon", 4) == 0)
-            guard = "defined(__aarch64__)";
-        else if (strncmp(base, "avx", 3) == 0 || strncmp(base, "amx", 3) == 0)
-            guard = "defined(__x86_64__)";
-        oq_cbuf b = {0};
         bool is_c = strlen(base) > 2 && strcmp(base + strlen(base) - 2, ".c") == 0;
-        if (guard && is_c)
-            cbuf_printf(&b, "/* onnxq: built only where it applies */\n#if %s\n", guard);
-        cbuf_put(&b, (const char *)f->data, f->size);
-        if (guard && is_c)
-            cbuf_printf(&b, "#else\ntypedef int oq_rt_empty_unit; /* ISO C: no empty file */\n#endif\n");
+        const char *pre, *post;
+        rt_wrap(f->path, base, is_c, &pre, &post);
+        oq_cbuf b = {0};
+        if (pre)
+            cbuf_put(&b, pre, strlen(pre));
+        put_file(&b, f->path, f->data, f->size);
+        if (post)
+            cbuf_put(&b, post, strlen(post));
         oq_status st = write_out(e, file, &b);
         cbuf_free(&b);
         if (st)
@@ -1015,15 +1050,19 @@ static void emit_header(ectx *e, size_t ws, size_t lb, bool has_q, uint64_t hash
             cbuf_printf(h, "\n#define %s_%s%d_ZERO_POINT %d\n", up, io, idx, e->v[qv].qz);
         }
     }
+    if (e->nctypes)
+        cbuf_printf(h, "\n#include \"onnxq_rt/onnxq_custom.h\"\n");
     cbuf_printf(h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+    if (e->nctypes)
+        cbuf_put(h, e->cust.p, e->cust.len);
     cbuf_printf(h, "/* Bytes of workspace %s_run needs (16-byte aligned, caller-owned). */\n"
                 "size_t %s_workspace_size(void);\n\n", N, N);
-    cbuf_printf(h, "/* Runs the model on float inputs (NCHW) into float outputs. Returns 0, or 1 if\n"
-                " * an argument is NULL or the workspace is misaligned. */\nint %s_run(", N);
+    cbuf_printf(h, "/* Runs the model on float inputs (NCHW) into float outputs. Returns 0, 1 if\n"
+                " * an argument is NULL or the workspace is misaligned, 2 if a custom op failed. */\nint %s_run(", N);
     for (uint32_t k = 0; k < g->ninput; k++)
-        cbuf_printf(h, "const %s *in%u, ", ctype(val(e, g->inputs[k])->dtype), k);
+        cbuf_printf(h, "const %s *in%u, ", ce_ctype(val(e, g->inputs[k])->dtype), k);
     for (uint32_t k = 0; k < g->noutput; k++)
-        cbuf_printf(h, "%s *out%u, ", ctype(val(e, g->outputs[k])->dtype), k);
+        cbuf_printf(h, "%s *out%u, ", ce_ctype(val(e, g->outputs[k])->dtype), k);
     cbuf_printf(h, "void *workspace);\n\n");
     cbuf_printf(h, "#define %s_HAS_RUN_Q %d\n", up, has_q);
     if (has_q) {
@@ -1042,9 +1081,9 @@ static void emit_header(ectx *e, size_t ws, size_t lb, bool has_q, uint64_t hash
                     "                        const int64_t *shape, const void *data, float scale,\n"
                     "                        int32_t zero_point, int nhwc);\nint %s_run_debug(", N, N);
         for (uint32_t k = 0; k < g->ninput; k++)
-            cbuf_printf(h, "const %s *in%u, ", ctype(val(e, g->inputs[k])->dtype), k);
+            cbuf_printf(h, "const %s *in%u, ", ce_ctype(val(e, g->inputs[k])->dtype), k);
         for (uint32_t k = 0; k < g->noutput; k++)
-            cbuf_printf(h, "%s *out%u, ", ctype(val(e, g->outputs[k])->dtype), k);
+            cbuf_printf(h, "%s *out%u, ", ce_ctype(val(e, g->outputs[k])->dtype), k);
         cbuf_printf(h, "void *workspace, %s_hook hook, void *hook_ctx);\n\n", N);
     }
     cbuf_printf(h, "#ifdef __cplusplus\n}\n#endif\n#endif\n");
@@ -1063,10 +1102,10 @@ static void emit_wrappers(ectx *e, bool has_q)
         cbuf_printf(c, "int %s_run%s(", N, variant == 1 ? "_q" : variant == 2 ? "_debug" : "");
         for (uint32_t k = 0; k < g->ninput; k++)
             cbuf_printf(c, "const %s *in%u, ",
-                        variant == 1 ? "uint8_t" : ctype(val(e, g->inputs[k])->dtype), k);
+                        variant == 1 ? "uint8_t" : ce_ctype(val(e, g->inputs[k])->dtype), k);
         for (uint32_t k = 0; k < g->noutput; k++)
             cbuf_printf(c, "%s *out%u, ",
-                        variant == 1 ? "uint8_t" : ctype(val(e, g->outputs[k])->dtype), k);
+                        variant == 1 ? "uint8_t" : ce_ctype(val(e, g->outputs[k])->dtype), k);
         if (variant == 2)
             cbuf_printf(c, "void *workspace, %s_hook hook, void *hook_ctx)\n{\n", N);
         else
@@ -1142,11 +1181,12 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
     /* storage classes */
     for (uint32_t v = 0; v < g->nvalue; v++) {
         e->v[v].buf = OQ_NONE;
+        e->v[v].cid = OQ_NONE;
         e->v[v].store = g->values[v].data ? ST_CONST : ST_NONE;
     }
     for (uint32_t i = 0; i < g->ninput; i++) {
         uint32_t v = g->inputs[i];
-        if (!ctype(val(e, v)->dtype)) {
+        if (!ce_ctype(val(e, v)->dtype)) {
             st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DTYPE, "input '%s' has dtype %s; the C backend "
                            "takes float or 8-bit inputs", val(e, v)->name,
                            oq_dtype_name(val(e, v)->dtype));
@@ -1156,7 +1196,7 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
     }
     for (uint32_t i = 0; i < g->noutput; i++) {
         uint32_t v = g->outputs[i];
-        if (e->v[v].store == ST_IN || e->v[v].store == ST_CONST || !ctype(val(e, v)->dtype)) {
+        if (e->v[v].store == ST_IN || e->v[v].store == ST_CONST || !ce_ctype(val(e, v)->dtype)) {
             st = oq_errorf(d, g, OQ_NONE, OQ_ERR_UNSUPPORTED_OP, "output '%s' must be computed "
                            "float or 8-bit data", val(e, v)->name);
             goto done;
@@ -1253,6 +1293,9 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
         case K_RELU_Q: st = emit_relu(e, n); break;
         case K_QADD: st = emit_qadd(e, n); break;
         case K_QCONCAT: st = emit_qconcat(e, n); break;
+        case K_FLOAT:
+        case K_MOVE:
+        case K_CUSTOM: st = ce_emit_float(e, n); break;
         }
         e->rep.nsteps++;
         if (o->debug_dump)
@@ -1272,8 +1315,10 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
                     " * One straight-line function of int8 kernel calls; shapes, offsets and\n"
                     " * requantization scales are literals; weights are in %s_weights.c. */\n"
                     "#include <stdint.h>\n#include <string.h>\n\n#include \"%s.h\"\n"
-                    "#include \"onnxq_rt/q8/q8.h\"\n\n",
-                    e->nm, OQ_VERSION, (unsigned long long)hash, e->nm, e->nm);
+                    "#include \"onnxq_rt/q8/q8.h\"\n%s%s\n",
+                    e->nm, OQ_VERSION, (unsigned long long)hash, e->nm, e->nm,
+                    e->need_f32 ? "#include \"onnxq_rt/f32/f32.h\"\n" : "",
+                    e->need_fk ? "#include <math.h>\n#include \"onnxq_rt/f32ops.h\"\n" : "");
         cbuf_put(&cfile, e->decl.p ? e->decl.p : "", e->decl.len);
         cbuf_printf(&cfile, "\n");
         cbuf_put(&cfile, e->c.p, e->c.len);
@@ -1367,6 +1412,8 @@ done:
     cbuf_free(&e->hdr);
     cbuf_free(&e->w);
     cbuf_free(&e->decl);
+    cbuf_free(&e->cust);
+    free((void *)e->ctypes);
     free(e->v);
     free(e->k);
     free(e->scratch);

@@ -1,0 +1,87 @@
+/* Internal to backends/c/: the emitter's per-model state shared by c_emit.c (int8 kernels,
+ * planning, files) and c_emit_float.c (float fallback, data movement on any dtype, custom ops).
+ * Storage: rank-4 quantized activations are NHWC inside, everything else C order (NCHW). */
+#ifndef OQ_C_EMIT_INT_H
+#define OQ_C_EMIT_INT_H
+#include "backends/c/c_emit.h"
+#include "backends/c/cbuf.h"
+#include "backends/c/memplan.h"
+#include "runtime/q8/q8.h"
+
+enum { ST_NONE, ST_CONST, ST_IN, ST_OUT, ST_WS };
+
+typedef enum kind {
+    K_SKIP,          /* nothing to run (constant dequantization folded into its users) */
+    K_QUANT,         /* QuantizeLinear of an activation */
+    K_DEQUANT,       /* DequantizeLinear of an activation */
+    K_QCONV,         /* QLinearConv -> oq_q8_conv */
+    K_QDWCONV,       /* QLinearConv depthwise -> oq_q8_dwconv */
+    K_QMATMUL,       /* QLinearMatMul with constant B -> oq_q8_gemm */
+    K_MAXPOOL,       /* MaxPool on a quantized NHWC tensor */
+    K_AVGPOOL,       /* AveragePool on a quantized NHWC tensor (rescaled) */
+    K_GAP,           /* GlobalAveragePool on a quantized NHWC tensor (rescaled) */
+    K_COPY,          /* Reshape / Flatten / Squeeze / Unsqueeze / Identity / Dropout */
+    K_QADD,          /* Add of two quantized tensors (DQ/Q folded by the lowering) */
+    K_RELU_F,        /* Relu in float */
+    K_RELU_Q,        /* Relu on a quantized tensor: clamp at the zero point */
+    K_QCONCAT,       /* QLinearConcat -> oq_q8_concat (channel axis innermost in NHWC) */
+    K_FLOAT,         /* an fp32 op (c_emit_float.c): runtime/f32 or onnxq_rt/f32ops */
+    K_MOVE,          /* Transpose/Slice/Split/Concat/Pad on any dtype (strided copies) */
+    K_CUSTOM,        /* custom op: a call of NAME_custom_<TYPE> (user-provided, float) */
+} kind;
+
+typedef struct vinfo {
+    int store;       /* ST_* */
+    bool nhwc;       /* stored NHWC (rank-4 quantized activation) */
+    int io;          /* graph input / output index */
+    uint32_t buf;    /* plan buffer (ST_WS), OQ_NONE otherwise */
+    bool quant;      /* u8/s8 tensor with per-tensor qparams in qs/qz */
+    float qs;        /* scale */
+    int32_t qz;      /* zero point */
+    uint32_t cid;    /* ST_CONST materialized as array NAME_c<cid>, OQ_NONE if not (yet) */
+} vinfo;
+
+typedef struct ectx {
+    const oq_graph *g;
+    const oq_emit_opts *o;
+    oq_diag *d;
+    const char *nm;          /* identifier prefix */
+    vinfo *v;                /* per value */
+    kind *k;                 /* per node */
+    uint32_t *scratch;       /* per node: plan buffer of its scratch, OQ_NONE if none */
+    oq_membuf *bufs;
+    uint32_t nbuf, cbufs;
+    oq_cbuf c, hdr, w, decl; /* NAME.c body, NAME.h, NAME_weights.c, extern decls in NAME.c */
+    oq_cbuf cust;            /* NAME.h: custom-op declarations */
+    oq_q8_layout lay[2];     /* packed GEMM layouts emitted */
+    int nlay;
+    uint32_t nconst;         /* counter for constant array names */
+    bool need_f32;           /* the model calls runtime/f32 (float Conv/Gemm/MatMul) */
+    bool need_fk;            /* the model calls onnxq_rt/f32ops */
+    const char **ctypes;     /* custom op types declared so far (malloc) */
+    uint32_t nctypes;
+    oq_emit_report rep;
+} ectx;
+
+static inline const oq_value *val(const ectx *e, uint32_t v) { return &e->g->values[v]; }
+static inline int64_t numel(const ectx *e, uint32_t v) { return oq_shape_numel(&val(e, v)->shape); }
+static inline bool is_const(const ectx *e, uint32_t v) { return v != OQ_NONE && val(e, v)->data; }
+
+/* c_emit.c */
+OQ_INTERNAL double ce_cnum(const ectx *e, uint32_t v, int64_t i);  /* element i as double */
+OQ_INTERNAL const char *ce_ctype(oq_dtype t);          /* C element type; NULL if none */
+OQ_INTERNAL void ce_ptr(ectx *e, oq_cbuf *b, uint32_t v); /* typed pointer expression */
+OQ_INTERNAL void ce_scratch_ptr(ectx *e, oq_cbuf *b, uint32_t node);
+/* A const byte array in NAME_weights.c (64-aligned) with its extern declaration; its number. */
+OQ_INTERNAL uint32_t ce_emit_bytes(ectx *e, const void *data, size_t n);
+OQ_INTERNAL void ce_comment(ectx *e, uint32_t n);       /* "/ * nN Op 'name' * /" line */
+
+/* c_emit_float.c */
+/* Classifies a node that no int8 kernel takes: K_FLOAT / K_MOVE / K_CUSTOM, with the reason
+ * it stays in float reported through d->warn; UNSUPPORTED_OP error if nothing runs it. */
+OQ_INTERNAL oq_status ce_classify_float(ectx *e, uint32_t n) OQ_NODISCARD;
+/* Scratch bytes of a K_FLOAT / K_MOVE / K_CUSTOM node. */
+OQ_INTERNAL size_t ce_float_scratch(ectx *e, uint32_t n);
+/* Writes the code of a K_FLOAT / K_MOVE / K_CUSTOM node. */
+OQ_INTERNAL oq_status ce_emit_float(ectx *e, uint32_t n) OQ_NODISCARD;
+#endif
