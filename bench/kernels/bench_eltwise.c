@@ -30,12 +30,12 @@ typedef struct bctx {
 } bctx;
 
 enum { OP_ADD, OP_ADD_BCAST, OP_MUL, OP_RESCALE, OP_MAXPOOL, OP_AVGPOOL, OP_GAVG, OP_QUANT,
-       OP_DEQUANT, OP_LUT, OP_CHW, OP_HWC, OP_COPY, NOPS };
+       OP_DEQUANT, OP_LUT, OP_CHW, OP_HWC, OP_RESIZE, OP_RESIZE1, OP_COPY, NOPS };
 static const char *const op_name[NOPS] = {
     "add 56x56x64", "add scalar-b 56x56x64", "mul 56x56x64", "rescale 56x56x64",
     "maxpool 3x3s2 112x112x64", "avgpool 3x3s1 28x28x128", "global avg 7x7x1280",
     "quantize 3x224x224", "dequantize 3x224x224", "lut 56x56x64", "nchw->nhwc u8 3x224x224",
-    "nhwc->nchw u8 56x56x64", "memcpy 56x56x64"};
+    "nhwc->nchw u8 56x56x64", "resize x2 28x28x64", "resize x2 112x112x1", "memcpy 56x56x64"};
 
 #define N_ACT (56 * 56 * 64)
 #define N_IMG (3 * 224 * 224)
@@ -51,6 +51,8 @@ static double op_bytes(int op)
     case OP_GAVG: return 49.0 * 1280 + 1280;
     case OP_QUANT: case OP_DEQUANT: return 5.0 * N_IMG;
     case OP_CHW: return 2.0 * N_IMG;
+    case OP_RESIZE: return 5.0 * 28 * 28 * 64;
+    case OP_RESIZE1: return 5.0 * 112 * 112;
     }
     return 0;
 }
@@ -128,6 +130,14 @@ static void run(bctx *c)
         else
             oq_q8_nhwc_to_nchw_ref(1, 64, 56 * 56, 1, c->a, c->y);
         break;
+    case OP_RESIZE: case OP_RESIZE1: { /* not table-dispatched: the reference vs the one path */
+        size_t n = c->op == OP_RESIZE ? 28 : 112, ch = c->op == OP_RESIZE ? 64 : 1;
+        if (c->k)
+            oq_q8_resize_nearest(1, n, n, ch, 2 * n, 2 * n, 2.0f, 2.0f, 1, 2, c->a, c->y);
+        else
+            oq_q8_resize_nearest_ref(1, n, n, ch, 2 * n, 2 * n, 2.0f, 2.0f, 1, 2, c->a, c->y);
+        break;
+    }
     case OP_COPY:
         memcpy(c->y, c->a, N_ACT);
         break;

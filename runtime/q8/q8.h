@@ -310,6 +310,10 @@ void oq_q8_global_avgpool_ref(size_t batch, size_t hw, size_t c, const void *x, 
 void oq_q8_resize_nearest(size_t batch, size_t in_h, size_t in_w, size_t c, size_t out_h,
                           size_t out_w, float scale_h, float scale_w, int coord, int nearest,
                           const void *x, void *y);
+/* Scalar reference of the above (a source index per output pixel; tests). */
+void oq_q8_resize_nearest_ref(size_t batch, size_t in_h, size_t in_w, size_t c, size_t out_h,
+                              size_t out_w, float scale_h, float scale_w, int coord, int nearest,
+                              const void *x, void *y);
 
 /* 256-entry lookup tables built from qparams (at compile time by the C backend). */
 typedef enum oq_q8_lut_kind {

@@ -367,6 +367,33 @@ static inline bool elt_case_transpose(const oq_q8_elt_ukernels *k, char *msg)
     return ok;
 }
 
+/* Resize nearest (not table-dispatched: memory moves) vs the per-pixel reference, every
+ * coordinate transformation and nearest mode, up- and downscaling, explicit scales or 0. */
+static inline bool elt_case_resize(const oq_q8_elt_ukernels *k, char *msg)
+{
+    static const size_t cs[] = {1, 2, 3, 16, 33}, ws[] = {1, 2, 3, 5, 7, 13, 600};
+    static const float scs[] = {0.0f, 2.0f, 0.5f, 1.7f, 3.0f, 0.3f};
+    size_t batch = 1 + elt_rnd() % 2, c = elt_pick(cs, 5);
+    size_t ih = elt_pick(ws, 6), iw = elt_pick(ws, elt_rnd() % 8 ? 6 : 7);
+    float fh = scs[elt_rnd() % 6], fw = scs[elt_rnd() % 6];
+    size_t oh = fh > 0 ? (size_t)floorf((float)ih * fh) : elt_pick(ws, 6);
+    size_t ow = fw > 0 ? (size_t)floorf((float)iw * fw) : elt_pick(ws, 7);
+    if (oh == 0 || ow == 0)
+        oh = ow = 1, fh = fw = 0.0f;
+    int coord = (int)(elt_rnd() % 5), nearest = (int)(elt_rnd() % 4);
+    size_t nx = batch * ih * iw * c, ny = batch * oh * ow * c;
+    uint8_t *x = elt_alloc(nx), *want = elt_alloc(ny), *got = elt_alloc(ny);
+    elt_fill(x, nx, 0);
+    oq_q8_resize_nearest_ref(batch, ih, iw, c, oh, ow, fh, fw, coord, nearest, x, want);
+    oq_q8_resize_nearest(batch, ih, iw, c, oh, ow, fh, fw, coord, nearest, x, got);
+    char what[200];
+    snprintf(what, sizeof what, "%s resize %zux%zux%zux%zu -> %zux%zu scales %g,%g coord %d nearest %d",
+             k->name, batch, ih, iw, c, oh, ow, (double)fh, (double)fw, coord, nearest);
+    bool ok = elt_same(got, want, ny, OQ_Q8_U8, what, msg);
+    free(x), free(want), free(got);
+    return ok;
+}
+
 /* Exhaustive Add over every (a, b) byte pair for one parameter set (ties and saturation). */
 static inline bool elt_case_add_all_pairs(const oq_q8_elt_ukernels *k, oq_q8_dtype dt, float ra,
                                           float rb, int32_t za, int32_t zb, int32_t zy, char *msg)

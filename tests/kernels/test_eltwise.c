@@ -41,6 +41,7 @@ Test(eltwise, global_avgpool) { run_all(elt_case_gavgpool, ITERS); }
 Test(eltwise, quantize_dequantize) { run_all(elt_case_quant, ITERS); }
 Test(eltwise, lut) { run_all(elt_case_lut, ITERS); }
 Test(eltwise, transpose) { run_all(elt_case_transpose, ITERS / 3); }
+Test(eltwise, resize_nearest) { run_all(elt_case_resize, ITERS); }
 
 Test(eltwise, add_all_pairs_ties)
 {

@@ -12,6 +12,7 @@ int main(void)
         {"rescale_concat", elt_case_rescale_concat}, {"maxpool", elt_case_maxpool},
         {"avgpool", elt_case_avgpool}, {"global_avgpool", elt_case_gavgpool},
         {"quantize", elt_case_quant}, {"lut", elt_case_lut}, {"transpose", elt_case_transpose},
+        {"resize", elt_case_resize},
     };
     int passed = 0, failed = 0;
     size_t nv;
