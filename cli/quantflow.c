@@ -246,17 +246,24 @@ static oq_status qflow_mixed(qflow *q, oq_graph **gp, const oq_calib *c, oq_diag
     if (st == OQ_OK)
         st = oq_mixed_precision(g, c, o, &s, q->eval_x ? &e : NULL, &t, &res, d);
     if (st == OQ_OK) {
-        printf("mixed precision: full int8 output SQNR %.2f dB", res.int8_sqnr);
+        printf("mixed precision: full int8: output SQNR %.2f dB", res.int8_sqnr);
         if (q->mp_acc)
             printf(", top-1 %.2f%% (fp32 %.2f%%)", res.int8_acc, res.acc_fp32);
-        printf("; %u of %u layers left in float%s", res.nfloat, res.nlayers,
+        printf("\nmixed precision: %u of %u layers left in float%s", res.nfloat, res.nlayers,
                res.nfloat ? ":" : "");
         for (uint32_t i = 0; i < res.nfloat; i++)
             printf("%s %s", i ? "," : "", g->nodes[res.float_nodes[i]].name);
-        printf("\nmixed precision: output SQNR %.2f dB", res.sqnr);
+        printf("\nmixed precision: result: output SQNR %.2f dB on %u calibration samples",
+               res.sqnr, s.n);
         if (q->mp_acc)
-            printf(", top-1 %.2f%% (drop %.2f points)", res.acc, res.acc_fp32 - res.acc);
-        printf(" on %u calibration samples%s\n", s.n, q->mp_acc ? " / the eval set" : "");
+            printf(", top-1 %.2f%% on %u eval rows (drop %.2f points)", res.acc, e.rows,
+                   res.acc_fp32 - res.acc);
+        printf("; target:");
+        if (q->mp_sqnr)
+            printf(" SQNR >= %g dB", q->target_sqnr);
+        if (q->mp_acc)
+            printf("%s drop <= %g points", q->mp_sqnr ? "," : "", q->max_drop);
+        printf("\n");
         const char **names = calloc(res.nfloat + 1, sizeof *names);
         oq_graph *qg = NULL;
         for (uint32_t i = 0; names && i < res.nfloat; i++)
