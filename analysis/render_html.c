@@ -491,7 +491,8 @@ static void write_histogram(oq_w *w, const oq_layer_report *L, uint32_t i, int u
 
 oq_status oq_report_write_html(const oq_report *r, FILE *f, oq_diag *d)
 {
-    oq_w w = {f, false};
+    oq_w w;
+    oq_w_begin(&w, f);
     int used = used_observer(r);
     oq_w_printf(&w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

@@ -132,7 +132,8 @@ static void write_layer(oq_w *w, const oq_layer_report *L, bool last)
 
 oq_status oq_report_write_json(const oq_report *r, FILE *f, oq_diag *d)
 {
-    oq_w w = {f, false};
+    oq_w w;
+    oq_w_begin(&w, f);
     const char *in = "  ";
     oq_w_printf(&w, "{\n%s\"model\": ", in);
     jstr(&w, r->model);

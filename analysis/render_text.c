@@ -36,7 +36,8 @@ static void cell_num(oq_w *w, double v)
 
 oq_status oq_report_write_text(const oq_report *r, FILE *f, oq_diag *d)
 {
-    oq_w w = {f, false};
+    oq_w w;
+    oq_w_begin(&w, f);
     oq_w_printf(&w, "model        ");
     cell_left(&w, r->model, 0);
     oq_w_printf(&w, "\nobserver     ");

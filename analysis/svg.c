@@ -2,12 +2,21 @@
  * vocabulary the HTML report draws with: scales, nice ticks, axes, rects, lines, polylines and
  * text. Coordinates are printed with one decimal, so output is byte-stable across runs. */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "svg.h"
+
+void oq_w_begin(oq_w *w, FILE *f)
+{
+    w->f = f;
+    w->failed = false;
+    w->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    w->old_locale = w->c_locale ? uselocale(w->c_locale) : (locale_t)0;
+}
 
 void oq_w_printf(oq_w *w, const char *fmt, ...)
 {
@@ -109,6 +118,13 @@ oq_status oq_w_finish(oq_w *w, oq_diag *d, const char *what)
     errno = 0;
     if (!w->failed && (fflush(w->f) != 0 || ferror(w->f)))
         w->failed = true;
+    int err = errno;
+    if (w->c_locale) {
+        uselocale(w->old_locale);
+        freelocale(w->c_locale);
+        w->c_locale = (locale_t)0;
+    }
+    errno = err;
     if (w->failed)
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "writing the %s: %s", what,
                          errno ? strerror(errno) : "write failed");

@@ -5,16 +5,23 @@
  * inlined in HTML5: no xmlns, no external references, no scripts. */
 #ifndef OQ_SVG_H
 #define OQ_SVG_H
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "../ir/ir.h"
 
-/* A checked writer over a FILE the caller owns. */
+/* A checked writer over a FILE the caller owns; numbers are printed in the C locale whatever
+ * the program's locale (JSON needs '.' decimal points). */
 typedef struct oq_w {
     FILE *f;                   /* destination (not closed here) */
     bool failed;               /* a write failed (sticky) */
+    locale_t c_locale;         /* the C locale, (locale_t)0 if newlocale failed */
+    locale_t old_locale;       /* this thread's locale before oq_w_begin */
 } oq_w;
+
+/* Starts writing to f: switches this thread to the C locale until oq_w_finish. */
+OQ_INTERNAL void oq_w_begin(oq_w *w, FILE *f);
 
 /* printf to w->f; sets w->failed on error. Does nothing once failed. */
 OQ_INTERNAL void oq_w_printf(oq_w *w, const char *fmt, ...) OQ_PRINTF(2, 3);
@@ -26,7 +33,8 @@ OQ_INTERNAL void oq_w_xml_cut(oq_w *w, const char *s, int max);
 OQ_INTERNAL void oq_w_xml_tail(oq_w *w, const char *s, int max);
 /* Writes a double as "%.2f" (or "%.3g" outside [1e-2, 1e6)); NAN -> nan_text, +-inf -> inf text. */
 OQ_INTERNAL void oq_w_num(oq_w *w, double v, const char *nan_text, const char *inf_text);
-/* Flushes and reports: IO error (with strerror) into d when any write failed. */
+/* Flushes, restores the thread's locale and reports: IO error (with strerror) into d when any
+ * write failed. Call exactly once after oq_w_begin. */
 OQ_INTERNAL oq_status oq_w_finish(oq_w *w, oq_diag *d, const char *what) OQ_NODISCARD;
 
 /* Code points in a UTF-8 string (continuation bytes not counted): its display width. */

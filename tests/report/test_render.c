@@ -5,6 +5,7 @@
  * deterministic and report IO errors (a write to /dev/full). */
 #include <criterion/criterion.h>
 #include <ctype.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,6 +452,47 @@ Test(report_all, io_error)
     free(r.layers);
 }
 
+Test(report_all, c_numbers_in_any_locale)
+{
+    const char *locs[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8"};
+    const char *got = NULL;
+    for (size_t i = 0; i < sizeof locs / sizeof locs[0] && !got; i++)
+        got = setlocale(LC_ALL, locs[i]);
+    char dir[] = "/tmp/oq_report_locXXXXXX";
+    if (!got && access("/usr/share/i18n/locales/de_DE", R_OK) == 0 && mkdtemp(dir)) {
+        char cmd[256];   /* build de_DE privately (glibc reads LOCPATH at setlocale) */
+        snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1",
+                 dir);
+        if (system(cmd) == 0) {
+            setenv("LOCPATH", dir, 1);
+            got = setlocale(LC_ALL, "de_DE.UTF-8");
+        }
+    }
+    if (!got || strcmp(localeconv()->decimal_point, ",") != 0) {
+        setlocale(LC_ALL, "C");
+        cr_skip_test("no locale with a decimal comma installed");
+    }
+    char lname[64];
+    snprintf(lname, sizeof lname, "%s", got);
+    oq_report r;
+    synth_report(&r, 4, "m.onnx");
+    char *j = render(oq_report_write_json, &r, NULL);
+    char *t = render(oq_report_write_text, &r, NULL);
+    bool restored = strcmp(localeconv()->decimal_point, ",") == 0;
+    setlocale(LC_ALL, "C");
+    cr_expect(json_valid(j), "JSON invalid under %s", lname);
+    cr_expect_not_null(strstr(t, "27.50"), "text figures not in the C locale");
+    cr_expect(restored, "the caller's locale was not restored");
+    free(j);
+    free(t);
+    free(r.layers);
+    if (dir[strlen(dir) - 1] != 'X') { /* mkdtemp made it */
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        cr_expect_eq(system(cmd), 0);
+    }
+}
+
 /* ---------------------------------------------------------------- svg helpers */
 
 Test(report_svg, nice_ticks)
@@ -479,7 +521,8 @@ Test(report_svg, escaping)
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
-    oq_w w = {f, false};
+    oq_w w;
+    oq_w_begin(&w, f);
     oq_w_xml(&w, "a<b>&\"c'\x01\xc3\xa9");
     oq_w_printf(&w, "|");
     oq_w_xml_cut(&w, "abcdef", 3);
@@ -494,7 +537,8 @@ Test(report_svg, tail_cut_and_steps)
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
-    oq_w w = {f, false};
+    oq_w w;
+    oq_w_begin(&w, f);
     oq_w_xml_tail(&w, "/a/\xc3\xa9/<Conv>", 6); /* 11 code points -> ellipsis + last 5 */
     oq_w_printf(&w, "|");
     oq_w_xml_tail(&w, "short", 6);
