@@ -27,27 +27,81 @@ size_t oq_q8_conv_workspace_size(const oq_q8_conv_shape *s)
     return direct(s) ? 0 : CONV_MB * kpad(s);
 }
 
-/* Writes the im2col rows of output pixels [p0, p0+rows) of image xb, group g, into ws. */
+/* Copies n bytes from s to d with inline fixed-size moves (overlapping at the end), never
+ * touching bytes outside [0, n): im2col copies are short (cg or kw*cg bytes) and a libc call per
+ * tap cost more than the copy. */
+static inline void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n >= 32) {
+        size_t i = 0;
+        for (; i + 32 <= n; i += 32)
+            memcpy(d + i, s + i, 32);
+        if (i < n)
+            memcpy(d + n - 32, s + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
+/* Sets n bytes at d to v (short runs inline, long ones through memset). */
+static inline void fill_bytes(uint8_t *d, uint8_t v, size_t n)
+{
+    if (n > 64) {
+        memset(d, v, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        d[i] = v;
+}
+
+/* Writes the im2col rows of output pixels [p0, p0+rows) of image xb, group g, into ws. A kernel
+ * row (fixed ky) whose taps are all inside the image is one contiguous run of kw*cg bytes when
+ * groups == 1 and dil_w == 1, copied at once. */
 static void im2col(const oq_q8_conv_shape *s, const uint8_t *xb, uint8_t zp, size_t g, size_t p0,
                    size_t rows, uint8_t *ws, size_t kp)
 {
-    size_t cg = s->in_c / s->groups, K = s->kh * s->kw * cg;
+    const size_t cg = s->in_c / s->groups, K = s->kh * s->kw * cg, rowb = s->in_w * s->in_c;
+    const bool runs = s->groups == 1 && s->dil_w == 1;
+    const size_t run = s->kw * cg, xspan = (s->kw - 1) * s->dil_w;
+    size_t oy = p0 / s->out_w, ox = p0 % s->out_w;
     for (size_t r = 0; r < rows; r++) {
-        size_t p = p0 + r, oy = p / s->out_w, ox = p % s->out_w;
         uint8_t *dst = ws + r * kp;
+        size_t ix0 = ox * s->stride_w; /* + pad_left offset */
+        bool xin = ix0 >= s->pad_left && ix0 + xspan - s->pad_left < s->in_w;
         for (size_t ky = 0; ky < s->kh; ky++) {
             size_t iy = oy * s->stride_h + ky * s->dil_h; /* + pad_top offset */
-            bool yin = iy >= s->pad_top && iy - s->pad_top < s->in_h;
+            if (iy < s->pad_top || iy - s->pad_top >= s->in_h) {
+                fill_bytes(dst, zp, run);
+                dst += run;
+                continue;
+            }
+            const uint8_t *src = xb + (iy - s->pad_top) * rowb + g * cg;
+            if (xin && runs) {
+                copy_bytes(dst, src + (ix0 - s->pad_left) * s->in_c, run);
+                dst += run;
+                continue;
+            }
             for (size_t kx = 0; kx < s->kw; kx++, dst += cg) {
-                size_t ix = ox * s->stride_w + kx * s->dil_w;
-                if (yin && ix >= s->pad_left && ix - s->pad_left < s->in_w)
-                    memcpy(dst, xb + ((iy - s->pad_top) * s->in_w + ix - s->pad_left) * s->in_c +
-                                    g * cg, cg);
+                size_t ix = ix0 + kx * s->dil_w;
+                if (ix >= s->pad_left && ix - s->pad_left < s->in_w)
+                    copy_bytes(dst, src + (ix - s->pad_left) * s->in_c, cg);
                 else
-                    memset(dst, zp, cg);
+                    fill_bytes(dst, zp, cg);
             }
         }
-        memset(ws + r * kp + K, zp, kp - K);
+        fill_bytes(ws + r * kp + K, zp, kp - K);
+        if (++ox == s->out_w)
+            ox = 0, oy++;
     }
 }
 
