@@ -41,6 +41,7 @@ struct oq_biascorr {
     uint32_t nsamples;         /* samples fed */
 };
 
+/* Constant float data of v, NULL otherwise. */
 static const float *const_f32(const oq_graph *g, uint32_t v)
 {
     if (v == OQ_NONE || !g->values[v].data || g->values[v].dtype != OQ_DT_FLOAT)
@@ -106,7 +107,9 @@ static bool candidate(const oq_graph *g, uint32_t n, const oq_options *o, bc_lay
     return M > 0 && L->C > 0;
 }
 
-oq_status oq_biascorr_new(const oq_graph *g, const oq_options *o, oq_biascorr **out, oq_diag *d)
+/* Finds the layers to correct (candidate()) and zeroes their sums; NOMEM on failure. */
+oq_status oq_biascorr_new(const oq_graph *g, const oq_options *o, oq_biascorr **out,
+                          oq_diag *d)
 {
     oq_options def = {0};
     if (!o)
@@ -136,6 +139,7 @@ oq_status oq_biascorr_new(const oq_graph *g, const oq_options *o, oq_biascorr **
     return OQ_OK;
 }
 
+/* Frees b and its interpreter (NULL is fine). */
 void oq_biascorr_free(oq_biascorr *b)
 {
     if (!b)
@@ -184,6 +188,7 @@ static void accumulate(bc_layer *L, const oq_rt_tensor *t)
     L->count += (double)B * (double)(L->oh * L->ow);
 }
 
+/* Accumulates tensor t of value v into every layer reading v. */
 static void observe(oq_biascorr *b, uint32_t v, const oq_rt_tensor *t)
 {
     if (v == OQ_NONE || v >= b->nvalue || t->dtype != OQ_DT_FLOAT || !t->data)
@@ -192,6 +197,7 @@ static void observe(oq_biascorr *b, uint32_t v, const oq_rt_tensor *t)
         accumulate(&b->l[i], t);
 }
 
+/* Interpreter hook: observes every node output. */
 static bool hook(void *ctx, const oq_graph *g, uint32_t node, const oq_rt_tensor *outs)
 {
     const oq_node *nd = &g->nodes[node];
@@ -200,10 +206,13 @@ static bool hook(void *ctx, const oq_graph *g, uint32_t node, const oq_rt_tensor
     return true;
 }
 
-oq_status oq_biascorr_feed(oq_biascorr *b, const oq_graph *g, const oq_rt_tensor *in, oq_diag *d)
+/* One float run over in[] (graph must be unchanged since new). */
+oq_status oq_biascorr_feed(oq_biascorr *b, const oq_graph *g, const oq_rt_tensor *in,
+                           oq_diag *d)
 {
     if (g->nvalue != b->nvalue)
-        return oq_errorf(d, g, OQ_NONE, OQ_ERR_INTERNAL, "bias-correction state is for another graph");
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_INTERNAL,
+                         "bias-correction state is for another graph");
     oq_status st;
     if (!b->it && (st = oq_interp_new(g, &b->it, d)) != OQ_OK)
         return st;
@@ -320,13 +329,16 @@ static oq_status correct(const bc_layer *L, oq_graph *g,
     return OQ_OK;
 }
 
-oq_status oq_biascorr_apply(oq_biascorr *b, oq_graph *g, const oq_options *o, oq_diag *d)
+/* Replaces each observed layer's bias; leaves a verified graph (oq_pass_finish). */
+oq_status oq_biascorr_apply(oq_biascorr *b, oq_graph *g, const oq_options *o,
+                            oq_diag *d)
 {
     oq_options def = {0};
     if (!o)
         o = &def;
     if (g->nvalue != b->nvalue)
-        return oq_errorf(d, g, OQ_NONE, OQ_ERR_INTERNAL, "bias-correction state is for another graph");
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_INTERNAL,
+                         "bias-correction state is for another graph");
     if (b->nsamples == 0)
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA, "bias correction: no samples were fed");
     oq_interp_free(b->it);     /* the graph changes below */
@@ -344,11 +356,13 @@ oq_status oq_biascorr_apply(oq_biascorr *b, oq_graph *g, const oq_options *o, oq
 
 /* ---------------------------------------------------------------- reading the samples */
 
+/* qsort comparator over C strings. */
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* p ends with ext. */
 static bool has_ext(const char *p, const char *ext)
 {
     size_t n = strlen(p), e = strlen(ext);
@@ -417,7 +431,9 @@ static oq_status feed_file(oq_biascorr *b, const oq_graph *g, const char *path, 
     return st;
 }
 
-oq_status oq_bias_correct(oq_graph *g, const oq_calib_data *data, const oq_options *o, oq_diag *d)
+/* Reads the calibration files like oq_calibrate (one input) and corrects g. */
+oq_status oq_bias_correct(oq_graph *g, const oq_calib_data *data, const oq_options *o,
+                          oq_diag *d)
 {
     if (g->ninput != 1)
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,

@@ -10,7 +10,8 @@
  * commute (the bound would become hi / s_c per channel): such pairs are skipped, unless
  * o->equalize_relu6, which (as the paper does for MobileNetV2) replaces the Clip by Relu and so
  * changes the float function wherever the input exceeded hi; a warning gives the count.
- * Channels with a zero range keep s_c = 1. Modified weights and biases become new constants (the old may be shared). */
+ * Channels with a zero range keep s_c = 1. Modified weights and biases become new constants (the
+ * old may be shared). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ typedef struct eq {
     uint32_t np;
 } eq;
 
+/* Constant float data of v, NULL otherwise. */
 static const float *const_f32(const oq_graph *g, uint32_t v)
 {
     if (v == OQ_NONE || !g->values[v].data || g->values[v].dtype != OQ_DT_FLOAT)
