@@ -86,14 +86,14 @@ if command -v cc >/dev/null; then
     --emit-c "$tmp/c" --name fashion >/dev/null 2>"$tmp/c.err" || { bad "compile --target-sqnr 42"; cat "$tmp/c.err"; }
   "$onnxq" quantize "$model" --calib "$root/examples/calib" --calib-limit 64 --target-sqnr 42 \
     --format int -o "$tmp/int.onnx" >/dev/null 2>&1 || bad "quantize --format int --target-sqnr 42"
-  if [ -f "$tmp/c/Makefile" ] && make -s -C "$tmp/c" >/dev/null 2>&1; then
+  if [ -f "$tmp/c/Makefile" ] && make -s -C "$tmp/c" >"$tmp/make.log" 2>&1; then
     "$tmp/c/fashion_main" "$tmp/in/x.npy" "$tmp/c_out.npy" >/dev/null 2>&1 || bad "emitted program runs"
     "$onnxq" run "$tmp/int.onnx" --input "$tmp/in/x.npy" --output "$tmp/i" >/dev/null 2>&1 || bad "onnxq run --format int model"
     cmp -s <(tail -c 2560 "$tmp/c_out.npy") <(tail -c 2560 "$tmp/i/logits.npy") \
       && ok "emitted C of the mixed graph == interpreter, bit for bit (64 x 10 logits)" \
       || bad "emitted C of the mixed graph differs from the interpreter"
   else
-    bad "emitted C of the mixed graph builds"
+    bad "emitted C of the mixed graph builds"; cat "$tmp/c.err" "$tmp/make.log" 2>/dev/null | tail -20
   fi
 fi
 exit $fail
