@@ -95,6 +95,15 @@ static void xml_wbr(oq_w *w, const char *s)
     }
 }
 
+/* A quantization scale: "%.6g", or an em dash when not finite. */
+static void scale_text(oq_w *w, float v)
+{
+    if (isfinite(v))
+        oq_w_printf(w, "%.6g", (double)v);
+    else
+        oq_w_printf(w, "\xe2\x80\x94");
+}
+
 /* Table cell with an SQNR or percentage figure (NAN: em dash, inf: infinity sign). */
 static void td_num(oq_w *w, double v)
 {
@@ -310,8 +319,9 @@ static void write_table(oq_w *w, const oq_report *r)
         td_num(w, L->cum_sqnr);
         td_num(w, L->sens_sqnr);
         td_num(w, L->sens_acc);
-        oq_w_printf(w, "<td class=\"n\">%.6g</td><td class=\"n\">%d</td></tr>\n", L->scale,
-                    (int)L->zero_point);
+        oq_w_printf(w, "<td class=\"n\">");
+        scale_text(w, L->scale);
+        oq_w_printf(w, "</td><td class=\"n\">%d</td></tr>\n", (int)L->zero_point);
     }
     oq_w_printf(w, "</table></div>\n");
 }
@@ -458,7 +468,9 @@ static void write_histogram(oq_w *w, const oq_layer_report *L, uint32_t i, int u
     oq_w_xml(w, L->op);
     oq_w_printf(w, ") output ");
     oq_w_xml(w, L->output);
-    oq_w_printf(w, ", scale %.6g, zero point %d%s</span></h3>\n", L->scale, (int)L->zero_point,
+    oq_w_printf(w, ", scale ");
+    scale_text(w, L->scale);
+    oq_w_printf(w, ", zero point %d%s</span></h3>\n", (int)L->zero_point,
                 L->quantized ? "" : ", left in float");
 
     char title[400];

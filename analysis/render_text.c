@@ -21,7 +21,7 @@ static void cell_left(oq_w *w, const char *s, int width)
         oq_w_printf(w, " ");
 }
 
-/* A right-aligned figure: "%.2f", "inf", "-inf" or "-". */
+/* A right-aligned figure: "%.2f" ("%.2e" from 1e6 on), "inf", "-inf" or "-". */
 static void cell_num(oq_w *w, double v)
 {
     char buf[32];
@@ -29,9 +29,11 @@ static void cell_num(oq_w *w, double v)
         snprintf(buf, sizeof buf, "-");
     else if (isinf(v))
         snprintf(buf, sizeof buf, "%sinf", v < 0 ? "-" : "");
+    else if (fabs(v) >= 1e6)
+        snprintf(buf, sizeof buf, "%.2e", v); /* at most 9 characters: "-3.40e+38" */
     else
         snprintf(buf, sizeof buf, "%.2f", v == 0 ? 0.0 : v);
-    oq_w_printf(w, " %*s", NUMW, buf);
+    oq_w_printf(w, " %*s", NUMW + 1, buf);
 }
 
 oq_status oq_report_write_text(const oq_report *r, FILE *f, oq_diag *d)
@@ -66,7 +68,7 @@ oq_status oq_report_write_text(const oq_report *r, FILE *f, oq_diag *d)
     oq_w_printf(&w, "  ");
     cell_left(&w, "op", ow);
     for (size_t c = 0; c < sizeof heads / sizeof heads[0]; c++)
-        oq_w_printf(&w, " %*s", NUMW, heads[c]);
+        oq_w_printf(&w, " %*s", NUMW + 1, heads[c]);
     oq_w_printf(&w, "\n");
     for (uint32_t i = 0; i < r->nlayers; i++) {
         const oq_layer_report *L = &r->layers[i];

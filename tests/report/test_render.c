@@ -5,6 +5,7 @@
  * deterministic and report IO errors (a write to /dev/full). */
 #include <criterion/criterion.h>
 #include <ctype.h>
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -380,27 +381,36 @@ Test(report_json, node_json_parse)
 
 /* ---------------------------------------------------------------- text */
 
+/* Rows of the table (header included) when all have the header's display width, else -1. */
+static int table_rows(const char *t)
+{
+    const char *head = strstr(t, "\nlayer");
+    if (!head)
+        return -1;
+    int width = -1, rows = 0;
+    for (const char *line = head + 1; *line && *line != '\n';) {
+        const char *nl = strchr(line, '\n');
+        if (!nl)
+            return -1;
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%.*s", (int)(nl - line), line);
+        int w = oq_utf8_width(buf);
+        if (width < 0)
+            width = w;
+        if (w != width)
+            return -1;
+        rows++;
+        line = nl + 1;
+    }
+    return rows;
+}
+
 Test(report_text, aligned_table)
 {
     oq_report r;
     synth_report(&r, 8, "m.onnx");
     char *t = render(oq_report_write_text, &r, NULL);
-    const char *head = strstr(t, "\nlayer");
-    cr_assert(head, "no header row:\n%s", t);
-    head++;
-    int width = -1, rows = 0;
-    for (const char *line = head; *line && *line != '\n';) {
-        const char *nl = strchr(line, '\n');
-        char buf[512];
-        snprintf(buf, sizeof buf, "%.*s", (int)(nl - line), line);
-        int w = oq_utf8_width(buf);
-        if (width < 0)
-            width = w;
-        cr_expect_eq(w, width, "row %d width %d, header %d: '%s'", rows, w, width, buf);
-        rows++;
-        line = nl + 1;
-    }
-    cr_expect_eq(rows, 9, "header + 8 rows, got %d", rows);
+    cr_expect_eq(table_rows(t), 9, "header + 8 aligned rows:\n%s", t);
     cr_expect_not_null(strstr(t, "MatMul_2"));
     cr_expect_not_null(strstr(t, "Gemm_3*"), "float layer not marked");
     cr_expect_not_null(strstr(t, "     inf"));
@@ -490,6 +500,116 @@ Test(report_all, c_numbers_in_any_locale)
         char cmd[256];
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         cr_expect_eq(system(cmd), 0);
+    }
+}
+
+/* ---------------------------------------------------------------- random reports */
+
+/* A float from the awkward set (NAN, +-inf, 0, -0, tiny, huge, FLT_MAX) or a plain value. */
+static float odd_float(uint32_t *s)
+{
+    static const float odd[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-30f, -1e-30f, 1e30f,
+                                -1e30f, FLT_MAX, -FLT_MAX, 1e-45f};
+    double u = synth_uniform(s);
+    if (u < 0.5)
+        return odd[(int)(synth_uniform(s) * (sizeof odd / sizeof odd[0]))];
+    return (float)(synth_uniform(s) * 200 - 100);
+}
+
+/* A name of random bytes that can never spell "nan" or "inf" (escaping and UTF-8 checks). */
+static void odd_name(char *dst, size_t n, uint32_t *s)
+{
+    static const char *const parts[] = {"<", ">", "&", "\"", "'", "/", "_", ".", "x", "\xc3\xa9",
+                                        "\xff", "\x01", "\n", "\t", "\\", "\xe2\x88", "7", " "};
+    size_t len = (size_t)(synth_uniform(s) * 60), k = 0;
+    dst[0] = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *p = parts[(int)(synth_uniform(s) * (sizeof parts / sizeof parts[0]))];
+        if (k + strlen(p) + 1 >= n)
+            break;
+        memcpy(dst + k, p, strlen(p) + 1);
+        k += strlen(p);
+    }
+}
+
+/* true when no attribute value (except class) holds a printed nan or inf. */
+static bool attrs_finite(const char *h, char *err, size_t errn)
+{
+    for (const char *p = h; (p = strstr(p, "=\"")); p += 2) {
+        const char *name = p;
+        while (name > h && (isalnum((unsigned char)name[-1]) || name[-1] == '-'))
+            name--;
+        const char *v = p + 2, *end = strchr(v, '"');
+        if (!end)
+            return false;
+        if (strncmp(name, "class", 5) == 0)
+            continue;
+        for (const char *q = v; q + 3 <= end; q++)
+            if (!strncmp(q, "nan", 3) || !strncmp(q, "inf", 3)) {
+                snprintf(err, errn, "%.*s", (int)(end - name + 1) < 80 ? (int)(end - name + 1)
+                                                                       : 80, name);
+                return false;
+            }
+    }
+    return true;
+}
+
+Test(report_all, random_reports)
+{
+    char err[128];
+    cr_assert(!attrs_finite("<rect class=\"a\" x=\"-nan\"/>", err, sizeof err), "checker");
+    cr_assert(attrs_finite("<rect class=\"oq-inf\" x=\"1.0\"/>", err, sizeof err), "checker");
+    uint32_t seed = 12345;
+    for (int t = 0; t < 150; t++) {
+        oq_report r;
+        uint32_t n = (uint32_t)(synth_uniform(&seed) * 6);
+        synth_report(&r, n, "m.onnx");
+        odd_name(r.model, sizeof r.model, &seed);
+        odd_name(r.observer, sizeof r.observer, &seed);
+        r.model_sqnr = odd_float(&seed);
+        r.acc_fp32 = odd_float(&seed);
+        r.acc_int8 = odd_float(&seed);
+        for (uint32_t i = 0; i < n; i++) {
+            oq_layer_report *L = &r.layers[i];
+            odd_name(L->name, sizeof L->name, &seed);
+            odd_name(L->op, sizeof L->op, &seed);
+            odd_name(L->output, sizeof L->output, &seed);
+            float *f[] = {&L->weight_sqnr_min, &L->weight_sqnr_mean, &L->act_sqnr, &L->cum_sqnr,
+                          &L->sens_sqnr, &L->sens_acc, &L->scale};
+            for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+                if (synth_uniform(&seed) < 0.5)
+                    *f[k] = odd_float(&seed);
+            if (synth_uniform(&seed) < 0.5) {
+                L->hist_lo = odd_float(&seed);
+                L->hist_hi = odd_float(&seed);
+            }
+            for (int b = 0; b < OQ_REPORT_BINS; b++)
+                if (synth_uniform(&seed) < 0.1)
+                    L->hist[b] = odd_float(&seed);
+            for (int k = 0; k < OQ_OBS_COUNT; k++)
+                if (synth_uniform(&seed) < 0.5) {
+                    L->range_lo[k] = odd_float(&seed);
+                    L->range_hi[k] = odd_float(&seed);
+                }
+        }
+        char *h = render(oq_report_write_html, &r, NULL);
+        char err[128] = "";
+        cr_expect_eq(count(h, "<svg class=\"oq-chart"), (int)n + 1, "case %d: chart count", t);
+        cr_expect(tags_balanced(h, err, sizeof err), "case %d: %s", t, err);
+        cr_expect(attrs_finite(h, err, sizeof err), "case %d: non-finite attribute %s", t, err);
+        cr_expect_null(strstr(h, "nan"), "case %d: a printed nan in the HTML", t);
+        char *j = render(oq_report_write_json, &r, NULL);
+        cr_expect(json_valid(j), "case %d: invalid JSON", t);
+        cr_expect_null(strstr(j, "nan"), "case %d: a printed nan in the JSON", t);
+        cr_expect_null(strstr(j, "inf"), "case %d: a printed inf in the JSON", t);
+        char *x = render(oq_report_write_text, &r, NULL);
+        cr_expect_null(strchr(x, '\x01'), "case %d: control byte in the text table", t);
+        cr_expect_null(strstr(x, "nan"), "case %d: a printed nan in the text table", t);
+        cr_expect_eq(table_rows(x), (int)n + 1, "case %d: table not aligned:\n%s", t, x);
+        free(h);
+        free(j);
+        free(x);
+        free(r.layers);
     }
 }
 
