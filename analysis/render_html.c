@@ -13,6 +13,7 @@
 #include "report.h"
 #include "svg.h"
 
+/* Observer names (the CLI's), indexed by oq_obs_kind. */
 static const char *const obs_names[] = {
 #define OQ_X(id, str, vt) str,
     OQ_OBSERVER_LIST(OQ_X)
@@ -114,6 +115,7 @@ static void td_num(oq_w *w, double v)
 
 /* ---------------------------------------------------------------- summary */
 
+/* The summary table: model, observer, samples, model SQNR, accuracy, most sensitive layer. */
 static void write_summary(oq_w *w, const oq_report *r)
 {
     uint32_t nq = 0;
@@ -160,6 +162,7 @@ static void write_summary(oq_w *w, const oq_report *r)
 
 /* ---------------------------------------------------------------- SQNR bar chart */
 
+/* The figure of series s (S_*) for layer L. */
 static double series_value(const oq_layer_report *L, int s)
 {
     switch (s) {
@@ -182,6 +185,8 @@ static void span_add(double v, double *lo, double *hi, bool *any)
     *any = true;
 }
 
+/* Chart 1: horizontal grouped bars, one group of 4 series per layer, dB axis from min(0, lowest)
+ * to the highest finite figure; +-inf bars end at the axis with a marker, NAN draws "n/a". */
 static void write_sqnr_chart(oq_w *w, const oq_report *r)
 {
     const bool top_axis = r->nlayers > 10; /* tall chart: tick labels above it too */
@@ -296,6 +301,7 @@ static void write_sqnr_chart(oq_w *w, const oq_report *r)
 
 /* ---------------------------------------------------------------- table */
 
+/* The figures as a table, one row per layer (names link to their histogram). */
 static void write_table(oq_w *w, const oq_report *r)
 {
     oq_w_printf(w, "<div class=\"scroll\"><table class=\"figures\">\n<tr><th>#</th><th>layer</th><th>op</th>"
@@ -363,6 +369,8 @@ static void hist_path(oq_w *w, const oq_layer_report *L, const oq_svg_scale *sx,
     oq_svg_steps(w, xe, ys, OQ_REPORT_BINS, oq_svg_map(sy, 0), cls, "#c9c9c9");
 }
 
+/* One histogram panel: counts (linear and log paths), axes, every observer's range as two
+ * vertical lines, the used observer's range shaded; x covers the data and all ranges. */
 static void write_panel(oq_w *w, const oq_layer_report *L, const panel *p, int used,
                         double cmax)
 {
@@ -449,6 +457,8 @@ static void write_legend(oq_w *w, const oq_layer_report *L, double x, double y, 
     }
 }
 
+/* Heading plus chart i + 1: the affine and symmetric panels and the legend (or a message when
+ * there is no histogram), always exactly one <svg class="oq-chart">. */
 static void write_histogram(oq_w *w, const oq_layer_report *L, uint32_t i, int used)
 {
     const double W = 960, H = 392;

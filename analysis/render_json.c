@@ -1,16 +1,18 @@
 /* analysis/render_json.c: `onnxq report --json`: the report's figures as one JSON object (RFC 8259).
  * Strings are escaped (control characters as \u00XX, invalid UTF-8 bytes as U+FFFD); floats are
- * "%.9g" (doubles "%.17g"), so they read back bit-exact; NAN and +-inf are written as null (an
- * SQNR of null with a finite input means "exact" only in the text/HTML forms: JSON has no inf).
- * Layout: {"model", "observer", "samples", "model_sqnr", "acc_fp32", "acc_int8", "eval_samples",
- * "observers": [names], "layers": [{name, op, output, quantized, *_sqnr, sens_acc, scale,
- * zero_point, hist_lo, hist_hi, hist: [counts], ranges: {observer: [lo, hi]}}]}. */
+ * "%.9g" (doubles "%.17g"), so they read back bit-exact; NAN and +-inf are written as null (JSON
+ * has no infinity), and an object whose SQNR figures include +inf (zero error) also lists them:
+ * "exact": ["act_sqnr", ...]. Layout: {"model", "observer", "samples", "model_sqnr", "acc_fp32",
+ * "acc_int8", "eval_samples", "observers": [names], ["exact"], "layers": [{name, op, output,
+ * quantized, *_sqnr, sens_acc, scale, zero_point, hist_lo, hist_hi, hist: [counts],
+ * ranges: {observer: [lo, hi]}, ["exact"]}]}. */
 #include <math.h>
 #include <stdio.h>
 
 #include "report.h"
 #include "svg.h"
 
+/* Observer names (the CLI's), indexed by oq_obs_kind. */
 static const char *const obs_names[] = {
 #define OQ_X(id, str, vt) str,
     OQ_OBSERVER_LIST(OQ_X)
@@ -94,6 +96,23 @@ static void kv_num(oq_w *w, const char *indent, const char *key, float v)
     oq_w_printf(w, ",\n");
 }
 
+/* `"exact": [names]` (with indent and a leading ",\n") for the figures that are +inf; nothing
+ * when none is. */
+static void exact_list(oq_w *w, const char *indent, const char *const *names, const float *v,
+                       int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!(isinf(v[i]) && v[i] > 0))
+            continue;
+        oq_w_printf(w, k++ ? ", " : ",\n%s\"exact\": [", indent);
+        oq_w_printf(w, "\"%s\"", names[i]);
+    }
+    if (k)
+        oq_w_printf(w, "]");
+}
+
+/* One element of "layers" (a comma after it unless last). */
 static void write_layer(oq_w *w, const oq_layer_report *L, bool last)
 {
     const char *in = "      ";
@@ -127,7 +146,13 @@ static void write_layer(oq_w *w, const oq_layer_report *L, bool last)
         jnum(w, L->range_hi[k]);
         oq_w_printf(w, "]");
     }
-    oq_w_printf(w, "}\n    }%s\n", last ? "" : ",");
+    oq_w_printf(w, "}");
+    static const char *const sq[] = {"weight_sqnr_min", "weight_sqnr_mean", "act_sqnr",
+                                     "cum_sqnr", "sens_sqnr"};
+    const float v[] = {L->weight_sqnr_min, L->weight_sqnr_mean, L->act_sqnr, L->cum_sqnr,
+                       L->sens_sqnr};
+    exact_list(w, in, sq, v, 5);
+    oq_w_printf(w, "\n    }%s\n", last ? "" : ",");
 }
 
 oq_status oq_report_write_json(const oq_report *r, FILE *f, oq_diag *d)
@@ -146,7 +171,10 @@ oq_status oq_report_write_json(const oq_report *r, FILE *f, oq_diag *d)
     oq_w_printf(&w, "%s\"eval_samples\": %u,\n%s\"observers\": [", in, r->eval_samples, in);
     for (int k = 0; k < OQ_OBS_COUNT; k++)
         oq_w_printf(&w, "%s\"%s\"", k ? ", " : "", obs_names[k]);
-    oq_w_printf(&w, "],\n%s\"layers\": [%s", in, r->nlayers ? "\n" : "");
+    oq_w_printf(&w, "]");
+    static const char *const sq[] = {"model_sqnr"};
+    exact_list(&w, in, sq, &r->model_sqnr, 1);
+    oq_w_printf(&w, ",\n%s\"layers\": [%s", in, r->nlayers ? "\n" : "");
     for (uint32_t i = 0; i < r->nlayers; i++)
         write_layer(&w, &r->layers[i], i + 1 == r->nlayers);
     oq_w_printf(&w, "%s]\n}\n", r->nlayers ? in : "");

@@ -214,7 +214,7 @@ void oq_svg_open(oq_w *w, const char *cls, double width, double height, const ch
 
 void oq_svg_close(oq_w *w) { oq_w_printf(w, "</svg>\n"); }
 
-/* Writes ` class="cls"` when cls is set. */
+/* Writes ` name="v"` (v escaped) when v is set. */
 static void attr(oq_w *w, const char *name, const char *v)
 {
     if (v) {

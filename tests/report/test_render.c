@@ -337,6 +337,8 @@ Test(report_json, valid_and_exact)
     cr_expect_null(strcasestr_(j, "inf"));
     cr_expect_not_null(strstr(j, "\"weight_sqnr_min\": null")); /* MatMul: no weights */
     cr_expect_not_null(strstr(j, "\"act_sqnr\": null"));        /* layer 2: +inf */
+    cr_expect_eq(count(j, "\"exact\": [\"act_sqnr\"]"), 1, "+inf act_sqnr not listed as exact");
+    cr_expect_eq(count(j, "\"exact\""), 1);
     /* floats read back bit-exact */
     const char *p = strstr(j, "\"hist_hi\": ");
     cr_assert(p);
@@ -371,7 +373,8 @@ Test(report_json, node_json_parse)
     snprintf(cmd, sizeof cmd,
              "/usr/bin/node -e 'const r=JSON.parse(require(\"fs\").readFileSync(\"%s\",\"utf8\"));"
              "if(r.layers.length!==8||r.model!==\"m<&>\\\"\\u00e9.onnx\"||r.layers[2].act_sqnr!=="
-             "null||r.layers[0].hist.length!==%d)process.exit(3)'",
+             "null||r.layers[2].exact[0]!==\"act_sqnr\"||r.layers[0].hist.length!==%d)"
+             "process.exit(3)'",
              path, OQ_REPORT_BINS);
     int rc = system(cmd);
     unlink(path);
