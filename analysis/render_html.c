@@ -417,6 +417,7 @@ static void write_panel(oq_w *w, const oq_layer_report *L, const panel *p, int u
     oq_svg_axis_y(w, &sy_lin, p->x0, yt, nyt, "oq-lin");
     oq_svg_axis_y(w, &sy_log, p->x0, ylog, nyl, "oq-log");
     oq_svg_axis_x(w, &sx, p->bottom, xt, nxt, p->bottom, NULL);
+    oq_svg_text(w, p->x0 - 6, p->top - 5, "end", "oq-sub", "count");
 
     /* every observer's clipping range */
     for (int k = 0; k < OQ_OBS_COUNT; k++) {
@@ -539,7 +540,9 @@ oq_status oq_report_write_html(const oq_report *r, FILE *f, oq_diag *d)
                     "graph up to this layer. Sensitivity: model output with only this layer in "
                     "int8.</p>\n");
     write_sqnr_chart(&w, r);
-    oq_w_printf(&w, "<h2>Figures (dB)</h2>\n");
+    oq_w_printf(&w, "<h2>Figures</h2>\n<p class=\"note\">SQNR columns in dB (&infin;: exact, "
+                    "&mdash;: not applicable); sens. top-1: accuracy with only this layer in "
+                    "int8; scale and zero point: the activation qparams this run chose.</p>\n");
     write_table(&w, r);
 
     oq_w_printf(&w, "<h2>Activation histograms and observer ranges</h2>\n<p class=\"note\">"
