@@ -4,6 +4,7 @@
  * round half to even under the default MXCSR like nearbyint/lrintf; min/max operand order as
  * the scalar ternaries (NaN -> the bound). Tails use masked loads/stores, so no scalar loop. */
 #include <immintrin.h>
+#include <math.h>
 
 #include "qu8-eltwise.h"
 
@@ -74,9 +75,58 @@ add_dt(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_b
     }
 }
 
+/* 8 bytes as exact doubles x - z: s8 bytes are biased to u8 (xor 0x80, z + 128 in cz), the bytes
+ * are zero-extended into the mantissa of 2^52 and cz = 2^52 + z is subtracted (exact). */
+T512 static inline __m512d ld8_pd(const uint8_t *p, __mmask8 m, int s8, __m512d cz)
+{
+    __m128i b = _mm_maskz_loadu_epi8((__mmask16)m, p);
+    if (s8)
+        b = _mm_xor_si128(b, _mm_set1_epi8((char)0x80));
+    __m512i q = _mm512_or_si512(_mm512_cvtepu8_epi64(b), _mm512_set1_epi64(0x4330000000000000));
+    return _mm512_sub_pd(_mm512_castsi512_pd(q), cz);
+}
+
+/* Add without conversion instructions, for |result| < 2^50: d + 1.5*2^52 rounds d to an integer
+ * in the current mode (as nearbyint; 1.5*2^52 is even, so ties keep their parity) and leaves it
+ * in the low mantissa bits; zy is added and the clamp applied on those int64 lanes (clamping
+ * after rounding equals rounding after clamping for integer bounds). */
+T512 static inline __attribute__((always_inline)) void
+add_dt_fast(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_binary *p,
+            int s8)
+{
+    const int32_t bias = s8 ? 128 : 0;
+    const __m512d ca = _mm512_set1_pd(0x1p52 + (double)(p->a_zp + bias));
+    const __m512d cb = _mm512_set1_pd(0x1p52 + (double)(p->b_zp + bias));
+    const __m512d ra = _mm512_set1_pd(p->a_mul), rb = _mm512_set1_pd(p->b_mul);
+    const __m512d m15 = _mm512_set1_pd(0x1.8p52);
+    const __m512i zy = _mm512_set1_epi64((int64_t)p->y_zp - (int64_t)0x4338000000000000);
+    const __m512i lo = _mm512_set1_epi64(p->qmin), hi = _mm512_set1_epi64(p->qmax);
+    const uint8_t *pa = a, *pb = b;
+    uint8_t *py = y;
+    const int32_t b0 = s8 ? (int32_t)(int8_t)pb[0] : (int32_t)pb[0];
+    const __m512d eb = _mm512_set1_pd((double)(b0 - p->b_zp) * (double)p->b_mul);
+    for (size_t i = 0; i < n; i += 8) {
+        const __mmask8 m = n - i >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n - i)) - 1);
+        __m512d e = bs ? _mm512_mul_pd(ld8_pd(pb + i, m, s8, cb), rb) : eb;
+        __m512d d = _mm512_fmadd_pd(ld8_pd(pa + i, m, s8, ca), ra, e);
+        __m512i k = _mm512_add_epi64(_mm512_castpd_si512(_mm512_add_pd(d, m15)), zy);
+        k = _mm512_min_epi64(_mm512_max_epi64(k, lo), hi);
+        _mm512_mask_cvtepi64_storeu_epi8(py + i, m, k);
+    }
+}
+
 T512 static void add(size_t n, const void *a, const void *b, size_t bs, void *y,
                      const oq_q8_binary *p)
 {
+    /* |(x - z) * r| <= 255 * r for both terms: the fast path needs |sum| < 2^50 */
+    double bound = 255.0 * ((double)fabsf(p->a_mul) + (double)fabsf(p->b_mul));
+    if (bound < 0x1p50) {
+        if (p->dt == OQ_Q8_S8)
+            add_dt_fast(n, a, b, bs, y, p, 1);
+        else
+            add_dt_fast(n, a, b, bs, y, p, 0);
+        return;
+    }
     if (p->dt == OQ_Q8_S8)
         add_dt(n, a, b, bs, y, p, 1);
     else
