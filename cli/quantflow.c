@@ -321,6 +321,10 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
         st = ir_infer(g, d);
     if (st == OQ_OK)
         st = ir_require_static(g, d);
+    if (q->ncalib) {             /* --equalize keeps Relu6 pairs exact on these samples */
+        q->samples = (oq_calib_data){q->calib, q->ncalib};
+        o->samples = &q->samples;
+    }
     if (st == OQ_OK)
         st = oq_run_passes(g, o, d);
     if (st == OQ_OK && o->stop_after) {
@@ -328,8 +332,7 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
         return OQ_OK;
     }
     if (st == OQ_OK && o->bias_correct) {     /* before calibration: observers see the result */
-        oq_calib_data data = {q->calib, q->ncalib};
-        st = q->ncalib ? oq_bias_correct(g, &data, o, d)
+        st = q->ncalib ? oq_bias_correct(g, &q->samples, o, d)
                        : oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
                                    "--bias-correct needs --calib DATA");
     }

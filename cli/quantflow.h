@@ -16,6 +16,7 @@ typedef struct qflow {
     oq_override *overrides;    /* --override entries (malloc) */
     uint32_t noverride;
     uint8_t sym_in[64], sym_out[64]; /* bit k: dim k of input/output i was symbolic (set to 1) */
+    oq_calib_data samples;     /* the --calib entries, for opt.samples (data-aware passes) */
     const char *eval_x, *eval_labels; /* --eval X.npy --labels Y.npy (report, mixed precision) */
     uint32_t eval_limit;       /* --eval-limit N (0 = all rows) */
     bool mp_sqnr, mp_acc;      /* --target-sqnr / --max-accuracy-drop given */
@@ -31,7 +32,8 @@ typedef struct qflow {
     "  --percentile P        percentile for the percentile observer (default 99.99)\n"    \
     "  --per-tensor          per-tensor weights (default per output channel)\n"          \
     "  --act-symmetric       symmetric activations\n"                                     \
-    "  --equalize            cross-layer equalization of Conv/Gemm pairs (Relu/linear)\n" \
+    "  --equalize            cross-layer equalization of Conv/Gemm pairs (Relu/linear;\n" \
+    "                        Relu6 pairs kept exact on the --calib samples)\n"              \
     "  --equalize-relu6      also across Relu6, which becomes Relu (changes the model)\n" \
     "  --bias-correct        correct biases for the weight-quantization shift (needs --calib)\n" \
     "  --act-type u8|s8      activation type (default u8)\n"                              \

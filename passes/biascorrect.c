@@ -10,14 +10,11 @@
  * quantization of the input is not modelled). Runs before calibration, on the float graph after
  * the float passes, so the observers see the corrected biases. Layers: Conv with 1-D or 2-D
  * kernels (any group) and Gemm (transA 0, alpha = beta = 1) with constant float weights, not
- * excluded; static mode only (dynamic mode: Gemm only). Data: one graph input. */
-#include <dirent.h>
+ * excluded; static mode only (dynamic mode: Gemm only). Data: passes/sample_files.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "../frontend/frontend.h"
 #include "passes.h"
 
 typedef struct bc_layer {
@@ -354,112 +351,21 @@ oq_status oq_biascorr_apply(oq_biascorr *b, oq_graph *g, const oq_options *o,
     return oq_pass_finish(g, o, d);
 }
 
-/* ---------------------------------------------------------------- reading the samples */
-
-/* qsort comparator over C strings. */
-static int cmp_str(const void *a, const void *b)
+static oq_status feed_cb(void *ctx, const oq_graph *g, const oq_rt_tensor *in, oq_diag *d)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return oq_biascorr_feed(ctx, g, in, d);
 }
 
-/* p ends with ext. */
-static bool has_ext(const char *p, const char *ext)
-{
-    size_t n = strlen(p), e = strlen(ext);
-    return n > e && strcmp(p + n - e, ext) == 0;
-}
-
-/* Appends path (a file, or a directory's *.npy / *.pb in name order) to *list. */
-static oq_status collect(const char *path, char ***list, uint32_t *n, oq_diag *d)
-{
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: no such file or directory", path);
-    uint32_t first = *n;
-    DIR *dir = S_ISDIR(sb.st_mode) ? opendir(path) : NULL;
-    if (S_ISDIR(sb.st_mode) && !dir)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot read the directory", path);
-    struct dirent *e = NULL;
-    char buf[4096];
-    while (!dir || (e = readdir(dir))) {
-        if (dir && (e->d_name[0] == '.' ||
-                    !(has_ext(e->d_name, ".npy") || has_ext(e->d_name, ".pb"))))
-            continue;
-        snprintf(buf, sizeof buf, "%s%s%s", path, dir ? "/" : "", dir ? e->d_name : "");
-        char **nl = realloc(*list, (*n + 1) * sizeof *nl);
-        if (!nl || !(nl[*n] = strdup(buf))) {
-            if (nl)
-                *list = nl;
-            if (dir)
-                closedir(dir);
-            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-        }
-        *list = nl;
-        (*n)++;
-        if (!dir)
-            break;
-    }
-    if (dir) {
-        closedir(dir);
-        qsort(*list + first, *n - first, sizeof **list, cmp_str);
-    }
-    return OQ_OK;
-}
-
-/* Feeds every sample of file path (one sample, or a batch along dim 0) to b. */
-static oq_status feed_file(oq_biascorr *b, const oq_graph *g, const char *path, uint32_t limit,
-                           uint32_t *fed, oq_diag *d)
-{
-    oq_arena a;
-    oq_arena_init(&a, NULL, NULL);
-    oq_tensor_file t;
-    oq_status st = has_ext(path, ".pb") ? oq_read_tensor_pb(path, &a, &t, d)
-                                        : oq_read_npy(path, &a, &t, d);
-    const oq_value *in = &g->values[g->inputs[0]];
-    int64_t per = oq_shape_numel(&in->shape), n = st == OQ_OK ? oq_shape_numel(&t.shape) : 0;
-    if (st == OQ_OK && (t.dtype != in->dtype || per <= 0 || n <= 0 || n % per))
-        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
-                       "%s: dtype %s / %lld elements do not fit input '%s' (%lld elements)", path,
-                       oq_dtype_name(t.dtype), (long long)n, in->name, (long long)per);
-    size_t bytes = ir_value_nbytes(g, g->inputs[0]);
-    for (int64_t s = 0; st == OQ_OK && s < n / per && (!limit || *fed < limit); s++) {
-        oq_rt_tensor x = {in->dtype, in->shape, (char *)t.data + (size_t)s * bytes};
-        st = oq_biascorr_feed(b, g, &x, d);
-        (*fed)++;
-    }
-    oq_arena_free(&a);
-    return st;
-}
-
-/* Reads the calibration files like oq_calibrate (one input) and corrects g. */
+/* new + feed over the calibration files (passes/sample_files.c) + apply. */
 oq_status oq_bias_correct(oq_graph *g, const oq_calib_data *data, const oq_options *o,
                           oq_diag *d)
 {
-    if (g->ninput != 1)
-        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
-                         "--bias-correct: models with %u inputs are not supported (one input)",
-                         g->ninput);
-    char **files = NULL;
-    uint32_t nf = 0, fed = 0, limit = o ? o->calib_limit : 0;
     oq_biascorr *b = NULL;
-    oq_status st = OQ_OK;
-    for (uint32_t k = 0; k < data->nspec && st == OQ_OK; k++) {
-        const char *s = data->spec[k], *eq = strchr(s, '=');
-        st = collect(eq && strncmp(s, g->values[g->inputs[0]].name, (size_t)(eq - s)) == 0 ? eq + 1
-                                                                                          : s,
-                     &files, &nf, d);
-    }
-    if (st == OQ_OK && nf == 0)
-        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "--bias-correct: no calibration files");
+    oq_status st = oq_biascorr_new(g, o, &b, d);
     if (st == OQ_OK)
-        st = oq_biascorr_new(g, o, &b, d);
-    for (uint32_t f = 0; st == OQ_OK && f < nf && (!limit || fed < limit); f++)
-        st = feed_file(b, g, files[f], limit, &fed, d);
+        st = oq_for_each_sample(g, data, o ? o->calib_limit : 0, feed_cb, b, d);
     if (st == OQ_OK)
         st = oq_biascorr_apply(b, g, o, d);
     oq_biascorr_free(b);
-    for (uint32_t f = 0; f < nf; f++)
-        free(files[f]);
-    free(files);
     return st;
 }

@@ -7,9 +7,12 @@
  * Between L1 and L2 only single-use ops that commute with a positive per-channel scale may sit:
  * Relu, LeakyRelu, MaxPool, AveragePool, GlobalAveragePool, Flatten (axis 1, then L2 is a Gemm),
  * or nothing, so the float function is kept (up to rounding). Clip(x, 0, hi) (Relu6) does not
- * commute (the bound would become hi / s_c per channel): such pairs are skipped, unless
- * o->equalize_relu6, which (as the paper does for MobileNetV2) replaces the Clip by Relu and so
- * changes the float function wherever the input exceeded hi; a warning gives the count.
+ * commute (the bound would become hi / s_c per channel). With o->samples such pairs are
+ * equalized under a constraint that keeps the function exact on those samples: with m_c the
+ * largest input of the Clip in channel c, a channel that reached hi is not rescaled, the others
+ * only while m_c / S_c <= hi (S_c the product of its scales). Without samples they are skipped,
+ * unless o->equalize_relu6, which (as the paper does for MobileNetV2) replaces the Clip by Relu
+ * and so changes the float function wherever the input exceeded hi; a warning gives the count.
  * Channels with a zero range keep s_c = 1. Modified weights and biases become new constants (the
  * old may be shared). */
 #include <math.h>
@@ -30,8 +33,11 @@ typedef struct pair {
     uint32_t l1, l2;           /* indices into the layer array */
     int64_t C;                 /* channels between them (L1's output channels) */
     int64_t inner;             /* L2 input features per channel (Flatten: H*W; else 1) */
-    uint32_t clips[16];        /* Clip(0, hi) nodes of the chain, turned into Relu */
+    uint32_t clips[16];        /* Clip(0, hi) nodes of the chain */
     uint32_t nclip;
+    double *cap;               /* data mode, per channel: min over clips of hi / m_c (inf if
+                                  m_c <= 0); NULL = unconstrained */
+    double *S;                 /* data mode: product of the scales applied to each channel */
 } pair;
 
 typedef struct eq {
@@ -89,12 +95,13 @@ static bool relu6_like(const oq_graph *g, const oq_node *a)
 }
 
 /* Follows the single-use chain from L1 node n1 (M output channels) to an L2 node; fills pr.
- * Clip(0, hi) is crossed only when relu6. Requires uses filled. */
-static uint32_t find_l2(const oq_graph *g, uint32_t n1, int64_t M, bool relu6, pair *pr)
+ * Clip(0, hi) is crossed only when cross_clip. Requires uses filled. */
+static uint32_t find_l2(const oq_graph *g, uint32_t n1, int64_t M, bool cross_clip, pair *pr)
 {
     uint32_t v = g->nodes[n1].out[0];
     pr->inner = 1;
     pr->nclip = 0;
+    pr->cap = pr->S = NULL;
     for (int hops = 0; hops < 8; hops++) {
         if (v == OQ_NONE || g->values[v].is_output || oq_use_count(g, v) != 1)
             return OQ_NONE;
@@ -124,7 +131,7 @@ static uint32_t find_l2(const oq_graph *g, uint32_t n1, int64_t M, bool relu6, p
                 return OQ_NONE;
             break;
         case OQ_OP_Clip:
-            if (!relu6 || !relu6_like(g, a) || pr->nclip == 16)
+            if (!cross_clip || !relu6_like(g, a) || pr->nclip == 16)
                 return OQ_NONE;
             pr->clips[pr->nclip++] = u;
             break;
@@ -239,7 +246,8 @@ static uint32_t get_layer(eq *e, uint32_t n)
     return e->nl++;
 }
 
-/* One sweep over pair pr; returns max |s_c - 1|. r1/r2 are scratch [C]. */
+/* One sweep over pair pr; returns max |s_c - 1|. r1/r2 are scratch [C]. Data mode: a channel
+ * whose Clip was active (cap < 1) keeps s = 1; the others keep S_c >= 1 / cap_c. */
 static double rescale(eq *e, const pair *pr, double *r1, double *r2)
 {
     layer *L1 = &e->l[pr->l1], *L2 = &e->l[pr->l2];
@@ -250,14 +258,126 @@ static double rescale(eq *e, const pair *pr, double *r1, double *r2)
         if (!(r1[c] > 0) || !(r2[c] > 0))
             continue;
         double s = sqrt(r1[c] * r2[c]) / r2[c];
+        if (pr->cap) {
+            if (pr->cap[c] < 1.0)
+                continue;
+            if (pr->S[c] * s < 1.0 / pr->cap[c])
+                s = 1.0 / (pr->cap[c] * pr->S[c]);
+        }
         if (!isfinite(s) || fabs(s - 1.0) < 1e-7)
             continue;
+        if (pr->S)
+            pr->S[c] *= s;
         out_apply(e->g, L1, c, (float)(1.0 / s));
         in_apply(e->g, L2, c, pr->inner, (float)s);
         dev = fmax(dev, fabs(s - 1.0));
         L1->touched = L2->touched = true;
     }
     return dev;
+}
+
+/* Data mode: per clip input value, the running per-channel max over the samples. */
+typedef struct capctx {
+    eq *e;
+    uint32_t *slot;            /* value id -> index into mx, OQ_NONE if not a clip input */
+    double **mx;               /* per clip input: [C] running max (-inf until seen) */
+    oq_interp *it;             /* float interpreter over the graph, made on the first sample */
+} capctx;
+
+/* Interpreter hook: folds each clip input into its per-channel max (max over dims != 1). */
+static bool cap_hook(void *ctx, const oq_graph *g, uint32_t node, const oq_rt_tensor *outs)
+{
+    capctx *k = ctx;
+    const oq_node *nd = &g->nodes[node];
+    for (uint32_t i = 0; i < nd->nout; i++) {
+        uint32_t v = nd->out[i];
+        if (v == OQ_NONE || k->slot[v] == OQ_NONE || outs[i].dtype != OQ_DT_FLOAT)
+            continue;
+        const oq_shape *s = &outs[i].shape;
+        const float *x = outs[i].data;
+        int64_t C = s->dim[1], inner = oq_shape_numel(s) / (s->dim[0] * C);
+        double *mx = k->mx[k->slot[v]];
+        for (int64_t b = 0; b < s->dim[0]; b++)
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t j = 0; j < inner; j++)
+                    mx[c] = fmax(mx[c], x[(b * C + c) * inner + j]);
+    }
+    return true;
+}
+
+/* Sample callback: one float run with cap_hook. */
+static oq_status cap_feed(void *ctx, const oq_graph *g, const oq_rt_tensor *in, oq_diag *d)
+{
+    capctx *k = ctx;
+    oq_status st = k->it ? OQ_OK : oq_interp_new(g, &k->it, d);
+    oq_rt_tensor outs[64];
+    oq_rt_tensor *op = g->noutput <= 64 ? outs : malloc(g->noutput * sizeof *op);
+    if (st == OQ_OK && !op)
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    if (st == OQ_OK)
+        st = oq_interp_run(k->it, in, op, cap_hook, k, d);
+    if (op != outs)
+        free(op);
+    return st;
+}
+
+/* Data mode: runs the float graph on o->samples and fills cap[] of every pair with clips
+ * (S[] = 1). No-op when no pair needs it. */
+static oq_status clip_caps(eq *e, const oq_options *o, oq_diag *d)
+{
+    oq_graph *g = e->g;
+    uint32_t nclip = 0;
+    for (uint32_t i = 0; i < e->np; i++)
+        nclip += e->p[i].cap ? e->p[i].nclip : 0;
+    if (!nclip)
+        return OQ_OK;
+    capctx k = {.e = e};
+    k.slot = malloc(g->nvalue * sizeof *k.slot);
+    k.mx = calloc(nclip, sizeof *k.mx);
+    oq_status st = OQ_OK;
+    if (!k.slot || !k.mx) {
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory equalizing");
+        goto out;
+    }
+    for (uint32_t v = 0; v < g->nvalue; v++)
+        k.slot[v] = OQ_NONE;
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < e->np; i++)
+        for (uint32_t c = 0; e->p[i].cap && c < e->p[i].nclip; c++, j++) {
+            uint32_t v = g->nodes[e->p[i].clips[c]].in[0];
+            k.mx[j] = malloc((size_t)e->p[i].C * sizeof **k.mx);
+            if (!k.mx[j]) {
+                st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory equalizing");
+                goto out;
+            }
+            for (int64_t ch = 0; ch < e->p[i].C; ch++)
+                k.mx[j][ch] = -INFINITY;
+            k.slot[v] = j;
+        }
+    if ((st = oq_for_each_sample(g, o->samples, o->calib_limit, cap_feed, &k, d)) != OQ_OK)
+        goto out;
+    j = 0;
+    for (uint32_t i = 0; i < e->np; i++) {
+        pair *pr = &e->p[i];
+        for (int64_t ch = 0; pr->cap && ch < pr->C; ch++) {
+            pr->cap[ch] = INFINITY;
+            pr->S[ch] = 1.0;
+        }
+        for (uint32_t c = 0; pr->cap && c < pr->nclip; c++, j++) {
+            const oq_node *a = &g->nodes[pr->clips[c]];
+            const float *hi = a->nin > 2 ? const_f32(g, a->in[2]) : NULL;
+            for (int64_t ch = 0; hi && ch < pr->C; ch++)
+                if (k.mx[j][ch] > 0)
+                    pr->cap[ch] = fmin(pr->cap[ch], (double)*hi / k.mx[j][ch]);
+        }
+    }
+out:
+    oq_interp_free(k.it);
+    for (uint32_t i = 0; k.mx && i < nclip; i++)
+        free(k.mx[i]);
+    free(k.mx);
+    free(k.slot);
+    return st;
 }
 
 /* Writes the working copies of touched layers back as new constants. */
@@ -312,7 +432,8 @@ oq_status pass_equalize(oq_graph *g, const oq_options *o, oq_diag *d)
         if (!weight_layer(g, n, &M) || M <= 0)
             continue;
         pair pr;
-        uint32_t n2 = find_l2(g, n, M, o->equalize_relu6, &pr);
+        bool data = o->samples && !o->equalize_relu6;
+        uint32_t n2 = find_l2(g, n, M, o->equalize_relu6 || data, &pr);
         if (n2 == OQ_NONE)
             continue;
         pr.C = M;
@@ -320,9 +441,17 @@ oq_status pass_equalize(oq_graph *g, const oq_options *o, oq_diag *d)
         pr.l2 = pr.l1 == OQ_NONE ? OQ_NONE : get_layer(&e, n2);
         if (pr.l2 == OQ_NONE)
             goto nomem;
+        if (data && pr.nclip) {
+            pr.cap = malloc(2 * (size_t)M * sizeof *pr.cap);
+            if (!pr.cap)
+                goto nomem;
+            pr.S = pr.cap + M;
+        }
         e.p[e.np++] = pr;
         maxC = M > maxC ? M : maxC;
     }
+    if ((st = clip_caps(&e, o, d)) != OQ_OK)
+        goto out;
     r = malloc(2 * (size_t)maxC * sizeof *r);
     if (!r)
         goto nomem;
@@ -334,7 +463,7 @@ oq_status pass_equalize(oq_graph *g, const oq_options *o, oq_diag *d)
             break;
     }
     uint32_t nclip = 0;
-    for (uint32_t i = 0; i < e.np; i++)
+    for (uint32_t i = 0; i < e.np && o->equalize_relu6; i++)
         for (uint32_t k = 0; k < e.p[i].nclip && e.l[e.p[i].l1].touched; k++) {
             oq_node *a = &g->nodes[e.p[i].clips[k]];
             a->op = OQ_OP_Relu;
@@ -355,6 +484,8 @@ out:
         free(e.l[i].w);
         free(e.l[i].b);
     }
+    for (uint32_t i = 0; e.p && i < e.np; i++)
+        free(e.p[i].cap);
     free(e.l);
     free(e.lix);
     free(e.p);

@@ -58,6 +58,8 @@ typedef struct oq_options {
     bool contrib_ops;          /* lower_int may emit com.microsoft QLinearAdd / QLinear*Pool */
     bool equalize;             /* cross-layer equalization after fuse (passes/equalize.c) */
     bool equalize_relu6;       /* equalize also across Clip(0, hi), which becomes Relu */
+    const struct oq_calib_data *samples; /* calibration samples for equalize across Clip(0, hi)
+                                    kept exact on them (NULL: such pairs are skipped) */
     bool bias_correct;         /* bias correction before calibration (passes/biascorrect.c) */
 } oq_options;
 
@@ -140,6 +142,15 @@ void oq_biascorr_free(oq_biascorr *b);
 /* new + feed over the calibration files (one-input models; calib_limit honoured) + apply. */
 oq_status oq_bias_correct(oq_graph *g, const oq_calib_data *data, const oq_options *o,
                           oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- sample_files.c */
+/* Called once per calibration sample (in[0] bound to g->inputs[0]). */
+typedef oq_status (*oq_sample_fn)(void *ctx, const oq_graph *g, const oq_rt_tensor *in,
+                                  oq_diag *d);
+/* Reads the samples of data for a one-input model (layout as oq_calibrate; at most limit
+ * samples, 0 = all) and calls fn on each; USAGE for several inputs, DATA / IO naming the file. */
+oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint32_t limit,
+                             oq_sample_fn fn, void *ctx, oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- quantize.c */
 /* Rewrites the float graph into the QDQ form (team.md) using the calibration (static mode;

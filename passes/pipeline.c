@@ -13,7 +13,8 @@
     PASS(dce, "remove nodes whose outputs reach no graph output")                                  \
     PASS(cse, "merge equal constants and equal nodes")                                             \
     PASS(bnfold, "fold BatchNormalization into Conv/ConvTranspose/Gemm, else Mul+Add")             \
-    PASS(fuse, "mark Conv/Gemm/MatMul/Add + Relu/Clip/... as fused (observe after the activation)") \
+    PASS(fuse, "mark Conv/Gemm/MatMul/Add + Relu/Clip/... as fused (observe after the "           \
+               "activation)")                                                                      \
     PASS(equalize, "cross-layer equalization of Conv/Gemm pairs (only with --equalize)")
 
 static const char *const names[] = {

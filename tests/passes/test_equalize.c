@@ -2,8 +2,9 @@
  * depthwise Conv -> Relu -> 1x1 Conv -> GlobalAveragePool -> Flatten -> Gemm whose channels have
  * ranges spread over 2^7, the float outputs stay within 1e-4 relative (interpreter before vs
  * after) and every pair ends with r1_c / R1 == r2_c / R2 within 1e-3 (r: per-channel max |w|,
- * R: its maximum); Relu6 (Clip(0, 6)) pairs are skipped unless equalize_relu6; fashion_cnn keeps
- * its outputs with all four layers rescaled (MaxPool and Flatten in the chains). */
+ * R: its maximum); Relu6 (Clip(0, 6)) pairs are skipped without samples, rescaled within the
+ * Clip's headroom with samples (outputs kept on them), or made Relu with equalize_relu6;
+ * fashion_cnn keeps its outputs with all four layers rescaled (MaxPool and Flatten crossed). */
 #include "build_util.h"
 
 /* Builds the chain; act1 is Relu, or Clip(0, 6) when clip. Channel c of conv1 has range ~2^(c-4),
@@ -192,6 +193,67 @@ Test(equalize, relu6_pairs_skipped_unless_asked)
     cr_expect_eq(d.nwarn, 1, "one warning about the replaced Clip");
     cr_expect_leq(pair_mismatch(g, "conv1", "dw", 8), 1e-3);
     oq_graph_free(g);
+}
+
+/* Channels c of the pair a -> b with r1_c == r2_c within 1e-3 relative. */
+static int equal_channels(const oq_graph *g, const char *a, const char *b, int64_t C)
+{
+    int k = 0;
+    for (int64_t c = 0; c < C; c++) {
+        double r1 = out_range(g, bu_find(g, a), c), r2 = in_range(g, bu_find(g, b), c);
+        k += fabs(r1 - r2) <= 1e-3 * fmax(r1, r2);
+    }
+    return k;
+}
+
+/* With samples (written as .npy), the Relu6 pair is rescaled only as far as the Clip allows:
+ * outputs on those samples stay within 1e-4, the Clip stays, channels whose pre-activation
+ * reached 6 keep their scale (here the two widest), the others are equalized. */
+Test(equalize, relu6_pairs_exact_on_samples)
+{
+    char dir[] = "/tmp/oq_eq_XXXXXX", path[64];
+    cr_assert_not_null(mkdtemp(dir));
+    float buf[4][600];
+    const oq_shape xs = {.rank = 4, .dim = {2, 3, 10, 10}};
+    for (int i = 0; i < 4; i++) {
+        uint32_t s = 31u + (uint32_t)i;
+        bu_fill(buf[i], 600, &s, -1, 1);
+        snprintf(path, sizeof path, "%s/s%d.npy", dir, i);
+        oq_diag d = {0};
+        cr_assert_eq(oq_write_npy(path, OQ_DT_FLOAT, &xs, buf[i], &d), OQ_OK, "%s", d.msg);
+    }
+    oq_graph *g = build_chain(true);
+    pt_outs before[4] = {0}, after = {0};
+    for (int i = 0; i < 4; i++) {
+        oq_rt_tensor x = {OQ_DT_FLOAT, xs, buf[i]};
+        pt_run(g, &x, &before[i]);
+    }
+    int eq0 = equal_channels(g, "conv1", "dw", 8);
+    const char *spec[] = {dir};
+    oq_calib_data data = {spec, 1};
+    oq_options o = {.verify = true, .equalize = true, .samples = &data};
+    oq_diag d = {0};
+    cr_assert_eq(oq_run_passes(g, &o, &d), OQ_OK, "%s", d.msg);
+    for (int i = 0; i < 4; i++) {
+        oq_rt_tensor x = {OQ_DT_FLOAT, xs, buf[i]};
+        pt_run(g, &x, &after);
+        pt_compare(&after, &before[i], 1e-4, "equalize with samples (Relu6 chain)");
+        pt_outs_free(&after);
+        pt_outs_free(&before[i]);
+    }
+    int eq1 = equal_channels(g, "conv1", "dw", 8);
+    cr_log_info("Relu6 pair with samples: channels with r1 == r2: %d -> %d of 8", eq0, eq1);
+    cr_expect_eq(pt_count_op(g, OQ_OP_Clip), 1, "the Clip stays");
+    cr_expect_eq(eq0, 0);
+    cr_expect_geq(eq1, 5, "channels within the Clip's headroom equalized: %d", eq1);
+    cr_expect_lt(eq1, 8, "channels that reached 6 must keep their scale");
+    cr_expect_leq(pair_mismatch(g, "dw", "conv3", 8), 1e-3);
+    oq_graph_free(g);
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/s%d.npy", dir, i);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 static const int64_t img[] = {1, 28, 28};

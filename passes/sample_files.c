@@ -1,0 +1,112 @@
+/* Calibration samples for the data-aware passes (bias correction, equalization across Relu6):
+ * the files of an oq_calib_data spec, read as oq_calibrate reads them for a one-input model (each
+ * entry a .npy / .pb file or a directory of them in byte-wise name order, NAME=PATH accepted; a
+ * file holds one sample or a batch along dim 0), each sample handed to a callback. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../frontend/frontend.h"
+#include "passes.h"
+
+/* qsort comparator over C strings. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* p ends with ext. */
+static bool has_ext(const char *p, const char *ext)
+{
+    size_t n = strlen(p), e = strlen(ext);
+    return n > e && strcmp(p + n - e, ext) == 0;
+}
+
+/* Appends path (a file, or a directory's *.npy / *.pb in name order) to *list. */
+static oq_status collect(const char *path, char ***list, uint32_t *n, oq_diag *d)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: no such file or directory", path);
+    uint32_t first = *n;
+    DIR *dir = S_ISDIR(sb.st_mode) ? opendir(path) : NULL;
+    if (S_ISDIR(sb.st_mode) && !dir)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot read the directory", path);
+    struct dirent *e = NULL;
+    char buf[4096];
+    while (!dir || (e = readdir(dir))) {
+        if (dir && (e->d_name[0] == '.' ||
+                    !(has_ext(e->d_name, ".npy") || has_ext(e->d_name, ".pb"))))
+            continue;
+        snprintf(buf, sizeof buf, "%s%s%s", path, dir ? "/" : "", dir ? e->d_name : "");
+        char **nl = realloc(*list, (*n + 1) * sizeof *nl);
+        if (!nl || !(nl[*n] = strdup(buf))) {
+            if (nl)
+                *list = nl;
+            if (dir)
+                closedir(dir);
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        }
+        *list = nl;
+        (*n)++;
+        if (!dir)
+            break;
+    }
+    if (dir) {
+        closedir(dir);
+        qsort(*list + first, *n - first, sizeof **list, cmp_str);
+    }
+    return OQ_OK;
+}
+
+/* Calls fn on every sample of file path (one sample, or a batch along dim 0). */
+static oq_status feed_file(const oq_graph *g, const char *path, uint32_t limit, uint32_t *fed,
+                           oq_sample_fn fn, void *ctx, oq_diag *d)
+{
+    oq_arena a;
+    oq_arena_init(&a, NULL, NULL);
+    oq_tensor_file t;
+    oq_status st = has_ext(path, ".pb") ? oq_read_tensor_pb(path, &a, &t, d)
+                                        : oq_read_npy(path, &a, &t, d);
+    const oq_value *in = &g->values[g->inputs[0]];
+    int64_t per = oq_shape_numel(&in->shape), n = st == OQ_OK ? oq_shape_numel(&t.shape) : 0;
+    if (st == OQ_OK && (t.dtype != in->dtype || per <= 0 || n <= 0 || n % per))
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
+                       "%s: dtype %s / %lld elements do not fit input '%s' (%lld elements)", path,
+                       oq_dtype_name(t.dtype), (long long)n, in->name, (long long)per);
+    size_t bytes = ir_value_nbytes(g, g->inputs[0]);
+    for (int64_t s = 0; st == OQ_OK && s < n / per && (!limit || *fed < limit); s++) {
+        oq_rt_tensor x = {in->dtype, in->shape, (char *)t.data + (size_t)s * bytes};
+        st = fn(ctx, g, &x, d);
+        (*fed)++;
+    }
+    oq_arena_free(&a);
+    return st;
+}
+
+oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint32_t limit,
+                             oq_sample_fn fn, void *ctx, oq_diag *d)
+{
+    if (g->ninput != 1)
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
+                         "--bias-correct / --equalize across Relu6: models with %u inputs are not "
+                         "supported (one input)", g->ninput);
+    char **files = NULL;
+    uint32_t nf = 0, fed = 0;
+    oq_status st = OQ_OK;
+    for (uint32_t k = 0; k < data->nspec && st == OQ_OK; k++) {
+        const char *s = data->spec[k], *eq = strchr(s, '=');
+        const char *name = g->values[g->inputs[0]].name;
+        bool named = eq && strlen(name) == (size_t)(eq - s) && strncmp(s, name, strlen(name)) == 0;
+        st = collect(named ? eq + 1 : s, &files, &nf, d);
+    }
+    if (st == OQ_OK && nf == 0)
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "no calibration files");
+    for (uint32_t f = 0; st == OQ_OK && f < nf && (!limit || fed < limit); f++)
+        st = feed_file(g, files[f], limit, &fed, fn, ctx, d);
+    for (uint32_t f = 0; f < nf; f++)
+        free(files[f]);
+    free(files);
+    return st;
+}
