@@ -20,7 +20,7 @@ static const oq_q8_gemm_kernel gemm_table[] = {
 };
 
 static const oq_q8_dw_kernel dw_table[] = {
-#define OQ_DWKERNEL(isa, fn, taps, cr) {isa, fn, taps, cr, #fn},
+#define OQ_DWKERNEL(isa, fn, taps, cr, row) {isa, fn, taps, cr, #fn, row},
 #include "qu8-dwconv/qu8-dwconv.inc"
 #undef OQ_DWKERNEL
 };

@@ -180,18 +180,26 @@ void oq_q8_conv_ref(const oq_q8_conv_shape *s, const uint8_t *x, int32_t x_zp, c
  * output pixel, all channels, from `taps` input row pointers (NHWC pixels; padded taps point at a
  * row of x_zp bytes). A call covers `pixels` consecutive output pixels (one output row): pixel p
  * reads in[p*taps .. p*taps+taps-1] and writes out + p*channels elements.
+ * Row micro-kernel (optional companion, same packing): `pixels` consecutive output pixels whose
+ * whole windows lie inside the image, addressed without pointers: tap (ky, kx) of pixel p reads
+ * x + p*px_step + ky*row_step + kx*tap_step (+ channel); the driver uses it for the interior of
+ * each output row and the pointer kernel for the borders.
  * Enumerator: runtime/q8/qu8-dwconv/qu8-dwconv.inc (taps 9 and 25 are unrolled fast paths,
  * taps 0 = any count).
  * --------------------------------------------------------------------------------------------- */
 typedef void oq_q8_dw_ukernel_fn(size_t channels, size_t pixels, size_t taps,
                                  const uint8_t *const *in, const void *packed, void *out,
                                  const oq_q8_requant *rq);
+typedef void oq_q8_dw_row_fn(size_t channels, size_t pixels, size_t kh, size_t kw,
+                             const uint8_t *x, size_t px_step, size_t row_step, size_t tap_step,
+                             const void *packed, void *out, const oq_q8_requant *rq);
 typedef struct oq_q8_dw_kernel {
     oq_isa isa;                 /* ISA needed */
     oq_q8_dw_ukernel_fn *fn;    /* the micro-kernel */
     unsigned taps;              /* 9, 25, or 0 for any */
     unsigned cr;                /* channels per vector step */
     const char *name;           /* function name */
+    oq_q8_dw_row_fn *row;       /* row companion for the same taps, or NULL */
 } oq_q8_dw_kernel;
 const oq_q8_dw_kernel *oq_q8_dw_kernels(size_t *n);
 /* Best usable kernel for `taps` taps (a fast path if one exists). */

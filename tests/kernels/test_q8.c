@@ -356,6 +356,10 @@ ParameterizedTest(size_t *id, kernels, dwconv)
         s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = s.kh / 2;
         s.pad_left = s.kw / 2, s.pad_right = s.kw / 2;
         s.in_h = 1 + rnd() % 9, s.in_w = 1 + rnd() % 9;
+        if (it % 3 == 0) /* wide rows: long interiors for the row kernels */
+            s.in_w = 10 + rnd() % 40;
+        if (it % 11 == 0) /* unpadded: every window inside (row path on all rows) */
+            s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 0;
         if (!oq_q8_conv_init(&s))
             continue;
         int32_t x_zp = (int32_t)pick((const size_t[]){0, 128, 255, 9}, 4);
