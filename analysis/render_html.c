@@ -41,7 +41,8 @@ static const char css[] =
     "table{border-collapse:collapse;font-size:13px}th,td{padding:2px 8px;"
     "border-bottom:1px solid #e2e2e2;text-align:left}td.n,th.n{text-align:right;"
     "font-variant-numeric:tabular-nums}tr.float td{color:#888}\n"
-    "table.figures{font-size:12px}div.scroll{overflow-x:auto}\n"
+    "table.figures{font-size:12px}table.figures td.name{min-width:14ch}"
+    "div.scroll{overflow-x:auto}\n"
     "table.summary th{font-weight:600;padding-right:16px}\n"
     "svg.oq-chart{display:block;margin:6px 0 18px;font-family:system-ui,sans-serif;"
     "font-size:11px;background:#fff}\n"
@@ -301,11 +302,12 @@ static void write_sqnr_chart(oq_w *w, const oq_report *r)
 
 /* ---------------------------------------------------------------- table */
 
-/* The figures as a table, one row per layer (names link to their histogram). */
+/* The figures as a table, one row per layer (names link to their histogram, which also names
+ * the output). */
 static void write_table(oq_w *w, const oq_report *r)
 {
     oq_w_printf(w, "<div class=\"scroll\"><table class=\"figures\">\n<tr><th>#</th><th>layer</th><th>op</th>"
-                   "<th>output</th><th class=\"n\">weight min</th><th class=\"n\">weight mean"
+                   "<th class=\"n\">weight min</th><th class=\"n\">weight mean"
                    "</th><th class=\"n\">activation</th><th class=\"n\">cumulative</th>"
                    "<th class=\"n\">sensitivity</th><th class=\"n\">sens. top-1 %%</th>"
                    "<th class=\"n\">scale</th><th class=\"n\">zero point</th></tr>\n");
@@ -316,8 +318,6 @@ static void write_table(oq_w *w, const oq_report *r)
         xml_wbr(w, L->name);
         oq_w_printf(w, "</a>%s</td><td>", L->quantized ? "" : " (float)");
         oq_w_xml(w, L->op);
-        oq_w_printf(w, "</td><td class=\"name\">");
-        xml_wbr(w, L->output);
         oq_w_printf(w, "</td>");
         td_num(w, L->weight_sqnr_min);
         td_num(w, L->weight_sqnr_mean);
