@@ -115,8 +115,11 @@ typedef struct oq_sensitivity {
 } oq_sensitivity;
 
 /* Fills sens[nlayers] (s: measurement samples, e: eval set or NULL); layers with skip[l]
- * (skip may be NULL) are left unmeasured (quantizable false). */
-oq_status oq_layer_sensitivity(const oq_graph *fg, const oq_calib *c, const oq_options *o,
+ * (skip may be NULL) are left unmeasured (quantizable false). ref: the float reference whose
+ * outputs the figures compare against (NULL = fg; e.g. fg before --bias-correct changed its
+ * biases; same activation value ids as fg). */
+oq_status oq_layer_sensitivity(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
+                               const oq_options *o,
                                const oq_layer *layers, uint32_t nlayers, const bool *skip,
                                const oq_samples *s,
                                const oq_samples *e, oq_sensitivity *sens,
@@ -131,8 +134,9 @@ void oq_weight_sqnr(const float *wf, const float *wq, const oq_shape *ws, int ax
 /* Fills r for the float graph fg (after oq_run_passes) calibrated in c: per layer weight,
  * activation, cumulative and sensitivity figures, histograms over the calibration samples s
  * and each observer's range; accuracy figures when e (eval set) is given. `model` names the
- * file. r->layers is malloc'ed (oq_report_free). */
-oq_status oq_report_build(const oq_graph *fg, const oq_calib *c, const oq_options *o,
+ * file; ref as for oq_layer_sensitivity (NULL = fg). r->layers is malloc'ed (oq_report_free). */
+oq_status oq_report_build(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
+                          const oq_options *o,
                           const oq_samples *s, const oq_samples *e, const char *model,
                           oq_report *r, oq_diag *d) OQ_NODISCARD;
 
@@ -158,8 +162,10 @@ typedef struct oq_mixed_result {
  * most sensitive remaining layer (one-at-a-time sensitivity: lowest model SQNR, or lowest
  * top-1 for an accuracy target) in float too. On OQ_OK res says which layers stay float (the
  * caller adds them to its exclude list); ERR_DATA (naming the best figure reached) when even
- * every layer in float misses the target. */
-oq_status oq_mixed_precision(const oq_graph *fg, const oq_calib *c, const oq_options *o,
+ * every layer in float misses the target. ref: the float reference (NULL = fg), as for
+ * oq_layer_sensitivity; layers left float keep fg's constants. */
+oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
+                             const oq_options *o,
                              const oq_samples *s, const oq_samples *e, const oq_mixed_target *t,
                              oq_mixed_result *res, oq_diag *d) OQ_NODISCARD;
 void oq_mixed_result_free(oq_mixed_result *res);

@@ -63,7 +63,8 @@ static void rank(uint32_t *order, uint32_t n, const oq_sensitivity *sens, bool b
     }
 }
 
-oq_status oq_mixed_precision(const oq_graph *fg, const oq_calib *c, const oq_options *o,
+oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
+                             const oq_options *o,
                              const oq_samples *s, const oq_samples *e, const oq_mixed_target *t,
                              oq_mixed_result *res, oq_diag *d)
 {
@@ -81,10 +82,11 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_calib *c, const oq_opt
     const char **names = NULL;
     oq_graph *q = NULL;
     oq_status st = OQ_OK;
-    if (t->by_accuracy && (st = oq_measure_accuracy(fg, e, &res->acc_fp32, d)))
+    const oq_graph *fr = ref ? ref : fg;    /* the float reference */
+    if (t->by_accuracy && (st = oq_measure_accuracy(fr, e, &res->acc_fp32, d)))
         return st;
     if ((st = quiet_copy(fg, c, o, NULL, 0, &q, d)) ||
-        (st = measure(fg, q, s, e, t, &res->int8_sqnr, &res->int8_acc, d)))
+        (st = measure(fr, q, s, e, t, &res->int8_sqnr, &res->int8_acc, d)))
         goto out;
     res->sqnr = res->int8_sqnr;
     res->acc = res->int8_acc;
@@ -106,7 +108,7 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_calib *c, const oq_opt
     res->met = meets(t, res->sqnr, res->acc, res->acc_fp32);
     if (res->met)
         goto out;
-    if ((st = oq_layer_sensitivity(fg, c, o, layers, nl, skip, s, t->by_accuracy ? e : NULL,
+    if ((st = oq_layer_sensitivity(fg, ref, c, o, layers, nl, skip, s, t->by_accuracy ? e : NULL,
                                    sens, d)))
         goto out;
     for (uint32_t l = 0; l < nl; l++)
@@ -119,7 +121,7 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_calib *c, const oq_opt
         oq_graph_free(q);
         q = NULL;
         if ((st = quiet_copy(fg, c, o, names, k + 1, &q, d)) ||
-            (st = measure(fg, q, s, e, t, &res->sqnr, &res->acc, d)))
+            (st = measure(fr, q, s, e, t, &res->sqnr, &res->acc, d)))
             goto out;
         res->met = meets(t, res->sqnr, res->acc, res->acc_fp32);
     }

@@ -152,7 +152,8 @@ out:
     return st;
 }
 
-oq_status oq_report_build(const oq_graph *fg, const oq_calib *c, const oq_options *o,
+oq_status oq_report_build(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
+                          const oq_options *o,
                           const oq_samples *s, const oq_samples *e, const char *model,
                           oq_report *r, oq_diag *d)
 {
@@ -177,7 +178,7 @@ oq_status oq_report_build(const oq_graph *fg, const oq_calib *c, const oq_option
         st = oq_errorf(d, fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory for the report");
         goto out;
     }
-    if ((st = oq_layer_sensitivity(fg, c, o, layers, nl, NULL, s, e, sens, d)))
+    if ((st = oq_layer_sensitivity(fg, ref, c, o, layers, nl, NULL, s, e, sens, d)))
         goto out;
     if ((st = oq_quantize_copy(fg, c, o, NULL, 0, &qg, d)))
         goto out;
@@ -209,9 +210,9 @@ oq_status oq_report_build(const oq_graph *fg, const oq_calib *c, const oq_option
         keep[nk++] = l;
     }
     r->nlayers = nk;
-    if ((st = side_by_side(fg, qg, layers, keep, nk, s, r, d)))
+    if ((st = side_by_side(ref ? ref : fg, qg, layers, keep, nk, s, r, d)))
         goto out;
-    if (e && (st = oq_measure_accuracy(fg, e, &r->acc_fp32, d)) == OQ_OK)
+    if (e && (st = oq_measure_accuracy(ref ? ref : fg, e, &r->acc_fp32, d)) == OQ_OK)
         st = oq_measure_accuracy(qg, e, &r->acc_int8, d);
 out:
     oq_graph_free(qg);

@@ -170,7 +170,8 @@ static bool cap_hook(void *ctx, const oq_graph *g, uint32_t node, const oq_rt_te
     return true;
 }
 
-oq_status oq_layer_sensitivity(const oq_graph *fg, const oq_calib *c, const oq_options *o,
+oq_status oq_layer_sensitivity(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
+                               const oq_options *o,
                                const oq_layer *layers, uint32_t nlayers, const bool *skip,
                                const oq_samples *s, const oq_samples *e, oq_sensitivity *sens,
                                oq_diag *d)
@@ -188,7 +189,7 @@ oq_status oq_layer_sensitivity(const oq_graph *fg, const oq_calib *c, const oq_o
         st = oq_errorf(d, fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = oq_interp_new(fg, &fi, d)))
+    if ((st = oq_interp_new(ref ? ref : fg, &fi, d)))
         goto out;
     for (uint32_t i = 0; i < s->n && st == OQ_OK; i++) {   /* the float model outputs */
         oq_samples_bind(fg, s, i, in);

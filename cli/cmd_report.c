@@ -43,8 +43,11 @@ static oq_status text_table(const oq_report *r, FILE *f, oq_diag *d)
 #define text_table oq_report_write_text
 #endif
 
-/* The float graph after the passes and its calibration, as qflow_run would quantize them. */
-static oq_status prepare(qflow *q, const char *path, oq_graph **g, oq_calib **c, oq_diag *d)
+/* The float graph after the passes and its calibration, as qflow_run would quantize them;
+ * with --bias-correct, *ref is the graph before the biases were corrected (the reference the
+ * figures compare against), else NULL. */
+static oq_status prepare(qflow *q, const char *path, oq_graph **g, oq_graph **ref, oq_calib **c,
+                         oq_diag *d)
 {
     const char *const *p = oq_pass_names();
     while (p[0] && p[1])
@@ -54,8 +57,16 @@ static oq_status prepare(qflow *q, const char *path, oq_graph **g, oq_calib **c,
     q->opt.stop_after = NULL;
     if (st != OQ_OK)
         return st;
-    if (!q->ncalib && !q->load_calib)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "report needs --calib DATA");
+    if (!q->ncalib)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
+                         "report measures on the --calib samples: give --calib DATA");
+    if (q->opt.bias_correct) {
+        oq_calib_data data = {q->calib, q->ncalib};
+        if (!(*ref = oq_graph_clone(*g)))
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        if ((st = oq_bias_correct(*g, &data, &q->opt, d)))
+            return st;
+    }
     st = oq_calib_new(*g, &q->opt, c, d);
     if (st == OQ_OK && q->load_calib)
         st = oq_calib_load(*c, *g, q->load_calib, d);
@@ -98,7 +109,7 @@ int cmd_report(int argc, char **argv)
             goto done;
         }
     }
-    if (!path || (!q.ncalib && !q.load_calib)) {
+    if (!path || !q.ncalib) {
         cli_usage_error("report", "needs MODEL and --calib DATA");
         goto done;
     }
@@ -118,24 +129,21 @@ int cmd_report(int argc, char **argv)
 #endif
     oq_diag d = {0};
     d.warn = cli_warn;
-    oq_graph *g = NULL;
+    oq_graph *g = NULL, *ref = NULL;
     oq_calib *c = NULL;
     oq_samples s = {0}, e = {0};
     oq_report r = {0};
     rc = CLI_ERR;
-    oq_status st = prepare(&q, path, &g, &c, &d);
-    if (st == OQ_OK && q.ncalib) {
+    oq_status st = prepare(&q, path, &g, &ref, &c, &d);
+    if (st == OQ_OK) {
         oq_calib_data data = {q.calib, q.ncalib};
         st = oq_samples_load_calib(g, &data, q.opt.calib_limit, &s, &d);
-    } else if (st == OQ_OK) {
-        st = oq_errorf(&d, NULL, OQ_NONE, OQ_ERR_USAGE,
-                       "report measures on the --calib samples: give --calib DATA too");
     }
     if (st == OQ_OK && q.eval_x)
         st = oq_samples_load_eval(g, q.eval_x, q.eval_labels, q.eval_limit, &e, &d);
     if (st == OQ_OK) {
         q.opt.exclude = q.exclude;
-        st = oq_report_build(g, c, &q.opt, &s, q.eval_x ? &e : NULL, path, &r, &d);
+        st = oq_report_build(g, ref, c, &q.opt, &s, q.eval_x ? &e : NULL, path, &r, &d);
     }
     if (st == OQ_OK)
         st = text_table(&r, stdout, &d);
@@ -162,6 +170,7 @@ int cmd_report(int argc, char **argv)
     oq_samples_free(&e);
     oq_calib_free(c);
     oq_graph_free(g);
+    oq_graph_free(ref);
 done:
     qflow_free(&q);
     return rc;

@@ -226,7 +226,8 @@ static void progress(void *ctx, uint32_t done, uint32_t total)
 
 /* Automatic mixed precision (analysis/mixed.c) on the calibrated float graph *gp: prints the
  * layers left float and the figure reached; *gp becomes the quantized graph with them float. */
-static oq_status qflow_mixed(qflow *q, oq_graph **gp, const oq_calib *c, oq_diag *d)
+static oq_status qflow_mixed(qflow *q, oq_graph **gp, const oq_graph *ref, const oq_calib *c,
+                             oq_diag *d)
 {
     oq_graph *g = *gp;
     oq_options *o = &q->opt;
@@ -244,7 +245,7 @@ static oq_status qflow_mixed(qflow *q, oq_graph **gp, const oq_calib *c, oq_diag
     if (st == OQ_OK && q->eval_x)
         st = oq_samples_load_eval(g, q->eval_x, q->eval_labels, q->eval_limit, &e, d);
     if (st == OQ_OK)
-        st = oq_mixed_precision(g, c, o, &s, q->eval_x ? &e : NULL, &t, &res, d);
+        st = oq_mixed_precision(g, ref, c, o, &s, q->eval_x ? &e : NULL, &t, &res, d);
     if (st == OQ_OK) {
         printf("mixed precision: full int8: output SQNR %.2f dB", res.int8_sqnr);
         if (q->mp_acc)
@@ -331,6 +332,9 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
         *out = g;
         return OQ_OK;
     }
+    oq_graph *ref = NULL;      /* mixed precision: the float graph before bias correction */
+    if (st == OQ_OK && o->bias_correct && (q->mp_sqnr || q->mp_acc) && !(ref = oq_graph_clone(g)))
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
     if (st == OQ_OK && o->bias_correct) {     /* before calibration: observers see the result */
         st = q->ncalib ? oq_bias_correct(g, &q->samples, o, d)
                        : oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
@@ -352,9 +356,10 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
             st = oq_calib_save(c, g, q->save_calib, d);
     }
     if (st == OQ_OK && (q->mp_sqnr || q->mp_acc))
-        st = qflow_mixed(q, &g, c, d);
+        st = qflow_mixed(q, &g, ref, c, d);
     else if (st == OQ_OK)
         st = oq_quantize(g, c, o, d);
+    oq_graph_free(ref);
     oq_calib_free(c);
     if (st != OQ_OK) {
         oq_graph_free(g);

@@ -117,7 +117,7 @@ Test(analysis, weight_sqnr_per_channel_and_per_tensor)
         cr_assert_eq(oq_find_layers(g, &l, &nl, &d), OQ_OK, "%s", d.msg);
         cr_assert_eq(nl, 1u, "one layer");
         oq_sensitivity sens;
-        cr_assert_eq(oq_layer_sensitivity(g, c, &o, l, nl, NULL, &s, NULL, &sens, &d), OQ_OK,
+        cr_assert_eq(oq_layer_sensitivity(g, NULL, c, &o, l, nl, NULL, &s, NULL, &sens, &d), OQ_OK,
                      "%s", d.msg);
         double emin, emean;
         expected_weight_sqnr(pt == 1, &emin, &emean);
@@ -159,7 +159,7 @@ Test(analysis, one_layer_error_matches_emulation)
     oq_options o = {0};
     oq_report r;
     oq_diag d = {0};
-    cr_assert_eq(oq_report_build(g, c, &o, &s, NULL, "tiny", &r, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_report_build(g, NULL, c, &o, &s, NULL, "tiny", &r, &d), OQ_OK, "%s", d.msg);
     cr_assert_eq(r.nlayers, 1u);
     const oq_layer_report *L = &r.layers[0];
     cr_expect_str_eq(L->name, "conv");
@@ -329,7 +329,7 @@ Test(analysis, sensitivity_finds_the_layer_made_bad)
     uint32_t c2 = layer_named(g, l, nl, "/conv2/Conv");
     cr_expect_str_eq(g->values[l[c2].output].name, "/relu2/Relu_output_0", "output after fusion");
     oq_sensitivity good[4], bad[4];
-    cr_assert_eq(oq_layer_sensitivity(g, c, &o, l, nl, NULL, &s, NULL, good, &d), OQ_OK, "%s",
+    cr_assert_eq(oq_layer_sensitivity(g, NULL, c, &o, l, nl, NULL, &s, NULL, good, &d), OQ_OK, "%s",
                  d.msg);
     /* a terrible scale on conv2's output: 4.0 per step on ReLU outputs of a few units */
     oq_override ov;
@@ -337,7 +337,7 @@ Test(analysis, sensitivity_finds_the_layer_made_bad)
     oq_options ob = o;
     ob.overrides = &ov;
     ob.noverride = 1;
-    cr_assert_eq(oq_layer_sensitivity(g, c, &ob, l, nl, NULL, &s, NULL, bad, &d), OQ_OK, "%s",
+    cr_assert_eq(oq_layer_sensitivity(g, NULL, c, &ob, l, nl, NULL, &s, NULL, bad, &d), OQ_OK, "%s",
                  d.msg);
     for (uint32_t i = 0; i < nl; i++) {
         cr_expect(good[i].quantizable && good[i].sens_sqnr > 25,
@@ -397,7 +397,7 @@ Test(analysis, mixed_precision_reaches_a_target_full_int8_misses)
     oq_mixed_target t = {.by_sqnr = true, .sqnr_db = target};
     oq_mixed_result res;
     oq_diag d = {0};
-    cr_assert_eq(oq_mixed_precision(g, c, &o, &s, NULL, &t, &res, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_mixed_precision(g, NULL, c, &o, &s, NULL, &t, &res, &d), OQ_OK, "%s", d.msg);
     cr_expect(res.int8_sqnr < target, "full int8 misses the target: %.2f dB", res.int8_sqnr);
     cr_expect(res.met && res.sqnr >= target, "reached %.2f dB", res.sqnr);
     cr_expect(res.nfloat >= 1 && res.nfloat < res.nlayers, "%u of %u layers float", res.nfloat,
@@ -433,7 +433,7 @@ Test(analysis, mixed_precision_reaches_a_target_full_int8_misses)
     /* a target already met: nothing left float */
     t.sqnr_db = 20;
     oq_mixed_result_free(&res);
-    cr_assert_eq(oq_mixed_precision(g, c, &o, &s, NULL, &t, &res, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_mixed_precision(g, NULL, c, &o, &s, NULL, &t, &res, &d), OQ_OK, "%s", d.msg);
     cr_expect(res.met && res.nfloat == 0, "20 dB needs no float layer (%u)", res.nfloat);
     oq_mixed_result_free(&res);
     oq_calib_free(c);
@@ -455,7 +455,7 @@ Test(analysis, mixed_precision_leaves_the_bad_layer_float_first)
     o.noverride = 1;
     oq_mixed_target t = {.by_sqnr = true, .sqnr_db = 30};
     oq_mixed_result res;
-    cr_assert_eq(oq_mixed_precision(g, c, &o, &s, NULL, &t, &res, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_mixed_precision(g, NULL, c, &o, &s, NULL, &t, &res, &d), OQ_OK, "%s", d.msg);
     cr_expect(res.int8_sqnr < 30, "the override ruins full int8: %.2f dB", res.int8_sqnr);
     cr_assert(res.nfloat >= 1);
     cr_expect_str_eq(g->nodes[res.float_nodes[0]].name, "/conv2/Conv", "first float layer");
@@ -479,12 +479,12 @@ Test(analysis, mixed_precision_unreachable_target_is_an_error)
     /* demanding a gain over fp32: even all-float (drop 0) misses it */
     oq_mixed_target t = {.by_accuracy = true, .max_drop = -1.0f};
     oq_mixed_result res;
-    cr_expect_eq(oq_mixed_precision(g, c, &o, &s, &e, &t, &res, &d), OQ_ERR_DATA);
+    cr_expect_eq(oq_mixed_precision(g, NULL, c, &o, &s, &e, &t, &res, &d), OQ_ERR_DATA);
     cr_expect(strstr(d.msg, "even with all 4 quantized layers left in float") != NULL, "%s",
               d.msg);
     /* accuracy target without an eval set */
     oq_diag d2 = {0};
-    cr_expect_eq(oq_mixed_precision(g, c, &o, &s, NULL, &t, &res, &d2), OQ_ERR_USAGE);
+    cr_expect_eq(oq_mixed_precision(g, NULL, c, &o, &s, NULL, &t, &res, &d2), OQ_ERR_USAGE);
     oq_samples_free(&e);
     oq_calib_free(c);
     oq_samples_free(&s);
@@ -502,7 +502,7 @@ Test(analysis, report_accuracy_figures_on_eval_set)
     cr_assert_eq(oq_samples_load_eval(g, EX "test100_input.npy", EX "test100_labels.npy", 0, &e,
                                       &d), OQ_OK, "%s", d.msg);
     oq_report r;
-    cr_assert_eq(oq_report_build(g, c, &o, &s, &e, "fashion_cnn.onnx", &r, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_report_build(g, NULL, c, &o, &s, &e, "fashion_cnn.onnx", &r, &d), OQ_OK, "%s", d.msg);
     cr_expect_eq(r.eval_samples, 100u);
     cr_expect_eq(r.samples, 16u);
     cr_expect_eq(r.nlayers, 4u);
