@@ -86,15 +86,11 @@ static const char *float_reason(const ectx *e, const oq_node *nd)
                "stays float)";
     uint32_t x = nd->nin ? nd->in[0] : OQ_NONE;
     uint32_t p = x != OQ_NONE ? val(e, x)->producer : OQ_NONE;
-    uint32_t y = nd->nout ? nd->out[0] : OQ_NONE;
-    if (p != OQ_NONE && e->g->nodes[p].op == OQ_OP_DequantizeLinear && y != OQ_NONE &&
-        val(e, y)->nuse == 1 && e->g->nodes[val(e, y)->uses[0]].op == OQ_OP_QuantizeLinear)
-        return "between DequantizeLinear and QuantizeLinear: the lowering has no integer form "
-               "for it here (fp32 kernel)";
-    if (p != OQ_NONE && e->k[p] == K_FLOAT &&
-        (nd->op == OQ_OP_Relu || nd->op == OQ_OP_Clip || e->g->nodes[p].op == OQ_OP_Conv ||
-         e->g->nodes[p].op == OQ_OP_Gemm || e->g->nodes[p].op == OQ_OP_MatMul))
+    if (p != OQ_NONE && (e->k[p] == K_FLOAT || e->k[p] == K_CUSTOM))
         return "its input comes from a float node (no quantized edge between them)";
+    if (p != OQ_NONE && e->g->nodes[p].op == OQ_OP_DequantizeLinear)
+        return "runs on dequantized data: the lowering has no integer form of this op here "
+               "(fp32 kernel)";
     return "no int8 kernel for this op in the C backend (fp32 kernel)";
 }
 

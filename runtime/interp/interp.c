@@ -5,6 +5,7 @@
  * in place. Nodes whose outputs are all constants (folded by inference) are not executed. */
 #include <stdio.h>
 
+#include "custom.h"
 #include "ops.h"
 
 /* The op table, indexed by oq_op. Ops of ir/ops.def without an entry are reported by
@@ -89,6 +90,12 @@ bool oq_interp_supports(oq_op op)
     return (unsigned)op < OQ_OP_COUNT && impls[op].exec != NULL;
 }
 
+/* The implementation of node n: the table entry, or the custom-op library call. */
+static const oq_op_impl *impl_of(const oq_graph *g, uint32_t n)
+{
+    return g->nodes[n].op == OQ_OP_UNKNOWN ? &oq_custom_impl : &impls[g->nodes[n].op];
+}
+
 typedef struct block {
     void *p;                   /* 64-aligned */
     size_t size;
@@ -162,7 +169,7 @@ void oq_interp_free(oq_interp *it)
     for (uint32_t n = 0; it->state && n < it->g->nnode; n++) {
         if (!it->state[n])
             continue;
-        const oq_op_impl *im = &impls[it->g->nodes[n].op];
+        const oq_op_impl *im = impl_of(it->g, n);
         if (im->free_state)
             im->free_state(it->state[n]);
         else
@@ -191,7 +198,8 @@ static oq_status check_ops(const oq_graph *g, oq_diag *d)
     buf[0] = 0;
     for (uint32_t n = 0; n < g->nnode; n++) {
         const oq_node *nd = &g->nodes[n];
-        if (nd->dead || oq_interp_supports(nd->op))
+        if (nd->dead || oq_interp_supports(nd->op) ||
+            (nd->op == OQ_OP_UNKNOWN && oq_custom_find(nd->op_type)))
             continue;
         unsigned op = (unsigned)nd->op <= OQ_OP_COUNT ? (unsigned)nd->op : OQ_OP_COUNT;
         if (first == OQ_NONE)
@@ -313,14 +321,14 @@ oq_status oq_interp_new(const oq_graph *g, oq_interp **out, oq_diag *d)
     }
     /* per-node preparation (attribute checks, packed weights) */
     for (uint32_t n = 0; n < nn; n++) {
-        if (it->skip[n] || !impls[g->nodes[n].op].prep)
+        if (it->skip[n] || !impl_of(g, n)->prep)
             continue;
-        if ((st = impls[g->nodes[n].op].prep(g, n, &it->state[n], d)))
+        if ((st = impl_of(g, n)->prep(g, n, &it->state[n], d)))
             goto fail;
     }
     size_t wsz = 64;
     for (uint32_t n = 0; n < nn; n++)
-        if (it->state[n] && impls[g->nodes[n].op].ws) {
+        if (it->state[n] && impl_of(g, n)->ws) {
             size_t s = ((oq_ws_hdr *)it->state[n])->size;
             wsz = s > wsz ? s : wsz;
         }
@@ -330,7 +338,7 @@ oq_status oq_interp_new(const oq_graph *g, oq_interp **out, oq_diag *d)
         goto fail;
     }
     for (uint32_t n = 0; n < nn; n++)
-        if (it->state[n] && impls[g->nodes[n].op].ws)
+        if (it->state[n] && impl_of(g, n)->ws)
             ((oq_ws_hdr *)it->state[n])->ws = it->ws;
     free(last);
     *out = it;
@@ -397,7 +405,7 @@ oq_status oq_interp_run(oq_interp *it, const oq_rt_tensor *inputs, oq_rt_tensor 
         if (!it->skip[n]) {
             for (uint32_t i = 0; i < nd->nin; i++)
                 bind(it, nd->in[i], &it->tin[i]);
-            oq_status st = impls[nd->op].exec(g, n, it->tin, it->tout, it->state[n], d);
+            oq_status st = impl_of(g, n)->exec(g, n, it->tin, it->tout, it->state[n], d);
             if (st)
                 return st;
             /* an output inference already knew stays the constant everyone else reads */

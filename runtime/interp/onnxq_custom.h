@@ -48,6 +48,13 @@ typedef struct onnxq_attr {
         int64_t (*out_shape)[ONNXQ_CUSTOM_MAX_RANK], int32_t *out_dtype,                     \
         const onnxq_attr *attr, int32_t nattr
 
+/* Put before the plugin's exported functions (builds with -fvisibility=hidden hide the rest). */
+#if defined(__GNUC__)
+#define ONNXQ_CUSTOM_EXPORT __attribute__((visibility("default")))
+#else
+#define ONNXQ_CUSTOM_EXPORT
+#endif
+
 typedef int (*onnxq_custom_fn)(ONNXQ_CUSTOM_ARGS);
 typedef int (*onnxq_custom_shape_fn)(ONNXQ_CUSTOM_SHAPE_ARGS);
 #endif

@@ -124,5 +124,9 @@ OQ_INTERNAL void oq_qfast_conv_run(const oq_qfast *f, const void *x, void *y, vo
 OQ_INTERNAL oq_qfast *oq_qfast_matmul_new(const oq_graph *g, uint32_t node, size_t *ws);
 OQ_INTERNAL void oq_qfast_matmul_run(const oq_qfast *f, const void *a, void *y, void *ws);
 OQ_INTERNAL void oq_qfast_free(oq_qfast *f);
+/* custom.c: nodes of unknown ops run through a --custom-op-lib library (custom.h) */
+OQ_DECL_PREP(oq_prep_custom);
+OQ_DECL_EXEC(oq_exec_custom);
+OQ_INTERNAL extern const oq_op_impl oq_custom_impl;
 
 #endif
