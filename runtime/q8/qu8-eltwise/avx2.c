@@ -344,9 +344,66 @@ static void masks3(uint8_t m[9][16], bool to_hwc)
             }
 }
 
-/* 3 channels (images at the model's input): 16 pixels per step, 9 vpshufb. */
+/* In-register transpose of a 16x16 byte block: r[i] = row i -> r[j] = column j (unpacks of
+ * 8, 16, 32 and 64 bits). */
+TAVX2 static inline void tr16x16(__m128i r[16])
+{
+    __m128i a[16], b[16], c[16];
+    for (int i = 0; i < 8; i++) {
+        a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);     /* columns 0-7, rows 2i, 2i+1 */
+        a[i + 8] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]); /* columns 8-15 */
+    }
+    for (int h = 0; h < 2; h++) /* h: columns 0-7 or 8-15 */
+        for (int i = 0; i < 4; i++) {
+            b[8 * h + i] = _mm_unpacklo_epi16(a[8 * h + 2 * i], a[8 * h + 2 * i + 1]);
+            b[8 * h + i + 4] = _mm_unpackhi_epi16(a[8 * h + 2 * i], a[8 * h + 2 * i + 1]);
+        }
+    for (int g = 0; g < 16; g += 4) /* b[g + i]: 4 columns from g, rows 4i..4i+3 */
+        for (int j = 0; j < 2; j++) {
+            c[g + j] = _mm_unpacklo_epi32(b[g + 2 * j], b[g + 2 * j + 1]);
+            c[g + j + 2] = _mm_unpackhi_epi32(b[g + 2 * j], b[g + 2 * j + 1]);
+        }
+    for (int g = 0; g < 16; g += 4) { /* c[g + j]: columns g, g+1 (j < 2) or g+2, g+3, rows 8j.. */
+        r[g] = _mm_unpacklo_epi64(c[g], c[g + 1]);
+        r[g + 1] = _mm_unpackhi_epi64(c[g], c[g + 1]);
+        r[g + 2] = _mm_unpacklo_epi64(c[g + 2], c[g + 3]);
+        r[g + 3] = _mm_unpackhi_epi64(c[g + 2], c[g + 3]);
+    }
+}
+
+/* y[j * ys + i] = x[i * xs + j] for i < rows, j < cols: blocks of 16x16 in registers, the
+ * edges byte by byte. */
+TAVX2 static void transpose8(size_t rows, size_t cols, const uint8_t *x, size_t xs, uint8_t *y,
+                             size_t ys)
+{
+    size_t i0 = 0;
+    for (; i0 + 16 <= rows; i0 += 16) {
+        size_t j0 = 0;
+        for (; j0 + 16 <= cols; j0 += 16) {
+            __m128i r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = _mm_loadu_si128((const __m128i *)(x + (i0 + i) * xs + j0));
+            tr16x16(r);
+            for (int j = 0; j < 16; j++)
+                _mm_storeu_si128((__m128i *)(y + (j0 + j) * ys + i0), r[j]);
+        }
+        for (; j0 < cols; j0++)
+            for (size_t i = i0; i < i0 + 16; i++)
+                y[j0 * ys + i] = x[i * xs + j0];
+    }
+    for (; i0 < rows; i0++)
+        for (size_t j = 0; j < cols; j++)
+            y[j * ys + i0] = x[i0 * xs + j];
+}
+
+/* 3 channels (images at the model's input): 16 pixels per step, 9 vpshufb; 16 channels or more:
+ * 16x16 blocks; else the scalar strips. */
 TAVX2 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
+    if (c >= 16 && hw >= 16) {
+        transpose8(c, hw, x, hw, y, c);
+        return;
+    }
     if (c != 3) {
         oq_q8_elt_scalar.chw_to_hwc8(c, hw, x, y);
         return;
@@ -374,6 +431,10 @@ TAVX2 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 
 TAVX2 static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
+    if (c >= 16 && hw >= 16) {
+        transpose8(hw, c, x, c, y, hw);
+        return;
+    }
     if (c != 3) {
         oq_q8_elt_scalar.hwc_to_chw8(c, hw, x, y);
         return;

@@ -316,7 +316,7 @@ T512 static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8
     }
 }
 
-/* Transposes: the AVX2 table's (vpshufb interleave for 3 channels, strips otherwise). */
+/* Transposes: the AVX2 table's (vpshufb interleave for 3 channels, 16x16 blocks for 16+). */
 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
     oq_q8_elt_avx2.chw_to_hwc8(c, hw, x, y);
