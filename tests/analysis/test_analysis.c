@@ -530,3 +530,49 @@ Test(analysis, report_accuracy_figures_on_eval_set)
     oq_samples_free(&s);
     oq_graph_free(g);
 }
+
+Test(analysis, bias_corrected_graph_is_measured_against_the_original_float)
+{
+    skip_without_examples();
+    oq_options o = {.bias_correct = true};
+    oq_diag d = {0};
+    oq_input_shape is = {"input", {.rank = 4, .dim = {1, 1, 28, 28}}};
+    oq_import_opts io = {.shapes = &is, .nshapes = 1};
+    oq_graph *g = NULL;
+    cr_assert_eq(oq_import_onnx(EX "fashion_cnn.onnx", &io, &g, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_run_passes(g, &o, &d), OQ_OK, "%s", d.msg);
+    oq_graph *ref = oq_graph_clone(g);
+    cr_assert_not_null(ref);
+    const char *spec[] = {EX "calib"};
+    oq_calib_data data = {spec, 1};
+    o.calib_limit = 16;
+    cr_assert_eq(oq_bias_correct(g, &data, &o, &d), OQ_OK, "%s", d.msg);
+    oq_calib *c;
+    oq_samples s;
+    cr_assert_eq(oq_calib_new(g, &o, &c, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_calibrate(c, g, &data, &o, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_samples_load_calib(g, &data, 16, &s, &d), OQ_OK, "%s", d.msg);
+    double moved = own_sqnr(ref, g, &s);
+    cr_expect(isfinite(moved), "bias correction changed the float graph (%.2f dB vs the original)",
+              moved);
+    oq_graph *q = NULL;
+    cr_assert_eq(oq_quantize_copy(g, c, &o, NULL, 0, &q, &d), OQ_OK, "%s", d.msg);
+    double want = own_sqnr(ref, q, &s);
+    oq_mixed_target t = {.by_sqnr = true, .sqnr_db = 10};
+    oq_mixed_result res;
+    cr_assert_eq(oq_mixed_precision(g, ref, c, &o, &s, NULL, &t, &res, &d), OQ_OK, "%s", d.msg);
+    cr_expect(fabs(res.int8_sqnr - want) < 1e-3, "mixed: int8 %.4f dB vs the original float, "
+              "re-measured %.4f", res.int8_sqnr, want);
+    oq_report r;
+    cr_assert_eq(oq_report_build(g, ref, c, &o, &s, NULL, "fashion_cnn.onnx", &r, &d), OQ_OK, "%s",
+                 d.msg);
+    cr_expect(fabs(r.model_sqnr - want) < 1e-3, "report: model %.4f dB, re-measured %.4f",
+              r.model_sqnr, want);
+    oq_report_free(&r);
+    oq_mixed_result_free(&res);
+    oq_graph_free(q);
+    oq_calib_free(c);
+    oq_samples_free(&s);
+    oq_graph_free(ref);
+    oq_graph_free(g);
+}
