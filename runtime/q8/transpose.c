@@ -1,7 +1,8 @@
 /* transpose.c: NCHW <-> NHWC layout changes at graph boundaries (1- or 4-byte elements). The
  * *_ref functions are the plain definition; the public ones move 1-byte elements with the
  * element-wise kernel table (64-pixel strips, so the c input rows and the output stream through
- * cache) and 4-byte elements with the same strips on uint32_t. */
+ * cache) and 4-byte elements with the same strips on uint32_t; one channel or one pixel is a
+ * plain copy. */
 #include <string.h>
 
 #include "q8.h"
@@ -45,6 +46,10 @@ static void transpose32(size_t c, size_t hw, const uint8_t *x, uint8_t *y, bool 
 void oq_q8_nchw_to_nhwc_with(const oq_q8_elt_ukernels *k, size_t n, size_t c, size_t hw,
                              size_t elem, const void *x, void *y)
 {
+    if (c == 1 || hw == 1) { /* the same bytes in both layouts */
+        memmove(y, x, n * c * hw * elem);
+        return;
+    }
     if (elem != 1 && elem != 4) {
         oq_q8_nchw_to_nhwc_ref(n, c, hw, elem, x, y);
         return;
@@ -62,6 +67,10 @@ void oq_q8_nchw_to_nhwc_with(const oq_q8_elt_ukernels *k, size_t n, size_t c, si
 void oq_q8_nhwc_to_nchw_with(const oq_q8_elt_ukernels *k, size_t n, size_t c, size_t hw,
                              size_t elem, const void *x, void *y)
 {
+    if (c == 1 || hw == 1) { /* the same bytes in both layouts */
+        memmove(y, x, n * c * hw * elem);
+        return;
+    }
     if (elem != 1 && elem != 4) {
         oq_q8_nhwc_to_nchw_ref(n, c, hw, elem, x, y);
         return;
