@@ -9,8 +9,9 @@
  * or nothing, so the float function is kept (up to rounding). Clip(x, 0, hi) (Relu6) does not
  * commute (the bound would become hi / s_c per channel). With o->samples such pairs are
  * equalized under a constraint that keeps the function exact on those samples: with m_c the
- * largest input of the Clip in channel c, a channel that reached hi is not rescaled, the others
- * only while m_c / S_c <= hi (S_c the product of its scales). Without samples they are skipped,
+ * largest input of the Clip in channel c, a channel with m_c > hi / 2 is not rescaled, the
+ * others keep m_c / S_c <= hi / 2 (S_c the product of its scales; the factor 2 is headroom for
+ * inputs beyond the calibration range, see CLIP_MARGIN). Without samples they are skipped,
  * unless o->equalize_relu6, which (as the paper does for MobileNetV2) replaces the Clip by Relu
  * and so changes the float function wherever the input exceeded hi; a warning gives the count.
  * Channels with a zero range keep s_c = 1. Modified weights and biases become new constants (the
@@ -35,8 +36,8 @@ typedef struct pair {
     int64_t inner;             /* L2 input features per channel (Flatten: H*W; else 1) */
     uint32_t clips[16];        /* Clip(0, hi) nodes of the chain */
     uint32_t nclip;
-    double *cap;               /* data mode, per channel: min over clips of hi / m_c (inf if
-                                  m_c <= 0); NULL = unconstrained */
+    double *cap;               /* data mode, per channel: the smallest allowed S_c (inf: a Clip
+                                  fired, never rescale); NULL = unconstrained */
     double *S;                 /* data mode: product of the scales applied to each channel */
 } pair;
 
@@ -247,7 +248,7 @@ static uint32_t get_layer(eq *e, uint32_t n)
 }
 
 /* One sweep over pair pr; returns max |s_c - 1|. r1/r2 are scratch [C]. Data mode: a channel
- * whose Clip was active (cap < 1) keeps s = 1; the others keep S_c >= 1 / cap_c. */
+ * whose Clip fired keeps s = 1; the others keep S_c >= cap_c. */
 static double rescale(eq *e, const pair *pr, double *r1, double *r2)
 {
     layer *L1 = &e->l[pr->l1], *L2 = &e->l[pr->l2];
@@ -259,10 +260,10 @@ static double rescale(eq *e, const pair *pr, double *r1, double *r2)
             continue;
         double s = sqrt(r1[c] * r2[c]) / r2[c];
         if (pr->cap) {
-            if (pr->cap[c] < 1.0)
+            if (isinf(pr->cap[c]))
                 continue;
-            if (pr->S[c] * s < 1.0 / pr->cap[c])
-                s = 1.0 / (pr->cap[c] * pr->S[c]);
+            if (pr->S[c] * s < pr->cap[c])
+                s = pr->cap[c] / pr->S[c];
         }
         if (!isfinite(s) || fabs(s - 1.0) < 1e-7)
             continue;
@@ -275,6 +276,12 @@ static double rescale(eq *e, const pair *pr, double *r1, double *r2)
     }
     return dev;
 }
+
+/* Data mode: a channel is rescaled only if its largest calibration input m_c is at most
+ * hi / CLIP_MARGIN, and only while m_c / S_c stays there too: inputs up to CLIP_MARGIN times
+ * the calibration maximum then give the same output before and after. Channels never positive on
+ * the samples are not amplified (S_c >= 1). */
+#define CLIP_MARGIN 2.0
 
 /* Data mode: per clip input value, the running per-channel max over the samples. */
 typedef struct capctx {
@@ -360,15 +367,16 @@ static oq_status clip_caps(eq *e, const oq_options *o, oq_diag *d)
     for (uint32_t i = 0; i < e->np; i++) {
         pair *pr = &e->p[i];
         for (int64_t ch = 0; pr->cap && ch < pr->C; ch++) {
-            pr->cap[ch] = INFINITY;
+            pr->cap[ch] = 0;
             pr->S[ch] = 1.0;
         }
         for (uint32_t c = 0; pr->cap && c < pr->nclip; c++, j++) {
             const oq_node *a = &g->nodes[pr->clips[c]];
             const float *hi = a->nin > 2 ? const_f32(g, a->in[2]) : NULL;
             for (int64_t ch = 0; hi && ch < pr->C; ch++)
-                if (k.mx[j][ch] > 0)
-                    pr->cap[ch] = fmin(pr->cap[ch], (double)*hi / k.mx[j][ch]);
+                pr->cap[ch] = CLIP_MARGIN * k.mx[j][ch] > *hi ? INFINITY
+                            : k.mx[j][ch] <= 0 ? fmax(pr->cap[ch], 1.0)   /* never active: */
+                            : fmax(pr->cap[ch], CLIP_MARGIN * k.mx[j][ch] / *hi); /* no gain */
         }
     }
 out:

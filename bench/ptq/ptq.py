@@ -14,6 +14,8 @@ Models (all inputs and references are the bench's own, nothing is downloaded):
                         and beta) and input channel c of the following 1x1 projection by 1/g_c, so the
                         float function is unchanged (ReLU commutes) but the depthwise weight ranges
                         spread over three decades, as in pretrained MobileNetV2 (Nagel et al., fig. 2)
+  mobilenet_v2_spread_relu6  the same spread applied to mobilenet_v2 (Relu6 kept): a different
+                        float network (Relu6 clips the widened channels), with its own fp32 reference
   fashion_cnn           examples/fashion_cnn.onnx (trained; BN kept in the graph, folded by onnxq)
 SQNR: int8 logits against the PyTorch fp32 logits, on the 100 fixed vision test inputs
 (bench/models/data/vision_test, quantized models run in ONNX Runtime via bench/ort/ort_run.js) or the
@@ -21,7 +23,8 @@ first 100 Fashion-MNIST test images (onnxq interpreter); Fashion top-1 on all 10
 (onnxq eval). Calibration: bench/models/data/vision_calib (32) and examples/calib (256).
 
 Usage: /usr/bin/python3 bench/ptq/ptq.py [--onnxq build-o/cli/onnxq] [--out bench/ptq/RESULTS.md]
-       [--work bench/ptq/work] [--models mobilenet_v2,mobilenet_v2_relu,mobilenet_v2_spread,fashion_cnn]
+       [--work bench/ptq/work] [--models mobilenet_v2,mobilenet_v2_spread_relu6,mobilenet_v2_relu,
+       mobilenet_v2_spread,fashion_cnn]
        [--observers minmax,mse] [--no-torch]
 Needs bench/models/mobilenet_v2.onnx + data/ (/usr/bin/python3 bench/models/make.py --only mobilenet_v2)."""
 import argparse
@@ -44,7 +47,8 @@ EX = os.path.join(ROOT, "examples")
 sys.path.insert(0, MODELS)
 sys.path.insert(0, os.path.join(ROOT, "bench", "torch"))
 
-VISION = ("mobilenet_v2", "mobilenet_v2_relu", "mobilenet_v2_spread")
+VISION = ("mobilenet_v2", "mobilenet_v2_spread_relu6", "mobilenet_v2_relu", "mobilenet_v2_spread")
+RELU6 = ("mobilenet_v2", "mobilenet_v2_spread_relu6")
 METHODS = [("none", []), ("CLE", ["--equalize"]), ("BC", ["--bias-correct"]),
            ("CLE + BC", ["--equalize", "--bias-correct"])]
 RELU6_METHODS = [("CLE across Relu6 (Relu6 -> Relu)", ["--equalize-relu6"]),
@@ -138,6 +142,11 @@ def make_vision(work, calib, test, names):
         if not (os.path.exists(path) and os.path.exists(ref)):
             raise SystemExit("ptq: run /usr/bin/python3 bench/models/make.py --only mobilenet_v2 first")
         out["mobilenet_v2"] = (path, np.load(ref), make.vision_net("mobilenet_v2", calib))
+    if "mobilenet_v2_spread_relu6" in names:
+        net = spread_depthwise(make.vision_net("mobilenet_v2", calib))
+        path = os.path.join(work, "mobilenet_v2_spread_relu6.onnx")
+        make.export(net, path, dynamic_batch=False, keep_bn=False, shape=(1, 3, 224, 224))
+        out["mobilenet_v2_spread_relu6"] = (path, torch_logits(net, test), net)
     if "mobilenet_v2_relu" in names or "mobilenet_v2_spread" in names:
         relu = relu_mobilenet_v2(calib)
         for name, net in (("mobilenet_v2_relu", relu), ("mobilenet_v2_spread", spread_depthwise(relu))):
@@ -334,7 +343,7 @@ def main():
     ap.add_argument("--onnxq", default=os.path.join(ROOT, "build-o", "cli", "onnxq"))
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
-    ap.add_argument("--models", default="mobilenet_v2,mobilenet_v2_relu,mobilenet_v2_spread,fashion_cnn")
+    ap.add_argument("--models", default=",".join(VISION) + ",fashion_cnn")
     ap.add_argument("--observers", default="minmax,mse")
     ap.add_argument("--no-torch", action="store_true")
     a = ap.parse_args()
@@ -344,41 +353,41 @@ def main():
     import torch
     torch.set_num_threads(1)
     engines = ["qnnpack", "onednn"]
-    t0 = time.time()
-    md = ["<!-- bench/ptq/ptq.py output; the lead merges it into BENCHMARKS.md -->",
-          "## Better post-training quantization: cross-layer equalization and bias correction", "",
-          f"`/usr/bin/python3 bench/ptq/ptq.py --models {a.models} --observers {a.observers}"
-          f"{' --no-torch' if a.no_torch else ''}` (onnxq `{os.path.relpath(a.onnxq, ROOT)}`, "
-          f"torch {torch.__version__}, one thread). onnxq flags: `--equalize` (CLE over Relu/linear "
-          "pairs), `--equalize-relu6` (also across Relu6, replaced by Relu), `--bias-correct`; "
-          "per-tensor = `--per-tensor`; activations uint8 minmax or `--observer mse`. PyTorch: FX PTQ "
-          "(`prepare_fx`/`convert_fx`, `get_default_qconfig_mapping`), per-tensor = engine qnnpack, "
-          "per-channel = engine onednn (HistogramObserver activations), CLE = "
-          "`torch.ao.quantization._equalize.equalize` after Conv+BN folding (no bias correction in "
-          "torch 1.13). SQNR of int8 logits vs PyTorch fp32 logits (higher is better).", ""]
+    sections = os.path.join(a.work, "sections")
+    os.makedirs(sections, exist_ok=True)
+    cmd = (f"/usr/bin/python3 bench/ptq/ptq.py --models {{}} --observers {a.observers}"
+           f"{' --no-torch' if a.no_torch else ''}")
+
+    def section(name, lines, secs):
+        """Writes WORK/sections/NAME.md (kept across runs: RESULTS.md is assembled from all of them)."""
+        with open(os.path.join(sections, name + ".md"), "w") as f:
+            f.write("\n".join(lines + ["", f"`{cmd.format(name)}`: {secs:.0f} s on this machine "
+                                         f"({time.strftime('%Y-%m-%d %H:%M')} UTC).", ""]) + "\n")
+
     allres = {}
-    calib_np = test_np = None
     vis = [n for n in names if n in VISION]
     if vis:
         calib_np, test_np = load_dir(os.path.join(DATA, "vision_calib")), load_dir(os.path.join(DATA, "vision_test"))
         models = make_vision(a.work, calib_np, test_np, vis)
         for name in vis:
+            t0 = time.time()
             path, ref, net = models[name]
-            methods = METHODS + (RELU6_METHODS if name == "mobilenet_v2" else [])
+            methods = METHODS + (RELU6_METHODS if name in RELU6 else [])
             res, fp32 = onnxq_vision(a.onnxq, name, path, ref, a.work, methods, observers)
             tres = None if a.no_torch else torch_vision(name, net, ref, calib_np, test_np, engines,
-                                                        cle=name != "mobilenet_v2")
+                                                        cle=name not in RELU6)
             allres[name] = {"onnxq": {" / ".join(k): v for k, v in res.items()}, "fp32_after_cle": fp32,
                             "torch": {(" / ".join(k) if isinstance(k, tuple) else k): v
                                       for k, v in (tres or {}).items()}}
-            md += [f"### {name}", ""]
-            md += table(name, res, methods, observers, tres, "agree", "top-1 agree %")
-            notes = [f"fp32 SQNR of the float graph after onnxq `{k}` vs the original: {f2(v)} dB"
+            md = [f"### {name}", ""] + table(name, res, methods, observers, tres, "agree", "top-1 agree %")
+            notes = [f"fp32 SQNR of onnxq's float graph after `{k}` vs the original float model: {f2(v)} dB"
                      for k, v in fp32.items()]
             if tres and "cle_fp32_sqnr" in tres:
-                notes.append(f"PyTorch CLE: {tres['cle_pairs']} pairs, fp32 SQNR after it {f2(tres['cle_fp32_sqnr'])} dB")
-            md += [""] + [f"- {n}" for n in notes] + [""]
+                notes.append(f"PyTorch CLE: {tres['cle_pairs']} pairs, fp32 SQNR after it "
+                             f"{f2(tres['cle_fp32_sqnr'])} dB")
+            section(name, md + [""] + [f"- {n}" for n in notes], time.time() - t0)
     if "fashion_cnn" in names:
+        t0 = time.time()
         fm = os.path.join(a.work, "fm")
         if not os.path.exists(os.path.join(fm, "labels.npy")):
             rc, o, e = sh(["node", os.path.join(ROOT, "scripts", "fashion-npy.js"), fm])
@@ -389,14 +398,20 @@ def main():
         allres["fashion_cnn"] = {"onnxq": {" / ".join(k): v for k, v in res.items()}, "fp32_top1": fp32_top1,
                                  "torch": {(" / ".join(k) if isinstance(k, tuple) else k): v
                                            for k, v in (tres or {}).items()}}
-        md += ["### fashion_cnn (examples/, trained)", ""]
+        md = ["### fashion_cnn (examples/, trained)", ""]
         md += table("fashion_cnn", res, METHODS, observers, tres, "top1", "top-1 %")
         md += ["", f"- fp32 top-1 (onnxq interpreter): {f2(fp32_top1)} %" +
                (f"; PyTorch CLE fp32 SQNR {f2(tres['cle_fp32_sqnr'])} dB (pairs conv1-conv2, conv2-conv3; "
-                "torch's equalize cannot pair conv3 with the Linear after Flatten)" if tres else ""), ""]
-    md.append(f"Run time {time.time() - t0:.0f} s on this machine.")
+                "torch's equalize cannot pair conv3 with the Linear after Flatten)" if tres else "")]
+        section("fashion_cnn", md, time.time() - t0)
+    head = os.path.join(HERE, "HEADER.md")
+    out = [open(head).read().rstrip("\n"), ""] if os.path.exists(head) else []
+    for name in list(VISION) + ["fashion_cnn"]:
+        p = os.path.join(sections, name + ".md")
+        if os.path.exists(p):
+            out.append(open(p).read())
     with open(a.out, "w") as f:
-        f.write("\n".join(md) + "\n")
+        f.write("\n".join(out))
     print(json.dumps(allres, default=str))
 
 
