@@ -2,8 +2,9 @@
  * Add in float64x2 (exact products, one rounding of the sum; vfmaq rounds the same exact sum
  * once), Mul/rescale/Quantize in float32x4; vcvtn rounds half to even (= nearbyint/lrintf under
  * the default FPCR). Clamps use compare + select, as the scalar ternaries (NEON fmax would
- * propagate NaN). MaxPool with vmaxq, LUT with four 64-byte vqtbl4q/vqtbx4q lookups, 3-channel transposes
- * with vld3q/vst3q. Tails, the averaging pools and other transposes run the scalar table. */
+ * propagate NaN). MaxPool with vmaxq; the averaging pools with int32 sums and float64x2 division
+ * (IEEE, as the scalar code); LUT with four 64-byte vqtbl4q/vqtbx4q lookups; 3-channel transposes
+ * with vld3q/vst3q. Tails and the other transposes run the scalar table. */
 #include <arm_neon.h>
 
 #include "qu8-eltwise.h"
@@ -166,15 +167,71 @@ static void maxpool(size_t c, size_t taps, const uint8_t *const *in, void *y, oq
     }
 }
 
+/* round_sat((double)(sum + bias) * r / cnt) + zy for 4 int32 sums (vdivq_f64 is IEEE). */
+static inline int32x4_t avg4(int32x4_t sum, const oq_q8_avg_params *p)
+{
+    const float64x2_t r = vdupq_n_f64(p->r), cnt = vdupq_n_f64(p->cnt);
+    const float64x2_t lo = vdupq_n_f64(p->lo - p->zy), hi = vdupq_n_f64(p->hi - p->zy);
+    sum = vaddq_s32(sum, vdupq_n_s32(p->bias));
+    float64x2_t d0 = vdivq_f64(vmulq_f64(vcvtq_f64_s64(vmovl_s32(vget_low_s32(sum))), r), cnt);
+    float64x2_t d1 = vdivq_f64(vmulq_f64(vcvtq_f64_s64(vmovl_s32(vget_high_s32(sum))), r), cnt);
+    int64x2_t r0 = vcvtnq_s64_f64(clamp_d(d0, lo, hi)), r1 = vcvtnq_s64_f64(clamp_d(d1, lo, hi));
+    return vaddq_s32(vcombine_s32(vmovn_s64(r0), vmovn_s64(r1)), vdupq_n_s32(p->zy));
+}
+
 static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void *y,
                     const oq_q8_avg_params *p)
 {
-    oq_q8_elt_scalar.avgpool(c, taps, in, y, p);
+    const int s8 = p->dt == OQ_Q8_S8;
+    uint8_t *o = y;
+    size_t ch = 0;
+    for (; ch + 16 <= c; ch += 16) {
+        int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+        for (size_t t = 0; t < taps; t++) {
+            int32x4_t v[4];
+            ld16(in[t] + ch, s8, v);
+            for (int q = 0; q < 4; q++)
+                sum[q] = vaddq_s32(sum[q], v[q]);
+        }
+        for (int q = 0; q < 4; q++)
+            sum[q] = avg4(sum[q], p);
+        st16(o + ch, sum, s8);
+    }
+    if (ch < c) {
+        const uint8_t *tp[256]; /* taps <= 256 (oq_q8_avgpool) */
+        for (size_t t = 0; t < taps; t++)
+            tp[t] = in[t] + ch;
+        oq_q8_elt_scalar.avgpool(c - ch, taps, tp, o + ch, p);
+    }
 }
 
 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
 {
-    oq_q8_elt_scalar.gavgpool(rows, c, x, y, p);
+    const int s8 = p->dt == OQ_Q8_S8;
+    const uint8_t *px = x;
+    uint8_t *o = y;
+    size_t ch = 0;
+    for (; ch + 16 <= c; ch += 16) {
+        int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+        for (size_t r = 0; r < rows; r++) {
+            int32x4_t v[4];
+            ld16(px + r * c + ch, s8, v);
+            for (int q = 0; q < 4; q++)
+                sum[q] = vaddq_s32(sum[q], v[q]);
+        }
+        for (int q = 0; q < 4; q++)
+            sum[q] = avg4(sum[q], p);
+        st16(o + ch, sum, s8);
+    }
+    const double lo = (double)(p->lo - p->zy), hi = (double)(p->hi - p->zy);
+    for (; ch < c; ch++) { /* the remaining channels, one lane at a time */
+        int32_t sum = 0;
+        for (size_t r = 0; r < rows; r++)
+            sum += s8 ? (int32_t)(int8_t)px[r * c + ch] : (int32_t)px[r * c + ch];
+        float64x2_t d = vdupq_n_f64((double)(sum + p->bias) * p->r / p->cnt);
+        d = clamp_d(d, vdupq_n_f64(lo), vdupq_n_f64(hi));
+        o[ch] = (uint8_t)((int32_t)vgetq_lane_s64(vcvtnq_s64_f64(d), 0) + p->zy);
+    }
 }
 
 static void quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt, void *q)
