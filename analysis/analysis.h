@@ -169,4 +169,8 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_c
                              const oq_samples *s, const oq_samples *e, const oq_mixed_target *t,
                              oq_mixed_result *res, oq_diag *d) OQ_NODISCARD;
 void oq_mixed_result_free(oq_mixed_result *res);
+/* Layers of quantized graph q still in float (weight not dequantized) whose bias differs from
+ * the one of the same node in ref (e.g. --bias-correct changed it for int8) read ref's bias
+ * again (q must hold ref's values with the same ids, as copies of a graph made after ref). */
+void oq_restore_float_biases(oq_graph *q, const oq_graph *ref);
 #endif

@@ -10,13 +10,47 @@
 
 #include "analysis.h"
 
-/* oq_quantize_copy without the quantizer's warnings (they belong to the final graph). */
-static oq_status quiet_copy(const oq_graph *fg, const oq_calib *c, const oq_options *o,
-                            const char *const *extra, uint32_t nextra, oq_graph **out, oq_diag *d)
+/* oq_quantize_copy without the quantizer's warnings (they belong to the final graph); layers
+ * left float get their reference biases back. */
+static oq_status quiet_copy(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
+                            const oq_options *o, const char *const *extra, uint32_t nextra,
+                            oq_graph **out, oq_diag *d)
 {
     oq_diag quiet = {.file = d->file};
     oq_status st = oq_quantize_copy(fg, c, o, extra, nextra, out, &quiet);
-    return st == OQ_OK ? OQ_OK : oq_diag_forward(d, &quiet);
+    if (st != OQ_OK)
+        return oq_diag_forward(d, &quiet);
+    if (ref && nextra)
+        oq_restore_float_biases(*out, ref);
+    return OQ_OK;
+}
+
+void oq_restore_float_biases(oq_graph *q, const oq_graph *ref)
+{
+    bool changed = false;
+    for (uint32_t n = 0; n < q->nnode; n++) {
+        oq_node *nd = &q->nodes[n];
+        if (nd->dead || !(oq_op_info(nd->op)->flags & OQ_OPF_WEIGHTS) || nd->nin < 3 ||
+            nd->in[2] == OQ_NONE || !q->values[nd->in[2]].data)
+            continue;          /* a quantized bias is a DequantizeLinear output, not a constant */
+        uint32_t w = nd->in[1], p = w != OQ_NONE ? q->values[w].producer : OQ_NONE;
+        if (p != OQ_NONE && q->nodes[p].op == OQ_OP_DequantizeLinear)
+            continue;
+        for (uint32_t m = 0; m < ref->nnode; m++) {
+            const oq_node *rn = &ref->nodes[m];
+            if (rn->dead || rn->op != nd->op || rn->nin < 3 || strcmp(rn->name, nd->name) != 0)
+                continue;
+            uint32_t b = rn->in[2];
+            if (b != OQ_NONE && b != nd->in[2] && b < q->nvalue && q->values[b].data &&
+                strcmp(q->values[b].name, ref->values[b].name) == 0) {
+                nd->in[2] = b;
+                changed = true;
+            }
+            break;
+        }
+    }
+    if (changed)
+        ir_fill_uses(q);
 }
 
 static bool meets(const oq_mixed_target *t, float sqnr, float acc, float acc_fp32)
@@ -85,7 +119,7 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_c
     const oq_graph *fr = ref ? ref : fg;    /* the float reference */
     if (t->by_accuracy && (st = oq_measure_accuracy(fr, e, &res->acc_fp32, d)))
         return st;
-    if ((st = quiet_copy(fg, c, o, NULL, 0, &q, d)) ||
+    if ((st = quiet_copy(fg, ref, c, o, NULL, 0, &q, d)) ||
         (st = measure(fr, q, s, e, t, &res->int8_sqnr, &res->int8_acc, d)))
         goto out;
     res->sqnr = res->int8_sqnr;
@@ -120,7 +154,7 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_c
         res->float_nodes[res->nfloat++] = layers[order[k]].node;
         oq_graph_free(q);
         q = NULL;
-        if ((st = quiet_copy(fg, c, o, names, k + 1, &q, d)) ||
+        if ((st = quiet_copy(fg, ref, c, o, names, k + 1, &q, d)) ||
             (st = measure(fr, q, s, e, t, &res->sqnr, &res->acc, d)))
             goto out;
         res->met = meets(t, res->sqnr, res->acc, res->acc_fp32);

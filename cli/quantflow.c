@@ -271,6 +271,8 @@ static oq_status qflow_mixed(qflow *q, oq_graph **gp, const oq_graph *ref, const
             names[i] = g->nodes[res.float_nodes[i]].name;
         st = names ? oq_quantize_copy(g, c, o, names, res.nfloat, &qg, d)
                    : oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        if (st == OQ_OK && ref && res.nfloat)
+            oq_restore_float_biases(qg, ref);
         free((void *)names);
         if (st == OQ_OK) {
             oq_graph_free(g);
