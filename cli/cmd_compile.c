@@ -59,6 +59,7 @@ int cmd_compile(int argc, char **argv)
     oq_emit_report rep;
     eo.exclude = q.opt.exclude, eo.nexclude = q.opt.nexclude;   /* incl. mixed precision's */
     eo.op_types = q.opt.op_types, eo.nop_types = q.opt.nop_types;
+    eo.custom_ops = q.custom_ops, eo.ncustom_ops = q.ncustom_ops;
     if (oq_emit_c(g, &eo, &rep, &d) != OQ_OK) {
         cli_fail(&d);
         oq_graph_free(g);

@@ -7,6 +7,7 @@
 
 #include "analysis/analysis.h"
 #include "quantflow.h"
+#include "runtime/interp/custom.h"
 
 /* Splits a comma-separated list into a malloc'ed array of strdup'ed items. */
 static bool split_list(const char *s, const char ***out, uint32_t *n)
@@ -188,6 +189,19 @@ int qflow_opt(qflow *q, int argc, char **argv, int *i)
         q->eval_limit = (uint32_t)n;
         return 1;
     }
+    if ((r = cli_opt(argc, argv, i, "--custom-op", &v))) {
+        if (r < 0)
+            return -1;
+        q->custom = true;
+        return split_list(v, &q->custom_ops, &q->ncustom_ops) ? 1 : -1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--custom-op-lib", &v))) {
+        oq_diag ld = {0};
+        if (r < 0 || oq_custom_load(v, &ld) != OQ_OK)
+            return r < 0 ? -1 : (cli_usage_error(cmd, "%s", ld.msg), -1);
+        q->custom = true;
+        return 1;
+    }
     if ((r = cli_opt(argc, argv, i, "--input-shape", &v))) {
         if (r < 0 || q->nshapes == 16 || !cli_parse_shape(v, &q->shapes[q->nshapes++]))
             return -1;
@@ -299,10 +313,13 @@ oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d)
         o->progress = progress;
     if (o->dump_after)
         o->dump_file = stdout;
-    oq_import_opts io = {.shapes = q->shapes, .nshapes = q->nshapes};
+    oq_import_opts io = {.shapes = q->shapes, .nshapes = q->nshapes,
+                         .allow_unknown_ops = q->custom};
     oq_graph *g = NULL;
     oq_calib *c = NULL;
     oq_status st = oq_import_onnx(path, &io, &g, d);
+    if (st == OQ_OK && q->custom)  /* custom ops: types from their libraries or value_info */
+        st = oq_custom_infer_graph(g, d);
     /* symbolic dims (a dynamic batch, typically) are calibrated and compiled as 1 */
     bool sym = false;
     for (uint32_t i = 0; st == OQ_OK && i < g->ninput + g->noutput; i++) {
@@ -397,4 +414,7 @@ void qflow_free(qflow *q)
     free((void *)q->calib);
     free((void *)q->exclude);
     free((void *)q->op_types);
+    for (uint32_t i = 0; i < q->ncustom_ops; i++)
+        free((void *)q->custom_ops[i]);
+    free((void *)q->custom_ops);
 }

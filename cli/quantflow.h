@@ -21,6 +21,9 @@ typedef struct qflow {
     uint32_t eval_limit;       /* --eval-limit N (0 = all rows) */
     bool mp_sqnr, mp_acc;      /* --target-sqnr / --max-accuracy-drop given */
     float target_sqnr, max_drop;
+    const char **custom_ops;   /* --custom-op TYPE (malloc'ed strings) */
+    uint32_t ncustom_ops;
+    bool custom;               /* --custom-op / --custom-op-lib given: unknown ops are custom */
 } qflow;
 
 #define QFLOW_HELP                                                                          \
@@ -44,6 +47,10 @@ typedef struct qflow {
     "  --save-calib FILE     save the observer states after calibration\n"                \
     "  --load-calib FILE     reuse saved observer states instead of running the model\n"  \
     "  --input-shape N=...   fix the shape of graph input N\n"                            \
+    "  --custom-op TYPE      TYPE is a custom operator (any op of another domain is one too\n" \
+    "                        once a --custom-op* option is given); repeatable\n"          \
+    "  --custom-op-lib FILE  shared library of onnxq_custom_<TYPE> functions (C ABI in\n" \
+    "                        runtime/interp/onnxq_custom.h) for calibration; repeatable\n" \
     "  --dump-after PASS     print the IR after PASS; --stop-after PASS stops there\n"   \
     "  --verify              run the IR verifier after every pass\n"                     \
     "  --target-sqnr DB      mixed precision: leave the most sensitive layers in float, one\n" \

@@ -81,7 +81,11 @@ static const char *float_reason(const ectx *e, const oq_node *nd)
         return "excluded (--exclude, or left in float by mixed precision)";
     if (e->o->nop_types && !in_list(nd->op_type, e->o->op_types, e->o->nop_types))
         return "not in --op-types";
-    if (nd->op == OQ_OP_Conv || nd->op == OQ_OP_Gemm || nd->op == OQ_OP_MatMul)
+    bool lin = nd->op == OQ_OP_Conv || nd->op == OQ_OP_Gemm || nd->op == OQ_OP_MatMul;
+    if (lin && nd->nin > 1 && is_const(e, nd->in[1]) && val(e, nd->in[1])->dtype == OQ_DT_FLOAT)
+        return "the quantizer left it in float (float weights: mixed precision, or not "
+               "quantizable here)";
+    if (lin)
         return "not lowered to int8 (its input or output is not quantized, e.g. its consumer "
                "stays float)";
     uint32_t x = nd->nin ? nd->in[0] : OQ_NONE;
