@@ -568,6 +568,24 @@ Test(analysis, bias_corrected_graph_is_measured_against_the_original_float)
                  d.msg);
     cr_expect(fabs(r.model_sqnr - want) < 1e-3, "report: model %.4f dB, re-measured %.4f",
               r.model_sqnr, want);
+    /* a layer left float reads its float bias again, quantized layers keep theirs */
+    const char *one[] = {"/conv1/Conv"};
+    oq_graph *m = NULL;
+    cr_assert_eq(oq_quantize_copy(g, c, &o, one, 1, &m, &d), OQ_OK, "%s", d.msg);
+    oq_restore_float_biases(m, ref);
+    for (uint32_t n = 0; n < m->nnode; n++) {
+        const oq_node *nd = &m->nodes[n];
+        if (nd->op != OQ_OP_Conv)
+            continue;
+        const oq_value *b = &m->values[nd->in[2]];
+        if (strcmp(nd->name, "/conv1/Conv") == 0)
+            cr_expect_str_eq(b->name, "/conv1/Conv_bnfold_bias", "float conv1 bias");
+        else
+            cr_expect(b->producer != OQ_NONE &&
+                          m->nodes[b->producer].op == OQ_OP_DequantizeLinear,
+                      "%s keeps its quantized (corrected) bias", nd->name);
+    }
+    oq_graph_free(m);
     oq_report_free(&r);
     oq_mixed_result_free(&res);
     oq_graph_free(q);
