@@ -55,8 +55,10 @@ static const size_t elt_lens[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 
 static inline void elt_fill(uint8_t *p, size_t n, int mode)
 {
     for (size_t i = 0; i < n; i++)
-        p[i] = mode == 1 ? 255 : mode == 2 ? 0 : mode == 3 ? (uint8_t)((elt_rnd() & 1) * 254 + (elt_rnd() & 1))
-                                                          : (uint8_t)elt_rnd();
+        p[i] = mode == 1   ? 255
+               : mode == 2 ? 0
+               : mode == 3 ? (uint8_t)((elt_rnd() & 1) * 254 + (elt_rnd() & 1))
+                           : (uint8_t)elt_rnd();
 }
 
 static inline oq_q8_dtype elt_dt(void)
@@ -187,7 +189,8 @@ static inline bool elt_case_rescale_concat(const oq_q8_elt_ukernels *k, char *ms
     want = elt_alloc(outer * row), got = elt_alloc(outer * row);
     oq_q8_concat_with(NULL, outer, count, xs, inner, sc, zp, want, sy, zy, dt);
     oq_q8_concat_with(k, outer, count, xs, inner, sc, zp, got, sy, zy, dt);
-    snprintf(what, sizeof what, "%s concat outer=%zu count=%zu dt=%d", k->name, outer, count, (int)dt);
+    snprintf(what, sizeof what, "%s concat outer=%zu count=%zu dt=%d", k->name, outer, count,
+             (int)dt);
     ok = elt_same(got, want, outer * row, dt, what, msg);
     for (size_t i = 0; i < count; i++)
         free((void *)xs[i]);
@@ -225,8 +228,8 @@ static inline bool elt_case_maxpool(const oq_q8_elt_ukernels *k, char *msg)
     oq_q8_maxpool_ref(&s, x, want, dt);
     oq_q8_maxpool_with(k, &s, x, got, dt);
     char what[200];
-    snprintf(what, sizeof what, "%s maxpool in %zux%zux%zu k %zux%zu s %zu,%zu d %zu,%zu pads %zu,%zu,"
-             "%zu,%zu ceil %d dt=%d", k->name, s.in_h, s.in_w, s.c, s.kh, s.kw, s.stride_h,
+    snprintf(what, sizeof what, "%s maxpool in %zux%zux%zu k %zux%zu s %zu,%zu d %zu,%zu pads "
+             "%zu,%zu,%zu,%zu ceil %d dt=%d", k->name, s.in_h, s.in_w, s.c, s.kh, s.kw, s.stride_h,
              s.stride_w, s.dil_h, s.dil_w, s.pad_top, s.pad_left, s.pad_bottom, s.pad_right,
              (int)s.ceil_mode, (int)dt);
     bool ok = elt_same(got, want, ny, dt, what, msg);
@@ -250,9 +253,9 @@ static inline bool elt_case_avgpool(const oq_q8_elt_ukernels *k, char *msg)
     oq_q8_avgpool_ref(&s, x, sx, zx, want, sy, zy, dt);
     oq_q8_avgpool_with(k, &s, x, sx, zx, got, sy, zy, dt);
     char what[240];
-    snprintf(what, sizeof what, "%s avgpool in %zux%zux%zu k %zux%zu s %zu,%zu d %zu,%zu pads %zu,%zu,"
-             "%zu,%zu ceil %d incl %d dt=%d zx=%d zy=%d r=%a", k->name, s.in_h, s.in_w, s.c, s.kh,
-             s.kw, s.stride_h, s.stride_w, s.dil_h, s.dil_w, s.pad_top, s.pad_left, s.pad_bottom,
+    snprintf(what, sizeof what, "%s avgpool in %zux%zux%zu k %zux%zu s %zu,%zu d %zu,%zu pads "
+             "%zu,%zu,%zu,%zu ceil %d incl %d dt=%d zx=%d zy=%d r=%a", k->name, s.in_h, s.in_w,
+             s.c, s.kh, s.kw, s.stride_h, s.stride_w, s.dil_h, s.dil_w, s.pad_top, s.pad_left, s.pad_bottom,
              s.pad_right, (int)s.ceil_mode, (int)s.count_include_pad, (int)dt, zx, zy,
              (double)(sx / sy));
     bool ok = elt_same(got, want, ny, dt, what, msg);
@@ -313,7 +316,8 @@ static inline bool elt_case_quant(const oq_q8_elt_ukernels *k, char *msg)
         k->dequantize(n, got, dt, scale, zp, fg);
         for (size_t i = 0; i < n && ok; i++)
             if (memcmp(&fw[i], &fg[i], 4)) {
-                snprintf(msg, 400, "%s dequantize n=%zu dt=%d zp=%d scale=%a: at [%zu]: got %a want %a",
+                snprintf(msg, 400,
+                         "%s dequantize n=%zu dt=%d zp=%d scale=%a: at [%zu]: got %a want %a",
                          k->name, n, (int)dt, zp, (double)scale, i, (double)fg[i], (double)fw[i]);
                 ok = false;
             }
@@ -387,7 +391,8 @@ static inline bool elt_case_resize(const oq_q8_elt_ukernels *k, char *msg)
     oq_q8_resize_nearest_ref(batch, ih, iw, c, oh, ow, fh, fw, coord, nearest, x, want);
     oq_q8_resize_nearest(batch, ih, iw, c, oh, ow, fh, fw, coord, nearest, x, got);
     char what[200];
-    snprintf(what, sizeof what, "%s resize %zux%zux%zux%zu -> %zux%zu scales %g,%g coord %d nearest %d",
+    snprintf(what, sizeof what,
+             "%s resize %zux%zux%zux%zu -> %zux%zu scales %g,%g coord %d nearest %d",
              k->name, batch, ih, iw, c, oh, ow, (double)fh, (double)fw, coord, nearest);
     bool ok = elt_same(got, want, ny, OQ_Q8_U8, what, msg);
     free(x), free(want), free(got);

@@ -29,8 +29,15 @@ static void run_all(bool (*fn)(const oq_q8_elt_ukernels *, char *), int iters)
     cr_assert(ran >= 1);
 }
 
-static bool add_case(const oq_q8_elt_ukernels *k, char *msg) { return elt_case_binary(k, false, msg); }
-static bool mul_case(const oq_q8_elt_ukernels *k, char *msg) { return elt_case_binary(k, true, msg); }
+static bool add_case(const oq_q8_elt_ukernels *k, char *msg)
+{
+    return elt_case_binary(k, false, msg);
+}
+
+static bool mul_case(const oq_q8_elt_ukernels *k, char *msg)
+{
+    return elt_case_binary(k, true, msg);
+}
 
 Test(eltwise, add) { run_all(add_case, ITERS * 2); }
 Test(eltwise, mul) { run_all(mul_case, ITERS * 2); }

@@ -9,6 +9,14 @@
 
 #define TAVX2 __attribute__((target("avx2,fma")))
 
+/* Prefetch of a stream 1 KiB ahead, once per 64 bytes at offset i (activations written by an
+ * earlier layer or the caller's float input are often out of L2; measured in the models). */
+TAVX2 static inline void ahead(const void *p, size_t i)
+{
+    if (!(i & 63))
+        _mm_prefetch((const char *)((uintptr_t)p + i + 1024), _MM_HINT_T0); /* may pass the end */
+}
+
 /* 8 bytes widened to int32. */
 TAVX2 static inline __m256i ld8(const uint8_t *p, int s8)
 {
@@ -64,6 +72,7 @@ add_dt(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_b
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m256i a0, a1, r0, r1;
+        ahead(pa, i), ahead(pb, i * bs);
         ld16(pa + i, s8, &a0, &a1);
         a0 = _mm256_sub_epi32(a0, za), a1 = _mm256_sub_epi32(a1, za);
         if (bs) {
@@ -116,6 +125,7 @@ mul_dt(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_b
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m256i a0, a1, x0 = cb, x1 = cb;
+        ahead(pa, i), ahead(pb, i * bs);
         ld16(pa + i, s8, &a0, &a1);
         if (bs) {
             ld16(pb + i, s8, &x0, &x1);
@@ -152,6 +162,7 @@ rescale_dt(size_t n, const void *x, void *y, const oq_q8_rescale_params *p, int 
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m256i v0, v1;
+        ahead(px, i);
         ld16(px + i, s8, &v0, &v1);
         __m256 f0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(v0, zx)), r);
         __m256 f1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(v1, zx)), r);
@@ -281,6 +292,7 @@ TAVX2 static void quantize(size_t n, const float *x, float scale, int32_t zp, oq
     uint8_t *o = q;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
+        ahead(x, 4 * i);
         __m256i v0 = round_ps(_mm256_div_ps(_mm256_loadu_ps(x + i), s), lo, hi, z);
         __m256i v1 = round_ps(_mm256_div_ps(_mm256_loadu_ps(x + i + 8), s), lo, hi, z);
         _mm_storeu_si128((__m128i *)(o + i), pack16(v0, v1, dt == OQ_Q8_S8));
@@ -419,7 +431,8 @@ TAVX2 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
         __m128i g = _mm_loadu_si128((const __m128i *)(x + hw + p));
         __m128i b = _mm_loadu_si128((const __m128i *)(x + 2 * hw + p));
         for (int j = 0; j < 3; j++) {
-            __m128i o = _mm_or_si128(_mm_shuffle_epi8(r, m[3 * j]), _mm_shuffle_epi8(g, m[3 * j + 1]));
+            __m128i o = _mm_or_si128(_mm_shuffle_epi8(r, m[3 * j]),
+                                     _mm_shuffle_epi8(g, m[3 * j + 1]));
             o = _mm_or_si128(o, _mm_shuffle_epi8(b, m[3 * j + 2]));
             _mm_storeu_si128((__m128i *)(y + 3 * p + 16 * j), o);
         }
@@ -450,7 +463,8 @@ TAVX2 static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
         for (int j = 0; j < 3; j++)
             in[j] = _mm_loadu_si128((const __m128i *)(x + 3 * p + 16 * j));
         for (int ch = 0; ch < 3; ch++) {
-            __m128i o = _mm_or_si128(_mm_shuffle_epi8(in[0], m[ch]), _mm_shuffle_epi8(in[1], m[3 + ch]));
+            __m128i o = _mm_or_si128(_mm_shuffle_epi8(in[0], m[ch]),
+                                     _mm_shuffle_epi8(in[1], m[3 + ch]));
             o = _mm_or_si128(o, _mm_shuffle_epi8(in[2], m[6 + ch]));
             _mm_storeu_si128((__m128i *)(y + ch * hw + p), o);
         }

@@ -75,7 +75,8 @@ OQ_INLINE void add_dt(size_t n, const void *a, const void *b, size_t bs, void *y
     const double ra = p->a_mul, rb = p->b_mul;
     const double lo = (double)(p->qmin - p->y_zp), hi = (double)(p->qmax - p->y_zp);
     for (size_t i = 0; i < n; i++) {
-        double d = (double)(ld(a, i, dt) - p->a_zp) * ra + (double)(ld(b, i * bs, dt) - p->b_zp) * rb;
+        double d = (double)(ld(a, i, dt) - p->a_zp) * ra +
+                   (double)(ld(b, i * bs, dt) - p->b_zp) * rb;
         st(y, i, round_sat_d(d, p->y_zp, lo, hi), dt);
     }
 }
