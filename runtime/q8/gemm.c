@@ -6,7 +6,7 @@
 #include "q8.h"
 #include "requant.h"
 
-#define PANEL_BYTES (192u * 1024u) /* packed weights kept hot per N panel */
+#define PANEL_BYTES (24u * 1024u) /* packed weights kept hot per N panel */
 
 static size_t esize(const oq_q8_requant *rq) { return rq->mode == OQ_Q8_RQ_S32 ? 4 : 1; }
 

@@ -1,9 +1,9 @@
 /* qu8-gemm/avx512vnni.c: 8x32c4 AVX-512 VNNI GEMM micro-kernel (vpdpbusd zmm: 16 columns x 4 k
  * per instruction, exact int32) reading two consecutive N16K4 blocks (one when at most 16 columns
- * remain, so N = 16 layers do no wasted work); 16 zmm accumulators hide the vpdpbusd latency.
- * The fp32 epilogue is inlined with its constants hoisted out of the column loop; q31 and int32
- * outputs take the shared epi16_512. Row and column tails: duplicated row pointers and masked
- * stores. */
+ * remain, so N = 16 layers do no wasted work; a 4-row tile when at most 4 rows remain); 16 zmm
+ * accumulators hide the vpdpbusd latency. The fp32 epilogue is inlined with its constants
+ * hoisted out of the column loop; q31 and int32 outputs take the shared epi16_512. Row and
+ * column tails: duplicated row pointers and masked stores. */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"
@@ -24,10 +24,12 @@
         ROW(1, LD(a1, off));                                                                      \
         ROW(2, LD(a2, off));                                                                      \
         ROW(3, LD(a3, off));                                                                      \
-        ROW(4, LD(a4, off));                                                                      \
-        ROW(5, LD(a5, off));                                                                      \
-        ROW(6, LD(a6, off));                                                                      \
-        ROW(7, LD(a7, off));                                                                      \
+        if (R > 4) {                                                                              \
+            ROW(4, LD(a4, off));                                                                  \
+            ROW(5, LD(a5, off));                                                                  \
+            ROW(6, LD(a6, off));                                                                  \
+            ROW(7, LD(a7, off));                                                                  \
+        }                                                                                         \
     } while (0)
 
 #define LD4(p, g) ld4((p) + 4 * (g))
@@ -60,11 +62,12 @@
         }                                                                                         \
     } while (0)
 
-/* One 8-row tile of nn columns (two blocks when `two`, else one); inlined twice. */
+/* One tile of R (8, or 4 when mr <= 4) rows and nn columns (two blocks when `two`, else one);
+ * inlined four times. */
 T512 static inline __attribute__((always_inline)) void
 tile(size_t mr, size_t nn, size_t kc, const uint8_t *const *ar, const uint8_t *b0,
      const uint8_t *b1, uint8_t *cp, size_t cs, size_t es, size_t n0, size_t nb,
-     const oq_q8_requant *rq, const bool two)
+     const oq_q8_requant *rq, const bool two, const unsigned R)
 {
     const size_t kg = kc / 4, kt = kc % 4;
     const uint8_t *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5],
@@ -127,9 +130,16 @@ T512 void oq_qu8_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, si
         const size_t nn = nc - nb < 32 ? nc - nb : 32;
         const uint8_t *b0 = (const uint8_t *)w + nb / 16 * bb;
         uint8_t *cp = (uint8_t *)c + nb * es;
-        if (nn > 16)
-            tile(mr, nn, kc, ar, b0, b0 + bb, cp, cs, es, n0, nb, rq, true);
-        else
-            tile(mr, nn, kc, ar, b0, b0, cp, cs, es, n0, nb, rq, false);
+        if (mr > 4) {
+            if (nn > 16)
+                tile(mr, nn, kc, ar, b0, b0 + bb, cp, cs, es, n0, nb, rq, true, 8);
+            else
+                tile(mr, nn, kc, ar, b0, b0, cp, cs, es, n0, nb, rq, false, 8);
+        } else {
+            if (nn > 16)
+                tile(mr, nn, kc, ar, b0, b0 + bb, cp, cs, es, n0, nb, rq, true, 4);
+            else
+                tile(mr, nn, kc, ar, b0, b0, cp, cs, es, n0, nb, rq, false, 4);
+        }
     }
 }
