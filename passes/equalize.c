@@ -440,7 +440,7 @@ oq_status pass_equalize(oq_graph *g, const oq_options *o, oq_diag *d)
         if (!weight_layer(g, n, &M) || M <= 0)
             continue;
         pair pr;
-        bool data = o->samples && !o->equalize_relu6;
+        bool data = o->samples && !o->equalize_relu6 && g->ninput == 1; /* sample_files.c */
         uint32_t n2 = find_l2(g, n, M, o->equalize_relu6 || data, &pr);
         if (n2 == OQ_NONE)
             continue;
