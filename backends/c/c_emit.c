@@ -681,13 +681,9 @@ static oq_status emit_relu(ectx *e, uint32_t n)
     ce_ptr(e, &e->c, x);
     cbuf_printf(&e->c, ";\n        %s *y = ", t);
     ce_ptr(e, &e->c, y);
-    if (e->k[n] == K_RELU_F)
-        cbuf_printf(&e->c, ";\n        for (size_t i = 0; i < %lld; i++)\n"
-                    "            y[i] = x[i] > 0.0f ? x[i] : 0.0f;\n    }\n", (long long)numel(e, y));
-    else
-        cbuf_printf(&e->c, ";\n        for (size_t i = 0; i < %lld; i++)\n"
-                    "            y[i] = x[i] > %d ? x[i] : %d;\n    }\n", (long long)numel(e, y),
-                    e->v[x].qz, e->v[x].qz);
+    cbuf_printf(&e->c, ";\n        for (size_t i = 0; i < %lld; i++)\n"
+                "            y[i] = x[i] > %d ? x[i] : %d;\n    }\n", (long long)numel(e, y),
+                e->v[x].qz, e->v[x].qz);
     return OQ_OK;
 }
 
@@ -1128,18 +1124,28 @@ const char *oq_emit_c_support(oq_op op)
     case OQ_OP_QLinearMatMul:
         return "int8 kernel";
     case OQ_OP_Conv: case OQ_OP_Gemm:
-        return "int8 kernel (via QLinearConv)";
+        return "int8 kernel (via QLinearConv), else fp32";
     case OQ_OP_MatMul:
-        return "int8 kernel (constant 2-D B)";
-    case OQ_OP_MaxPool: case OQ_OP_Reshape: case OQ_OP_Flatten: case OQ_OP_Squeeze: case OQ_OP_Unsqueeze:
+        return "int8 kernel (constant 2-D B), else fp32";
+    case OQ_OP_MaxPool:
+        return "int8 (NHWC) or fp32";
+    case OQ_OP_Reshape: case OQ_OP_Flatten: case OQ_OP_Squeeze: case OQ_OP_Unsqueeze:
     case OQ_OP_Identity: case OQ_OP_Dropout:
-        return "int8 (data movement)";
+        return "data movement (any dtype)";
+    case OQ_OP_Transpose: case OQ_OP_Slice: case OQ_OP_Split: case OQ_OP_Concat: case OQ_OP_Pad:
+        return "data movement (any dtype, int8 NHWC read in place)";
     case OQ_OP_QLinearAdd: case OQ_OP_QLinearGlobalAveragePool: case OQ_OP_QLinearConcat:
         return "int8 kernel (com.microsoft)";
     case OQ_OP_Add: case OQ_OP_GlobalAveragePool:
-        return "int8 kernel (via QLinearAdd / QLinearGlobalAveragePool)";
-    case OQ_OP_Relu:
-        return "int8 or float";
+        return "int8 kernel (via QLinearAdd / QLinearGlobalAveragePool), else fp32";
+    case OQ_OP_AveragePool: case OQ_OP_Relu:
+        return "int8 or fp32";
+    case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div: case OQ_OP_Clip: case OQ_OP_LeakyRelu:
+    case OQ_OP_Sigmoid: case OQ_OP_HardSigmoid: case OQ_OP_HardSwish: case OQ_OP_Tanh:
+    case OQ_OP_Abs: case OQ_OP_Neg: case OQ_OP_Exp: case OQ_OP_Sqrt: case OQ_OP_Reciprocal:
+    case OQ_OP_Erf: case OQ_OP_Softmax: case OQ_OP_LogSoftmax: case OQ_OP_GlobalMaxPool:
+    case OQ_OP_ReduceMean: case OQ_OP_ReduceSum: case OQ_OP_ReduceMax:
+        return "fp32 (float fallback)";
     default:
         return NULL;
     }
@@ -1289,7 +1295,6 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
         case K_AVGPOOL:
         case K_GAP: st = emit_pool(e, n); break;
         case K_COPY: st = emit_copy(e, n); break;
-        case K_RELU_F:
         case K_RELU_Q: st = emit_relu(e, n); break;
         case K_QADD: st = emit_qadd(e, n); break;
         case K_QCONCAT: st = emit_qconcat(e, n); break;

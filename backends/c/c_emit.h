@@ -1,7 +1,9 @@
 /* The C backend: writes a lowered int8 graph (QLinearConv / QLinearMatMul / QGemm and the other
  * integer ops, QuantizeLinear/DequantizeLinear at float edges) as standalone C99 source over a
  * copy of the int8 runtime: OUT/NAME.h, NAME.c, NAME_weights.c, NAME_main.c, onnxq_rt/,
- * Makefile, meson.build. No malloc, no stdio, no mutable globals in the library files. */
+ * Makefile, meson.build. No malloc, no stdio, no mutable globals in the library files.
+ * What stays float runs in the same function through fp32 kernels (c_emit_float.c); custom ops
+ * (unknown op types, --custom-op) call the user's NAME_custom_<TYPE> (onnxq_custom.h ABI). */
 #ifndef OQ_C_EMIT_H
 #define OQ_C_EMIT_H
 #include "ir/ir.h"

@@ -22,7 +22,6 @@ typedef enum kind {
     K_GAP,           /* GlobalAveragePool on a quantized NHWC tensor (rescaled) */
     K_COPY,          /* Reshape / Flatten / Squeeze / Unsqueeze / Identity / Dropout */
     K_QADD,          /* Add of two quantized tensors (DQ/Q folded by the lowering) */
-    K_RELU_F,        /* Relu in float */
     K_RELU_Q,        /* Relu on a quantized tensor: clamp at the zero point */
     K_QCONCAT,       /* QLinearConcat -> oq_q8_concat (channel axis innermost in NHWC) */
     K_FLOAT,         /* an fp32 op (c_emit_float.c): runtime/f32 or onnxq_rt/f32ops */
