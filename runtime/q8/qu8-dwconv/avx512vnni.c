@@ -18,15 +18,71 @@ T512 static inline __attribute__((always_inline)) __m512i wtap(const uint8_t *w,
     return t % 2 ? _mm512_srli_epi32(v, 16) : v;
 }
 
-/* u8 inputs of channels c.. (nn valid, mask m) of tap t of the current pixel as int32 lanes:
- * through the pointer list (ip) or, for row kernels, at xp + off[t]. */
-#define XIN(t) _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, TAP(t) + c))
+/* u8 inputs of channels c.. of tap t of the current pixel as int32 lanes: a plain vpmovzxbd
+ * from memory on full blocks, a masked byte load first on the channel tail (mask m). */
+#define XIN(t)                                                                                    \
+    _mm512_cvtepu8_epi32(full ? _mm_loadu_si128((const __m128i *)(TAP(t) + c))                   \
+                              : _mm_maskz_loadu_epi8(m, TAP(t) + c))
 /* Input of tap t of the current pixel: pointer list, or (row kernels) kw-wide windows addressed
  * by strides when the window is a compile-time 3x3 / 5x5, else through off[]. */
 #define TAP(t)                                                                                    \
     (!row    ? ip[t]                                                                              \
      : hold ? xp + (t) / kwc * row_step + (t) % kwc * tap_step                                    \
             : xp + off[t])
+
+/* Constants of the requantization shared by a kernel call. */
+typedef struct epi {
+    __m512 lo, hi;               /* clamp bounds minus zp */
+    __m512i zp;                  /* output zero point */
+    bool fp32, s8;               /* mode and output dtype */
+} epi;
+
+/* The pixels of one block of 16 channels from c (nn valid: full when 16); inlined for full and
+ * tail blocks so full blocks load with plain vpmovzxbd. */
+T512 static inline __attribute__((always_inline)) void
+block(size_t channels, size_t c, size_t nn, size_t pixels, const size_t taps,
+      const uint8_t *const *in, const uint8_t *x, size_t px_step, const size_t *off,
+      size_t row_step, size_t tap_step, const uint8_t *pb, const uint8_t *w, size_t cp,
+      size_t es, void *out, const oq_q8_requant *rq, const epi *e, const bool hold,
+      const bool row, const bool full)
+{
+    const size_t kwc = taps == 9 ? 3 : 5; /* window width of the held (3x3 / 5x5) kernels */
+    const __mmask16 m = nn == 16 ? (__mmask16)0xffff : (__mmask16)((1u << nn) - 1);
+    const __m512i bias = _mm512_loadu_si512(pb + 4 * c);
+    const __m512 sc = e->fp32 ? scales16_512(rq, c, nn) : e->lo;
+    __m512i wr[25];
+    if (hold)
+#pragma GCC unroll 25
+        for (size_t t = 0; t < taps; t++)
+            wr[t] = wtap(w, cp, c, t);
+    const uint8_t *const *ip = in, *xp = x;
+    uint8_t *op = (uint8_t *)out + c * es;
+    for (size_t px = 0; px < pixels; px++, op += channels * es) {
+        __m512i a0 = bias, a1 = _mm512_setzero_si512();
+        size_t t = 0;
+#pragma GCC unroll 13
+        for (; t + 2 <= taps; t += 2) {
+            a0 = _mm512_dpbusd_epi32(a0, XIN(t), hold ? wr[t] : wtap(w, cp, c, t));
+            a1 = _mm512_dpbusd_epi32(a1, XIN(t + 1), hold ? wr[t + 1] : wtap(w, cp, c, t + 1));
+        }
+        if (t < taps)
+            a0 = _mm512_dpbusd_epi32(a0, XIN(t), hold ? wr[t] : wtap(w, cp, c, t));
+        if (row)
+            xp += px_step;
+        else
+            ip += taps;
+        a0 = _mm512_add_epi32(a0, a1);
+        if (e->fp32) {
+            __m128i b = rq16_fp32_512(a0, sc, e->lo, e->hi, e->zp, e->s8);
+            if (full)
+                _mm_storeu_si128((__m128i *)op, b);
+            else
+                _mm_mask_storeu_epi8(op, m, b);
+        } else {
+            epi16_512(a0, op, nn, c, rq, NULL);
+        }
+    }
+}
 
 /* The kernel body; `taps` is a compile-time constant in the fast paths (9, 25; weights held in
  * registers) and a variable in the generic one (weights reloaded per tap). Pointer form (row
@@ -36,47 +92,21 @@ dw(size_t channels, size_t pixels, const size_t taps, const uint8_t *const *in, 
    size_t px_step, const size_t *off, size_t row_step, size_t tap_step, const void *packed,
    void *out, const oq_q8_requant *rq, const bool hold, const bool row)
 {
-    const size_t kwc = taps == 9 ? 3 : 5; /* window width of the held (3x3 / 5x5) kernels */
     assert(channels >= 1 && taps >= 1);
     const size_t cp = (channels + 15) / 16 * 16, es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
     const uint8_t *pb = packed, *w = pb + cp * 4;
-    const bool fp32 = rq->mode == OQ_Q8_RQ_FP32, s8 = rq->out_dtype == OQ_Q8_S8;
-    const __m512 lo = _mm512_set1_ps((float)(rq->qmin - rq->out_zp));
-    const __m512 hi = _mm512_set1_ps((float)(rq->qmax - rq->out_zp));
-    const __m512i zp = _mm512_set1_epi32(rq->out_zp);
-    for (size_t c = 0; c < channels; c += 16) {
-        const size_t nn = channels - c < 16 ? channels - c : 16;
-        const __mmask16 m = nn == 16 ? (__mmask16)0xffff : (__mmask16)((1u << nn) - 1);
-        const __m512i bias = _mm512_loadu_si512(pb + 4 * c);
-        const __m512 sc = fp32 ? scales16_512(rq, c, nn) : lo;
-        __m512i wr[25];
-        if (hold)
-#pragma GCC unroll 25
-            for (size_t t = 0; t < taps; t++)
-                wr[t] = wtap(w, cp, c, t);
-        const uint8_t *const *ip = in, *xp = x;
-        uint8_t *op = (uint8_t *)out + c * es;
-        for (size_t px = 0; px < pixels; px++, op += channels * es) {
-            __m512i a0 = bias, a1 = _mm512_setzero_si512();
-            size_t t = 0;
-#pragma GCC unroll 13
-            for (; t + 2 <= taps; t += 2) {
-                a0 = _mm512_dpbusd_epi32(a0, XIN(t), hold ? wr[t] : wtap(w, cp, c, t));
-                a1 = _mm512_dpbusd_epi32(a1, XIN(t + 1), hold ? wr[t + 1] : wtap(w, cp, c, t + 1));
-            }
-            if (t < taps)
-                a0 = _mm512_dpbusd_epi32(a0, XIN(t), hold ? wr[t] : wtap(w, cp, c, t));
-            if (row)
-                xp += px_step;
-            else
-                ip += taps;
-            a0 = _mm512_add_epi32(a0, a1);
-            if (fp32)
-                _mm_mask_storeu_epi8(op, m, rq16_fp32_512(a0, sc, lo, hi, zp, s8));
-            else
-                epi16_512(a0, op, nn, c, rq, NULL);
-        }
-    }
+    epi e;
+    e.fp32 = rq->mode == OQ_Q8_RQ_FP32, e.s8 = rq->out_dtype == OQ_Q8_S8;
+    e.lo = _mm512_set1_ps((float)(rq->qmin - rq->out_zp));
+    e.hi = _mm512_set1_ps((float)(rq->qmax - rq->out_zp));
+    e.zp = _mm512_set1_epi32(rq->out_zp);
+    size_t c = 0;
+    for (; c + 16 <= channels; c += 16)
+        block(channels, c, 16, pixels, taps, in, x, px_step, off, row_step, tap_step, pb, w, cp,
+              es, out, rq, &e, hold, row, true);
+    if (c < channels)
+        block(channels, c, channels - c, pixels, taps, in, x, px_step, off, row_step, tap_step,
+              pb, w, cp, es, out, rq, &e, hold, row, false);
 }
 
 T512 void oq_qu8_dwconv_minmax_ukernel_up16xN__avx512vnni(size_t channels, size_t pixels,
