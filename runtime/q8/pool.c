@@ -146,26 +146,46 @@ static size_t taps_of(const oq_q8_pool_shape *s, const taps_plan *pl, const uint
     return n;
 }
 
+/* Output columns [*lo, *hi) whose windows lie inside the image horizontally (empty: lo == hi). */
+static void interior_cols(const oq_q8_pool_shape *s, size_t *lo, size_t *hi)
+{
+    size_t ext = (s->kw - 1) * s->dil_w, a = (s->pad_left + s->stride_w - 1) / s->stride_w, b = 0;
+    if (s->in_w + s->pad_left > ext) /* ox * stride_w <= in_w + pad_left - 1 - ext */
+        b = (s->in_w + s->pad_left - 1 - ext) / s->stride_w + 1;
+    b = b < s->out_w ? b : s->out_w;
+    *lo = a < b ? a : b, *hi = b;
+}
+
 void oq_q8_maxpool_with(const oq_q8_elt_ukernels *k, const oq_q8_pool_shape *s, const void *x,
                         void *y, oq_q8_dtype dt)
 {
     const uint8_t *tp[256];
-    size_t all, C = s->c;
+    size_t all, C = s->c, lo, hi;
     uint8_t *o = y;
     assert(s->kh * s->kw <= 256);
     taps_plan pl;
     plan_taps(s, &pl);
+    interior_cols(s, &lo, &hi);
     for (size_t b = 0; b < s->batch; b++) {
         const uint8_t *xb = (const uint8_t *)x + b * s->in_h * s->in_w * C;
-        for (size_t oy = 0; oy < s->out_h; oy++)
+        for (size_t oy = 0; oy < s->out_h; oy++) {
+            size_t y0 = oy * s->stride_h;
+            bool row_in = y0 >= s->pad_top && y0 - s->pad_top + (s->kh - 1) * s->dil_h < s->in_h;
             for (size_t ox = 0; ox < s->out_w; ox++, o += C) {
+                if (row_in && ox == lo && lo < hi) { /* the interior run: one call */
+                    taps_of(s, &pl, xb, oy, ox, tp, &all);
+                    k->maxpool(C, hi - lo, pl.n, tp, s->stride_w * C, o, dt);
+                    o += (hi - lo - 1) * C, ox = hi - 1;
+                    continue;
+                }
                 size_t n = taps_of(s, &pl, xb, oy, ox, tp, &all);
                 if (n)
-                    k->maxpool(C, n, tp, o, dt);
+                    k->maxpool(C, 1, n, tp, 0, o, dt);
                 else /* a window wholly in the padding: the reference's initial value */
                     for (size_t c = 0; c < C; c++)
                         o[c] = dt == OQ_Q8_S8 ? 0x80 : 0;
             }
+        }
     }
 }
 

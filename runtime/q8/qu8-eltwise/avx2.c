@@ -181,36 +181,44 @@ TAVX2 static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_
         rescale_dt(n, x, y, p, 0);
 }
 
-TAVX2 static void maxpool(size_t c, size_t taps, const uint8_t *const *in, void *y, oq_q8_dtype dt)
+/* One pixel (its taps at in[t] + off). */
+TAVX2 static inline void maxpool1(size_t c, size_t taps, const uint8_t *const *in, size_t off,
+                                  uint8_t *o, oq_q8_dtype dt)
 {
-    uint8_t *o = y;
     size_t ch = 0;
     for (; ch + 32 <= c; ch += 32) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(in[0] + ch));
+        __m256i v = _mm256_loadu_si256((const __m256i *)(in[0] + off + ch));
         if (dt == OQ_Q8_S8)
             for (size_t t = 1; t < taps; t++)
-                v = _mm256_max_epi8(v, _mm256_loadu_si256((const __m256i *)(in[t] + ch)));
+                v = _mm256_max_epi8(v, _mm256_loadu_si256((const __m256i *)(in[t] + off + ch)));
         else
             for (size_t t = 1; t < taps; t++)
-                v = _mm256_max_epu8(v, _mm256_loadu_si256((const __m256i *)(in[t] + ch)));
+                v = _mm256_max_epu8(v, _mm256_loadu_si256((const __m256i *)(in[t] + off + ch)));
         _mm256_storeu_si256((__m256i *)(o + ch), v);
     }
     for (; ch + 16 <= c; ch += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(in[0] + ch));
+        __m128i v = _mm_loadu_si128((const __m128i *)(in[0] + off + ch));
         if (dt == OQ_Q8_S8)
             for (size_t t = 1; t < taps; t++)
-                v = _mm_max_epi8(v, _mm_loadu_si128((const __m128i *)(in[t] + ch)));
+                v = _mm_max_epi8(v, _mm_loadu_si128((const __m128i *)(in[t] + off + ch)));
         else
             for (size_t t = 1; t < taps; t++)
-                v = _mm_max_epu8(v, _mm_loadu_si128((const __m128i *)(in[t] + ch)));
+                v = _mm_max_epu8(v, _mm_loadu_si128((const __m128i *)(in[t] + off + ch)));
         _mm_storeu_si128((__m128i *)(o + ch), v);
     }
     if (ch < c) {
         const uint8_t *tp[256]; /* taps <= 256 (oq_q8_maxpool) */
         for (size_t t = 0; t < taps; t++)
-            tp[t] = in[t] + ch;
-        oq_q8_elt_scalar.maxpool(c - ch, taps, tp, o + ch, dt);
+            tp[t] = in[t] + off + ch;
+        oq_q8_elt_scalar.maxpool(c - ch, 1, taps, tp, 0, o + ch, dt);
     }
+}
+
+TAVX2 static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
+                          size_t step, void *y, oq_q8_dtype dt)
+{
+    for (size_t p = 0; p < pixels; p++)
+        maxpool1(c, taps, in, p * step, (uint8_t *)y + p * c, dt);
 }
 
 /* round_sat((double)(sum + bias) * r / cnt) for 8 int32 sums. */

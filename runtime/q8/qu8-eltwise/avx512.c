@@ -205,19 +205,23 @@ T512 static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_p
         rescale_dt(n, x, y, p, 0);
 }
 
-T512 static void maxpool(size_t c, size_t taps, const uint8_t *const *in, void *y, oq_q8_dtype dt)
+T512 static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
+                         size_t step, void *y, oq_q8_dtype dt)
 {
     uint8_t *o = y;
-    for (size_t ch = 0; ch < c; ch += 64) {
-        const __mmask64 m = c - ch >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (c - ch)) - 1);
-        __m512i v = _mm512_maskz_loadu_epi8(m, in[0] + ch);
-        if (dt == OQ_Q8_S8)
-            for (size_t t = 1; t < taps; t++)
-                v = _mm512_max_epi8(v, _mm512_maskz_loadu_epi8(m, in[t] + ch));
-        else
-            for (size_t t = 1; t < taps; t++)
-                v = _mm512_max_epu8(v, _mm512_maskz_loadu_epi8(m, in[t] + ch));
-        _mm512_mask_storeu_epi8(o + ch, m, v);
+    for (size_t p = 0; p < pixels; p++, o += c) {
+        const size_t off = p * step;
+        for (size_t ch = 0; ch < c; ch += 64) {
+            const __mmask64 m = c - ch >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (c - ch)) - 1);
+            __m512i v = _mm512_maskz_loadu_epi8(m, in[0] + off + ch);
+            if (dt == OQ_Q8_S8)
+                for (size_t t = 1; t < taps; t++)
+                    v = _mm512_max_epi8(v, _mm512_maskz_loadu_epi8(m, in[t] + off + ch));
+            else
+                for (size_t t = 1; t < taps; t++)
+                    v = _mm512_max_epu8(v, _mm512_maskz_loadu_epi8(m, in[t] + off + ch));
+            _mm512_mask_storeu_epi8(o + ch, m, v);
+        }
     }
 }
 

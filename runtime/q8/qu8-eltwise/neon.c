@@ -144,27 +144,35 @@ static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_params
         oq_q8_elt_scalar.rescale(n - i, px + i, py + i, p);
 }
 
-static void maxpool(size_t c, size_t taps, const uint8_t *const *in, void *y, oq_q8_dtype dt)
+/* One pixel (its taps at in[t] + off). */
+static inline void maxpool1(size_t c, size_t taps, const uint8_t *const *in, size_t off,
+                            uint8_t *o, oq_q8_dtype dt)
 {
-    uint8_t *o = y;
     size_t ch = 0;
     for (; ch + 16 <= c; ch += 16) {
-        uint8x16_t v = vld1q_u8(in[0] + ch);
+        uint8x16_t v = vld1q_u8(in[0] + off + ch);
         if (dt == OQ_Q8_S8)
             for (size_t t = 1; t < taps; t++)
                 v = vreinterpretq_u8_s8(vmaxq_s8(vreinterpretq_s8_u8(v),
-                                                 vreinterpretq_s8_u8(vld1q_u8(in[t] + ch))));
+                                                 vreinterpretq_s8_u8(vld1q_u8(in[t] + off + ch))));
         else
             for (size_t t = 1; t < taps; t++)
-                v = vmaxq_u8(v, vld1q_u8(in[t] + ch));
+                v = vmaxq_u8(v, vld1q_u8(in[t] + off + ch));
         vst1q_u8(o + ch, v);
     }
     if (ch < c) {
         const uint8_t *tp[256]; /* taps <= 256 (oq_q8_maxpool) */
         for (size_t t = 0; t < taps; t++)
-            tp[t] = in[t] + ch;
-        oq_q8_elt_scalar.maxpool(c - ch, taps, tp, o + ch, dt);
+            tp[t] = in[t] + off + ch;
+        oq_q8_elt_scalar.maxpool(c - ch, 1, taps, tp, 0, o + ch, dt);
     }
+}
+
+static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in, size_t step,
+                    void *y, oq_q8_dtype dt)
+{
+    for (size_t p = 0; p < pixels; p++)
+        maxpool1(c, taps, in, p * step, (uint8_t *)y + p * c, dt);
 }
 
 /* round_sat((double)(sum + bias) * r / cnt) + zy for 4 int32 sums (vdivq_f64 is IEEE). */

@@ -37,8 +37,10 @@ typedef struct oq_q8_elt_ukernels {
                 const oq_q8_binary *p);
     /* y[i] = requantize(x[i]) with p (no aliasing other than y == x) */
     void (*rescale)(size_t n, const void *x, void *y, const oq_q8_rescale_params *p);
-    /* y[ch] = max over t < taps of in[t][ch], ch < c; taps >= 1 */
-    void (*maxpool)(size_t c, size_t taps, const uint8_t *const *in, void *y, oq_q8_dtype dt);
+    /* y[p*c + ch] = max over t < taps of in[t][p*step + ch], ch < c, p < pixels; taps >= 1
+     * (pixels > 1: a run of interior windows, step = stride_w * c) */
+    void (*maxpool)(size_t c, size_t pixels, size_t taps, const uint8_t *const *in, size_t step,
+                    void *y, oq_q8_dtype dt);
     /* y[ch] = avg(sum over t < taps of in[t][ch]) with p; taps >= 0 (0: only p->bias) */
     void (*avgpool)(size_t c, size_t taps, const uint8_t *const *in, void *y,
                     const oq_q8_avg_params *p);

@@ -123,24 +123,30 @@ static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_params
         rescale_dt(n, x, y, p, OQ_Q8_U8);
 }
 
-static void maxpool(size_t c, size_t taps, const uint8_t *const *in, void *y, oq_q8_dtype dt)
+static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in, size_t step,
+                    void *y, oq_q8_dtype dt)
 {
-    if (dt == OQ_Q8_S8) {
-        int8_t *o = y;
-        for (size_t ch = 0; ch < c; ch++) {
-            int8_t m = (int8_t)in[0][ch];
-            for (size_t t = 1; t < taps; t++) {
-                int8_t v = (int8_t)in[t][ch];
-                m = v > m ? v : m;
+    for (size_t p = 0; p < pixels; p++) {
+        const size_t off = p * step;
+        if (dt == OQ_Q8_S8) {
+            int8_t *o = (int8_t *)y + p * c;
+            for (size_t ch = 0; ch < c; ch++) {
+                int8_t m = (int8_t)in[0][off + ch];
+                for (size_t t = 1; t < taps; t++) {
+                    int8_t v = (int8_t)in[t][off + ch];
+                    m = v > m ? v : m;
+                }
+                o[ch] = m;
             }
-            o[ch] = m;
+        } else {
+            uint8_t *o = (uint8_t *)y + p * c;
+            for (size_t ch = 0; ch < c; ch++) {
+                uint8_t m = in[0][off + ch];
+                for (size_t t = 1; t < taps; t++)
+                    m = in[t][off + ch] > m ? in[t][off + ch] : m;
+                o[ch] = m;
+            }
         }
-    } else {
-        uint8_t *o = y;
-        memcpy(o, in[0], c);
-        for (size_t t = 1; t < taps; t++)
-            for (size_t ch = 0; ch < c; ch++)
-                o[ch] = in[t][ch] > o[ch] ? in[t][ch] : o[ch];
     }
 }
 
