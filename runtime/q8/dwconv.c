@@ -72,27 +72,46 @@ void oq_q8_dwconv(const oq_q8_dw_kernel *k, const oq_q8_conv_shape *s, const uin
     xe = xe < s->out_w ? xe : s->out_w;
     xa = xa < xe ? xa : xe;
     bool use_row = k->row && taps <= 64 && xe > xa;
-    uint8_t *yp = y;
+    /* Border pixels are queued (ptr holds up to out_w of them) and run through the pointer
+     * kernel in one call per contiguous output run: the right border of a row and the left
+     * border of the next are adjacent in the output, so most calls cover 2+ pixels and the
+     * kernel's per-call weight loads are shared. */
+    uint8_t *yp = y, *qy = NULL;
+    size_t qn = 0;
+#define FLUSH()                                                                                   \
+    do {                                                                                          \
+        if (qn)                                                                                   \
+            k->fn(C, qn, taps, ptr, packed, qy, rq);                                              \
+        qn = 0;                                                                                   \
+    } while (0)
+#define QUEUE(oy, x0, x1)                                                                         \
+    do {                                                                                          \
+        if (qn + (x1) - (x0) > s->out_w)                                                          \
+            FLUSH();                                                                              \
+        if (!qn)                                                                                  \
+            qy = yp + (x0) * C * es;                                                              \
+        pointers(s, xb, zrow, offs, oy, x0, x1, ptr + qn * taps);                                 \
+        qn += (x1) - (x0);                                                                        \
+    } while (0)
     for (size_t b = 0; b < s->batch; b++) {
         const uint8_t *xb = x + b * s->in_h * s->in_w * C;
         for (size_t oy = 0; oy < s->out_h; oy++, yp += s->out_w * C * es) {
             if (!use_row || !inside(oy, s->stride_h, s->pad_top, s->kh, s->dil_h, s->in_h)) {
-                pointers(s, xb, zrow, offs, oy, 0, s->out_w, ptr);
-                k->fn(C, s->out_w, taps, ptr, packed, yp, rq);
+                QUEUE(oy, 0, s->out_w);
                 continue;
             }
-            if (xa > 0) {
-                pointers(s, xb, zrow, offs, oy, 0, xa, ptr);
-                k->fn(C, xa, taps, ptr, packed, yp, rq);
-            }
+            if (xa > 0)
+                QUEUE(oy, 0, xa);
+            FLUSH();
             const uint8_t *x0 = xb + ((oy * s->stride_h - s->pad_top) * s->in_w +
                                       xa * s->stride_w - s->pad_left) * C;
             k->row(C, xe - xa, s->kh, s->kw, x0, s->stride_w * C, s->dil_h * s->in_w * C,
                    s->dil_w * C, packed, yp + xa * C * es, rq);
-            if (xe < s->out_w) {
-                pointers(s, xb, zrow, offs, oy, xe, s->out_w, ptr);
-                k->fn(C, s->out_w - xe, taps, ptr, packed, yp + xe * C * es, rq);
-            }
+            if (xe < s->out_w)
+                QUEUE(oy, xe, s->out_w);
         }
+        FLUSH();
     }
+#undef QUEUE
+#undef FLUSH
 }
