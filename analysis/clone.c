@@ -42,6 +42,7 @@ static bool copy_attr(oq_graph *g, oq_attr *dst, const oq_attr *a)
     return true;
 }
 
+/* Values first (same ids), then nodes (same order), then graph inputs / outputs. */
 oq_graph *oq_graph_clone(const oq_graph *g)
 {
     oq_graph *c = oq_graph_new(g->arena.alloc, g->arena.alloc_ctx);

@@ -9,6 +9,7 @@
 
 #include "analysis.h"
 
+/* Ops whose output the quantizer gives its own qparams (passes/quantize.c). */
 static bool own_qparams_op(oq_op op)
 {
     switch (op) {
@@ -22,11 +23,13 @@ static bool own_qparams_op(oq_op op)
     }
 }
 
+/* Node n is the producer of a fused pattern (onnxq_fused). */
 static bool fused(const oq_graph *g, uint32_t n)
 {
     return ir_attr_int(&g->nodes[n], "onnxq_fused", 0) != 0;
 }
 
+/* Scans fg in order; a fused producer's output is its activation's. */
 oq_status oq_find_layers(const oq_graph *fg, oq_layer **out, uint32_t *n, oq_diag *d)
 {
     *out = NULL;
@@ -114,6 +117,7 @@ static oq_status quantize_dropping_overrides(const oq_graph *fg, const oq_calib 
     return st;
 }
 
+/* Quantizes a clone of fg with o's excludes plus extra[]; fg is untouched. */
 oq_status oq_quantize_copy(const oq_graph *fg, const oq_calib *c, const oq_options *o,
                            const char *const *extra, uint32_t nextra, oq_graph **out, oq_diag *d)
 {
@@ -146,6 +150,7 @@ oq_status oq_quantize_copy(const oq_graph *fg, const oq_calib *c, const oq_optio
     return st;
 }
 
+/* Looks the value up by name: quantized outputs are DequantizeLinear results. */
 bool oq_layer_quantized(const oq_graph *qg, const char *name)
 {
     uint32_t v = ir_find_value(qg, name);
@@ -164,6 +169,7 @@ static bool names_layer_tensor(const oq_graph *fg, uint32_t n, uint32_t y, const
     return strcmp(fg->values[y].name, name) == 0;
 }
 
+/* Excludes every other layer by name; keeps the overrides of this layer's tensors. */
 oq_status oq_quantize_only(const oq_graph *fg, const oq_calib *c, const oq_options *o,
                            const oq_layer *layers, uint32_t nlayers, uint32_t which,
                            oq_graph **out, oq_diag *d)

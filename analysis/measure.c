@@ -7,6 +7,7 @@
 
 #include "analysis.h"
 
+/* Adds n elements of reference ref and approximation x to a (double sums). */
 void oq_sqnr_add(oq_sqnr_acc *a, const float *ref, const float *x, int64_t n)
 {
     double s = 0, e = 0;
@@ -20,6 +21,7 @@ void oq_sqnr_add(oq_sqnr_acc *a, const float *ref, const float *x, int64_t n)
     a->n += n;
 }
 
+/* The SQNR of a in dB (special values: analysis.h). */
 float oq_sqnr_db(const oq_sqnr_acc *a)
 {
     if (a->n == 0)
@@ -31,6 +33,7 @@ float oq_sqnr_db(const oq_sqnr_acc *a)
     return (float)(10.0 * log10(a->signal / a->noise));
 }
 
+/* Points rt[k] at sample i of input k, with g's dtype and shape. */
 void oq_samples_bind(const oq_graph *g, const oq_samples *s, uint32_t i, oq_rt_tensor *rt)
 {
     for (uint32_t k = 0; k < g->ninput && k < s->ninput; k++) {
@@ -53,6 +56,7 @@ static int64_t output_floats(const oq_graph *g)
 
 int64_t oq_output_floats(const oq_graph *g) { return output_floats(g); }
 
+/* Copies g's float outputs, in order, into dst (oq_output_floats elements). */
 void oq_copy_outputs(const oq_graph *g, const oq_rt_tensor *outs, float *dst)
 {
     for (uint32_t i = 0; i < g->noutput; i++) {
@@ -64,6 +68,7 @@ void oq_copy_outputs(const oq_graph *g, const oq_rt_tensor *outs, float *dst)
     }
 }
 
+/* Runs f and q on every sample; *db = pooled output SQNR of q against f. */
 oq_status oq_measure_sqnr(const oq_graph *f, const oq_graph *q, const oq_samples *s, float *db,
                           oq_diag *d)
 {
@@ -102,6 +107,7 @@ out:
     return st;
 }
 
+/* Rows of out0 whose argmax equals the label (padding rows, label -1, skipped). */
 int64_t oq_top1_correct(const oq_graph *g, const oq_rt_tensor *out0, const oq_samples *e,
                         uint32_t i)
 {
@@ -122,6 +128,7 @@ int64_t oq_top1_correct(const oq_graph *g, const oq_rt_tensor *out0, const oq_sa
     return correct;
 }
 
+/* Top-1 % of g over the labelled rows of e (NAN without labels). */
 oq_status oq_measure_accuracy(const oq_graph *g, const oq_samples *e, float *pct, oq_diag *d)
 {
     *pct = NAN;

@@ -25,6 +25,7 @@ static oq_status quiet_copy(const oq_graph *fg, const oq_graph *ref, const oq_ca
     return OQ_OK;
 }
 
+/* Matches nodes by name and op; refills uses when a bias changed. */
 void oq_restore_float_biases(oq_graph *q, const oq_graph *ref)
 {
     bool changed = false;
@@ -97,6 +98,7 @@ static void rank(uint32_t *order, uint32_t n, const oq_sensitivity *sens, bool b
     }
 }
 
+/* Full int8 first; sensitivities only when the target misses. */
 oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
                              const oq_options *o,
                              const oq_samples *s, const oq_samples *e, const oq_mixed_target *t,
@@ -184,6 +186,7 @@ out:
     return st;
 }
 
+/* Frees the float layer list (res may be NULL). */
 void oq_mixed_result_free(oq_mixed_result *res)
 {
     if (!res)

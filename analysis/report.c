@@ -8,6 +8,7 @@
 
 #include "analysis.h"
 
+/* Frees r->layers; r may be NULL or already freed. */
 void oq_report_free(oq_report *r)
 {
     if (!r)
@@ -28,6 +29,7 @@ typedef struct side {
     oq_layer_report *rl;       /* report layers (histograms) */
 } side;
 
+/* Adds n values to l's histogram over [hist_lo, hist_hi] (outside values clamp to the ends). */
 static void bin(oq_layer_report *l, const float *x, int64_t n)
 {
     double w = (double)l->hist_hi - (double)l->hist_lo;
@@ -38,6 +40,7 @@ static void bin(oq_layer_report *l, const float *x, int64_t n)
     }
 }
 
+/* Float run: keeps each layer output of the sample and bins it. */
 static bool float_hook(void *ctx, const oq_graph *g, uint32_t node, const oq_rt_tensor *outs)
 {
     side *s = ctx;
@@ -53,6 +56,7 @@ static bool float_hook(void *ctx, const oq_graph *g, uint32_t node, const oq_rt_
     return true;
 }
 
+/* Int8 run: accumulates each layer output's SQNR against the float one kept. */
 static bool quant_hook(void *ctx, const oq_graph *g, uint32_t node, const oq_rt_tensor *outs)
 {
     side *s = ctx;
@@ -152,6 +156,7 @@ out:
     return st;
 }
 
+/* Sensitivity first (it decides which layers exist), then the side-by-side pass. */
 oq_status oq_report_build(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
                           const oq_options *o,
                           const oq_samples *s, const oq_samples *e, const char *model,

@@ -17,6 +17,7 @@ typedef struct plist {
     uint32_t n, cap;
 } plist;
 
+/* Frees the paths and empties l. */
 static void plist_free(plist *l)
 {
     for (uint32_t i = 0; i < l->n; i++)
@@ -25,6 +26,7 @@ static void plist_free(plist *l)
     memset(l, 0, sizeof *l);
 }
 
+/* Appends a copy of s; false on NOMEM. */
 static bool plist_add(plist *l, const char *s)
 {
     if (l->n == l->cap) {
@@ -38,18 +40,21 @@ static bool plist_add(plist *l, const char *s)
     return (l->p[l->n++] = strdup(s)) != NULL;
 }
 
+/* True if p names a directory. */
 static bool is_dir(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* True if p ends with e (and is longer). */
 static bool has_ext(const char *p, const char *e)
 {
     size_t n = strlen(p), k = strlen(e);
     return n > k && strcmp(p + n - k, e) == 0;
 }
 
+/* qsort order of paths: byte-wise. */
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -87,6 +92,7 @@ static oq_status collect(const char *path, plist *l, oq_diag *d)
     return OQ_OK;
 }
 
+/* Index of the graph input called name[0..len), OQ_NONE if none. */
 static uint32_t input_index(const oq_graph *g, const char *name, size_t len)
 {
     for (uint32_t i = 0; i < g->ninput; i++) {
@@ -161,6 +167,7 @@ static int64_t samples_in(const oq_graph *g, uint32_t v, const oq_tensor_file *t
     return 0;
 }
 
+/* Reads a .npy or .pb tensor into a; ERR_DATA for other extensions. */
 static oq_status read_tensor(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag *d)
 {
     if (has_ext(path, ".npy"))
@@ -170,6 +177,7 @@ static oq_status read_tensor(const char *path, oq_arena *a, oq_tensor_file *t, o
     return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: not a .npy or .pb file", path);
 }
 
+/* ERR_DATA naming the element when a float tensor holds NaN or Inf. */
 static oq_status check_finite(const char *path, const oq_tensor_file *t, oq_diag *d)
 {
     if (t->dtype != OQ_DT_FLOAT)
@@ -202,6 +210,7 @@ static bool samples_init(oq_samples *s, const oq_graph *g, uint32_t cap)
     return true;
 }
 
+/* Grows every input array of s to hold need samples; false on NOMEM. */
 static bool samples_grow(oq_samples *s, uint32_t *cap, uint32_t need)
 {
     if (need <= *cap)
@@ -340,6 +349,7 @@ out:
     return st;
 }
 
+/* Frees what a load made and zeroes s (safe on a zeroed s). */
 void oq_samples_free(oq_samples *s)
 {
     if (!s)

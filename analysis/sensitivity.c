@@ -10,6 +10,7 @@
 
 #include "analysis.h"
 
+/* Per-channel sums in double; exact channels count as +inf and stay out of the mean. */
 void oq_weight_sqnr(const float *wf, const float *wq, const oq_shape *ws, int axis, float *min,
                     float *mean)
 {
@@ -66,6 +67,7 @@ static uint32_t find_node(const oq_graph *g, const char *name, oq_op op)
     return OQ_NONE;
 }
 
+/* Zero point i of constant zv (u8 / i8 / i32), 0 when absent. */
 static int32_t zp_at(const oq_graph *g, uint32_t zv, int64_t i)
 {
     if (zv == OQ_NONE || !g->values[zv].data)
@@ -137,6 +139,7 @@ static void output_qparams(const oq_graph *qg, const char *name, float *s, int32
     *z = zp_at(qg, dq->nin > 2 ? dq->in[2] : OQ_NONE, 0);
 }
 
+/* Public wrapper of output_qparams. */
 void oq_layer_output_qparams(const oq_graph *qg, const char *name, float *s, int32_t *z)
 {
     output_qparams(qg, name, s, z);
@@ -170,6 +173,7 @@ static bool cap_hook(void *ctx, const oq_graph *g, uint32_t node, const oq_rt_te
     return true;
 }
 
+/* Float outputs once, then per layer: its "only this layer" graph over the samples. */
 oq_status oq_layer_sensitivity(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
                                const oq_options *o,
                                const oq_layer *layers, uint32_t nlayers, const bool *skip,

@@ -15,6 +15,7 @@ typedef struct rep_out {
     oq_status (*fn)(const oq_report *, FILE *, oq_diag *);
 } rep_out;
 
+/* oq_file_writer calling one renderer. */
 static bool write_doc(void *ctx, FILE *f, oq_diag *d)
 {
     const rep_out *o = ctx;
@@ -79,6 +80,7 @@ static oq_status prepare(qflow *q, const char *path, oq_graph **g, oq_graph **re
     return st;
 }
 
+/* onnxq report: exit 0, 1 (model / data error) or 2 (usage). */
 int cmd_report(int argc, char **argv)
 {
     qflow q;
@@ -91,7 +93,8 @@ int cmd_report(int argc, char **argv)
             goto done;
         if (r > 0)
             continue;
-        if ((r = cli_opt(argc, argv, &i, "-o", &v)) || (r = cli_opt(argc, argv, &i, "--output", &v))) {
+        if ((r = cli_opt(argc, argv, &i, "-o", &v)) ||
+            (r = cli_opt(argc, argv, &i, "--output", &v))) {
             if (r < 0)
                 goto done;
             html = v;

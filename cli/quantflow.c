@@ -155,10 +155,8 @@ int qflow_opt(qflow *q, int argc, char **argv, int *i)
         o->stop_after = v;
         return r;
     }
-    bool sq = false;
-    if ((r = cli_opt(argc, argv, i, "--target-sqnr", &v)) ? (sq = true)
-                                                          : (r = cli_opt(argc, argv, i,
-                                                                         "--max-accuracy-drop", &v))) {
+    bool sq = (r = cli_opt(argc, argv, i, "--target-sqnr", &v)) != 0;
+    if (sq || (r = cli_opt(argc, argv, i, "--max-accuracy-drop", &v))) {
         if (r < 0)
             return -1;
         char *end;

@@ -191,8 +191,8 @@ Test(analysis, one_layer_error_matches_emulation)
         for (int ch = 0; ch < 3; ch++)
             for (int p = 0; p < 16; p++) {
                 const float *xs = x + i * TX;
-                double yf = (double)tiny_w[2 * ch] * xs[p] + (double)tiny_w[2 * ch + 1] * xs[16 + p] +
-                            tiny_b[ch];
+                double yf = (double)tiny_w[2 * ch] * xs[p] +
+                            (double)tiny_w[2 * ch + 1] * xs[16 + p] + tiny_b[ch];
                 float a = qdq(xs[p], s_in, z_in, 0, 255), b = qdq(xs[16 + p], s_in, z_in, 0, 255);
                 float yq = wq[2 * ch] * a + wq[2 * ch + 1] * b + bq[ch];
                 float y8 = qdq(yq, s_out, z_out, 0, 255);
@@ -203,7 +203,8 @@ Test(analysis, one_layer_error_matches_emulation)
     cr_expect(fabs(L->act_sqnr - want) < 0.05, "activation SQNR %.4f want %.4f (emulated)",
               L->act_sqnr, want);
     /* one layer: its own error is the cumulative one, the sensitivity and the model's */
-    cr_expect(fabsf(L->cum_sqnr - L->act_sqnr) < 1e-3f, "cum %.4f act %.4f", L->cum_sqnr, L->act_sqnr);
+    cr_expect(fabsf(L->cum_sqnr - L->act_sqnr) < 1e-3f, "cum %.4f act %.4f", L->cum_sqnr,
+              L->act_sqnr);
     cr_expect(fabsf(L->sens_sqnr - L->act_sqnr) < 1e-3f, "sens %.4f", L->sens_sqnr);
     cr_expect(fabsf(r.model_sqnr - L->act_sqnr) < 1e-3f, "model %.4f", r.model_sqnr);
     cr_expect(isnan(L->sens_acc) && isnan(r.acc_fp32), "no eval set: NAN accuracy");
@@ -369,7 +370,8 @@ static double own_sqnr(const oq_graph *f, const oq_graph *q, const oq_samples *s
     cr_assert_eq(oq_interp_new(q, &qi, &d), OQ_OK, "%s", d.msg);
     double sig = 0, err = 0;
     for (uint32_t i = 0; i < s->n; i++) {
-        oq_rt_tensor in = {OQ_DT_FLOAT, f->values[f->inputs[0]].shape, s->data[0] + i * s->bytes[0]};
+        oq_rt_tensor in = {OQ_DT_FLOAT, f->values[f->inputs[0]].shape,
+                           s->data[0] + i * s->bytes[0]};
         oq_rt_tensor fo, qo;
         float ref[10];
         cr_assert_eq(oq_interp_run(fi, &in, &fo, NULL, NULL, &d), OQ_OK, "%s", d.msg);
@@ -504,14 +506,16 @@ Test(analysis, report_accuracy_figures_on_eval_set)
     cr_assert_eq(oq_samples_load_eval(g, EX "test100_input.npy", EX "test100_labels.npy", 0, &e,
                                       &d), OQ_OK, "%s", d.msg);
     oq_report r;
-    cr_assert_eq(oq_report_build(g, NULL, c, &o, &s, &e, "fashion_cnn.onnx", &r, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_report_build(g, NULL, c, &o, &s, &e, "fashion_cnn.onnx", &r, &d), OQ_OK, "%s",
+                 d.msg);
     cr_expect_eq(r.eval_samples, 100u);
     cr_expect_eq(r.samples, 16u);
     cr_expect_eq(r.nlayers, 4u);
     float acc;
     cr_assert_eq(oq_measure_accuracy(g, &e, &acc, &d), OQ_OK, "%s", d.msg);
     cr_expect(r.acc_fp32 == acc && acc > 80, "fp32 top-1 %.2f", r.acc_fp32);
-    cr_expect(fabsf(r.acc_int8 - r.acc_fp32) <= 3, "int8 %.2f vs fp32 %.2f", r.acc_int8, r.acc_fp32);
+    cr_expect(fabsf(r.acc_int8 - r.acc_fp32) <= 3, "int8 %.2f vs fp32 %.2f", r.acc_int8,
+              r.acc_fp32);
     for (uint32_t i = 0; i < r.nlayers; i++) {
         const oq_layer_report *L = &r.layers[i];
         cr_expect(L->quantized && isfinite(L->sens_acc) && fabsf(L->sens_acc - acc) <= 3,
