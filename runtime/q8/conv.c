@@ -1,7 +1,7 @@
 /* conv.c: NHWC convolution as GEMM. 1x1 stride-1 unpadded convs read the input directly
  * (A = pixels x channels of the group); every other shape goes through im2col in blocks of
  * CONV_MB output pixels (rows padded to Kp bytes, padding taps = input zero point), so the
- * workspace is CONV_MB * Kp bytes whatever the image size. Groups are separate GEMMs. */
+ * workspace is CONV_MB * Kp (+ 32) bytes whatever the image size. Groups are separate GEMMs. */
 #include <string.h>
 
 #include "q8.h"
@@ -22,9 +22,11 @@ static bool direct(const oq_q8_conv_shape *s)
            !s->pad_left && !s->pad_bottom && !s->pad_right;
 }
 
+#define SLACK 32 /* bytes after the im2col block: runs are copied with whole 16/32-byte moves */
+
 size_t oq_q8_conv_workspace_size(const oq_q8_conv_shape *s)
 {
-    return direct(s) ? 0 : CONV_MB * kpad(s);
+    return direct(s) ? 0 : CONV_MB * kpad(s) + SLACK;
 }
 
 /* Copies n bytes from s to d with inline fixed-size moves (overlapping at the end), never
@@ -64,11 +66,24 @@ static inline void fill_bytes(uint8_t *d, uint8_t v, size_t n)
         d[i] = v;
 }
 
-/* Writes the im2col rows of output pixels [p0, p0+rows) of image xb, group g, into ws. A kernel
- * row (fixed ky) whose taps are all inside the image is one contiguous run of kw*cg bytes when
- * groups == 1 and dil_w == 1, copied at once. */
-static void im2col(const oq_q8_conv_shape *s, const uint8_t *xb, uint8_t zp, size_t g, size_t p0,
-                   size_t rows, uint8_t *ws, size_t kp)
+/* Copies a run of n bytes: one 16- or 32-byte move when n fits and the source may be read that
+ * far (src + 32 <= xend); the bytes written past dst + n land in the next run, the row padding or
+ * the workspace slack, all written later or never read. */
+static inline void copy_run(uint8_t *d, const uint8_t *s, size_t n, const uint8_t *xend)
+{
+    if (n <= 16 && s + 32 <= xend)
+        memcpy(d, s, 16);
+    else if (n <= 32 && s + 32 <= xend)
+        memcpy(d, s, 32);
+    else
+        copy_bytes(d, s, n);
+}
+
+/* Writes the im2col rows of output pixels [p0, p0+rows) of image xb, group g, into ws (xend: end
+ * of the input buffer). A kernel row (fixed ky) whose taps are all inside the image is one
+ * contiguous run of kw*cg bytes when groups == 1 and dil_w == 1, copied at once. */
+static void im2col(const oq_q8_conv_shape *s, const uint8_t *xb, const uint8_t *xend, uint8_t zp,
+                   size_t g, size_t p0, size_t rows, uint8_t *ws, size_t kp)
 {
     const size_t cg = s->in_c / s->groups, K = s->kh * s->kw * cg, rowb = s->in_w * s->in_c;
     const bool runs = s->groups == 1 && s->dil_w == 1;
@@ -87,14 +102,14 @@ static void im2col(const oq_q8_conv_shape *s, const uint8_t *xb, uint8_t zp, siz
             }
             const uint8_t *src = xb + (iy - s->pad_top) * rowb + g * cg;
             if (xin && runs) {
-                copy_bytes(dst, src + (ix0 - s->pad_left) * s->in_c, run);
+                copy_run(dst, src + (ix0 - s->pad_left) * s->in_c, run, xend);
                 dst += run;
                 continue;
             }
             for (size_t kx = 0; kx < s->kw; kx++, dst += cg) {
                 size_t ix = ix0 + kx * s->dil_w;
                 if (ix >= s->pad_left && ix - s->pad_left < s->in_w)
-                    copy_bytes(dst, src + (ix - s->pad_left) * s->in_c, cg);
+                    copy_run(dst, src + (ix - s->pad_left) * s->in_c, cg, xend);
                 else
                     fill_bytes(dst, zp, cg);
             }
@@ -112,6 +127,7 @@ void oq_q8_conv_with(const oq_q8_gemm_kernel *k, const oq_q8_conv_shape *s, cons
     size_t cg = s->in_c / s->groups, mg = s->out_c / s->groups, K = s->kh * s->kw * cg;
     size_t kp = kpad(s), M = s->out_h * s->out_w, es = rq->mode == OQ_Q8_RQ_S32 ? 4 : 1;
     size_t gb = oq_q8_packed_size(k->layout, K, mg);
+    const uint8_t *xend = x + s->batch * s->in_h * s->in_w * s->in_c;
     for (size_t b = 0; b < s->batch; b++) {
         const uint8_t *xb = x + b * s->in_h * s->in_w * s->in_c;
         uint8_t *yb = (uint8_t *)y + b * M * s->out_c * es;
@@ -124,8 +140,10 @@ void oq_q8_conv_with(const oq_q8_gemm_kernel *k, const oq_q8_conv_shape *s, cons
             }
             for (size_t p0 = 0; p0 < M; p0 += CONV_MB) {
                 size_t rows = M - p0 < CONV_MB ? M - p0 : CONV_MB;
-                im2col(s, xb, (uint8_t)x_zp, g, p0, rows, workspace, kp);
-                oq_q8_gemm_run(k, rows, mg, K, workspace, kp, pg,
+                im2col(s, xb, xend, (uint8_t)x_zp, g, p0, rows, workspace, kp);
+                /* depth kp: the zero-point padding bytes meet zero packed weights, and whole
+                 * 4-byte groups need no tail loads */
+                oq_q8_gemm_run(k, rows, mg, kp, workspace, kp, pg,
                                yb + (p0 * s->out_c + g * mg) * es, s->out_c, g * mg, rq);
             }
         }
