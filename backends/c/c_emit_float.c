@@ -900,11 +900,11 @@ static oq_status emit_move(ectx *e, uint32_t n)
         int64_t axis = ir_attr_int(nd, "axis", 0), pos = 0;
         if (axis < 0)
             axis += r;
+        for (uint32_t i = 0; i < nd->nout; i++)
+            if (nd->out[i] == OQ_NONE)
+                return err(e, n, OQ_ERR_UNSUPPORTED_OP, "Split with an unused output");
         for (uint32_t i = 0; i < nd->nout; i++) {
             uint32_t yi = nd->out[i];
-            if (yi == OQ_NONE) {
-                continue;      /* unused output: its extent is still skipped below */
-            }
             int64_t yist[OQ_MAX_RANK];
             lstrides(e, yi, yist);
             oq_status st = copy_call(e, n, r, val(e, yi)->shape.dim, x, pos * xst[axis], xst, yi,
@@ -913,9 +913,6 @@ static oq_status emit_move(ectx *e, uint32_t n)
                 return st;
             pos += val(e, yi)->shape.dim[axis];
         }
-        for (uint32_t i = 0; i < nd->nout; i++)
-            if (nd->out[i] == OQ_NONE)
-                return err(e, n, OQ_ERR_UNSUPPORTED_OP, "Split with an unused output");
         return OQ_OK;
     }
     case OQ_OP_Concat: {
