@@ -14,6 +14,7 @@
 #include "runtime/f32/f32.h"
 #include "backends/c/rt/f32ops.h"
 
+/* Reports msg for node n with status st; returns st. */
 static oq_status err(ectx *e, uint32_t n, oq_status st, const char *msg)
 {
     return oq_errorf(e->d, e->g, n, st, "%s", msg);
@@ -21,6 +22,7 @@ static oq_status err(ectx *e, uint32_t n, oq_status st, const char *msg)
 
 /* ------------------------------------------------------------------ classification */
 
+/* The OQ_FK_* code of a one-input activation, -1 for other ops. */
 static int unary_code(oq_op op)
 {
     switch (op) {
@@ -40,6 +42,7 @@ static int unary_code(oq_op op)
     }
 }
 
+/* Ops the fallback computes in fp32. */
 static bool is_float_op(oq_op op)
 {
     switch (op) {
@@ -54,12 +57,14 @@ static bool is_float_op(oq_op op)
     }
 }
 
+/* Ops the fallback runs as strided copies on any element type. */
 static bool is_move_op(oq_op op)
 {
     return op == OQ_OP_Transpose || op == OQ_OP_Slice || op == OQ_OP_Split ||
            op == OQ_OP_Concat || op == OQ_OP_Pad;
 }
 
+/* True if s is one of l[0..n). */
 static bool in_list(const char *s, const char *const *l, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
@@ -98,6 +103,7 @@ static const char *float_reason(const ectx *e, const oq_node *nd)
     return "no int8 kernel for this op in the C backend (fp32 kernel)";
 }
 
+/* See c_emit_int.h; sets the output qparams of data movement from its input. */
 oq_status ce_classify_float(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -184,6 +190,7 @@ static void lstrides(const ectx *e, uint32_t v, int64_t *st)
     }
 }
 
+/* Writes "a0, a1, ..." ("0" when n == 0, for C arrays that may not be empty). */
 static void ilist(oq_cbuf *b, const int64_t *a, int n)
 {
     for (int i = 0; i < n; i++)
@@ -262,6 +269,7 @@ static bool fconst(ectx *e, const oq_node *nd, uint32_t i, float def, float *out
     return true;
 }
 
+/* A float literal; infinities as (-)HUGE_VALF. */
 static void hexf_or_inf(oq_cbuf *b, float f)
 {
     if (isinf(f))
@@ -337,6 +345,7 @@ static bool reduce_axes(ectx *e, const oq_node *nd, bool *red, bool *noop)
     return true;
 }
 
+/* See c_emit_int.h: conv packing + workspace, GEMM blocks, reduction accumulators. */
 size_t ce_float_scratch(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -382,6 +391,8 @@ size_t ce_float_scratch(ectx *e, uint32_t n)
 
 /* ------------------------------------------------------------------ float code */
 
+/* Float Conv: weights packed into the scratch at run time, then oq_f32_conv (the interpreter's
+ * kernel and packing, so the same bits on the same ISA). */
 static oq_status emit_conv_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -425,6 +436,7 @@ static oq_status emit_conv_f(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* Float Gemm: oq_f32_gemm_ex on raw operands, beta*C as a bias vector (or C copied to Y). */
 static oq_status emit_gemm_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -513,6 +525,7 @@ static oq_status emit_gemm_f(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* Float MatMul: one GEMM when B is one matrix, else one per broadcast batch. */
 static oq_status emit_matmul_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -645,6 +658,7 @@ static oq_status emit_binary_f(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* Float MaxPool / AveragePool (1-3D) and the global pools over NCHW. */
 static oq_status emit_pool_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -700,6 +714,7 @@ static oq_status emit_pool_f(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* Softmax / LogSoftmax (legacy 2-D coercion for opset < 13). */
 static oq_status emit_softmax_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -732,6 +747,7 @@ static oq_status emit_softmax_f(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* ReduceSum / ReduceMean / ReduceMax over constant axes (double accumulators in scratch). */
 static oq_status emit_reduce_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -777,6 +793,7 @@ static oq_status emit_reduce_f(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* Clip and the one-input activations. */
 static oq_status emit_unary_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -841,6 +858,8 @@ static oq_status copy_call(ectx *e, uint32_t n, int rank, const int64_t *dim, ui
     return OQ_OK;
 }
 
+/* Transpose, Slice, Split, Concat, Pad: strided copies over the storage strides of each side
+ * (NHWC int8 tensors are read and written in place). */
 static oq_status emit_move(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -1013,6 +1032,7 @@ static oq_status declare_custom(ectx *e, uint32_t n, const char *type)
     return OQ_OK;
 }
 
+/* A C string literal of s (quotes, backslashes and non-printables escaped). */
 static void cstring(oq_cbuf *b, const char *s)
 {
     cbuf_printf(b, "\"");
@@ -1120,6 +1140,7 @@ static oq_status emit_custom(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* See c_emit_int.h. */
 oq_status ce_emit_float(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
