@@ -3,8 +3,8 @@
  * once), Mul/rescale/Quantize in float32x4; vcvtn rounds half to even (= nearbyint/lrintf under
  * the default FPCR). Clamps use compare + select, as the scalar ternaries (NEON fmax would
  * propagate NaN). MaxPool with vmaxq; the averaging pools with int32 sums and float64x2 division
- * (IEEE, as the scalar code); LUT with four 64-byte vqtbl4q/vqtbx4q lookups; 3-channel transposes
- * with vld3q/vst3q. Tails and the other transposes run the scalar table. */
+ * (IEEE, as the scalar code); LUT with four 64-byte vqtbl4q/vqtbx4q lookups; transposes with
+ * vld3q/vst3q (3 channels) or 16x16 vtrn blocks (16+). Tails run the scalar table. */
 #include <arm_neon.h>
 
 #include "qu8-eltwise.h"
@@ -300,9 +300,64 @@ static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8_t *y
         oq_q8_elt_scalar.lut(n - i, x + i, table, y + i);
 }
 
-/* 3 channels (images at the model's input): vst3q/vld3q interleave 16 pixels per step. */
+/* In-register transpose of a 16x16 byte block (r[i] = row i -> column i): vtrn of 8, 16 and
+ * 32 bits, then an exchange of 64-bit halves. */
+static inline void tr16x16(uint8x16_t r[16])
+{
+    for (int i = 0; i < 16; i += 2) {
+        uint8x16x2_t t = vtrnq_u8(r[i], r[i + 1]);
+        r[i] = t.val[0], r[i + 1] = t.val[1];
+    }
+    for (int g = 0; g < 16; g += 4)
+        for (int i = g; i < g + 2; i++) {
+            uint16x8x2_t t = vtrnq_u16(vreinterpretq_u16_u8(r[i]), vreinterpretq_u16_u8(r[i + 2]));
+            r[i] = vreinterpretq_u8_u16(t.val[0]), r[i + 2] = vreinterpretq_u8_u16(t.val[1]);
+        }
+    for (int g = 0; g < 16; g += 8)
+        for (int i = g; i < g + 4; i++) {
+            uint32x4x2_t t = vtrnq_u32(vreinterpretq_u32_u8(r[i]), vreinterpretq_u32_u8(r[i + 4]));
+            r[i] = vreinterpretq_u8_u32(t.val[0]), r[i + 4] = vreinterpretq_u8_u32(t.val[1]);
+        }
+    for (int i = 0; i < 8; i++) {
+        uint8x16_t lo = vcombine_u8(vget_low_u8(r[i]), vget_low_u8(r[i + 8]));
+        uint8x16_t hi = vcombine_u8(vget_high_u8(r[i]), vget_high_u8(r[i + 8]));
+        r[i] = lo, r[i + 8] = hi;
+    }
+}
+
+/* y[j * ys + i] = x[i * xs + j] for i < rows, j < cols: 16x16 blocks in registers, the edges
+ * byte by byte. */
+static void transpose8(size_t rows, size_t cols, const uint8_t *x, size_t xs, uint8_t *y,
+                       size_t ys)
+{
+    size_t i0 = 0;
+    for (; i0 + 16 <= rows; i0 += 16) {
+        size_t j0 = 0;
+        for (; j0 + 16 <= cols; j0 += 16) {
+            uint8x16_t r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = vld1q_u8(x + (i0 + i) * xs + j0);
+            tr16x16(r);
+            for (int j = 0; j < 16; j++)
+                vst1q_u8(y + (j0 + j) * ys + i0, r[j]);
+        }
+        for (; j0 < cols; j0++)
+            for (size_t i = i0; i < i0 + 16; i++)
+                y[j0 * ys + i] = x[i * xs + j0];
+    }
+    for (; i0 < rows; i0++)
+        for (size_t j = 0; j < cols; j++)
+            y[j * ys + i0] = x[i0 * xs + j];
+}
+
+/* 3 channels (images at the model's input): vst3q/vld3q interleave 16 pixels per step; 16
+ * channels or more: 16x16 blocks; else the scalar strips. */
 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
+    if (c >= 16 && hw >= 16) {
+        transpose8(c, hw, x, hw, y, c);
+        return;
+    }
     if (c != 3) {
         oq_q8_elt_scalar.chw_to_hwc8(c, hw, x, y);
         return;
@@ -321,6 +376,10 @@ static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 
 static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
+    if (c >= 16 && hw >= 16) {
+        transpose8(hw, c, x, c, y, hw);
+        return;
+    }
     if (c != 3) {
         oq_q8_elt_scalar.hwc_to_chw8(c, hw, x, y);
         return;
