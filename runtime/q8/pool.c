@@ -217,10 +217,22 @@ void oq_q8_avgpool_with(const oq_q8_elt_ukernels *k, const oq_q8_pool_shape *s, 
     taps_plan pl;
     plan_taps(s, &pl);
     float r = sx / sy;
+    size_t lo, hi;
+    interior_cols(s, &lo, &hi);
     for (size_t b = 0; b < s->batch; b++) {
         const uint8_t *xb = (const uint8_t *)x + b * s->in_h * s->in_w * C;
-        for (size_t oy = 0; oy < s->out_h; oy++)
+        for (size_t oy = 0; oy < s->out_h; oy++) {
+            size_t y0 = oy * s->stride_h;
+            bool row_in = y0 >= s->pad_top && y0 - s->pad_top + (s->kh - 1) * s->dil_h < s->in_h;
             for (size_t ox = 0; ox < s->out_w; ox++, o += C) {
+                oq_q8_avg_params p;
+                if (row_in && ox == lo && lo < hi) { /* the interior run: kh*kw taps each */
+                    taps_of(s, &pl, xb, oy, ox, tp, &all);
+                    avg_params(&p, pl.n, pl.n, r, zx, zy, dt);
+                    k->avgpool(C, hi - lo, pl.n, tp, s->stride_w * C, o, &p);
+                    o += (hi - lo - 1) * C, ox = hi - 1;
+                    continue;
+                }
                 size_t n = taps_of(s, &pl, xb, oy, ox, tp, &all);
                 size_t cnt = s->count_include_pad ? all : n;
                 if (!cnt) {
@@ -228,10 +240,10 @@ void oq_q8_avgpool_with(const oq_q8_elt_ukernels *k, const oq_q8_pool_shape *s, 
                         oq_q8_st(o, c, zy, dt);
                     continue;
                 }
-                oq_q8_avg_params p;
                 avg_params(&p, n, cnt, r, zx, zy, dt);
-                k->avgpool(C, n, tp, o, &p);
+                k->avgpool(C, 1, n, tp, 0, o, &p);
             }
+        }
     }
 }
 

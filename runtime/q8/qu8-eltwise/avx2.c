@@ -236,8 +236,9 @@ TAVX2 static inline __m256i avg8(__m256i sum, const oq_q8_avg_params *p)
     return _mm256_add_epi32(v, _mm256_set1_epi32(p->zy));
 }
 
-TAVX2 static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void *y,
-                          const oq_q8_avg_params *p)
+/* One pixel (its taps at in[t] + off). */
+TAVX2 static inline void avgpool1(size_t c, size_t taps, const uint8_t *const *in, size_t off,
+                                  void *y, const oq_q8_avg_params *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     uint8_t *o = y;
@@ -246,7 +247,7 @@ TAVX2 static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void 
         __m256i s0 = _mm256_setzero_si256(), s1 = s0;
         for (size_t t = 0; t < taps; t++) {
             __m256i v0, v1;
-            ld16(in[t] + ch, s8, &v0, &v1);
+            ld16(in[t] + off + ch, s8, &v0, &v1);
             s0 = _mm256_add_epi32(s0, v0), s1 = _mm256_add_epi32(s1, v1);
         }
         _mm_storeu_si128((__m128i *)(o + ch), pack16(avg8(s0, p), avg8(s1, p), s8));
@@ -254,10 +255,18 @@ TAVX2 static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void 
     if (ch < c) {
         const uint8_t *tp[256]; /* taps <= 256 (oq_q8_avgpool) */
         for (size_t t = 0; t < taps; t++)
-            tp[t] = in[t] + ch;
-        oq_q8_elt_scalar.avgpool(c - ch, taps, tp, o + ch, p);
+            tp[t] = in[t] + off + ch;
+        oq_q8_elt_scalar.avgpool(c - ch, 1, taps, tp, 0, o + ch, p);
     }
 }
+
+TAVX2 static void avgpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
+                          size_t step, void *y, const oq_q8_avg_params *p)
+{
+    for (size_t px = 0; px < pixels; px++)
+        avgpool1(c, taps, in, px * step, (uint8_t *)y + px * c, p);
+}
+
 
 TAVX2 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
 {

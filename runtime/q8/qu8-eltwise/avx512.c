@@ -236,8 +236,9 @@ T512 static inline __m512i avg16(__m512i sum, const oq_q8_avg_params *p)
     return _mm512_add_epi32(round2(d0, d1, lo, hi), _mm512_set1_epi32(p->zy));
 }
 
-T512 static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void *y,
-                         const oq_q8_avg_params *p)
+/* One pixel (its taps at in[t] + off). */
+T512 static inline void avgpool1(size_t c, size_t taps, const uint8_t *const *in, size_t off,
+                                 void *y, const oq_q8_avg_params *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     uint8_t *o = y;
@@ -245,10 +246,18 @@ T512 static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void *
         const __mmask16 m = tail16(c - ch);
         __m512i sum = _mm512_setzero_si512();
         for (size_t t = 0; t < taps; t++)
-            sum = _mm512_add_epi32(sum, ld16(in[t] + ch, m, s8));
+            sum = _mm512_add_epi32(sum, ld16(in[t] + off + ch, m, s8));
         st16(o + ch, m, avg16(sum, p));
     }
 }
+
+T512 static void avgpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
+                         size_t step, void *y, const oq_q8_avg_params *p)
+{
+    for (size_t px = 0; px < pixels; px++)
+        avgpool1(c, taps, in, px * step, (uint8_t *)y + px * c, p);
+}
+
 
 T512 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
 {

@@ -187,8 +187,9 @@ static inline int32x4_t avg4(int32x4_t sum, const oq_q8_avg_params *p)
     return vaddq_s32(vcombine_s32(vmovn_s64(r0), vmovn_s64(r1)), vdupq_n_s32(p->zy));
 }
 
-static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void *y,
-                    const oq_q8_avg_params *p)
+/* One pixel (its taps at in[t] + off). */
+static inline void avgpool1(size_t c, size_t taps, const uint8_t *const *in, size_t off, void *y,
+                            const oq_q8_avg_params *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     uint8_t *o = y;
@@ -197,7 +198,7 @@ static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void *y,
         int32x4_t sum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
         for (size_t t = 0; t < taps; t++) {
             int32x4_t v[4];
-            ld16(in[t] + ch, s8, v);
+            ld16(in[t] + off + ch, s8, v);
             for (int q = 0; q < 4; q++)
                 sum[q] = vaddq_s32(sum[q], v[q]);
         }
@@ -208,10 +209,18 @@ static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void *y,
     if (ch < c) {
         const uint8_t *tp[256]; /* taps <= 256 (oq_q8_avgpool) */
         for (size_t t = 0; t < taps; t++)
-            tp[t] = in[t] + ch;
-        oq_q8_elt_scalar.avgpool(c - ch, taps, tp, o + ch, p);
+            tp[t] = in[t] + off + ch;
+        oq_q8_elt_scalar.avgpool(c - ch, 1, taps, tp, 0, o + ch, p);
     }
 }
+
+static void avgpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
+                    size_t step, void *y, const oq_q8_avg_params *p)
+{
+    for (size_t px = 0; px < pixels; px++)
+        avgpool1(c, taps, in, px * step, (uint8_t *)y + px * c, p);
+}
+
 
 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
 {

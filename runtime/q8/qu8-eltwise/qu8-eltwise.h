@@ -41,9 +41,10 @@ typedef struct oq_q8_elt_ukernels {
      * (pixels > 1: a run of interior windows, step = stride_w * c) */
     void (*maxpool)(size_t c, size_t pixels, size_t taps, const uint8_t *const *in, size_t step,
                     void *y, oq_q8_dtype dt);
-    /* y[ch] = avg(sum over t < taps of in[t][ch]) with p; taps >= 0 (0: only p->bias) */
-    void (*avgpool)(size_t c, size_t taps, const uint8_t *const *in, void *y,
-                    const oq_q8_avg_params *p);
+    /* y[p*c + ch] = avg(sum over t < taps of in[t][p*step + ch]) with prm; taps >= 0 (0: only
+     * prm->bias); pixels > 1: a run of interior windows, step = stride_w * c */
+    void (*avgpool)(size_t c, size_t pixels, size_t taps, const uint8_t *const *in, size_t step,
+                    void *y, const oq_q8_avg_params *prm);
     /* y[ch] = avg(sum over p < rows of x[p * c + ch]) with p (GlobalAveragePool of one image) */
     void (*gavgpool)(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p);
     /* oq_q8_quantize / oq_q8_dequantize */

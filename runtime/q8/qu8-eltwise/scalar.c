@@ -157,17 +157,26 @@ OQ_INLINE int32_t avg1(int32_t sum, const oq_q8_avg_params *p, double lo, double
     return round_sat_d((double)(sum + p->bias) * p->r / p->cnt, p->zy, lo, hi);
 }
 
-static void avgpool(size_t c, size_t taps, const uint8_t *const *in, void *y,
-                    const oq_q8_avg_params *p)
+/* One pixel (its taps at in[t] + off). */
+static void avgpool1(size_t c, size_t taps, const uint8_t *const *in, size_t off, void *y,
+                     const oq_q8_avg_params *p)
 {
     const double lo = (double)(p->lo - p->zy), hi = (double)(p->hi - p->zy);
     for (size_t ch = 0; ch < c; ch++) {
         int32_t sum = 0;
         for (size_t t = 0; t < taps; t++)
-            sum += ld(in[t], ch, p->dt);
+            sum += ld(in[t], off + ch, p->dt);
         st(y, ch, avg1(sum, p, lo, hi), p->dt);
     }
 }
+
+static void avgpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
+                    size_t step, void *y, const oq_q8_avg_params *p)
+{
+    for (size_t px = 0; px < pixels; px++)
+        avgpool1(c, taps, in, px * step, (uint8_t *)y + px * c, p);
+}
+
 
 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
 {
