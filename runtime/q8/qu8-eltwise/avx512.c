@@ -5,22 +5,26 @@
  * the scalar ternaries (NaN -> the bound). Tails use masked loads/stores, so no scalar loop. */
 #include <immintrin.h>
 #include <math.h>
+#include <stdbool.h>
 
 #include "qu8-eltwise.h"
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 
-/* 16 bytes (masked) widened to int32. */
+/* 16 bytes (masked on the tail) widened to int32; full loads fold into vpmovzxbd/vpmovsxbd. */
 T512 static inline __m512i ld16(const void *p, __mmask16 m, int s8)
 {
-    __m128i b = _mm_maskz_loadu_epi8(m, p);
+    __m128i b = m == 0xffff ? _mm_loadu_si128((const __m128i *)p) : _mm_maskz_loadu_epi8(m, p);
     return s8 ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
 }
 
 /* Stores the low bytes of 16 int32 lanes (values already in the dtype range). */
 T512 static inline void st16(void *p, __mmask16 m, __m512i v)
 {
-    _mm_mask_storeu_epi8(p, m, _mm512_cvtepi32_epi8(v));
+    if (m == 0xffff)
+        _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(v));
+    else
+        _mm_mask_storeu_epi8(p, m, _mm512_cvtepi32_epi8(v));
 }
 
 /* Prefetch of a stream 1 KiB ahead, once per 64 bytes at offset i (activations written by an
@@ -84,43 +88,61 @@ add_dt(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_b
     }
 }
 
-/* 8 bytes as exact doubles x - z: s8 bytes are biased to u8 (xor 0x80, z + 128 in cz), the bytes
- * are zero-extended into the mantissa of 2^52 and cz = 2^52 + z is subtracted (exact). */
-T512 static inline __m512d ld8_pd(const uint8_t *p, __mmask8 m, int s8, __m512d cz)
+/* 8 bytes (full, or the masked tail) as exact doubles x - z: sign- or zero-extended to int64 and
+ * added to the bits of 1.5*2^52 (the sum stays in that binade, so the double is 1.5*2^52 + x),
+ * then cz = 1.5*2^52 + z is subtracted (exact). Full loads fold into vpmovzxbq/vpmovsxbq. */
+T512 static inline __m512d ld8_pd(const uint8_t *p, __mmask8 m, bool full, int s8, __m512d cz)
 {
-    __m128i b = _mm_maskz_loadu_epi8((__mmask16)m, p);
-    if (s8)
-        b = _mm_xor_si128(b, _mm_set1_epi8((char)0x80));
-    __m512i q = _mm512_or_si512(_mm512_cvtepu8_epi64(b), _mm512_set1_epi64(0x4330000000000000));
+    __m128i b = full ? _mm_loadl_epi64((const __m128i *)p) : _mm_maskz_loadu_epi8((__mmask16)m, p);
+    __m512i q = s8 ? _mm512_cvtepi8_epi64(b) : _mm512_cvtepu8_epi64(b);
+    q = _mm512_add_epi64(q, _mm512_set1_epi64(0x4338000000000000));
     return _mm512_sub_pd(_mm512_castsi512_pd(q), cz);
 }
 
-/* Add without conversion instructions, for |result| < 2^50: d + 1.5*2^52 rounds d to an integer
- * in the current mode (as nearbyint; 1.5*2^52 is even, so ties keep their parity) and leaves it
- * in the low mantissa bits; zy is added and the clamp applied on those int64 lanes (clamping
- * after rounding equals rounding after clamping for integer bounds). */
+/* 8 results of the Add fast path: d + 1.5*2^52 rounds d to an integer in the current mode (as
+ * nearbyint; 1.5*2^52 is even, so ties keep their parity) and leaves it in the low mantissa
+ * bits; zy is added and the clamp applied on those int64 lanes (clamping after rounding equals
+ * rounding after clamping for integer bounds). */
+T512 static inline __m512i add8(__m512d xa, __m512d e, __m512d ra, __m512i zy, __m512i lo,
+                                __m512i hi)
+{
+    __m512d d = _mm512_fmadd_pd(xa, ra, e);
+    __m512i k = _mm512_add_epi64(_mm512_castpd_si512(_mm512_add_pd(d, _mm512_set1_pd(0x1.8p52))),
+                                 zy);
+    return _mm512_min_epi64(_mm512_max_epi64(k, lo), hi);
+}
+
+/* Add without conversion instructions, for |result| < 2^50 (see add8). */
 T512 static inline __attribute__((always_inline)) void
 add_dt_fast(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_binary *p,
             int s8)
 {
-    const int32_t bias = s8 ? 128 : 0;
-    const __m512d ca = _mm512_set1_pd(0x1p52 + (double)(p->a_zp + bias));
-    const __m512d cb = _mm512_set1_pd(0x1p52 + (double)(p->b_zp + bias));
+    const __m512d ca = _mm512_set1_pd(0x1.8p52 + (double)p->a_zp);
+    const __m512d cb = _mm512_set1_pd(0x1.8p52 + (double)p->b_zp);
     const __m512d ra = _mm512_set1_pd(p->a_mul), rb = _mm512_set1_pd(p->b_mul);
-    const __m512d m15 = _mm512_set1_pd(0x1.8p52);
     const __m512i zy = _mm512_set1_epi64((int64_t)p->y_zp - (int64_t)0x4338000000000000);
     const __m512i lo = _mm512_set1_epi64(p->qmin), hi = _mm512_set1_epi64(p->qmax);
     const uint8_t *pa = a, *pb = b;
     uint8_t *py = y;
     const int32_t b0 = s8 ? (int32_t)(int8_t)pb[0] : (int32_t)pb[0];
     const __m512d eb = _mm512_set1_pd((double)(b0 - p->b_zp) * (double)p->b_mul);
-    for (size_t i = 0; i < n; i += 8) {
-        const __mmask8 m = n - i >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n - i)) - 1);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
         ahead(pa, i), ahead(pb, i * bs);
-        __m512d e = bs ? _mm512_mul_pd(ld8_pd(pb + i, m, s8, cb), rb) : eb;
-        __m512d d = _mm512_fmadd_pd(ld8_pd(pa + i, m, s8, ca), ra, e);
-        __m512i k = _mm512_add_epi64(_mm512_castpd_si512(_mm512_add_pd(d, m15)), zy);
-        k = _mm512_min_epi64(_mm512_max_epi64(k, lo), hi);
+        __m512d e0 = eb, e1 = eb;
+        if (bs) {
+            e0 = _mm512_mul_pd(ld8_pd(pb + i, 0, true, s8, cb), rb);
+            e1 = _mm512_mul_pd(ld8_pd(pb + i + 8, 0, true, s8, cb), rb);
+        }
+        __m512i k0 = add8(ld8_pd(pa + i, 0, true, s8, ca), e0, ra, zy, lo, hi);
+        __m512i k1 = add8(ld8_pd(pa + i + 8, 0, true, s8, ca), e1, ra, zy, lo, hi);
+        _mm_storel_epi64((__m128i *)(py + i), _mm512_cvtepi64_epi8(k0));
+        _mm_storel_epi64((__m128i *)(py + i + 8), _mm512_cvtepi64_epi8(k1));
+    }
+    for (; i < n; i += 8) {
+        const __mmask8 m = n - i >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n - i)) - 1);
+        __m512d e = bs ? _mm512_mul_pd(ld8_pd(pb + i, m, false, s8, cb), rb) : eb;
+        __m512i k = add8(ld8_pd(pa + i, m, false, s8, ca), e, ra, zy, lo, hi);
         _mm512_mask_cvtepi64_storeu_epi8(py + i, m, k);
     }
 }
