@@ -81,6 +81,14 @@ else
   echo "skip aarch64 check: cross compiler or qemu-aarch64 missing"
 fi
 
+# 6a. accuracy tools: report (text, JSON, HTML), mixed precision to a target full int8 misses,
+#     that mixed graph compiled to C, and CLE / bias correction through the CLI
+check "report (text, JSON, HTML)" "$onnxq" report "$model" --calib "$root/examples/calib" --calib-limit 32 -o "$tmp/r.html" --json "$tmp/r.json"
+[ "$(grep -o '<svg class="oq-chart' "$tmp/r.html" 2>/dev/null | wc -l)" -eq 5 ] && ok "report HTML has 5 charts (SQNR bars + 4 layer histograms)" || bad "report HTML chart count"
+check "mixed precision reaches 42 dB" sh -c "'$onnxq' quantize '$model' --calib '$root/examples/calib' --target-sqnr 42 -o '$tmp/mx.onnx' | grep -q 'result: output SQNR 4[2-9]'"
+check "mixed-precision graph compiles to C and builds" sh -c "'$onnxq' compile '$model' --calib '$root/examples/calib' --target-sqnr 42 --emit-c '$tmp/cmx' --name fashion >/dev/null && make -s -C '$tmp/cmx'"
+check "quantize --equalize --bias-correct" "$onnxq" quantize "$model" --calib "$root/examples/calib" --equalize --bias-correct -o "$tmp/eqbc.onnx"
+
 # 6. optional: torchvision ResNet-18 / MobileNetV2 / SqueezeNet 1.1 (bench/setup makes them):
 #    compile to C (QLinearAdd / QLinearGlobalAveragePool / QLinearConcat, com.microsoft), build, and
 #    check every ISA's output equals `onnxq run` of `quantize --format int` byte for byte; and
