@@ -233,8 +233,19 @@ T512 static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *co
     uint8_t *o = y;
     for (size_t p = 0; p < pixels; p++, o += c) {
         const size_t off = p * step;
-        for (size_t ch = 0; ch < c; ch += 64) {
-            const __mmask64 m = c - ch >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (c - ch)) - 1);
+        size_t ch = 0;
+        for (; ch + 64 <= c; ch += 64) { /* full vectors: plain loads */
+            __m512i v = _mm512_loadu_si512(in[0] + off + ch);
+            if (dt == OQ_Q8_S8)
+                for (size_t t = 1; t < taps; t++)
+                    v = _mm512_max_epi8(v, _mm512_loadu_si512(in[t] + off + ch));
+            else
+                for (size_t t = 1; t < taps; t++)
+                    v = _mm512_max_epu8(v, _mm512_loadu_si512(in[t] + off + ch));
+            _mm512_storeu_si512(o + ch, v);
+        }
+        for (; ch < c; ch += 64) {
+            const __mmask64 m = (((__mmask64)1 << (c - ch)) - 1);
             __m512i v = _mm512_maskz_loadu_epi8(m, in[0] + off + ch);
             if (dt == OQ_Q8_S8)
                 for (size_t t = 1; t < taps; t++)
