@@ -1334,6 +1334,8 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
                     e->nlay == 2 ? "N16K4 and N16K4W16" : e->lay[0] == OQ_Q8_LAYOUT_N16K4 ? "N16K4" : "N16K4W16");
         /* the extern declarations need the same attribute-free type */
         cbuf_put(&wfile, e->w.p ? e->w.p : "", e->w.len);
+        if (!e->w.len)         /* ISO C: no empty translation unit */
+            cbuf_printf(&wfile, "typedef int %s_no_weights;\n", e->nm);
         if ((st = mkdirs(e, o->out_dir)) != OQ_OK || (st = copy_runtime(e, &srcs)) != OQ_OK)
             goto files_done;
         snprintf(fname, sizeof fname, "%s.h", e->nm);

@@ -4,6 +4,8 @@
  *    (Conv, Gemm, MatMul 2-D and batched, elementwise and activations, Clip, Transpose, Slice,
  *    Split, Concat, Pad constant/reflect, pools, reductions, Softmax/LogSoftmax), on the default
  *    ISA and with ONNXQ_ISA=scalar;
+ *  - data/int8_moves.onnx: Transpose, Slice, Pad, Concat, Split and a 5-D channel shuffle on
+ *    int8 tensors the backend stores NHWC (strided copies read and write them in place);
  *  - the quantized Fashion-MNIST CNN with its second conv and the classifier excluded (float
  *    islands between QuantizeLinear/DequantizeLinear, as mixed precision leaves them), lowered
  *    as onnxq compile lowers it, on 100 test images;
@@ -144,6 +146,23 @@ Test(c_float, every_float_op_matches_the_interpreter_scalar_isa)
 {
     setenv("ONNXQ_ISA", "scalar", 1);   /* before any kernel is chosen (fresh test process) */
     float_ops();
+}
+
+Test(c_float, int8_data_movement_in_nhwc_matches_the_interpreter)
+{
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    cr_assert_eq(oq_import_onnx(OQ_SRC_ROOT "/tests/backends/data/int8_moves.onnx", NULL, &g, &d),
+                 OQ_OK, "%s", d.msg);
+    oq_emit_report rep;
+    cr_assert_eq(build(g, &rep, NULL, 0, NULL), 0, "the emitted C builds warning-free");
+    cr_expect_eq(rep.nfloat, 0, "int8 data movement is not float: %u", rep.nfloat);
+    static float x[2][4 * 5 * 6];
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < 4 * 5 * 6; i++)
+            x[s][i] = (float)((i * 29 + s * 7) % 101 - 50) / 8.0f;
+    compare(g, &x[0][0], 4 * 5 * 6, 2);
+    oq_graph_free(g);
 }
 
 /* The quantized pipeline as onnxq compile runs it, with nodes left in float. */
