@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "runtime/interp/custom.h"
 #include "runtime/interp/interp.h"
 
 #define MAX_IO 64
@@ -111,9 +112,17 @@ int cmd_run(int argc, char **argv)
     int nin = 0;
     oq_input_shape shapes[16];
     uint32_t nshapes = 0;
+    bool custom = false;
     for (int i = 1; i < argc; i++) {
         int r;
-        if ((r = cli_opt(argc, argv, &i, "--input", &v))) {
+        if ((r = cli_opt(argc, argv, &i, "--custom-op-lib", &v))) {
+            oq_diag ld = {0};
+            if (r < 0)
+                return CLI_USAGE;
+            if (oq_custom_load(v, &ld) != OQ_OK)
+                return cli_usage_error("run", "%s", ld.msg);
+            custom = true;
+        } else if ((r = cli_opt(argc, argv, &i, "--input", &v))) {
             if (r < 0)
                 return CLI_USAGE;
             if (nin == MAX_IO)
@@ -149,8 +158,9 @@ int cmd_run(int argc, char **argv)
     oq_interp *it = NULL;
     oq_arena a;
     oq_arena_init(&a, NULL, NULL);
-    oq_import_opts io = {.shapes = shapes, .nshapes = nshapes};
-    if (oq_import_onnx(path, &io, &g, &d) != OQ_OK)
+    oq_import_opts io = {.shapes = shapes, .nshapes = nshapes, .allow_unknown_ops = custom};
+    if (oq_import_onnx(path, &io, &g, &d) != OQ_OK ||
+        (custom && oq_custom_infer_graph(g, &d) != OQ_OK))
         goto fail;
 
     /* load and bind inputs */

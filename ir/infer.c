@@ -2041,9 +2041,17 @@ oq_status ir_infer_node(oq_graph *g, uint32_t n, oq_diag *d)
     oq_node *nd = &g->nodes[n];
     if (nd->dead)
         return OQ_OK;
-    if (nd->op >= OQ_OP_COUNT)
-        return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_OP, "unsupported op '%s'",
-                         nd->op_type ? nd->op_type : "?");
+    if (nd->op >= OQ_OP_COUNT) { /* custom op: outputs keep their types (value_info / library) */
+        for (uint32_t i = 0; i < nd->nout; i++) {
+            const oq_value *v = nd->out[i] != OQ_NONE ? &g->values[nd->out[i]] : NULL;
+            if (v && (v->dtype == OQ_DT_UNDEFINED || !oq_shape_known(&v->shape)))
+                return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_OP, "unsupported op '%s' (output "
+                                 "'%s' has no known type: a custom op (--custom-op) needs "
+                                 "value_info or a shape function from --custom-op-lib)",
+                                 nd->op_type ? nd->op_type : "?", v->name);
+        }
+        return OQ_OK;
+    }
     const oq_opinfo *oi = oq_op_info(nd->op);
     if ((int)nd->nin < oi->min_in || (int)nd->nin > oi->max_in || (int)nd->nout < oi->min_out ||
         (int)nd->nout > oi->max_out)

@@ -89,6 +89,10 @@ check "mixed precision reaches 42 dB" sh -c "'$onnxq' quantize '$model' --calib 
 check "mixed-precision graph compiles to C and builds" sh -c "'$onnxq' compile '$model' --calib '$root/examples/calib' --target-sqnr 42 --emit-c '$tmp/cmx' --name fashion >/dev/null && make -s -C '$tmp/cmx'"
 check "quantize --equalize --bias-correct" "$onnxq" quantize "$model" --calib "$root/examples/calib" --equalize --bias-correct -o "$tmp/eqbc.onnx"
 
+# 6b. float fallback in the emitted C (ShuffleNet / MobileNetV3-small when bench/models has them,
+#     Fashion float islands) and custom ops through the CLI: emitted C == interpreter per ISA
+check "C float fallback + custom ops (tests/backends/c_fallback_e2e.sh)" bash "$root/tests/backends/c_fallback_e2e.sh" "$build"
+
 # 6. optional: torchvision ResNet-18 / MobileNetV2 / SqueezeNet 1.1 (bench/setup makes them):
 #    compile to C (QLinearAdd / QLinearGlobalAveragePool / QLinearConcat, com.microsoft), build, and
 #    check every ISA's output equals `onnxq run` of `quantize --format int` byte for byte; and
