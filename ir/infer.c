@@ -1634,9 +1634,13 @@ static oq_status fold(oq_graph *g, uint32_t n, oq_diag *d)
     if (nd->op == OQ_OP_Shape) {
         const oq_value *x = in_val(g, nd, 0);
         int r = x->shape.rank;
+        if (r < 0)             /* unknown rank: nothing to fold */
+            return OQ_OK;
         int64_t s = ir_attr_int(nd, "start", 0);
         s = s < 0 ? s + r : s;
         s = s < 0 ? 0 : (s > r ? r : s);
+        if (s + cnt > r)       /* output shape inconsistent with the input's rank */
+            return OQ_OK;
         for (int64_t i = 0; i < cnt; i++)
             if (x->shape.dim[s + i] < 0)
                 return OQ_OK;
