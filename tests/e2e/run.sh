@@ -116,6 +116,17 @@ for m in resnet18 mobilenet_v2 squeezenet1_1; do
       else bad "$m: emitted C differs from the interpreter (sample $k, ONNXQ_ISA=$isa)"; fi
     done
   done
+  # NEON: the same program cross-built for aarch64 under qemu (sample 000; i8mm/dotprod/neon)
+  if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
+    check "$m: emitted C builds for aarch64" sh -c "cd '$tmp/$m' && aarch64-linux-gnu-gcc $strict -static -o net_a64 net.c net_weights.c net_main.c $vsrc -lpthread -lm"
+    r=$(ls "$tmp/${m}_ref000"/*.npy 2>/dev/null | head -1)
+    for isa in i8mm neondot neon; do
+      ONNXQ_ISA=$isa qemu-aarch64 -cpu max "$tmp/$m/net_a64" "$vis/vision_test/sample_000.npy" "$tmp/${m}_a64_$isa.npy" >/dev/null 2>&1 || true
+      if [ -n "$r" ] && [ -f "$tmp/${m}_a64_$isa.npy" ] && cmp -s <(tail -c 4000 "$tmp/${m}_a64_$isa.npy") <(tail -c 4000 "$r"); then
+        ok "$m: aarch64 (qemu, ONNXQ_ISA=$isa) == interpreter, bit for bit"
+      else bad "$m: aarch64 (qemu, ONNXQ_ISA=$isa) differs from the interpreter"; fi
+    done
+  fi
   if node "$root/bench/ort/ort_run.js" "$tmp/${m}_int.onnx" --input-dir "$tmp/${m}_in" --output "$tmp/${m}_ort" >/dev/null 2>&1 &&
      /usr/bin/python3 - "$tmp/${m}_ort/logits.npy" "$tmp/${m}_ref000"/*.npy "$tmp/${m}_ref001"/*.npy <<'PY'
 import sys, numpy as np
