@@ -93,6 +93,9 @@ check "quantize --equalize --bias-correct" "$onnxq" quantize "$model" --calib "$
 #     Fashion float islands) and custom ops through the CLI: emitted C == interpreter per ISA
 check "C float fallback + custom ops (tests/backends/c_fallback_e2e.sh)" bash "$root/tests/backends/c_fallback_e2e.sh" "$build"
 
+# 6c. the README's operator table is what the binary says
+check "README op table == onnxq ops --markdown" bash -c "diff <('$onnxq' ops --markdown) <(sed -n '/^| op | interpreter/,/^\$/p' '$root/README.md' | sed '/^\$/d')"
+
 # 6. optional: torchvision ResNet-18 / MobileNetV2 / SqueezeNet 1.1 (bench/setup makes them):
 #    compile to C (QLinearAdd / QLinearGlobalAveragePool / QLinearConcat, com.microsoft), build, and
 #    check every ISA's output equals `onnxq run` of `quantize --format int` byte for byte; and
