@@ -1,148 +1,15 @@
-/* Sample sets in memory for the analyses: the calibration data (the same layout rules as
- * passes/calib_data.c: files or sorted directories of .npy / .pb, NAME=PATH or a directory per
- * input for several inputs, a file holding one sample or a batch along dim 0) and a labelled
+/* Sample sets in memory for the analyses: the calibration data (files resolved by
+ * passes/calib_data.c's oq_calib_files: files or sorted directories of .npy / .pb, NAME=PATH or
+ * a directory per input for several inputs, a file holding one sample or a batch along dim 0)
+ * and a labelled
  * eval set (.npy rows packed `batch` per graph run). Each sample is copied, so memory is
  * samples x input bytes: keep large models' sets small with --calib-limit. */
-#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../frontend/frontend.h"
 #include "analysis.h"
-
-typedef struct plist {
-    char **p;                  /* malloc'd paths */
-    uint32_t n, cap;
-} plist;
-
-/* Frees the paths and empties l. */
-static void plist_free(plist *l)
-{
-    for (uint32_t i = 0; i < l->n; i++)
-        free(l->p[i]);
-    free(l->p);
-    memset(l, 0, sizeof *l);
-}
-
-/* Appends a copy of s; false on NOMEM. */
-static bool plist_add(plist *l, const char *s)
-{
-    if (l->n == l->cap) {
-        uint32_t nc = l->cap ? 2 * l->cap : 64;
-        char **np = realloc(l->p, nc * sizeof *np);
-        if (!np)
-            return false;
-        l->p = np;
-        l->cap = nc;
-    }
-    return (l->p[l->n++] = strdup(s)) != NULL;
-}
-
-/* True if p names a directory. */
-static bool is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* True if p ends with e (and is longer). */
-static bool has_ext(const char *p, const char *e)
-{
-    size_t n = strlen(p), k = strlen(e);
-    return n > k && strcmp(p + n - k, e) == 0;
-}
-
-/* qsort order of paths: byte-wise. */
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds a file, or the sorted .npy / .pb files of a directory. */
-static oq_status collect(const char *path, plist *l, oq_diag *d)
-{
-    if (!is_dir(path)) {
-        struct stat st;
-        if (stat(path, &st) != 0)
-            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: no such file or directory", path);
-        return plist_add(l, path) ? OQ_OK
-                                  : oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-    }
-    DIR *dir = opendir(path);
-    if (!dir)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot read the directory", path);
-    uint32_t first = l->n;
-    struct dirent *e;
-    char buf[4096];
-    while ((e = readdir(dir))) {
-        if (e->d_name[0] == '.' || !(has_ext(e->d_name, ".npy") || has_ext(e->d_name, ".pb")))
-            continue;
-        snprintf(buf, sizeof buf, "%s/%s", path, e->d_name);
-        if (!is_dir(buf) && !plist_add(l, buf)) {
-            closedir(dir);
-            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-        }
-    }
-    closedir(dir);
-    if (l->n == first)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: no .npy or .pb files", path);
-    qsort(l->p + first, l->n - first, sizeof *l->p, cmp_str);
-    return OQ_OK;
-}
-
-/* Index of the graph input called name[0..len), OQ_NONE if none. */
-static uint32_t input_index(const oq_graph *g, const char *name, size_t len)
-{
-    for (uint32_t i = 0; i < g->ninput; i++) {
-        const char *n = g->values[g->inputs[i]].name;
-        if (strlen(n) == len && strncmp(n, name, len) == 0)
-            return i;
-    }
-    return OQ_NONE;
-}
-
-/* One file list per graph input from the spec. */
-static oq_status gather(const oq_graph *g, const oq_calib_data *data, plist *l, oq_diag *d)
-{
-    oq_status st = OQ_OK;
-    bool named = false;
-    if (data->nspec == 0)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "no calibration data given");
-    for (uint32_t k = 0; k < data->nspec; k++)
-        named |= strchr(data->spec[k], '=') != NULL;
-    if (named) {
-        for (uint32_t k = 0; k < data->nspec && st == OQ_OK; k++) {
-            const char *s = data->spec[k], *eq = strchr(s, '=');
-            uint32_t i = eq ? input_index(g, s, (size_t)(eq - s)) : OQ_NONE;
-            if (i == OQ_NONE)
-                return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
-                                 "calibration entry '%s' does not name a model input", s);
-            st = collect(eq + 1, &l[i], d);
-        }
-    } else if (g->ninput == 1) {
-        for (uint32_t k = 0; k < data->nspec && st == OQ_OK; k++)
-            st = collect(data->spec[k], &l[0], d);
-    } else if (data->nspec == 1 && is_dir(data->spec[0])) {
-        char buf[4096];
-        for (uint32_t i = 0; i < g->ninput && st == OQ_OK; i++) {
-            snprintf(buf, sizeof buf, "%s/%s", data->spec[0], g->values[g->inputs[i]].name);
-            st = collect(buf, &l[i], d);
-        }
-    } else {
-        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has %u inputs: give NAME=PATH "
-                         "per input or one directory with a sub-directory per input",
-                         g->ninput);
-    }
-    for (uint32_t i = 0; st == OQ_OK && i < g->ninput; i++)
-        if (l[i].n == 0 || l[i].n != l[0].n)
-            return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
-                             "input '%s' has %u calibration files, input '%s' has %u",
-                             g->values[g->inputs[i]].name, l[i].n,
-                             g->values[g->inputs[0]].name, l[0].n);
-    return st;
-}
 
 /* Samples of graph input v in file t: 0 when the shape does not fit. */
 static int64_t samples_in(const oq_graph *g, uint32_t v, const oq_tensor_file *t)
@@ -165,6 +32,13 @@ static int64_t samples_in(const oq_graph *g, uint32_t v, const oq_tensor_file *t
         return 1;
     }
     return 0;
+}
+
+/* True if p ends with e (and is longer). */
+static bool has_ext(const char *p, const char *e)
+{
+    size_t n = strlen(p), k = strlen(e);
+    return n > k && strcmp(p + n - k, e) == 0;
 }
 
 /* Reads a .npy or .pb tensor into a; ERR_DATA for other extensions. */
@@ -233,21 +107,21 @@ oq_status oq_samples_load_calib(const oq_graph *g, const oq_calib_data *data, ui
     memset(s, 0, sizeof *s);
     if (nin == 0)
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has no inputs");
-    plist *l = calloc(nin, sizeof *l);
+    oq_file_list *l = calloc(nin, sizeof *l);
     oq_tensor_file *tf = calloc(nin, sizeof *tf);
     oq_status st = OQ_OK;
     if (!l || !tf || !samples_init(s, g, cap)) {
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = gather(g, data, l, d)))
+    if ((st = oq_calib_files(g, data, l, d)))
         goto out;
     for (uint32_t f = 0; f < l[0].n && (!limit || s->n < limit) && st == OQ_OK; f++) {
         oq_arena a;
         oq_arena_init(&a, NULL, NULL);
         int64_t k = -1;
         for (uint32_t i = 0; i < nin && st == OQ_OK; i++) {
-            const char *path = l[i].p[f];
+            const char *path = l[i].path[f];
             const oq_value *in = &g->values[g->inputs[i]];
             if ((st = read_tensor(path, &a, &tf[i], d)))
                 break;
@@ -276,7 +150,7 @@ oq_status oq_samples_load_calib(const oq_graph *g, const oq_calib_data *data, ui
 out:
     if (l)
         for (uint32_t i = 0; i < nin; i++)
-            plist_free(&l[i]);
+            oq_file_list_free(&l[i]);
     free(l);
     free(tf);
     if (st != OQ_OK)

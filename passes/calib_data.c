@@ -17,12 +17,9 @@
 #include "../runtime/interp/interp.h"
 #include "calib_int.h"
 
-typedef struct flist {
-    char **path;               /* malloc'd strings */
-    uint32_t n, cap;
-} flist;
+typedef oq_file_list flist;
 
-static void flist_free(flist *f)
+void oq_file_list_free(oq_file_list *f)
 {
     for (uint32_t i = 0; i < f->n; i++)
         free(f->path[i]);
@@ -107,8 +104,8 @@ static uint32_t input_index(const oq_graph *g, const char *name, size_t len)
     return OQ_NONE;
 }
 
-/* Fills lists[i] (one per graph input) from the spec. */
-static oq_status gather(const oq_graph *g, const oq_calib_data *data, flist *lists, oq_diag *d)
+oq_status oq_calib_files(const oq_graph *g, const oq_calib_data *data, oq_file_list *lists,
+                         oq_diag *d)
 {
     oq_status st;
     bool named = false;
@@ -219,7 +216,7 @@ oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((st = gather(g, data, lists, d)))
+    if ((st = oq_calib_files(g, data, lists, d)))
         goto out;
     uint32_t nfiles = lists[0].n, limit = o ? o->calib_limit : 0;
     uint32_t total = limit && limit < nfiles ? limit : nfiles;
@@ -286,7 +283,7 @@ out:
     oq_calib_done(c);
     if (lists)
         for (uint32_t i = 0; i < nin; i++)
-            flist_free(&lists[i]);
+            oq_file_list_free(&lists[i]);
     free(lists);
     free(tf);
     free(rt);

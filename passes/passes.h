@@ -99,6 +99,17 @@ typedef struct oq_calib_data {
     uint32_t nspec;
 } oq_calib_data;
 
+/* The sample files of a calibration spec, one list per graph input (same length, k-th files of
+ * all inputs = sample k), resolved by the layout rules above (calib_data.c). USAGE / DATA /
+ * IO errors name the entry or file. lists[g->ninput] zeroed by the caller; free each list. */
+typedef struct oq_file_list {
+    char **path;               /* malloc'd strings */
+    uint32_t n, cap;
+} oq_file_list;
+oq_status oq_calib_files(const oq_graph *g, const oq_calib_data *data, oq_file_list *lists,
+                         oq_diag *d) OQ_NODISCARD;
+void oq_file_list_free(oq_file_list *f);
+
 /* Creates observer state for every float graph input and node output of g, except outputs of
  * nodes marked onnxq_fused (only the activation after them is observed). */
 oq_status oq_calib_new(const oq_graph *g, const oq_options *o, oq_calib **out,

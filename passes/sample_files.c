@@ -1,63 +1,18 @@
 /* Calibration samples for the data-aware passes (bias correction, equalization across Relu6):
- * the files of an oq_calib_data spec, read as oq_calibrate reads them for a one-input model (each
+ * the files of an oq_calib_data spec (oq_calib_files), read as oq_calibrate reads them for a one-input model (each
  * entry a .npy / .pb file or a directory of them in byte-wise name order, NAME=PATH accepted; a
  * file holds one sample or a batch along dim 0), each sample handed to a callback. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../frontend/frontend.h"
 #include "passes.h"
-
-/* qsort comparator over C strings. */
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* p ends with ext. */
 static bool has_ext(const char *p, const char *ext)
 {
     size_t n = strlen(p), e = strlen(ext);
     return n > e && strcmp(p + n - e, ext) == 0;
-}
-
-/* Appends path (a file, or a directory's *.npy / *.pb in name order) to *list. */
-static oq_status collect(const char *path, char ***list, uint32_t *n, oq_diag *d)
-{
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: no such file or directory", path);
-    uint32_t first = *n;
-    DIR *dir = S_ISDIR(sb.st_mode) ? opendir(path) : NULL;
-    if (S_ISDIR(sb.st_mode) && !dir)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot read the directory", path);
-    struct dirent *e = NULL;
-    char buf[4096];
-    while (!dir || (e = readdir(dir))) {
-        if (dir && (e->d_name[0] == '.' ||
-                    !(has_ext(e->d_name, ".npy") || has_ext(e->d_name, ".pb"))))
-            continue;
-        snprintf(buf, sizeof buf, "%s%s%s", path, dir ? "/" : "", dir ? e->d_name : "");
-        char **nl = realloc(*list, (*n + 1) * sizeof *nl);
-        if (!nl || !(nl[*n] = strdup(buf))) {
-            if (nl)
-                *list = nl;
-            if (dir)
-                closedir(dir);
-            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-        }
-        *list = nl;
-        (*n)++;
-        if (!dir)
-            break;
-    }
-    if (dir) {
-        closedir(dir);
-        qsort(*list + first, *n - first, sizeof **list, cmp_str);
-    }
-    return OQ_OK;
 }
 
 /* Calls fn on every sample of file path (one sample, or a batch along dim 0). */
@@ -92,21 +47,11 @@ oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint3
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
                          "--bias-correct / --equalize across Relu6: models with %u inputs are not "
                          "supported (one input)", g->ninput);
-    char **files = NULL;
-    uint32_t nf = 0, fed = 0;
-    oq_status st = OQ_OK;
-    for (uint32_t k = 0; k < data->nspec && st == OQ_OK; k++) {
-        const char *s = data->spec[k], *eq = strchr(s, '=');
-        const char *name = g->values[g->inputs[0]].name;
-        bool named = eq && strlen(name) == (size_t)(eq - s) && strncmp(s, name, strlen(name)) == 0;
-        st = collect(named ? eq + 1 : s, &files, &nf, d);
-    }
-    if (st == OQ_OK && nf == 0)
-        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "no calibration files");
-    for (uint32_t f = 0; st == OQ_OK && f < nf && (!limit || fed < limit); f++)
-        st = feed_file(g, files[f], limit, &fed, fn, ctx, d);
-    for (uint32_t f = 0; f < nf; f++)
-        free(files[f]);
-    free(files);
+    oq_file_list files = {0};
+    uint32_t fed = 0;
+    oq_status st = oq_calib_files(g, data, &files, d);
+    for (uint32_t f = 0; st == OQ_OK && f < files.n && (!limit || fed < limit); f++)
+        st = feed_file(g, files.path[f], limit, &fed, fn, ctx, d);
+    oq_file_list_free(&files);
     return st;
 }
