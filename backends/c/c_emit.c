@@ -15,6 +15,7 @@
 #include "backends/c/main_template.h"
 #include "backends/c/rt_files.h"
 #include "backends/onnx/atomic_file.h"
+#include "runtime/q8/requant.h"
 
 /* ------------------------------------------------------------------------------ helpers */
 
@@ -313,8 +314,8 @@ void ce_comment(ectx *e, uint32_t n)
     cbuf_printf(&e->c, "    /* n%u %s '%s' */\n", n, nd->op_type, nd->name);
 }
 
-/* Per-channel requantization scales s_x * s_w[c] / s_y, computed in float exactly as the
- * interpreter's QLinearConv / QLinearMatMul do. */
+/* Per-channel requantization scales s_x * s_w[c] / s_y (oq_q8_requant_scale, as the interpreter's
+ * QLinearConv / QLinearMatMul). */
 static uint32_t emit_rq_scales(ectx *e, float sx, uint32_t ws, size_t nch, float sy)
 {
     float *sc = malloc(nch * sizeof *sc);
@@ -323,7 +324,7 @@ static uint32_t emit_rq_scales(ectx *e, float sx, uint32_t ws, size_t nch, float
     int64_t nw = numel(e, ws);
     for (size_t c = 0; c < nch; c++) {
         float swc = (float)ce_cnum(e, ws, nw == 1 ? 0 : (int64_t)c);
-        sc[c] = sx * swc / sy;
+        sc[c] = oq_q8_requant_scale(sx, swc, sy);
     }
     uint32_t id = emit_floats(e, sc, nch);
     free(sc);

@@ -7,6 +7,7 @@
  * NCHW; the conv path transposes to NHWC and back in the shared workspace. */
 #include "ops.h"
 #include "runtime/q8/q8.h"
+#include "runtime/q8/requant.h"
 
 struct oq_qfast {
     bool conv;                 /* conv (else matmul) */
@@ -87,7 +88,7 @@ static oq_qfast *common(const oq_graph *g, uint32_t node, uint32_t wi, int64_t n
     }
     float sx = *(const float *)xs->data, sy = *(const float *)ys->data;
     for (int64_t c = 0; c < nws; c++)
-        f->mult[c] = sx * ((const float *)ws->data)[c] / sy;
+        f->mult[c] = oq_q8_requant_scale(sx, ((const float *)ws->data)[c], sy);
     for (int64_t c = 0; c < nws; c++)
         if (!(f->mult[c] > 0) || f->mult[c] > 1e30f) {
             oq_qfast_free(f);

@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "ops.h"
+#include "runtime/q8/requant.h"
 
 /* Saturating range of an integer output type. */
 static void qrange(oq_dtype t, int64_t *lo, int64_t *hi)
@@ -316,7 +317,7 @@ oq_status oq_exec_qlinear_conv(const oq_graph *g, uint32_t node, const oq_rt_ten
             acc[i] += ((const int32_t *)in[8].data)[(i / op) % p->M];
     float xs = *(const float *)in[1].data, ys = *(const float *)in[6].data;
     for (int64_t c = 0; c < nws; c++)
-        mult[c] = xs * ((const float *)in[4].data)[c] / ys;
+        mult[c] = oq_q8_requant_scale(xs, ((const float *)in[4].data)[c], ys);
     requant(acc, nacc, op, p->M, mult, nws, oq_rt_get_i64(&in[7], 0), &out[0]);
 done:
     free(x);
@@ -461,7 +462,7 @@ oq_status oq_exec_qlinear_matmul(const oq_graph *g, uint32_t node, const oq_rt_t
         goto done;
     float as = *(const float *)in[1].data, ys = *(const float *)in[6].data;
     for (int64_t c = 0; c < nbs; c++)
-        mult[c] = as * ((const float *)in[4].data)[c] / ys;
+        mult[c] = oq_q8_requant_scale(as, ((const float *)in[4].data)[c], ys);
     requant(acc, nacc, 1, N, mult, nbs, oq_rt_get_i64(&in[7], 0), &out[0]);
 done:
     free(ap);

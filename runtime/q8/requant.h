@@ -24,6 +24,14 @@ static inline int32_t oq_requantize_fp32(int32_t acc, float scale, int32_t zp, i
     return (int32_t)lrintf(f) + zp;
 }
 
+/* fp32-mode multiplier of output channel c: s_in * s_w[c] / s_out, evaluated in float in this
+ * order. The interpreter and the C emitter both take it from here, so their scales agree bit for
+ * bit. */
+static inline float oq_q8_requant_scale(float s_in, float s_w, float s_out)
+{
+    return s_in * s_w / s_out;
+}
+
 /* gemmlowp SaturatingRoundingDoublingHighMul. */
 static inline int32_t oq_srdhm(int32_t a, int32_t b)
 {
