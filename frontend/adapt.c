@@ -1,4 +1,4 @@
-/* Opset adapters: rewrite each imported node into the canonical form of team.md, so inference,
+/* Opset adapters: rewrite each imported node into its canonical form, so inference,
  * interpreter, passes and backends see one form per op whatever opset (1..18) the file uses.
  * Attribute operands become constant inputs (Clip, Pad, Slice, Split, Squeeze, Unsqueeze,
  * Reduce*, Reshape-1), Upsample and Resize-10 become Resize(X, roi, scales, sizes) with the old
@@ -415,7 +415,7 @@ oq_status oq_fe_adapt_outputs(oq_graph *g, uint32_t n, oq_diag *d)
     if (nd->nout <= 1 || !(bn || nd->op == OQ_OP_Dropout || nd->op == OQ_OP_MaxPool ||
                            nd->op == OQ_OP_LayerNormalization))
         return OQ_OK;
-    /* optional outputs nobody reads become OQ_NONE (team.md); BN's are training-only */
+    /* optional outputs nobody reads become OQ_NONE; BN's are training-only */
     for (uint32_t i = 1; i < nd->nout; i++) {
         uint32_t v = nd->out[i];
         if (v == OQ_NONE)

@@ -45,7 +45,7 @@ OQ_INTERNAL oq_status oq_fe_parse_npy(const void *buf, size_t len, const char *p
 /* ---------------------------------------------------------------- frontend/adapt.c */
 
 /* Rewrites node n (just imported from a model with default-domain opset `opset`) into the
- * canonical form of team.md: attribute operands become constant inputs, Upsample becomes
+ * canonical form: attribute operands become constant inputs, Upsample becomes
  * Resize, legacy flags are made explicit, Constant nodes become constant values (node dead). */
 OQ_INTERNAL oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d);
 /* After all nodes exist and uses are filled: optional outputs nobody reads become OQ_NONE

@@ -19,7 +19,7 @@ typedef struct oq_import_opts {
 /* Reads path, builds a toposorted graph and runs ir_infer. On error *out is NULL and d says
  * why, naming the file, node and op; every unsupported op type is listed in one message.
  * Accepts IR versions 3..10 and default-domain opsets 1..18 (older than 7 where the op is
- * unchanged); the graph comes out in the canonical forms of team.md (attribute operands as
+ * unchanged); the graph comes out in the canonical forms (attribute operands as
  * constant inputs, Upsample as Resize, Constant nodes folded, unused optional outputs
  * OQ_NONE) with value->q mirrored from constant Q/DQ/QLinear* scales. External data must
  * stay inside the model's folder. */

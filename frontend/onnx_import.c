@@ -1,4 +1,4 @@
-/* ONNX import: ModelProto (protobuf-c) -> oq_graph in canonical form (team.md).
+/* ONNX import: ModelProto (protobuf-c) -> oq_graph in canonical form (frontend.h).
  * Order: unpack (depth/size bounded) -> version checks -> list every unsupported op in one
  * message -> values (initializers, inputs, node outputs; SSA checked) -> nodes created in a
  * linear-time topological order (cycles and undefined inputs reported by node) -> input-shape

@@ -1,4 +1,4 @@
-/* Shape and dtype inference over the canonical IR forms (team.md), one node at a time in
+/* Shape and dtype inference over the canonical IR forms (frontend/frontend.h), one node at a time in
  * topological order. Unknown dims stay -1 without error (ir_require_static reports the first
  * one, with the graph input it comes from); only real contradictions are errors. Small constant
  * shape arithmetic (Shape, Gather, Concat, Slice, Cast, Add, ...) is evaluated into value->data

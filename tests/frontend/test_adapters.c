@@ -1,4 +1,4 @@
-/* Opset adapters: every old form comes out in the canonical form of team.md (attribute
+/* Opset adapters: every old form comes out in the canonical form (attribute
  * operands as constant inputs, Upsample/Resize-10 as Resize(X, NONE, scales, NONE), explicit
  * legacy Softmax flag, Constant nodes folded into values, legacy broadcast made numpy). */
 #include <criterion/criterion.h>

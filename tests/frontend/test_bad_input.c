@@ -1,4 +1,4 @@
-/* Hostile and broken models (issue 2, section 7): each gets one status and one message that
+/* Hostile and broken models: each gets one status and one message that
  * names the file (and the node/op where there is one); nothing crashes, hangs or reads out
  * of bounds (the sanitizer build runs these too). Models are built in the test with the
  * protobuf-c API or by hand as raw bytes, written to a temp folder, imported by path. */
