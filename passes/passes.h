@@ -164,7 +164,7 @@ oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint3
                              oq_sample_fn fn, void *ctx, oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- quantize.c */
-/* Rewrites the float graph into the QDQ form (team.md) using the calibration (static mode;
+/* Rewrites the float graph into the QDQ form (passes/README.md) using the calibration (static mode;
  * c may be NULL in dynamic mode). */
 oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o,
                       oq_diag *d) OQ_NODISCARD;

@@ -1,5 +1,5 @@
-/* The quantizer: float graph (after the float passes and calibration) -> the QDQ form of
- * team.md. Static mode: every float activation that enters or leaves a quantized node gets
+/* The quantizer: float graph (after the float passes and calibration) -> the QDQ form
+ * (passes/README.md). Static mode: every float activation that enters or leaves a quantized node gets
  * QuantizeLinear -> DequantizeLinear (scalar scale / zero-point constants; uint8 asymmetric by
  * default, per o); weights become int8 symmetric [-127,127] constants (per output channel
  * unless per_tensor) feeding a DequantizeLinear; biases int32 with scale s_in * s_w[c], zp 0,
@@ -9,7 +9,7 @@
  * feeding a quantized node gets a Q -> DQ copy that only the quantized consumers read.
  * Data-movement ops (OQ_OPF_MOVE except Concat, plus the pools) reuse their input's qparams;
  * Add, Mul, Concat and activations get their own; a Concat's inputs made for it alone take the
- * Concat's qparams (one scale, as DESIGN.md asks). Outputs of "onnxq_fused" producers are not
+ * Concat's qparams (one scale for all of its inputs). Outputs of "onnxq_fused" producers are not
  * quantized (the activation after them is), per PyTorch fusion semantics.
  * Pre-quantized input: values already read by a QuantizeLinear or written by a
  * DequantizeLinear keep their Q/DQ; only the still-float edges are quantized.
