@@ -1,4 +1,4 @@
-/* analysis/: the compute side of `onnxq report` and of automatic mixed precision (engineer N).
+/* analysis/: the compute side of `onnxq report` and of automatic mixed precision.
  * Everything here starts from the float graph after the float passes (oq_run_passes) and its
  * calibration, and quantizes private copies of it (oq_graph_clone), so the caller's graph is
  * never changed. Figures are measured with the reference interpreter on a sample set held in

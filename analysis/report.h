@@ -1,7 +1,7 @@
 /* analysis/: where accuracy goes. The data model of `onnxq report` (per-layer SQNR, sensitivity,
  * activation histograms with each observer's clipping range) shared by the code that computes it
- * (analysis/report.c, sensitivity.c: engineer N) and the code that draws it as HTML with inline
- * SVG, JSON and a text table (analysis/render_*.c, svg.c: engineer P). Mixed precision
+ * (analysis/report.c, sensitivity.c) and the code that draws it as HTML with inline
+ * SVG, JSON and a text table (analysis/render_*.c, svg.c). Mixed precision
  * (--target-sqnr / --max-accuracy-drop) ranks layers by the same sensitivity figures.
  * SQNR is 10*log10(sum x^2 / sum (x - xq)^2) in dB over all calibration samples; +INFINITY when
  * the error is exactly zero; NAN when the figure does not apply (e.g. no weights). */
