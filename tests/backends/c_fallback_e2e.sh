@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End to end for the C backend's float fallback and custom ops (issue 5), in the style of
+# End to end for the C backend's float fallback and custom ops, in the style of
 # tests/e2e/run.sh (which can call it: bash tests/backends/c_fallback_e2e.sh BUILD_DIR).
 #  - ShuffleNet v2 (Transpose/Slice of the channel shuffle stay float) and MobileNetV3-small
 #    (HardSigmoid/Mul/SE convs stay float), when bench/models has them: compile to C, list the

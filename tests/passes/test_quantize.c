@@ -506,7 +506,7 @@ static bool load_t10k(dataset *ds)
     return true;
 }
 
-/* The issue's accuracy check: int8 top-1 within 1.0 point of fp32 on the 10,000 test images
+/* Accuracy: int8 top-1 within 1.0 point of fp32 on the 10,000 test images
  * (default scheme, all 256 calibration samples). Prints nothing; the numbers are in the
  * failure message and in the report. */
 Test(quantize, accuracy_full_test_set, .timeout = 600)
