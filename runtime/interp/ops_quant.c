@@ -5,7 +5,7 @@
  * DynamicQuantizeLinear: uint8, range [min(0, min x), max(0, max x)], scale = range / 255.
  * QLinearConv / QLinearMatMul: int32 accumulation of (x - zp_x)(w - zp_w) (+ int32 bias), then
  *                 requantized: float multiplier s_x * s_w[c] / s_y, acc * multiplier in float,
- *                 round half to even, + zp_y, saturate (the DESIGN.md `fp32` mode).
+ *                 round half to even, + zp_y, saturate (the `fp32` mode of runtime/q8/requant.h).
  * ConvInteger / MatMulInteger: the int32 accumulators themselves.
  * Convolutions here are direct loops (the reference); 1D/2D/3D. Nodes that fit the runtime/q8
  * kernels (constant s8 weights with zero zero points, ...) run those instead (ops_qkern.c),

@@ -3,7 +3,7 @@
  * into generated projects. Kernels never allocate, never print, return no status (they assert);
  * scratch memory comes from a *_workspace_size() companion and a caller buffer. Every function
  * is reentrant; the only state is the once-per-process kernel choice (pthread_once).
- * Numerics (DESIGN.md): u8 asymmetric activations, s8 symmetric per-channel weights (zp 0), int32
+ * Numerics (README.md, Numerics): u8 asymmetric activations, s8 symmetric per-channel weights (zp 0), int32
  * bias and accumulators, requantization in mode fp32 (ONNX QLinearConv) or q31 (gemmlowp/TFLite).
  */
 #ifndef OQ_Q8_H

@@ -1,4 +1,4 @@
-/* requant.h: static-inline scalar references of the two requantization modes (DESIGN.md), the
+/* requant.h: static-inline scalar references of the two requantization modes (README.md, Numerics), the
  * definition every SIMD epilogue matches bit for bit. fp32: ONNX QLinearConv / ORT MLAS order
  * (float(acc) * scale, clamp to [qmin-zp, qmax-zp] in float, round half to even under the default
  * rounding mode, add zp). q31: TFLite MultiplyByQuantizedMultiplier (saturating rounding doubling
