@@ -1,5 +1,6 @@
 /* The quantization flow shared by `onnxq quantize` and `onnxq compile`: option parsing
- * (one table of flags), then import -> float passes -> calibrate (or load) -> quantize. */
+ * (one table of flags), then import -> symbolic dims fixed to 1 -> float passes -> bias
+ * correction -> calibrate (or load) -> mixed precision or quantize. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
