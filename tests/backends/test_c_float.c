@@ -9,8 +9,7 @@
  *  - the quantized Fashion-MNIST CNN with its second conv and the classifier excluded (float
  *    islands between QuantizeLinear/DequantizeLinear, as mixed precision leaves them), lowered
  *    as onnxq compile lowers it, on 100 test images;
- *  - the custom-op model quantized with its plugin, when the IR keeps custom ops through the
- *    passes (skipped otherwise). */
+ *  - the custom-op model quantized with its plugin (custom ops kept through the passes). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,11 +176,7 @@ static oq_graph *quantize(const char *model, oq_input_shape *sh, const char *cal
         cr_assert_eq(oq_custom_infer_graph(g, &d), OQ_OK, "%s", d.msg);
     oq_options o = {0};
     o.exclude = ex, o.nexclude = nex, o.calib_limit = 64, o.contrib_ops = true;
-    oq_status st = oq_run_passes(g, &o, &d);
-    if (st != OQ_OK && !sh && strstr(d.msg, "unsupported op"))
-        cr_skip_test("the IR does not keep custom ops through the passes yet (ir_infer_node "
-                     "rejects unknown ops): %s", d.msg);
-    cr_assert_eq(st, OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_run_passes(g, &o, &d), OQ_OK, "%s", d.msg);
     oq_calib *c = NULL;
     const char *spec[] = {calib};
     oq_calib_data data = {spec, 1};
