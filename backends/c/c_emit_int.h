@@ -1,5 +1,6 @@
-/* Internal to backends/c/: the emitter's per-model state shared by c_emit.c (int8 kernels,
- * planning, files) and c_emit_float.c (float fallback, data movement on any dtype, custom ops).
+/* Internal to backends/c/: the emitter's per-model state and the table of contents of its files.
+ * Calls go one way: c_emit.c (driver) -> c_emit_q8.c, c_emit_float.c, c_emit_files.c ->
+ * c_emit_rt.c -> c_emit_util.c; no file calls one above it.
  * Storage: rank-4 quantized activations are NHWC inside, everything else C order (NCHW). */
 #ifndef OQ_C_EMIT_INT_H
 #define OQ_C_EMIT_INT_H
@@ -48,6 +49,7 @@ typedef struct ectx {
     vinfo *v;                /* per value */
     kind *k;                 /* per node */
     uint32_t *scratch;       /* per node: plan buffer of its scratch, OQ_NONE if none */
+    oq_q8_conv_shape *cs;    /* per node: shape of a K_QCONV / K_QDWCONV node */
     oq_membuf *bufs;
     uint32_t nbuf, cbufs;
     oq_cbuf c, hdr, w, decl; /* NAME.c body, NAME.h, NAME_weights.c, extern decls in NAME.c */
@@ -66,16 +68,28 @@ static inline const oq_value *val(const ectx *e, uint32_t v) { return &e->g->val
 static inline int64_t numel(const ectx *e, uint32_t v) { return oq_shape_numel(&val(e, v)->shape); }
 static inline bool is_const(const ectx *e, uint32_t v) { return v != OQ_NONE && val(e, v)->data; }
 
-/* c_emit.c */
+/* c_emit_util.c: helpers every other file calls (and that call none of them) */
 OQ_INTERNAL double ce_cnum(const ectx *e, uint32_t v, int64_t i);  /* element i as double */
 OQ_INTERNAL const char *ce_ctype(oq_dtype t);          /* C element type; NULL if none */
 OQ_INTERNAL void ce_ptr(ectx *e, oq_cbuf *b, uint32_t v); /* typed pointer expression */
 OQ_INTERNAL void ce_scratch_ptr(ectx *e, oq_cbuf *b, uint32_t node);
 /* A const byte array in NAME_weights.c (64-aligned) with its extern declaration; its number. */
 OQ_INTERNAL uint32_t ce_emit_bytes(ectx *e, const void *data, size_t n);
+/* A const float array (exact hex literals) in NAME.c; its number. */
+OQ_INTERNAL uint32_t ce_emit_floats(ectx *e, const float *f, size_t n);
 OQ_INTERNAL void ce_comment(ectx *e, uint32_t n);       /* "/ * nN Op 'name' * /" line */
+/* Writes OUT/file (a path under o->out_dir) whole or not at all. */
+OQ_INTERNAL oq_status ce_write_out(ectx *e, const char *file, const oq_cbuf *b) OQ_NODISCARD;
+OQ_INTERNAL oq_status ce_mkdirs(ectx *e, const char *dir) OQ_NODISCARD; /* mkdir -p */
 
-/* c_emit_float.c */
+/* c_emit_q8.c: nodes an int8 kernel takes */
+/* Classifies node n if an int8 kernel (or a plain copy) runs it: sets e->k[n], its outputs'
+ * qparams and, for convolutions, e->cs[n]; *taken false leaves the node to the float side. */
+OQ_INTERNAL oq_status ce_classify_q8(ectx *e, uint32_t n, bool *taken) OQ_NODISCARD;
+OQ_INTERNAL size_t ce_q8_scratch(ectx *e, uint32_t n);  /* scratch bytes of an int8 node */
+OQ_INTERNAL oq_status ce_emit_q8(ectx *e, uint32_t n) OQ_NODISCARD; /* code of an int8 node */
+
+/* c_emit_float.c: float fallback, data movement on any dtype, custom ops */
 /* Classifies a node that no int8 kernel takes: K_FLOAT / K_MOVE / K_CUSTOM, with the reason
  * it stays in float reported through d->warn; UNSUPPORTED_OP error if nothing runs it. */
 OQ_INTERNAL oq_status ce_classify_float(ectx *e, uint32_t n) OQ_NODISCARD;
@@ -83,4 +97,14 @@ OQ_INTERNAL oq_status ce_classify_float(ectx *e, uint32_t n) OQ_NODISCARD;
 OQ_INTERNAL size_t ce_float_scratch(ectx *e, uint32_t n);
 /* Writes the code of a K_FLOAT / K_MOVE / K_CUSTOM node. */
 OQ_INTERNAL oq_status ce_emit_float(ectx *e, uint32_t n) OQ_NODISCARD;
+
+/* c_emit_rt.c: the runtime copy */
+/* Writes the runtime files the model needs under OUT/onnxq_rt/; appends " onnxq_rt/X.c" to
+ * srcs for each C source. */
+OQ_INTERNAL oq_status ce_copy_runtime(ectx *e, oq_cbuf *srcs) OQ_NODISCARD;
+
+/* c_emit_files.c: the project files */
+/* Closes the run function with the entry points, then writes NAME.h, NAME.c, NAME_weights.c,
+ * NAME_main.c (float I/O models), Makefile, meson.build and the runtime copy. */
+OQ_INTERNAL oq_status ce_write_files(ectx *e, bool has_q) OQ_NODISCARD;
 #endif

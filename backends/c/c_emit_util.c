@@ -1,0 +1,149 @@
+/* C emitter, shared helpers: constants read as numbers, storage expressions of values, const
+ * arrays in NAME_weights.c / NAME.c, and whole-file writes under the output folder. Every other
+ * c_emit_*.c file calls these; this file calls none of them. */
+#include "c_emit_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "backends/onnx/atomic_file.h"
+
+/* Element i of a numeric constant as double. */
+double ce_cnum(const ectx *e, uint32_t v, int64_t i)
+{
+    const oq_value *x = val(e, v);
+    switch (x->dtype) {
+    case OQ_DT_FLOAT: return ((const float *)x->data)[i];
+    case OQ_DT_DOUBLE: return ((const double *)x->data)[i];
+    case OQ_DT_UINT8: return ((const uint8_t *)x->data)[i];
+    case OQ_DT_INT8: return ((const int8_t *)x->data)[i];
+    case OQ_DT_INT32: return ((const int32_t *)x->data)[i];
+    case OQ_DT_INT64: return (double)((const int64_t *)x->data)[i];
+    default: return 0;
+    }
+}
+
+/* The C element type of t; NULL for types the emitted code does not store. */
+const char *ce_ctype(oq_dtype t)
+{
+    switch (t) {
+    case OQ_DT_FLOAT: return "float";
+    case OQ_DT_UINT8: return "uint8_t";
+    case OQ_DT_INT8: return "int8_t";
+    case OQ_DT_INT32: return "int32_t";
+    default: return NULL;
+    }
+}
+
+/* Writes a C expression for the storage of value v (typed pointer). */
+void ce_ptr(ectx *e, oq_cbuf *b, uint32_t v)
+{
+    const vinfo *vi = &e->v[v];
+    const char *t = ce_ctype(val(e, v)->dtype);
+    switch (vi->store) {
+    case ST_IN: cbuf_printf(b, "(const %s *)in[%d]", t, vi->io); break;
+    case ST_OUT: cbuf_printf(b, "(%s *)out[%d]", t, vi->io); break;
+    case ST_WS:
+        cbuf_printf(b, "(%s *)(ws + %zu)", t, e->bufs[vi->buf].offset);
+        break;
+    case ST_CONST:
+        if (vi->cid != OQ_NONE) {
+            cbuf_printf(b, "(const %s *)%s_c%u", t ? t : "void", e->nm, vi->cid);
+            break;
+        }
+        /* fall through */
+    default: cbuf_printf(b, "0 /* no storage for %s */", val(e, v)->name); break;
+    }
+}
+
+void ce_scratch_ptr(ectx *e, oq_cbuf *b, uint32_t node)
+{
+    if (e->scratch[node] == OQ_NONE)
+        cbuf_printf(b, "(void *)0");
+    else
+        cbuf_printf(b, "(void *)(ws + %zu)", e->bufs[e->scratch[node]].offset);
+}
+
+/* Emits a const array of raw bytes into NAME_weights.c and its extern declaration; returns
+ * the array's number (name NAME_cN). */
+uint32_t ce_emit_bytes(ectx *e, const void *data, size_t n)
+{
+    uint32_t id = e->nconst++;
+    const unsigned char *p = data;
+    cbuf_printf(&e->w, "const unsigned char %s_c%u[%zu] OQ_ALIGN64 = {", e->nm, id, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        cbuf_printf(&e->w, "%s%u,", i % 32 ? "" : "\n", p[i]);
+    if (!n)
+        cbuf_printf(&e->w, "0");
+    cbuf_printf(&e->w, "\n};\n");
+    cbuf_printf(&e->decl, "extern const unsigned char %s_c%u[%zu];\n", e->nm, id, n ? n : 1);
+    e->rep.weight_bytes += n;
+    return id;
+}
+
+/* Emits a const float array (exact hex literals) into NAME.c's parameter section. */
+uint32_t ce_emit_floats(ectx *e, const float *f, size_t n)
+{
+    uint32_t id = e->nconst++;
+    cbuf_printf(&e->decl, "static const float %s_c%u[%zu] = {", e->nm, id, n);
+    for (size_t i = 0; i < n; i++) {
+        cbuf_printf(&e->decl, "%s", i % 6 ? " " : "\n    ");
+        cbuf_hexf(&e->decl, f[i]);
+        cbuf_printf(&e->decl, ",");
+    }
+    cbuf_printf(&e->decl, "\n};\n");
+    return id;
+}
+
+void ce_comment(ectx *e, uint32_t n)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    cbuf_printf(&e->c, "    /* n%u %s '%s' */\n", n, nd->op_type, nd->name);
+}
+
+/* ------------------------------------------------------------------------------ files */
+
+static bool put_cbuf(void *ctx, FILE *f, oq_diag *d)
+{
+    const oq_cbuf *b = ctx;
+    (void)d;
+    return b->len == 0 || fwrite(b->p, 1, b->len, f) == b->len;
+}
+
+/* Writes OUT/file atomically (backends/onnx/atomic_file.c). */
+oq_status ce_write_out(ectx *e, const char *file, const oq_cbuf *b)
+{
+    if (b->oom)
+        return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory writing %s", file);
+    size_t n = strlen(e->o->out_dir) + strlen(file) + 2;
+    char *path = malloc(n);
+    if (!path)
+        return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    snprintf(path, n, "%s/%s", e->o->out_dir, file);
+    oq_status st = oq_write_file_atomic(path, NULL, 0, put_cbuf, (void *)b, e->d);
+    free(path);
+    return st;
+}
+
+oq_status ce_mkdirs(ectx *e, const char *dir)
+{
+    char buf[4096];
+    if (strlen(dir) >= sizeof buf)
+        return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_IO, "%s: path too long", dir);
+    strcpy(buf, dir);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot create: %s", buf,
+                                 strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return OQ_OK;
+}
