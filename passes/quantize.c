@@ -33,6 +33,8 @@ typedef struct qctx {
     float *scale;              /* its per-tensor qparams */
     int32_t *zp;
     uint32_t *dq;              /* value id consumers should read (== v when renamed) */
+    uint32_t *src;             /* per value made by quantize_input (id - nvalue0): its source */
+    uint32_t nsrc;             /* entries of src */
     int8_t *qnode;             /* per original node: -1 undecided, 0 float, 1 quantized */
     bool *ovr_used;            /* per override: matched a quantized tensor */
     bool *forced;              /* per original value: qparams imposed by a Concat (scale/zp) */
@@ -201,6 +203,17 @@ static oq_status quantize_input(qctx *q, uint32_t node, uint32_t v, uint32_t *ou
     q->scale[v] = s;
     q->zp[v] = z;
     q->dq[v] = dst;
+    if (dst - q->nvalue0 >= q->nsrc) {
+        uint32_t n = (dst - q->nvalue0 + 1) * 2;
+        uint32_t *a = realloc(q->src, (size_t)n * sizeof *a);
+        if (!a)
+            return oq_errorf(q->d, g, node, OQ_ERR_NOMEM, "out of memory");
+        for (uint32_t i = q->nsrc; i < n; i++)
+            a[i] = OQ_NONE;
+        q->src = a;
+        q->nsrc = n;
+    }
+    q->src[dst - q->nvalue0] = v;
     *out = dst;
     return OQ_OK;
 }
@@ -572,11 +585,9 @@ static oq_status quantize_static(qctx *q)
         }
         uint32_t x = g->nodes[n].in[0];
         uint32_t x0 = x;       /* the original id, for its qparams */
-        for (uint32_t v = 0; v < q->nvalue0; v++)
-            if (q->has[v] && q->dq[v] == x) {
-                x0 = v;
-                break;
-            }
+        if (x != OQ_NONE && x >= q->nvalue0 && x - q->nvalue0 < q->nsrc &&
+            q->src[x - q->nvalue0] != OQ_NONE)
+            x0 = q->src[x - q->nvalue0];
         /* weights */
         if (wop && g->values[g->nodes[n].in[1]].data &&
             g->values[g->nodes[n].in[1]].dtype == OQ_DT_FLOAT) {
@@ -800,6 +811,7 @@ out:
     free(q.scale);
     free(q.zp);
     free(q.dq);
+    free(q.src);
     free(q.qnode);
     free(q.ovr_used);
     free(q.forced);
