@@ -114,6 +114,18 @@ oq_status oq_samples_load_calib(const oq_graph *g, const oq_calib_data *data, ui
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
+    for (uint32_t k = 0; k < data->nmem && (!limit || s->n < limit); k++) {
+        if (!samples_grow(s, &cap, s->n + 1)) {  /* samples in memory, checked by the caller */
+            st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory for samples");
+            goto out;
+        }
+        for (uint32_t i = 0; i < nin; i++)
+            memcpy(s->data[i] + (size_t)s->n * s->bytes[i], data->mem[(size_t)k * nin + i].data,
+                   s->bytes[i]);
+        s->n++;
+    }
+    if (data->nmem)
+        goto out;
     if ((st = oq_calib_files(g, data, l, d)))
         goto out;
     for (uint32_t f = 0; f < l[0].n && (!limit || s->n < limit) && st == OQ_OK; f++) {

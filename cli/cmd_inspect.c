@@ -83,13 +83,14 @@ int cmd_inspect(int argc, char **argv)
     const char *path = NULL, *v;
     bool dump = false;
     oq_input_shape shapes[16];
+    onnxq_input_shape pshapes[16];
     uint32_t nshapes = 0;
     for (int i = 1; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--dump") == 0)
             dump = true;
         else if ((r = cli_opt(argc, argv, &i, "--input-shape", &v))) {
-            if (r < 0 || nshapes == 16 || !cli_parse_shape(v, &shapes[nshapes++]))
+            if (r < 0 || nshapes == 16 || !cli_parse_shape(v, &pshapes[nshapes++]))
                 return CLI_USAGE;
         } else if (argv[i][0] == '-')
             return cli_usage_error("inspect", "unknown option '%s'", argv[i]);
@@ -103,6 +104,11 @@ int cmd_inspect(int argc, char **argv)
 
     oq_diag d = {0};
     d.warn = cli_warn;
+    for (uint32_t k = 0; k < nshapes; k++) {
+        shapes[k].name = pshapes[k].name;
+        shapes[k].shape.rank = pshapes[k].rank;
+        memcpy(shapes[k].shape.dim, pshapes[k].dims, sizeof pshapes[k].dims);
+    }
     oq_import_opts io = {.shapes = shapes, .nshapes = nshapes, .allow_unknown_ops = true};
     oq_graph *g = NULL;
     if (oq_import_onnx(path, &io, &g, &d) != OQ_OK)

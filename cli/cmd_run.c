@@ -111,6 +111,7 @@ int cmd_run(int argc, char **argv)
     const char *in_spec[MAX_IO];
     int nin = 0;
     oq_input_shape shapes[16];
+    onnxq_input_shape pshapes[16];
     uint32_t nshapes = 0;
     bool custom = false;
     for (int i = 1; i < argc; i++) {
@@ -139,7 +140,7 @@ int cmd_run(int argc, char **argv)
                 return cli_usage_error("run", "--format must be npy or pb, not '%s'", v);
             format = v;
         } else if ((r = cli_opt(argc, argv, &i, "--input-shape", &v))) {
-            if (r < 0 || nshapes == 16 || !cli_parse_shape(v, &shapes[nshapes++]))
+            if (r < 0 || nshapes == 16 || !cli_parse_shape(v, &pshapes[nshapes++]))
                 return CLI_USAGE;
         } else if (argv[i][0] == '-')
             return cli_usage_error("run", "unknown option '%s'", argv[i]);
@@ -158,6 +159,11 @@ int cmd_run(int argc, char **argv)
     oq_interp *it = NULL;
     oq_arena a;
     oq_arena_init(&a, NULL, NULL);
+    for (uint32_t k = 0; k < nshapes; k++) {
+        shapes[k].name = pshapes[k].name;
+        shapes[k].shape.rank = pshapes[k].rank;
+        memcpy(shapes[k].shape.dim, pshapes[k].dims, sizeof pshapes[k].dims);
+    }
     oq_import_opts io = {.shapes = shapes, .nshapes = nshapes, .allow_unknown_ops = custom};
     if (oq_import_onnx(path, &io, &g, &d) != OQ_OK ||
         (custom && oq_custom_infer_graph(g, &d) != OQ_OK))

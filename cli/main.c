@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "quantflow.h"
+#include "qopts.h"
 
 static const cli_cmd cmds[] = {
 #define CLI_CMD(name, fn, summary, usage) {#name, fn, summary, usage},

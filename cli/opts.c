@@ -26,7 +26,7 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
     return 1;
 }
 
-bool cli_parse_shape(const char *spec, oq_input_shape *s)
+bool cli_parse_shape(const char *spec, onnxq_input_shape *s)
 {
     const char *eq = strrchr(spec, '=');
     if (!eq || eq == spec) {
@@ -39,11 +39,11 @@ bool cli_parse_shape(const char *spec, oq_input_shape *s)
     memcpy(name, spec, (size_t)(eq - spec));
     name[eq - spec] = '\0';
     s->name = name;
-    s->shape.rank = 0;
+    s->rank = 0;
     const char *p = eq + 1;
     while (*p) {
-        if (s->shape.rank >= OQ_MAX_RANK) {
-            fprintf(stderr, "onnxq: --input-shape '%s': more than %d dims\n", spec, OQ_MAX_RANK);
+        if (s->rank >= ONNXQ_MAX_RANK) {
+            fprintf(stderr, "onnxq: --input-shape '%s': more than %d dims\n", spec, ONNXQ_MAX_RANK);
             return false;
         }
         char *end;
@@ -54,10 +54,10 @@ bool cli_parse_shape(const char *spec, oq_input_shape *s)
                     spec, p);
             return false;
         }
-        s->shape.dim[s->shape.rank++] = v;
+        s->dims[s->rank++] = v;
         p = *end == ',' ? end + 1 : end;
     }
-    if (s->shape.rank == 0) {
+    if (s->rank == 0) {
         fprintf(stderr, "onnxq: --input-shape '%s': no dims\n", spec);
         return false;
     }
@@ -88,4 +88,19 @@ void cli_warn(void *ctx, const char *msg)
 {
     (void)ctx;
     fprintf(stderr, "onnxq: warning: %s\n", msg);
+}
+
+void cli_log(void *user, onnxq_log_level level, const char *msg)
+{
+    (void)user;
+    if (level == ONNXQ_LOG_WARNING)
+        fprintf(stderr, "onnxq: warning: %s\n", msg);
+    else
+        printf("%s\n", msg);
+}
+
+void cli_output(void *user, const char *text, size_t len)
+{
+    (void)user;
+    fwrite(text, 1, len, stdout);
 }

@@ -202,6 +202,12 @@ static oq_status read_tensor(const char *path, oq_arena *a, oq_tensor_file *t, o
     return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: not a .npy or .pb file", path);
 }
 
+/* Samples to use of n: n, or o->calib_limit when smaller. */
+static uint32_t limit_of(const oq_options *o, uint32_t n)
+{
+    return o && o->calib_limit && o->calib_limit < n ? o->calib_limit : n;
+}
+
 oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data,
                        const oq_options *o, oq_diag *d)
 {
@@ -214,6 +220,15 @@ oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data
     oq_status st = OQ_OK;
     if (!lists || !tf || !rt) {
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (data->nmem) {          /* samples in memory: already checked against the inputs */
+        uint32_t total = limit_of(o, data->nmem);
+        for (uint32_t k = 0; k < total && st == OQ_OK; k++) {
+            st = oq_calib_feed(c, g, data->mem + (size_t)k * nin, d);
+            if (st == OQ_OK && o && o->progress)
+                o->progress(o->progress_ctx, k + 1, total);
+        }
         goto out;
     }
     if ((st = oq_calib_files(g, data, lists, d)))

@@ -97,6 +97,10 @@ typedef struct oq_calib oq_calib;
 typedef struct oq_calib_data {
     const char *const *spec;   /* paths or NAME=PATH entries */
     uint32_t nspec;
+    const oq_rt_tensor *mem;   /* or samples in memory (when nmem > 0; spec is then unused):
+                                  sample k's tensor for g->inputs[i] is mem[k * ninput + i],
+                                  of exactly that input's dtype and shape, values finite */
+    uint32_t nmem;
 } oq_calib_data;
 
 /* The sample files of a calibration spec, one list per graph input (same length, k-th files of

@@ -47,6 +47,12 @@ oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint3
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
                          "--bias-correct / --equalize across Relu6: models with %u inputs are not "
                          "supported (one input)", g->ninput);
+    if (data->nmem) {          /* samples in memory (passes.h: exactly the input's shape) */
+        oq_status st = OQ_OK;
+        for (uint32_t k = 0; st == OQ_OK && k < data->nmem && (!limit || k < limit); k++)
+            st = fn(ctx, g, &data->mem[k], d);
+        return st;
+    }
     oq_file_list files = {0};
     uint32_t fed = 0;
     oq_status st = oq_calib_files(g, data, &files, d);

@@ -267,7 +267,7 @@ static oq_graph *fashion(const oq_options *o, uint32_t limit, oq_calib **c, oq_s
     cr_assert_eq(oq_import_onnx(EX "fashion_cnn.onnx", &io, &g, &d), OQ_OK, "%s", d.msg);
     cr_assert_eq(oq_run_passes(g, o, &d), OQ_OK, "%s", d.msg);
     const char *spec[] = {EX "calib"};
-    oq_calib_data data = {spec, 1};
+    oq_calib_data data = {.spec = spec, .nspec = 1};
     oq_options oo = *o;
     oo.calib_limit = limit;
     cr_assert_eq(oq_calib_new(g, o, c, &d), OQ_OK, "%s", d.msg);
@@ -550,7 +550,7 @@ Test(analysis, bias_corrected_graph_is_measured_against_the_original_float)
     oq_graph *ref = oq_graph_clone(g);
     cr_assert_not_null(ref);
     const char *spec[] = {EX "calib"};
-    oq_calib_data data = {spec, 1};
+    oq_calib_data data = {.spec = spec, .nspec = 1};
     o.calib_limit = 16;
     cr_assert_eq(oq_bias_correct(g, &data, &o, &d), OQ_OK, "%s", d.msg);
     oq_calib *c;

@@ -179,7 +179,7 @@ static oq_graph *quantize(const char *model, oq_input_shape *sh, const char *cal
     cr_assert_eq(oq_run_passes(g, &o, &d), OQ_OK, "%s", d.msg);
     oq_calib *c = NULL;
     const char *spec[] = {calib};
-    oq_calib_data data = {spec, 1};
+    oq_calib_data data = {.spec = spec, .nspec = 1};
     cr_assert_eq(oq_calib_new(g, &o, &c, &d), OQ_OK, "%s", d.msg);
     cr_assert_eq(oq_calibrate(c, g, &data, &o, &d), OQ_OK, "%s", d.msg);
     cr_assert_eq(oq_quantize(g, c, &o, &d), OQ_OK, "%s", d.msg);

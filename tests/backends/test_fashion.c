@@ -56,7 +56,7 @@ static oq_graph *quantized(const char *model, oq_options *o)
     if (o->mode == OQ_MODE_STATIC) {
         cr_assert_eq(oq_calib_new(g, o, &c, &d), OQ_OK, "%s", d.msg);
         const char *spec[] = {OQ_SRC_ROOT "/examples/calib"};
-        oq_calib_data data = {spec, 1};
+        oq_calib_data data = {.spec = spec, .nspec = 1};
         cr_assert_eq(oq_calibrate(c, g, &data, o, &d), OQ_OK, "%s", d.msg);
     }
     cr_assert_eq(oq_quantize(g, c, o, &d), OQ_OK, "%s", d.msg);

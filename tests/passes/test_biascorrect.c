@@ -264,7 +264,7 @@ Test(biascorrect, from_files_matches_feed)
     }
     free(x);
     const char *spec[] = {dir};
-    oq_calib_data data = {spec, 1};
+    oq_calib_data data = {.spec = spec, .nspec = 1};
     oq_options o = {.verify = true, .per_tensor = true, .calib_limit = 2};
     cr_assert_eq(oq_bias_correct(g, &data, &o, &d), OQ_OK, "%s", d.msg);
     /* by hand: the first two samples (NS would feed 16; feed 2 here) */

@@ -231,7 +231,7 @@ Test(equalize, relu6_pairs_exact_on_samples)
     }
     int eq0 = equal_channels(g, "conv1", "dw", 8);
     const char *spec[] = {dir};
-    oq_calib_data data = {spec, 1};
+    oq_calib_data data = {.spec = spec, .nspec = 1};
     oq_options o = {.verify = true, .equalize = true, .samples = &data};
     oq_diag d = {0};
     cr_assert_eq(oq_run_passes(g, &o, &d), OQ_OK, "%s", d.msg);

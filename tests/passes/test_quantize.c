@@ -19,7 +19,7 @@ static oq_graph *prepare(const char *model, const oq_options *o, oq_calib **c, u
     if (c) {
         cr_assert_eq(oq_calib_new(g, o, c, &d), OQ_OK, "%s", d.msg);
         const char *spec[] = {PT_EX "calib"};
-        oq_calib_data data = {spec, 1};
+        oq_calib_data data = {.spec = spec, .nspec = 1};
         oq_options oo = *o;
         oo.calib_limit = limit;
         cr_assert_eq(oq_calibrate(*c, g, &data, &oo, &d), OQ_OK, "%s", d.msg);
@@ -262,7 +262,7 @@ Test(quantize, bad_calibration_data)
     float x[784] = {0};
     char p[256];
     const char *spec[] = {p};
-    oq_calib_data data = {spec, 1};
+    oq_calib_data data = {.spec = spec, .nspec = 1};
     /* empty directory */
     snprintf(p, sizeof p, "%s", dir);
     cr_expect_eq(oq_calibrate(c, g, &data, &o, &d), OQ_ERR_DATA);
@@ -304,7 +304,7 @@ Test(quantize, bad_calibration_data)
     cr_assert_eq(oq_write_npy(pb, OQ_DT_FLOAT, &sb, xb, &d), OQ_OK);
     cr_assert_eq(oq_write_npy(pn, OQ_DT_FLOAT, &sn, xb, &d), OQ_OK);
     const char *ok[] = {pb, pn};
-    oq_calib_data okd = {ok, 2};
+    oq_calib_data okd = {.spec = ok, .nspec = 2};
     d = (oq_diag){0};
     cr_expect_eq(oq_calibrate(c2, g, &okd, &o, &d), OQ_OK, "%s", d.msg);
     cr_expect_eq(oq_calib_samples(c2), 5u);
@@ -610,7 +610,7 @@ static void vision(const char *name, double min_sqnr)
     oq_calib *c;
     cr_assert_eq(oq_calib_new(g, &o, &c, &d), OQ_OK, "%s", d.msg);
     const char *spec[] = {VISION "data/vision_calib"};
-    oq_calib_data data = {spec, 1};
+    oq_calib_data data = {.spec = spec, .nspec = 1};
     oq_options oc = {.calib_limit = 8};
     cr_assert_eq(oq_calibrate(c, g, &data, &oc, &d), OQ_OK, "%s", d.msg);
     const char *obs = getenv("OQ_TEST_OBSERVER");  /* manual runs: another observer */

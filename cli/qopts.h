@@ -1,29 +1,23 @@
-/* The quantization flow shared by `onnxq quantize` and `onnxq compile` (cli/quantflow.c). */
-#ifndef OQ_QUANTFLOW_H
-#define OQ_QUANTFLOW_H
+/* The quantization flags shared by `onnxq quantize`, `compile` and `report` (cli/qopts.c): one
+ * table of flags parsed into the library's onnxq_options. */
+#ifndef OQ_CLI_QOPTS_H
+#define OQ_CLI_QOPTS_H
 #include "cli.h"
-#include "passes/passes.h"
 
 typedef struct qflow {
-    oq_options opt;            /* pass and quantizer options */
+    onnxq_options o;           /* what the flags set (qflow_finish points it at the lists) */
     const char **calib;        /* --calib entries (malloc'ed strings) */
     uint32_t ncalib;
-    const char **exclude;      /* --exclude names */
-    const char **op_types;     /* --op-types */
-    const char *save_calib, *load_calib;
-    oq_input_shape shapes[16]; /* --input-shape */
-    uint32_t nshapes;
-    oq_override *overrides;    /* --override entries (malloc) */
+    const char **exclude;      /* --exclude names (malloc'ed strings) */
+    uint32_t nexclude;
+    const char **op_types;     /* --op-types (malloc'ed strings) */
+    uint32_t nop_types;
+    const char **overrides;    /* --override specs (argv strings) */
     uint32_t noverride;
-    uint8_t sym_in[64], sym_out[64]; /* bit k: dim k of input/output i was symbolic (set to 1) */
-    oq_calib_data samples;     /* the --calib entries, for opt.samples (data-aware passes) */
-    const char *eval_x, *eval_labels; /* --eval X.npy --labels Y.npy (report, mixed precision) */
-    uint32_t eval_limit;       /* --eval-limit N (0 = all rows) */
-    bool mp_sqnr, mp_acc;      /* --target-sqnr / --max-accuracy-drop given */
-    float target_sqnr, max_drop;
+    onnxq_input_shape shapes[16]; /* --input-shape (names malloc'ed) */
+    uint32_t nshapes;
     const char **custom_ops;   /* --custom-op TYPE (malloc'ed strings) */
     uint32_t ncustom_ops;
-    bool custom;               /* --custom-op / --custom-op-lib given: unknown ops are custom */
 } qflow;
 
 #define QFLOW_HELP                                                                          \
@@ -60,12 +54,17 @@ typedef struct qflow {
     "                        of fp32\n"                                                 \
     "  --eval X.npy --labels Y.npy  labelled data for --max-accuracy-drop (--eval-limit N)\n"
 
+/* Sets q->o to the defaults. */
+void qflow_init(qflow *q);
 /* Consumes the option at argv[*i] if it is a quantization option: 1 taken, 0 not ours,
  * -1 malformed (message printed). */
 int qflow_opt(qflow *q, int argc, char **argv, int *i);
-/* Imports path and produces the quantized QDQ graph in *out (or the graph at --stop-after). */
-oq_status qflow_run(qflow *q, const char *path, oq_graph **out, oq_diag *d);
-/* Puts the symbolic dims of the model's inputs and outputs back (before writing ONNX). */
-void qflow_restore_symbolic(const qflow *q, oq_graph *g);
+/* Points q->o at the parsed lists and sets the CLI's callbacks (warnings to stderr, mixed
+ * precision's lines and dumps to stdout, calibration progress when stderr is a terminal);
+ * returns &q->o. */
+const onnxq_options *qflow_finish(qflow *q);
+/* Exit code of a failed call on s (2 for ONNXQ_ERR_USAGE when usage_ok, else 1), after
+ * printing its message. */
+int qflow_fail(const onnxq_session *s, bool usage_ok);
 void qflow_free(qflow *q);
 #endif

@@ -1,0 +1,111 @@
+/* lib/report.c: onnxq_report, the accuracy report of onnxq.h: the float passes and the
+ * calibration of the quantization pipeline, then analysis/report.c's per-layer figures,
+ * rendered as a text table (output callback), HTML and JSON (atomic files). */
+#include <stdlib.h>
+
+#include "analysis/analysis.h"
+#include "backends/onnx/atomic_file.h"
+#include "internal.h"
+
+#if defined(OQ_REPORT_HAVE_HTML) && defined(OQ_REPORT_HAVE_JSON) && defined(OQ_REPORT_HAVE_TEXT)
+#define OQ_REPORT_DOCS 1
+typedef struct rep_out {
+    const oq_report *r;
+    oq_status (*fn)(const oq_report *, FILE *, oq_diag *);
+} rep_out;
+
+/* oq_file_writer calling one renderer. */
+static bool write_doc(void *ctx, FILE *f, oq_diag *d)
+{
+    const rep_out *o = ctx;
+    return o->fn(o->r, f, d) == OQ_OK;
+}
+#endif
+
+/* The float graph after the passes and its calibration, as onnxq_session_quantize would
+ * quantize them; with bias correction, *ref is the graph before the biases were corrected
+ * (the reference the figures compare against), else NULL. */
+static oq_status prepare(onnxq_session *s, const char *path, oq_graph **g, oq_graph **ref,
+                         oq_calib **c)
+{
+    oq_diag *d = &s->d;
+    oq_options *o = &s->opt;
+    oq_status st = lib_prepare(s, path, g);
+    if (st != OQ_OK)
+        return st;
+    if (!lib_has_samples(s))
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
+                         "report measures on the --calib samples: give --calib DATA");
+    if (o->bias_correct) {
+        if (!(*ref = oq_graph_clone(*g)))
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        if ((st = oq_bias_correct(*g, &s->calib, o, d)))
+            return st;
+    }
+    st = oq_calib_new(*g, o, c, d);
+    if (st == OQ_OK && s->o.load_calib)
+        st = oq_calib_load(*c, *g, s->o.load_calib, d);
+    if (st == OQ_OK)
+        st = oq_calibrate(*c, *g, &s->calib, o, d);
+    if (st == OQ_OK && s->o.save_calib)
+        st = oq_calib_save(*c, *g, s->o.save_calib, d);
+    return st;
+}
+
+ONNXQ_API onnxq_status onnxq_report(onnxq_session *s, const char *model_path,
+                                    const char *html_path, const char *json_path)
+{
+    lib_begin(s);
+    lib_drop_model(s);
+    oq_diag *d = &s->d;
+#ifndef OQ_REPORT_DOCS
+    if (html_path || json_path)
+        return lib_end(s, oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO,
+                                    "this build has no HTML / JSON report renderer"));
+#endif
+    const onnxq_options *u = &s->o;
+    if (u->target_sqnr_set || u->max_drop_set || u->stop_after || u->dump_after ||
+        u->mode != ONNXQ_MODE_STATIC || (!u->eval_data != !u->eval_labels))
+        return lib_end(s, oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--eval and --labels go "
+                                    "together; --target-sqnr, --max-accuracy-drop, --stop-after, "
+                                    "--dump-after and --mode dynamic do not apply to a report"));
+    oq_graph *g = NULL, *ref = NULL;
+    oq_calib *c = NULL;
+    oq_samples sm = {0}, e = {0};
+    oq_report r = {0};
+    char *text = NULL;
+    size_t ntext = 0;
+    oq_status st = prepare(s, model_path, &g, &ref, &c);
+    if (st == OQ_OK)
+        st = oq_samples_load_calib(g, &s->calib, s->opt.calib_limit, &sm, d);
+    if (st == OQ_OK && u->eval_data)
+        st = oq_samples_load_eval(g, u->eval_data, u->eval_labels, u->eval_limit, &e, d);
+    if (st == OQ_OK)
+        st = oq_report_build(g, ref, c, &s->opt, &sm, u->eval_data ? &e : NULL, model_path, &r,
+                             d);
+#ifdef OQ_REPORT_DOCS
+    FILE *f = NULL;
+    if (st == OQ_OK && !(f = open_memstream(&text, &ntext)))
+        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    if (st == OQ_OK)
+        st = oq_report_write_text(&r, f, d);
+    if (f)
+        fclose(f);
+    if (st == OQ_OK)
+        lib_output(s, text, ntext);
+    const char *protect[4] = {model_path, u->eval_data, u->eval_labels, u->load_calib};
+    rep_out ho = {&r, oq_report_write_html}, jo = {&r, oq_report_write_json};
+    if (st == OQ_OK && html_path)
+        st = oq_write_file_atomic(html_path, protect, 4, write_doc, &ho, d);
+    if (st == OQ_OK && json_path)
+        st = oq_write_file_atomic(json_path, protect, 4, write_doc, &jo, d);
+#endif
+    free(text);
+    oq_report_free(&r);
+    oq_samples_free(&sm);
+    oq_samples_free(&e);
+    oq_calib_free(c);
+    oq_graph_free(g);
+    oq_graph_free(ref);
+    return lib_end(s, st);
+}
