@@ -3,6 +3,8 @@
  * that is removed afterwards. OQ_SRC_ROOT (set by meson) locates the script and node_modules. */
 #include "ort_util.h"
 
+#include <criterion/criterion.h>
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,16 +149,26 @@ out:
     return ok;
 }
 
+/* Under CI=true or ONNXQ_REQUIRE_CHECKS=1 (scripts/test sets it after installing everything) a
+ * missing consumer or checker fails the test instead of skipping it. */
+static bool missing_allowed(const char *why)
+{
+    const char *ci = getenv("CI"), *req = getenv("ONNXQ_REQUIRE_CHECKS");
+    if ((ci && strcmp(ci, "true") == 0) || (req && strcmp(req, "1") == 0))
+        cr_assert_fail("%s (required under CI=true / ONNXQ_REQUIRE_CHECKS=1)", why);
+    return false;
+}
+
 bool ort_available(char *why, size_t n)
 {
     if (access(OQ_SRC_ROOT "/node_modules/onnxruntime-node/package.json", R_OK) != 0) {
         snprintf(why, n, "onnxruntime-node is not installed in " OQ_SRC_ROOT
                          "/node_modules; run scripts/setup");
-        return false;
+        return missing_allowed(why);
     }
     if (system("node --version >/dev/null 2>&1") != 0) {
         snprintf(why, n, "node is not installed; run scripts/setup");
-        return false;
+        return missing_allowed(why);
     }
     return true;
 }
@@ -258,7 +270,7 @@ bool onnx_checker_available(char *why, size_t n)
 {
     if (system("/usr/bin/python3 -c 'import onnx' >/dev/null 2>&1") != 0) {
         snprintf(why, n, "/usr/bin/python3 with the onnx package is missing; run scripts/setup");
-        return false;
+        return missing_allowed(why);
     }
     return true;
 }
