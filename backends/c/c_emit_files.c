@@ -143,7 +143,7 @@ static void c_file(ectx *e, oq_cbuf *cfile, uint64_t hash)
                 "#include \"onnxq_rt/q8/q8.h\"\n%s%s\n",
                 e->nm, OQ_VERSION, (unsigned long long)hash, e->nm, e->nm,
                 e->need_f32 ? "#include \"onnxq_rt/f32/f32.h\"\n" : "",
-                e->need_fk ? "#include <math.h>\n#include \"onnxq_rt/f32ops.h\"\n" : "");
+                e->need_fk ? "#include <math.h>\n#include \"onnxq_rt/f32/ops/ops.h\"\n" : "");
     cbuf_put(cfile, e->decl.p ? e->decl.p : "", e->decl.len);
     cbuf_printf(cfile, "\n");
     cbuf_put(cfile, e->c.p, e->c.len);

@@ -1,6 +1,6 @@
 /* C emitter, float fallback: what no int8 kernel takes runs in the same generated function through
- * fp32 kernels (runtime/f32 for Conv/Gemm/MatMul, the interpreter's own code path; onnxq_rt/f32ops
- * for elementwise ops, softmax, pooling and reductions), data movement (Transpose, Slice, Split,
+ * fp32 kernels (runtime/f32 for Conv/Gemm/MatMul, runtime/f32/ops for elementwise ops, softmax,
+ * pooling and reductions: the interpreter's own code paths), data movement (Transpose, Slice, Split,
  * Concat, Pad) runs on any element type as strided copies that read NHWC int8 tensors in place,
  * and custom ops call the user's NAME_custom_<TYPE>. Every float node is reported with its
  * reason through d->warn. Float constants become const arrays; DequantizeLinear of a constant
@@ -12,7 +12,7 @@
 
 #include "c_emit_int.h"
 #include "runtime/f32/f32.h"
-#include "backends/c/rt/f32ops.h"
+#include "runtime/f32/ops/ops.h"
 
 /* Reports msg for node n with status st; returns st. */
 static oq_status err(ectx *e, uint32_t n, oq_status st, const char *msg)
@@ -22,24 +22,13 @@ static oq_status err(ectx *e, uint32_t n, oq_status st, const char *msg)
 
 /* ------------------------------------------------------------------ classification */
 
-/* The OQ_FK_* code of a one-input activation, -1 for other ops. */
-static int unary_code(oq_op op)
+/* Prints the name of op's runtime/f32/ops kernel: oq_f32_<op type in lower case>__scalar. */
+static void put_kernel(oq_cbuf *c, oq_op op)
 {
-    switch (op) {
-    case OQ_OP_Relu: return OQ_FK_RELU;
-    case OQ_OP_LeakyRelu: return OQ_FK_LEAKYRELU;
-    case OQ_OP_Sigmoid: return OQ_FK_SIGMOID;
-    case OQ_OP_HardSigmoid: return OQ_FK_HARDSIGMOID;
-    case OQ_OP_HardSwish: return OQ_FK_HARDSWISH;
-    case OQ_OP_Tanh: return OQ_FK_TANH;
-    case OQ_OP_Abs: return OQ_FK_ABS;
-    case OQ_OP_Neg: return OQ_FK_NEG;
-    case OQ_OP_Exp: return OQ_FK_EXP;
-    case OQ_OP_Sqrt: return OQ_FK_SQRT;
-    case OQ_OP_Reciprocal: return OQ_FK_RECIPROCAL;
-    case OQ_OP_Erf: return OQ_FK_ERF;
-    default: return -1;
-    }
+    cbuf_printf(c, "oq_f32_");
+    for (const char *p = oq_op_info(op)->name; *p; p++)
+        cbuf_printf(c, "%c", *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    cbuf_printf(c, "__scalar");
 }
 
 /* Ops the fallback computes in fp32. */
@@ -53,7 +42,7 @@ static bool is_float_op(oq_op op)
     case OQ_OP_MatMul:
         return true;
     default:
-        return unary_code(op) >= 0;
+        return (oq_op_info(op)->flags & OQ_OPF_UNARY) != 0;
     }
 }
 
@@ -637,8 +626,6 @@ static oq_status emit_binary_f(ectx *e, uint32_t n)
             st[k][i] = j >= 0 && s->dim[j] != 1 ? cs[j] : 0;
         }
     }
-    static const char *const ops[] = {"OQ_FK_ADD", "OQ_FK_SUB", "OQ_FK_MUL", "OQ_FK_DIV"};
-    int op = nd->op == OQ_OP_Add ? 0 : nd->op == OQ_OP_Sub ? 1 : nd->op == OQ_OP_Mul ? 2 : 3;
     oq_cbuf *c = &e->c;
     cbuf_printf(c, "    {\n        static const int64_t dim[] = {");
     ilist(c, dim, r);
@@ -646,7 +633,9 @@ static oq_status emit_binary_f(ectx *e, uint32_t n)
     ilist(c, st[0], r);
     cbuf_printf(c, "}, bs[] = {");
     ilist(c, st[1], r);
-    cbuf_printf(c, "};\n        oq_fk_binary(%s, %d, dim, ", ops[op], r);
+    cbuf_printf(c, "};\n        ");
+    put_kernel(c, nd->op);
+    cbuf_printf(c, "(%d, dim, ", r);
     if (!in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", as, ");
@@ -668,8 +657,9 @@ static oq_status emit_pool_f(ectx *e, uint32_t n)
         if (x->rank < 2)
             return err(e, n, OQ_ERR_SHAPE, "input rank < 2");
         int64_t nc = x->dim[0] * x->dim[1], sp = nc ? numel(e, nd->in[0]) / nc : 0;
-        cbuf_printf(c, "    oq_fk_global_pool(%d, %lld, %lld, ", nd->op == OQ_OP_GlobalMaxPool,
-                    (long long)nc, (long long)sp);
+        cbuf_printf(c, "    ");
+        put_kernel(c, nd->op);
+        cbuf_printf(c, "(%lld, %lld, ", (long long)nc, (long long)sp);
         if (!in_ptr(e, n, nd->in[0]))
             return e->d->status;
         cbuf_printf(c, ", ");
@@ -682,7 +672,7 @@ static oq_status emit_pool_f(ectx *e, uint32_t n)
     oq_conv_geom cg;
     if (ir_conv_geom(e->g, n, &cg, e->d) != OQ_OK)
         return e->d->status;
-    oq_fk_pool p;
+    oq_f32_pool p;
     memset(&p, 0, sizeof p);
     int off = 3 - cg.nsp;
     for (int i = 0; i < 3; i++) {
@@ -698,14 +688,15 @@ static oq_status emit_pool_f(ectx *e, uint32_t n)
     }
     p.nc = x->dim[0] * x->dim[1];
     p.include_pad = ir_attr_int(nd, "count_include_pad", 0) != 0;
-    cbuf_printf(c, "    {\n        static const oq_fk_pool p = {%lld, {", (long long)p.nc);
+    cbuf_printf(c, "    {\n        static const oq_f32_pool p = {%lld, {", (long long)p.nc);
     const int64_t *arrs[] = {p.in, p.out, p.k, p.s, p.dl, p.pb, p.pe};
     for (int a = 0; a < 7; a++) {
         ilist(c, arrs[a], 3);
         cbuf_printf(c, "}, %s", a < 6 ? "{" : "");
     }
-    cbuf_printf(c, "%d};\n        oq_fk_%s(&p, ", p.include_pad,
-                nd->op == OQ_OP_MaxPool ? "maxpool" : "avgpool");
+    cbuf_printf(c, "%d};\n        ", p.include_pad);
+    put_kernel(c, nd->op);
+    cbuf_printf(c, "(&p, ");
     if (!in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", ");
@@ -737,8 +728,9 @@ static oq_status emit_softmax_f(ectx *e, uint32_t n)
         for (int i = ax + 1; i < r; i++)
             inner *= x->dim[i];
     }
-    cbuf_printf(&e->c, "    oq_fk_softmax(%d, %lld, %lld, %lld, ", nd->op == OQ_OP_LogSoftmax,
-                (long long)outer, (long long)cnt, (long long)inner);
+    cbuf_printf(&e->c, "    ");
+    put_kernel(&e->c, nd->op);
+    cbuf_printf(&e->c, "(%lld, %lld, %lld, ", (long long)outer, (long long)cnt, (long long)inner);
     if (!in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(&e->c, ", ");
@@ -775,14 +767,13 @@ static oq_status emit_reduce_f(ectx *e, uint32_t n)
         }
     }
     int64_t cnt = nout ? numel(e, nd->in[0]) / nout : 0;
-    int op = nd->op == OQ_OP_ReduceSum ? 0 : nd->op == OQ_OP_ReduceMean ? 1 : 2;
-    static const char *const ops[] = {"OQ_FK_RSUM", "OQ_FK_RMEAN", "OQ_FK_RMAX"};
     cbuf_printf(c, "    {\n        static const int64_t dim[] = {");
     ilist(c, x->dim, r);
     cbuf_printf(c, "}, ost[] = {");
     ilist(c, ost, r);
-    cbuf_printf(c, "};\n        oq_fk_reduce(%s, %d, dim, ost, %lld, %lld, ", ops[op], r,
-                (long long)nout, (long long)cnt);
+    cbuf_printf(c, "};\n        ");
+    put_kernel(c, nd->op);
+    cbuf_printf(c, "(%d, dim, ost, %lld, %lld, ", r, (long long)nout, (long long)cnt);
     if (!in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", ");
@@ -803,7 +794,9 @@ static oq_status emit_unary_f(ectx *e, uint32_t n)
         float lo, hi;
         if (!fconst(e, nd, 1, -INFINITY, &lo) || !fconst(e, nd, 2, INFINITY, &hi))
             return err(e, n, OQ_ERR_UNSUPPORTED_OP, "Clip bounds must be constants");
-        cbuf_printf(c, "    oq_fk_clip(%lld, ", (long long)cnt);
+        cbuf_printf(c, "    ");
+        put_kernel(c, nd->op);
+        cbuf_printf(c, "(%lld, ", (long long)cnt);
         if (!in_ptr(e, n, nd->in[0]))
             return e->d->status;
         cbuf_printf(c, ", ");
@@ -815,13 +808,11 @@ static oq_status emit_unary_f(ectx *e, uint32_t n)
         cbuf_printf(c, ");\n");
         return OQ_OK;
     }
-    static const char *const names[] = {
-        "OQ_FK_RELU", "OQ_FK_LEAKYRELU", "OQ_FK_SIGMOID", "OQ_FK_HARDSIGMOID", "OQ_FK_HARDSWISH",
-        "OQ_FK_TANH", "OQ_FK_ABS", "OQ_FK_NEG", "OQ_FK_EXP", "OQ_FK_SQRT", "OQ_FK_RECIPROCAL",
-        "OQ_FK_ERF"};
     float alpha = ir_attr_float(nd, "alpha", nd->op == OQ_OP_LeakyRelu ? 0.01f : 0.2f);
     float beta = ir_attr_float(nd, "beta", 0.5f);
-    cbuf_printf(c, "    oq_fk_unary(%s, %lld, ", names[unary_code(nd->op)], (long long)cnt);
+    cbuf_printf(c, "    ");
+    put_kernel(c, nd->op);
+    cbuf_printf(c, "(%lld, ", (long long)cnt);
     if (!in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", ");
@@ -849,7 +840,7 @@ static oq_status copy_call(ectx *e, uint32_t n, int rank, const int64_t *dim, ui
     ilist(c, ss, rank);
     cbuf_printf(c, "}, ds[] = {");
     ilist(c, ds, rank);
-    cbuf_printf(c, "};\n        oq_fk_copy(%d, dim, ", rank);
+    cbuf_printf(c, "};\n        oq_x_copy__scalar(%d, dim, ", rank);
     if (!in_ptr(e, n, x))
         return e->d->status;
     cbuf_printf(c, " + %lld, ss, ", (long long)soff);
@@ -996,7 +987,7 @@ static oq_status emit_move(ectx *e, uint32_t n)
         cbuf_printf(c, "};\n        static const unsigned char cval[8] = {");
         for (int i = 0; i < 8; i++)
             cbuf_printf(c, "%s%u", i ? ", " : "", cval[i]);
-        cbuf_printf(c, "};\n        oq_fk_pad(%d, %d, in, out, pb, ", mode, r);
+        cbuf_printf(c, "};\n        oq_x_pad__scalar(%d, %d, in, out, pb, ", mode, r);
         if (!in_ptr(e, n, x))
             return e->d->status;
         cbuf_printf(c, ", ");

@@ -25,7 +25,7 @@ typedef enum kind {
     K_QADD,          /* Add of two quantized tensors (DQ/Q folded by the lowering) */
     K_RELU_Q,        /* Relu on a quantized tensor: clamp at the zero point */
     K_QCONCAT,       /* QLinearConcat -> oq_q8_concat (channel axis innermost in NHWC) */
-    K_FLOAT,         /* an fp32 op (c_emit_float.c): runtime/f32 or onnxq_rt/f32ops */
+    K_FLOAT,         /* an fp32 op (c_emit_float.c): runtime/f32 or runtime/f32/ops */
     K_MOVE,          /* Transpose/Slice/Split/Concat/Pad on any dtype (strided copies) */
     K_CUSTOM,        /* custom op: a call of NAME_custom_<TYPE> (user-provided, float) */
 } kind;
@@ -58,7 +58,7 @@ typedef struct ectx {
     int nlay;
     uint32_t nconst;         /* counter for constant array names */
     bool need_f32;           /* the model calls runtime/f32 (float Conv/Gemm/MatMul) */
-    bool need_fk;            /* the model calls onnxq_rt/f32ops */
+    bool need_fk;            /* the model calls runtime/f32/ops (onnxq_rt/f32/ops) */
     const char **ctypes;     /* custom op types declared so far (malloc) */
     uint32_t nctypes;
     oq_emit_report rep;

@@ -10,14 +10,14 @@
 
 /* The runtime files an emitted model needs: cpu.[ch] and runtime/q8/ (all ISA variants; each
  * guards itself with #if on the architecture); runtime/f32 (GEMM/conv, not ConvTranspose) when
- * a float Conv/Gemm/MatMul is left; f32ops when other float or data-movement ops are;
+ * a float Conv/Gemm/MatMul is left; runtime/f32/ops when other float or data-movement ops are;
  * onnxq_custom.h always (NAME.h includes it). */
 static bool rt_needed(const ectx *e, const char *path)
 {
+    if (strncmp(path, "runtime/f32/ops/", 16) == 0)
+        return e->need_fk;
     if (strncmp(path, "runtime/f32/", 12) == 0)
         return e->need_f32 && strcmp(path, "runtime/f32/deconv.c") != 0;
-    if (strncmp(path, "backends/c/rt/", 14) == 0)
-        return e->need_fk;
     return strncmp(path, "runtime/q8/", 11) == 0 || strcmp(path, "runtime/cpu.c") == 0 ||
            strcmp(path, "runtime/cpu.h") == 0 || strcmp(path, "runtime/interp/onnxq_custom.h") == 0;
 }
@@ -103,7 +103,7 @@ oq_status ce_copy_runtime(ectx *e, oq_cbuf *srcs)
         const oq_rt_file *f = &oq_rt_files[i];
         if (!rt_needed(e, f->path))
             continue;
-        /* runtime/X -> onnxq_rt/X; onnxq_custom.h and f32ops.[ch] at onnxq_rt/ top level */
+        /* runtime/X -> onnxq_rt/X; onnxq_custom.h at onnxq_rt/ top level */
         const char *rel = strncmp(f->path, "runtime/", 8) == 0 ? f->path + strlen("runtime/")
                                                                 : strrchr(f->path, '/') + 1;
         if (strncmp(f->path, "runtime/interp/", 15) == 0)

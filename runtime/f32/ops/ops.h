@@ -1,0 +1,100 @@
+/* Float op kernels: the one copy of the arithmetic of the ops that run in fp32 outside GEMM/conv
+ * (element-wise with numpy broadcasting, pooling, Softmax/LogSoftmax, reductions) and of the data
+ * movement that works on any element size (strided copy, Pad). The interpreter binds tensors and
+ * calls these; the emitted C copies this folder verbatim into onnxq_rt/f32/ops/ and calls the
+ * same functions, so both give the same bytes. C99, no IR, no malloc, no stdio.
+ * A float kernel is named oq_f32_<op>__<isa>, <op> the ONNX op type in lower case; data
+ * movement is oq_x_<op>__<isa> (x: any element size). Shapes and strides count elements,
+ * C order; ranks go up to OQ_F32_MAX_RANK. */
+#ifndef OQ_F32_OPS_H
+#define OQ_F32_OPS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define OQ_F32_MAX_RANK 8
+
+/* ------------------------------------------------------------------------- unary.c */
+
+/* y[i] = op(x[i]) for i < n; x == y allowed. alpha/beta: LeakyRelu alpha, HardSigmoid alpha
+ * and beta, Clip's bounds lo and hi (y = min(max(x, lo), hi)); ignored by the other ops. */
+typedef void oq_f32_unary_fn(size_t n, const float *x, float *y, float alpha, float beta);
+oq_f32_unary_fn oq_f32_abs__scalar;
+oq_f32_unary_fn oq_f32_clip__scalar;
+oq_f32_unary_fn oq_f32_erf__scalar;
+oq_f32_unary_fn oq_f32_exp__scalar;
+oq_f32_unary_fn oq_f32_hardsigmoid__scalar;
+oq_f32_unary_fn oq_f32_hardswish__scalar;
+oq_f32_unary_fn oq_f32_leakyrelu__scalar;
+oq_f32_unary_fn oq_f32_neg__scalar;
+oq_f32_unary_fn oq_f32_reciprocal__scalar;
+oq_f32_unary_fn oq_f32_relu__scalar;
+oq_f32_unary_fn oq_f32_sigmoid__scalar;
+oq_f32_unary_fn oq_f32_sqrt__scalar;
+oq_f32_unary_fn oq_f32_tanh__scalar;
+
+/* ------------------------------------------------------------------------ binary.c */
+
+/* y (C order over dim[0..rank)) = a op b, with a and b read at element strides ast / bst (0 along
+ * broadcast dims); rank 1..OQ_F32_MAX_RANK. PRelu: y = a < 0 ? a * b : a. */
+typedef void oq_f32_binary_fn(int rank, const int64_t *dim, const float *a, const int64_t *ast,
+                              const float *b, const int64_t *bst, float *y);
+oq_f32_binary_fn oq_f32_add__scalar;
+oq_f32_binary_fn oq_f32_div__scalar;
+oq_f32_binary_fn oq_f32_mul__scalar;
+oq_f32_binary_fn oq_f32_prelu__scalar;
+oq_f32_binary_fn oq_f32_sub__scalar;
+
+/* -------------------------------------------------------------------------- pool.c */
+
+/* Pool geometry: nc planes of up to 3 spatial dims (missing leading dims are size 1). Windows
+ * are clipped to the input; AveragePool counts the positions inside the padded input
+ * ([-pb, in + pe)) with include_pad, else those inside the input; sums are in double. */
+typedef struct oq_f32_pool {
+    int64_t nc;                                  /* N * C */
+    int64_t in[3], out[3];                       /* spatial extents */
+    int64_t k[3], s[3], dl[3];                   /* kernel, stride, dilation */
+    int64_t pb[3], pe[3];                        /* pads at the begin / end */
+    int include_pad;                             /* AveragePool count_include_pad */
+} oq_f32_pool;
+void oq_f32_maxpool__scalar(const oq_f32_pool *p, const float *x, float *y);
+void oq_f32_averagepool__scalar(const oq_f32_pool *p, const float *x, float *y);
+/* First tap kk >= 0 with start + kk*dl >= lo into *k0, the end bound (exclusive) with
+ * start + kk*dl < hi into *k1 (k1 >= k0). */
+void oq_f32_pool_taps(int64_t start, int64_t k, int64_t dl, int64_t lo, int64_t hi,
+                      int64_t *k0, int64_t *k1);
+/* GlobalAveragePool / GlobalMaxPool: one value per plane of sp elements, nc planes. */
+void oq_f32_globalaveragepool__scalar(int64_t nc, int64_t sp, const float *x, float *y);
+void oq_f32_globalmaxpool__scalar(int64_t nc, int64_t sp, const float *x, float *y);
+
+/* ----------------------------------------------------------------------- softmax.c */
+
+/* Softmax / LogSoftmax over n elements at stride inner, for outer x inner rows; in double. */
+void oq_f32_softmax__scalar(int64_t outer, int64_t n, int64_t inner, const float *x, float *y);
+void oq_f32_logsoftmax__scalar(int64_t outer, int64_t n, int64_t inner, const float *x,
+                               float *y);
+
+/* ------------------------------------------------------------------------ reduce.c */
+
+/* ReduceSum/Mean/Max of x [dim] into y, in input order into nout double accumulators (acc, the
+ * caller's scratch); ost: per input dim, the output stride (0 along reduced dims); cnt: inputs
+ * per output (the Mean divisor). Max propagates NaN. */
+typedef void oq_f32_reduce_fn(int rank, const int64_t *dim, const int64_t *ost, int64_t nout,
+                              int64_t cnt, const float *x, float *y, double *acc);
+oq_f32_reduce_fn oq_f32_reducemax__scalar;
+oq_f32_reduce_fn oq_f32_reducemean__scalar;
+oq_f32_reduce_fn oq_f32_reducesum__scalar;
+
+/* -------------------------------------------------------------------------- move.c */
+
+/* Strided copy of es-byte elements: dst[sum(i_k * dstr_k)] = src[sum(i_k * sstr_k)] over the
+ * index box dim[0..rank) (strides may be negative; rank 0..OQ_F32_MAX_RANK). */
+void oq_x_copy__scalar(int rank, const int64_t *dim, const void *src, const int64_t *sstr,
+                       void *dst, const int64_t *dstr, size_t es);
+enum { OQ_X_PAD_CONSTANT, OQ_X_PAD_REFLECT, OQ_X_PAD_EDGE };  /* oq_x_pad__scalar modes */
+/* Pad (or crop, negative pads) x [in] into y [out] (C order both), es-byte elements; pbegin: the
+ * pad before each dim; cval: the constant (es bytes) for OQ_X_PAD_CONSTANT. Reflect does not
+ * repeat the edge (period 2 * (dim - 1)); a dim of 1 reflects to itself. */
+void oq_x_pad__scalar(int mode, int rank, const int64_t *in, const int64_t *out,
+                      const int64_t *pbegin, const void *x, void *y, size_t es,
+                      const void *cval);
+#endif
