@@ -2,8 +2,10 @@
  * Dropout (inference, or training with ratio 0), Transpose, Concat, Split, Slice, Gather,
  * Expand, Pad (constant, reflect, edge; negative pads crop; optional axes input), Shape
  * (start/end), ConstantOfShape, Constant and Cast. Everything is type-agnostic (element-size
- * copies) except Cast. */
+ * copies) except Cast; Transpose, Slice and Pad run the strided copy and the pad of
+ * runtime/f32/ops. */
 #include "ops.h"
+#include "runtime/f32/ops/ops.h"
 
 /* Copies the input bytes (ops that only change the static shape). */
 oq_status oq_exec_copy(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
@@ -48,28 +50,14 @@ oq_status oq_exec_transpose(const oq_graph *g, uint32_t node, const oq_rt_tensor
             return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "bad perm entry %lld",
                              (long long)perm[i]);
     }
-    int64_t ist[OQ_MAX_RANK], st[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0};
+    int64_t ist[OQ_MAX_RANK], st[OQ_MAX_RANK], ost[OQ_MAX_RANK];
     oq_strides(&in[0].shape, ist);
+    oq_strides(&out[0].shape, ost);
     for (int i = 0; i < r; i++)
         st[i] = ist[perm[i]];  /* input stride of output dim i */
-    size_t es = oq_dtype_size(in[0].dtype);
-    int64_t n = oq_rt_numel(&out[0]), off = 0;
-    const char *x = in[0].data;
-    char *y = out[0].data;
-    for (int64_t i = 0; i < n; i++) {
-        if (es == 4)
-            ((uint32_t *)y)[i] = ((const uint32_t *)x)[off];
-        else
-            memcpy(y + i * es, x + off * es, es);
-        for (int k = r - 1; k >= 0; k--) {
-            idx[k]++;
-            off += st[k];
-            if (idx[k] < out[0].shape.dim[k])
-                break;
-            off -= st[k] * out[0].shape.dim[k];
-            idx[k] = 0;
-        }
-    }
+    if (oq_rt_numel(&out[0]) > 0)
+        oq_x_copy__scalar(r, out[0].shape.dim, in[0].data, st, out[0].data, ost,
+                          oq_dtype_size(in[0].dtype));
     return OQ_OK;
 }
 
@@ -163,24 +151,18 @@ oq_status oq_exec_slice(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
         start[ax] = s;
         step[ax] = st;
     }
-    int64_t ist[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, off = 0, m = oq_rt_numel(&out[0]);
+    int64_t ist[OQ_MAX_RANK], ss[OQ_MAX_RANK], ost[OQ_MAX_RANK], off = 0;
     oq_strides(&in[0].shape, ist);
-    if (m == 0)
+    oq_strides(&out[0].shape, ost);
+    if (oq_rt_numel(&out[0]) == 0)
         return OQ_OK;
-    for (int i = 0; i < r; i++)
+    for (int i = 0; i < r; i++) {
         off += start[i] * ist[i];
-    size_t es = oq_dtype_size(in[0].dtype);
-    for (int64_t i = 0; i < m; i++) {
-        memcpy((char *)out[0].data + i * es, (const char *)in[0].data + off * es, es);
-        for (int k = r - 1; k >= 0; k--) {
-            idx[k]++;
-            off += step[k] * ist[k];
-            if (idx[k] < out[0].shape.dim[k])
-                break;
-            off -= step[k] * ist[k] * out[0].shape.dim[k];
-            idx[k] = 0;
-        }
+        ss[i] = step[i] * ist[i];
     }
+    size_t es = oq_dtype_size(in[0].dtype);
+    oq_x_copy__scalar(r, out[0].shape.dim, (const char *)in[0].data + off * (int64_t)es, ss,
+                      out[0].data, ost, es);
     return OQ_OK;
 }
 
@@ -241,7 +223,7 @@ oq_status oq_exec_expand(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
     return OQ_OK;
 }
 
-typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE } pad_mode;
+typedef int pad_mode;          /* OQ_X_PAD_* */
 
 /* Parses the mode attribute (constant, reflect, edge). */
 oq_status oq_prep_pad(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
@@ -251,11 +233,11 @@ oq_status oq_prep_pad(const oq_graph *g, uint32_t node, void **state, oq_diag *d
     if (!p)
         return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
     if (strcmp(m, "constant") == 0)
-        *p = PAD_CONSTANT;
+        *p = OQ_X_PAD_CONSTANT;
     else if (strcmp(m, "reflect") == 0)
-        *p = PAD_REFLECT;
+        *p = OQ_X_PAD_REFLECT;
     else if (strcmp(m, "edge") == 0)
-        *p = PAD_EDGE;
+        *p = OQ_X_PAD_EDGE;
     else {
         free(p);
         return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "pad mode '%s' not supported", m);
@@ -288,45 +270,14 @@ oq_status oq_exec_pad(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     }
     size_t es = oq_dtype_size(in[0].dtype);
     char cval[16] = {0};
-    if (mode == PAD_CONSTANT && nd->nin > 2 && in[2].data && oq_rt_numel(&in[2]) > 0)
+    if (mode == OQ_X_PAD_CONSTANT && nd->nin > 2 && in[2].data && oq_rt_numel(&in[2]) > 0)
         memcpy(cval, in[2].data, es);
     for (int i = 0; i < r; i++)
-        if (mode != PAD_CONSTANT && in[0].shape.dim[i] == 0 && out[0].shape.dim[i] > 0)
+        if (mode != OQ_X_PAD_CONSTANT && in[0].shape.dim[i] == 0 && out[0].shape.dim[i] > 0)
             return oq_errorf(d, g, node, OQ_ERR_SHAPE, "cannot %s-pad an empty dim",
-                             mode == PAD_EDGE ? "edge" : "reflect");
-    int64_t ist[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, n = oq_rt_numel(&out[0]);
-    oq_strides(&in[0].shape, ist);
-    for (int64_t i = 0; i < n; i++) {
-        int64_t off = 0;
-        bool inside = true;
-        for (int k = 0; k < r && inside; k++) {
-            int64_t dim = in[0].shape.dim[k], j = idx[k] - pb[k];
-            if (j < 0 || j >= dim) {
-                if (mode == PAD_CONSTANT) {
-                    inside = false;
-                } else if (mode == PAD_EDGE) {
-                    j = j < 0 ? 0 : dim - 1;
-                } else if (dim == 1) {
-                    j = 0;
-                } else {       /* reflect without repeating the edge, period 2*(dim-1) */
-                    int64_t per = 2 * (dim - 1);
-                    j %= per;
-                    if (j < 0)
-                        j += per;
-                    if (j >= dim)
-                        j = per - j;
-                }
-            }
-            off += j * ist[k];
-        }
-        memcpy((char *)out[0].data + i * es, inside ? (const char *)in[0].data + off * es : cval,
-               es);
-        for (int k = r - 1; k >= 0; k--) {
-            if (++idx[k] < out[0].shape.dim[k])
-                break;
-            idx[k] = 0;
-        }
-    }
+                             mode == OQ_X_PAD_EDGE ? "edge" : "reflect");
+    oq_x_pad__scalar(mode, r, in[0].shape.dim, out[0].shape.dim, pb, in[0].data, out[0].data, es,
+                     cval);
     return OQ_OK;
 }
 

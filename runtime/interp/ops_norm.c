@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "ops.h"
+#include "runtime/f32/ops/ops.h"
 
 /* Rejects training mode and training outputs. */
 oq_status oq_prep_batchnorm(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
@@ -143,6 +144,11 @@ oq_status oq_exec_softmax(const oq_graph *g, uint32_t node, const oq_rt_tensor *
         n = x->shape.dim[ax];
         for (int i = ax + 1; i < r; i++)
             inner *= x->shape.dim[i];
+    }
+    if (x->dtype == OQ_DT_FLOAT) {
+        (logsm ? oq_f32_logsoftmax__scalar : oq_f32_softmax__scalar)(outer, n, inner, x->data,
+                                                                     out[0].data);
+        return OQ_OK;
     }
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < inner; j++) {

@@ -7,11 +7,10 @@
 #include <math.h>
 
 #include "ops.h"
+#include "runtime/f32/ops/ops.h"
 
 typedef struct pool_state {
-    int64_t in[3], out[3], k[3], s[3], dl[3], pb[3], pe[3];
-    int64_t nc;                /* N * C planes */
-    bool include_pad;          /* AveragePool count_include_pad */
+    oq_f32_pool g;             /* the geometry, as runtime/f32/ops takes it */
     bool col_major;            /* MaxPool storage_order = 1 */
 } pool_state;
 
@@ -27,9 +26,10 @@ oq_status oq_prep_pool(const oq_graph *g, uint32_t node, void **state, oq_diag *
     oq_status st = ir_conv_geom(g, node, &cg, d);
     if (st)
         return st;
-    pool_state *p = calloc(1, sizeof *p);
-    if (!p)
+    pool_state *ps = calloc(1, sizeof *ps);
+    if (!ps)
         return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+    oq_f32_pool *p = &ps->g;
     int off = 3 - cg.nsp;
     for (int i = 0; i < 3; i++) {
         int j = i - off;
@@ -44,43 +44,28 @@ oq_status oq_prep_pool(const oq_graph *g, uint32_t node, void **state, oq_diag *
     }
     p->nc = x->dim[0] * x->dim[1];
     p->include_pad = ir_attr_int(nd, "count_include_pad", 0) != 0;
-    p->col_major = ir_attr_int(nd, "storage_order", 0) != 0;
-    *state = p;
+    ps->col_major = ir_attr_int(nd, "storage_order", 0) != 0;
+    *state = ps;
     return OQ_OK;
 }
 
-/* First kernel tap index kk >= 0 with start + kk*dl >= lo, and the end bound (exclusive)
- * with start + kk*dl < hi. */
-static void taps(int64_t start, int64_t k, int64_t dl, int64_t lo, int64_t hi, int64_t *k0,
-                 int64_t *k1)
-{
-    int64_t a = 0;
-    if (start < lo)
-        a = (lo - start + dl - 1) / dl;
-    int64_t b = k;
-    if (start + (k - 1) * dl >= hi)
-        b = hi - start > 0 ? (hi - start + dl - 1) / dl : 0;
-    *k0 = a;
-    *k1 = b > a ? b : a;
-}
-
-/* MaxPool without indices for one element type (float: the calibration hot path; u8/s8: the
- * lowered integer graphs). LOWEST is the type's smallest value. */
+/* MaxPool without indices for u8/s8 (the lowered integer graphs; float runs runtime/f32/ops).
+ * LOWEST is the type's smallest value. */
 #define MAXPOOL_TYPED(NAME, T, LOWEST)                                                           \
-    static void NAME(const pool_state *p, const T *restrict x, T *restrict y)                    \
+    static void NAME(const oq_f32_pool *p, const T *restrict x, T *restrict y)                   \
     {                                                                                           \
         int64_t plane_in = p->in[0] * p->in[1] * p->in[2];                                      \
         for (int64_t c = 0; c < p->nc; c++) {                                                   \
             const T *xc = x + c * plane_in;                                                     \
             for (int64_t o0 = 0; o0 < p->out[0]; o0++) {                                        \
                 int64_t s0 = o0 * p->s[0] - p->pb[0], a0, b0;                                   \
-                taps(s0, p->k[0], p->dl[0], 0, p->in[0], &a0, &b0);                             \
+                oq_f32_pool_taps(s0, p->k[0], p->dl[0], 0, p->in[0], &a0, &b0);                             \
                 for (int64_t o1 = 0; o1 < p->out[1]; o1++) {                                    \
                     int64_t s1 = o1 * p->s[1] - p->pb[1], a1, b1;                               \
-                    taps(s1, p->k[1], p->dl[1], 0, p->in[1], &a1, &b1);                         \
+                    oq_f32_pool_taps(s1, p->k[1], p->dl[1], 0, p->in[1], &a1, &b1);                         \
                     for (int64_t o2 = 0; o2 < p->out[2]; o2++) {                                \
                         int64_t s2 = o2 * p->s[2] - p->pb[2], a2, b2;                           \
-                        taps(s2, p->k[2], p->dl[2], 0, p->in[2], &a2, &b2);                     \
+                        oq_f32_pool_taps(s2, p->k[2], p->dl[2], 0, p->in[2], &a2, &b2);                     \
                         T best = LOWEST;                                                        \
                         for (int64_t k0 = a0; k0 < b0; k0++)                                    \
                             for (int64_t k1 = a1; k1 < b1; k1++) {                              \
@@ -98,7 +83,6 @@ static void taps(int64_t start, int64_t k, int64_t dl, int64_t lo, int64_t hi, i
         }                                                                                       \
     }
 
-MAXPOOL_TYPED(maxpool_f32, float, -INFINITY)
 MAXPOOL_TYPED(maxpool_u8, uint8_t, 0)
 MAXPOOL_TYPED(maxpool_s8, int8_t, INT8_MIN)
 
@@ -106,7 +90,8 @@ MAXPOOL_TYPED(maxpool_s8, int8_t, INT8_MIN)
 oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                           oq_rt_tensor *out, void *state, oq_diag *d)
 {
-    const pool_state *p = state;
+    const pool_state *ps = state;
+    const oq_f32_pool *p = &ps->g;
     const oq_node *nd = &g->nodes[node];
     bool want_idx = nd->nout > 1 && out[1].data;
     oq_dtype t = in[0].dtype;
@@ -114,7 +99,7 @@ oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
         return oq_bad_dtype(g, node, d, t);
     if (!want_idx && t != OQ_DT_DOUBLE) {
         if (t == OQ_DT_FLOAT)
-            maxpool_f32(p, in[0].data, out[0].data);
+            oq_f32_maxpool__scalar(p, in[0].data, out[0].data);
         else if (t == OQ_DT_UINT8)
             maxpool_u8(p, in[0].data, out[0].data);
         else
@@ -128,13 +113,13 @@ oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
         int64_t ib = c * plane_in, ob = c * plane_out;
         for (int64_t o0 = 0; o0 < p->out[0]; o0++) {
             int64_t s0 = o0 * p->s[0] - p->pb[0], a0, b0;
-            taps(s0, p->k[0], p->dl[0], 0, p->in[0], &a0, &b0);
+            oq_f32_pool_taps(s0, p->k[0], p->dl[0], 0, p->in[0], &a0, &b0);
             for (int64_t o1 = 0; o1 < p->out[1]; o1++) {
                 int64_t s1 = o1 * p->s[1] - p->pb[1], a1, b1;
-                taps(s1, p->k[1], p->dl[1], 0, p->in[1], &a1, &b1);
+                oq_f32_pool_taps(s1, p->k[1], p->dl[1], 0, p->in[1], &a1, &b1);
                 for (int64_t o2 = 0; o2 < p->out[2]; o2++) {
                     int64_t s2 = o2 * p->s[2] - p->pb[2], a2, b2;
-                    taps(s2, p->k[2], p->dl[2], 0, p->in[2], &a2, &b2);
+                    oq_f32_pool_taps(s2, p->k[2], p->dl[2], 0, p->in[2], &a2, &b2);
                     double best = -INFINITY;
                     int64_t bi = -1, bh = 0, bw = 0, bd = 0;
                     for (int64_t k0 = a0; k0 < b0; k0++)
@@ -160,7 +145,7 @@ oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
                         oq_rt_set_f64(&out[0], oi, best);
                     if (ind) {
                         /* column-major: index over the spatial dims reversed */
-                        int64_t li = p->col_major
+                        int64_t li = ps->col_major
                                          ? (bw * p->in[1] + bh) * p->in[0] + bd
                                          : bi;
                         ind[oi] = bi < 0 ? -1 : ib + li;
@@ -172,12 +157,16 @@ oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
     return OQ_OK;
 }
 
-/* AveragePool; the divisor follows count_include_pad. */
+/* AveragePool; the divisor follows count_include_pad (float: runtime/f32/ops). */
 oq_status oq_exec_avgpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                           oq_rt_tensor *out, void *state, oq_diag *d)
 {
-    const pool_state *p = state;
-    if (in[0].dtype != OQ_DT_FLOAT && in[0].dtype != OQ_DT_DOUBLE)
+    const oq_f32_pool *p = &((const pool_state *)state)->g;
+    if (in[0].dtype == OQ_DT_FLOAT) {
+        oq_f32_averagepool__scalar(p, in[0].data, out[0].data);
+        return OQ_OK;
+    }
+    if (in[0].dtype != OQ_DT_DOUBLE)
         return oq_bad_dtype(g, node, d, in[0].dtype);
     int64_t plane_in = p->in[0] * p->in[1] * p->in[2];
     int64_t plane_out = p->out[0] * p->out[1] * p->out[2];
@@ -185,25 +174,23 @@ oq_status oq_exec_avgpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
         int64_t ib = c * plane_in, ob = c * plane_out;
         for (int64_t o0 = 0; o0 < p->out[0]; o0++) {
             int64_t s0 = o0 * p->s[0] - p->pb[0], a0, b0, c0, e0;
-            taps(s0, p->k[0], p->dl[0], 0, p->in[0], &a0, &b0);
-            taps(s0, p->k[0], p->dl[0], -p->pb[0], p->in[0] + p->pe[0], &c0, &e0);
+            oq_f32_pool_taps(s0, p->k[0], p->dl[0], 0, p->in[0], &a0, &b0);
+            oq_f32_pool_taps(s0, p->k[0], p->dl[0], -p->pb[0], p->in[0] + p->pe[0], &c0, &e0);
             for (int64_t o1 = 0; o1 < p->out[1]; o1++) {
                 int64_t s1 = o1 * p->s[1] - p->pb[1], a1, b1, c1, e1;
-                taps(s1, p->k[1], p->dl[1], 0, p->in[1], &a1, &b1);
-                taps(s1, p->k[1], p->dl[1], -p->pb[1], p->in[1] + p->pe[1], &c1, &e1);
+                oq_f32_pool_taps(s1, p->k[1], p->dl[1], 0, p->in[1], &a1, &b1);
+                oq_f32_pool_taps(s1, p->k[1], p->dl[1], -p->pb[1], p->in[1] + p->pe[1], &c1, &e1);
                 for (int64_t o2 = 0; o2 < p->out[2]; o2++) {
                     int64_t s2 = o2 * p->s[2] - p->pb[2], a2, b2, c2, e2;
-                    taps(s2, p->k[2], p->dl[2], 0, p->in[2], &a2, &b2);
-                    taps(s2, p->k[2], p->dl[2], -p->pb[2], p->in[2] + p->pe[2], &c2, &e2);
+                    oq_f32_pool_taps(s2, p->k[2], p->dl[2], 0, p->in[2], &a2, &b2);
+                    oq_f32_pool_taps(s2, p->k[2], p->dl[2], -p->pb[2], p->in[2] + p->pe[2], &c2, &e2);
                     double sum = 0;
                     for (int64_t k0 = a0; k0 < b0; k0++)
                         for (int64_t k1 = a1; k1 < b1; k1++)
                             for (int64_t k2 = a2; k2 < b2; k2++) {
                                 int64_t ii = ((s0 + k0 * p->dl[0]) * p->in[1] + s1 +
                                               k1 * p->dl[1]) * p->in[2] + s2 + k2 * p->dl[2];
-                                sum += in[0].dtype == OQ_DT_FLOAT
-                                           ? ((const float *)in[0].data)[ib + ii]
-                                           : ((const double *)in[0].data)[ib + ii];
+                                sum += ((const double *)in[0].data)[ib + ii];
                             }
                     int64_t cnt = p->include_pad ? (e0 - c0) * (e1 - c1) * (e2 - c2)
                                                  : (b0 - a0) * (b1 - a1) * (b2 - a2);
@@ -227,17 +214,16 @@ oq_status oq_exec_globalpool(const oq_graph *g, uint32_t node, const oq_rt_tenso
     if (!oq_dtype_is_float(x->dtype))
         return oq_bad_dtype(g, node, d, x->dtype);
     int64_t nc = x->shape.dim[0] * x->shape.dim[1], sp = nc ? oq_rt_numel(x) / nc : 0;
+    if (x->dtype == OQ_DT_FLOAT) {
+        (mx ? oq_f32_globalmaxpool__scalar : oq_f32_globalaveragepool__scalar)(nc, sp, x->data,
+                                                                               out[0].data);
+        return OQ_OK;
+    }
     for (int64_t c = 0; c < nc; c++) {
         double acc = mx ? -INFINITY : 0.0;
-        if (x->dtype == OQ_DT_FLOAT) {
-            const float *p = (const float *)x->data + c * sp;
-            for (int64_t i = 0; i < sp; i++)
-                acc = mx ? (p[i] > acc ? p[i] : acc) : acc + p[i];
-        } else {
-            for (int64_t i = 0; i < sp; i++) {
-                double v = oq_rt_get_f64(x, c * sp + i);
-                acc = mx ? (v > acc ? v : acc) : acc + v;
-            }
+        for (int64_t i = 0; i < sp; i++) {
+            double v = oq_rt_get_f64(x, c * sp + i);
+            acc = mx ? (v > acc ? v : acc) : acc + v;
         }
         oq_rt_set_f64(&out[0], c, mx ? acc : (sp ? acc / (double)sp : 0.0));
     }

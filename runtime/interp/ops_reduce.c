@@ -1,9 +1,11 @@
 /* ReduceSum, ReduceMean, ReduceMax over the axes given as input 1 (canonical form; absent or
  * empty = all axes, or identity when noop_with_empty_axes=1), keepdims default 1.
- * Floats accumulate in double, integers in int64 (exact); Mean of integers truncates. */
+ * Floats accumulate in double (float: runtime/f32/ops), integers in int64 (exact); Mean of
+ * integers truncates. */
 #include <math.h>
 
 #include "ops.h"
+#include "runtime/f32/ops/ops.h"
 
 /* ReduceSum/Mean/Max over the axes input (all axes when absent). */
 oq_status oq_exec_reduce(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
@@ -47,6 +49,14 @@ oq_status oq_exec_reduce(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
     int64_t *ai = isf ? NULL : malloc((size_t)(nout ? nout : 1) * sizeof *ai);
     if (!ad && !ai)
         return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+    if (x->dtype == OQ_DT_FLOAT) {
+        oq_f32_reduce_fn *fn = op == OQ_OP_ReduceMax    ? oq_f32_reducemax__scalar
+                               : op == OQ_OP_ReduceMean ? oq_f32_reducemean__scalar
+                                                        : oq_f32_reducesum__scalar;
+        fn(r, x->shape.dim, ost, nout, cnt, x->data, out[0].data, ad);
+        free(ad);
+        return OQ_OK;
+    }
     for (int64_t j = 0; j < nout; j++) {
         if (isf)
             ad[j] = op == OQ_OP_ReduceMax ? -INFINITY : 0.0;
@@ -54,10 +64,9 @@ oq_status oq_exec_reduce(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
             ai[j] = op == OQ_OP_ReduceMax ? INT64_MIN : 0;
     }
     int64_t idx[OQ_MAX_RANK] = {0}, o = 0;
-    const float *xf = x->dtype == OQ_DT_FLOAT ? x->data : NULL;
     for (int64_t i = 0; i < n; i++) {
         if (isf) {
-            double v = xf ? xf[i] : oq_rt_get_f64(x, i);
+            double v = oq_rt_get_f64(x, i);
             if (op == OQ_OP_ReduceMax)
                 ad[o] = (v > ad[o] || isnan(v)) ? v : ad[o];
             else

@@ -1,30 +1,11 @@
 /* Elementwise one-input ops and activations: Abs, Neg, Relu, LeakyRelu, Sigmoid, HardSigmoid,
  * HardSwish, Tanh, Erf, Exp, Sqrt, Reciprocal, and Clip (min/max as optional inputs 1/2).
- * float is the fast path; double and the integer types (Abs, Neg, Relu, Clip) go through a
- * generic double or int64 path. */
+ * float runs the kernels of runtime/f32/ops; double and the integer types (Abs, Neg, Relu, Clip)
+ * go through a generic double or int64 path. */
 #include <math.h>
 
 #include "ops.h"
-
-/* f(x) for float ops; alpha/beta from attributes. */
-static inline float apply_f(oq_op op, float x, float alpha, float beta)
-{
-    switch (op) {
-    case OQ_OP_Abs: return fabsf(x);
-    case OQ_OP_Neg: return -x;
-    case OQ_OP_Relu: return x > 0 ? x : 0.0f;
-    case OQ_OP_LeakyRelu: return x >= 0 ? x : alpha * x;
-    case OQ_OP_Sigmoid: return x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
-    case OQ_OP_HardSigmoid: return fmaxf(0.0f, fminf(1.0f, alpha * x + beta));
-    case OQ_OP_HardSwish: return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
-    case OQ_OP_Tanh: return tanhf(x);
-    case OQ_OP_Erf: return erff(x);
-    case OQ_OP_Exp: return expf(x);
-    case OQ_OP_Sqrt: return sqrtf(x);
-    case OQ_OP_Reciprocal: return 1.0f / x;
-    default: return x;
-    }
-}
+#include "runtime/f32/ops/ops.h"
 
 /* f(x) in double for the double path. */
 static inline double apply_d(oq_op op, double x, double alpha, double beta)
@@ -46,22 +27,24 @@ static inline double apply_d(oq_op op, double x, double alpha, double beta)
     }
 }
 
-/* Applies a float op over n elements (the hot path during calibration). */
-static void run_f(oq_op op, const float *restrict x, float *restrict y, int64_t n, float alpha,
-                  float beta)
+/* The runtime/f32/ops kernel of a float one-input op (NULL: none). */
+static oq_f32_unary_fn *unary_kernel(oq_op op)
 {
     switch (op) {
-    case OQ_OP_Relu:
-        for (int64_t i = 0; i < n; i++)
-            y[i] = x[i] > 0 ? x[i] : 0.0f;
-        break;
-    case OQ_OP_Sigmoid:
-        for (int64_t i = 0; i < n; i++)
-            y[i] = 1.0f / (1.0f + expf(-x[i]));
-        break;
-    default:
-        for (int64_t i = 0; i < n; i++)
-            y[i] = apply_f(op, x[i], alpha, beta);
+    case OQ_OP_Abs: return oq_f32_abs__scalar;
+    case OQ_OP_Clip: return oq_f32_clip__scalar;
+    case OQ_OP_Erf: return oq_f32_erf__scalar;
+    case OQ_OP_Exp: return oq_f32_exp__scalar;
+    case OQ_OP_HardSigmoid: return oq_f32_hardsigmoid__scalar;
+    case OQ_OP_HardSwish: return oq_f32_hardswish__scalar;
+    case OQ_OP_LeakyRelu: return oq_f32_leakyrelu__scalar;
+    case OQ_OP_Neg: return oq_f32_neg__scalar;
+    case OQ_OP_Reciprocal: return oq_f32_reciprocal__scalar;
+    case OQ_OP_Relu: return oq_f32_relu__scalar;
+    case OQ_OP_Sigmoid: return oq_f32_sigmoid__scalar;
+    case OQ_OP_Sqrt: return oq_f32_sqrt__scalar;
+    case OQ_OP_Tanh: return oq_f32_tanh__scalar;
+    default: return NULL;
     }
 }
 
@@ -75,8 +58,8 @@ oq_status oq_exec_unary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     float beta = ir_attr_float(nd, "beta", 0.5f);
     int64_t n = oq_rt_numel(&in[0]);
     oq_dtype t = in[0].dtype;
-    if (t == OQ_DT_FLOAT) {
-        run_f(op, in[0].data, out[0].data, n, alpha, beta);
+    if (t == OQ_DT_FLOAT && unary_kernel(op)) {
+        unary_kernel(op)((size_t)n, in[0].data, out[0].data, alpha, beta);
         return OQ_OK;
     }
     if (t == OQ_DT_DOUBLE) {
@@ -110,12 +93,7 @@ oq_status oq_exec_clip(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     if (t == OQ_DT_FLOAT) {
         float lo = has_lo ? ((const float *)in[1].data)[0] : -INFINITY;
         float hi = has_hi ? ((const float *)in[2].data)[0] : INFINITY;
-        const float *x = in[0].data;
-        float *y = out[0].data;
-        for (int64_t i = 0; i < n; i++) {
-            float v = x[i] < lo ? lo : x[i];
-            y[i] = v > hi ? hi : v;
-        }
+        oq_f32_clip__scalar((size_t)n, in[0].data, out[0].data, lo, hi);
         return OQ_OK;
     }
     if (t == OQ_DT_DOUBLE) {
