@@ -90,6 +90,7 @@ static int wire_depth(const ProtobufCMessageDescriptor *desc, const uint8_t *p, 
 typedef struct capalloc {
     size_t used;               /* bytes handed out so far (never decreases) */
     size_t cap;                /* limit */
+    bool oom;                  /* the system allocator failed (not the cap) */
 } capalloc;
 
 static void *cap_alloc(void *ctx, size_t n)
@@ -98,7 +99,10 @@ static void *cap_alloc(void *ctx, size_t n)
     if (n > c->cap - c->used)
         return NULL;
     c->used += n;
-    return malloc(n);
+    void *p = malloc(n);
+    if (!p)
+        c->oom = true;
+    return p;
 }
 
 static void cap_free(void *ctx, void *p)
@@ -125,10 +129,15 @@ ProtobufCMessage *oq_fe_unpack(const ProtobufCMessageDescriptor *desc, const voi
     }
     /* Decoded structs may be several times the wire size (varints widen, empty submessages
      * become structs); legit models stay far below this. */
-    capalloc ca = {0, len > (SIZE_MAX - (256u << 20)) / 32 ? SIZE_MAX : len * 32 + (256u << 20)};
+    capalloc ca = {0, len > (SIZE_MAX - (256u << 20)) / 32 ? SIZE_MAX : len * 32 + (256u << 20),
+                   false};
     ProtobufCAllocator al = {cap_alloc, cap_free, &ca};
     ProtobufCMessage *m = protobuf_c_message_unpack(desc, &al, len, p);
-    if (!m)
+    if (!m && ca.oom)
+        oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM,
+                  "%s: out of memory decoding the %s protobuf (%zu bytes on disk, %zu bytes "
+                  "allocated when the system refused more)", fn, desc->short_name, len, ca.used);
+    else if (!m)
         oq_errorf(d, NULL, OQ_NONE, ca.used >= ca.cap ? OQ_ERR_NOMEM : OQ_ERR_INVALID_MODEL,
                   "%s: not a valid %s protobuf (truncated or corrupted)%s", fn, desc->short_name,
                   ca.used >= ca.cap ? " or too large to decode" : "");
