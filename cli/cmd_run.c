@@ -155,6 +155,8 @@ int cmd_run(int argc, char **argv)
     int rc = CLI_ERR;
     oq_diag d = {0};
     d.warn = cli_warn;
+    oq_file_set files_read = {0}; /* files read: no output file replaces one */
+    d.inputs = &files_read;
     oq_graph *g = NULL;
     oq_interp *it = NULL;
     oq_arena a;
@@ -276,6 +278,7 @@ fail_usage:
 fail:
     rc = cli_fail(&d);
 done:
+    oq_file_set_free(&files_read);
     oq_interp_free(it);
     oq_graph_free(g);
     oq_arena_free(&a);

@@ -157,6 +157,11 @@ oq_status oq_fe_read_file(const char *path, void **buf, size_t *len, oq_diag *d)
         close(fd);
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: not a regular file", path);
     }
+    oq_status noted = oq_file_note_input(d, fd, path);
+    if (noted != OQ_OK) {
+        close(fd);
+        return noted;
+    }
     FILE *f = fdopen(fd, "rb");
     if (!f) {
         close(fd);
@@ -330,6 +335,10 @@ static oq_status read_external(const Onnx__TensorProto *t, const oq_fe_where *w,
         close(fd);
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: %s: external data '%s' is not a "
                          "regular file", fname(w), what, loc);
+    }
+    if ((st = oq_file_note_input(d, fd, loc)) != OQ_OK) {
+        close(fd);
+        return st;
     }
     if ((uint64_t)off > (uint64_t)sb.st_size || nbytes > (uint64_t)sb.st_size - (uint64_t)off) {
         close(fd);

@@ -1,11 +1,10 @@
 /* Tensor files: ONNX TensorProto .pb (the ONNX test-data format) and numpy .npy (v1/v2/v3,
- * little-endian, C order). Reads land in a caller's arena; writes are atomic (a temp file in
- * the target's folder, then rename), so a failed write never leaves a half file behind. */
-#include <errno.h>
+ * little-endian, C order). Reads land in a caller's arena; writes go through
+ * oq_write_file_atomic (ir/file.c): a failed write never leaves a half file behind, and an
+ * input of the run is never replaced. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fe_int.h"
 
@@ -202,43 +201,26 @@ oq_status oq_read_npy(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag 
     return st;
 }
 
-/* Writes n1 bytes of p1 then n2 of p2 to path atomically. */
+typedef struct two_parts {     /* what put_parts writes: p1[n1] then p2[n2] */
+    const void *p1, *p2;
+    size_t n1, n2;
+} two_parts;
+
+/* oq_file_writer: the header then the data. */
+static bool put_parts(void *ctx, FILE *f, oq_diag *d)
+{
+    (void)d;
+    const two_parts *t = ctx;
+    return (!t->n1 || fwrite(t->p1, 1, t->n1, f) == t->n1) &&
+           (!t->n2 || fwrite(t->p2, 1, t->n2, f) == t->n2);
+}
+
+/* Writes n1 bytes of p1 then n2 of p2 to path atomically (ir/file.c). */
 static oq_status write_atomic(const char *path, const void *p1, size_t n1, const void *p2,
                               size_t n2, oq_diag *d)
 {
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 16);
-    if (!tmp)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        oq_status st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot create: %s", path,
-                                 strerror(errno));
-        free(tmp);
-        return st;
-    }
-    FILE *f = fdopen(fd, "wb");
-    bool ok = f != NULL;
-    if (ok && n1)
-        ok = fwrite(p1, 1, n1, f) == n1;
-    if (ok && n2)
-        ok = fwrite(p2, 1, n2, f) == n2;
-    if (f)
-        ok = (fclose(f) == 0) && ok;
-    else
-        close(fd);
-    if (ok && rename(tmp, path) != 0)
-        ok = false;
-    int err = errno;
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: write failed: %s", path, strerror(err));
-    }
-    free(tmp);
-    return OQ_OK;
+    two_parts t = {p1, p2, n1, n2};
+    return oq_write_file_atomic(path, NULL, 0, put_parts, &t, d);
 }
 
 /* Byte count of a tensor with shape s and type dt; false when unknown or too large. */

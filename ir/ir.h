@@ -88,6 +88,7 @@ OQ_INTERNAL void *oq_default_alloc(void *ctx, void *p, size_t old, size_t n);
 /* ---------------------------------------------------------------- ir/status.c (diagnostics) */
 
 typedef struct oq_graph oq_graph;
+typedef struct oq_file_set oq_file_set;
 
 typedef struct oq_diag {
     oq_status status;          /* first error wins; OQ_OK while none */
@@ -96,6 +97,7 @@ typedef struct oq_diag {
     void (*warn)(void *ctx, const char *msg); /* warnings sink (NULL = dropped) */
     void *warn_ctx;
     int nwarn;                 /* warnings emitted */
+    oq_file_set *inputs;       /* files the run has read (ir/file.c); NULL = not recorded */
 } oq_diag;
 
 const char *oq_status_str(oq_status s);
@@ -293,6 +295,36 @@ OQ_INTERNAL oq_status ir_parse_into(oq_graph *g, const char *text, oq_diag *d) O
 OQ_INTERNAL const char *ir_dtype_short(oq_dtype t);
 OQ_INTERNAL bool ir_dtype_from_short(const char *s, size_t n, oq_dtype *out);
 OQ_INTERNAL bool ir_bare_char(int c);  /* [A-Za-z0-9_./-]: names printed without quotes */
+
+/* ---------------------------------------------------------------- ir/file.c */
+
+/* The files a run has read, by device and inode (path kept for messages). A run points
+ * oq_diag.inputs at one; every reader records the files it opens, and oq_write_file_atomic
+ * refuses to replace any of them. */
+typedef struct oq_file_id {
+    uint64_t dev, ino;
+    char *path;
+} oq_file_id;
+struct oq_file_set {
+    uint32_t n, cap;
+    oq_file_id *id;
+};
+OQ_INTERNAL void oq_file_set_free(oq_file_set *s);  /* frees the entries and zeroes s */
+/* Records the open file fd (opened as path) in d->inputs (nothing when d->inputs is NULL).
+ * NOMEM is an error: an unrecorded input would lose its protection. */
+OQ_INTERNAL oq_status oq_file_note_input(oq_diag *d, int fd, const char *path) OQ_NODISCARD;
+
+/* Writes the whole contents to f; false on failure (after setting d, or leaving it to the
+ * writer's generic I/O error when d is untouched). */
+typedef bool (*oq_file_writer)(void *ctx, FILE *f, oq_diag *d);
+/* Writes path atomically with fn: a new temporary file in the target's folder (random name,
+ * O_CREAT|O_EXCL|O_NOFOLLOW, mode 0666 & ~umask), flushed, fsync'ed and renamed over path;
+ * on failure the temporary file is removed and path is untouched. Refuses (ERR_USAGE, naming
+ * the input) a path that is, or links to, a file of d->inputs or of protect[] (same st_dev and
+ * st_ino; NULL entries skipped), and a directory. ERR_IO names path and errno. */
+OQ_INTERNAL oq_status oq_write_file_atomic(const char *path, const char *const *protect,
+                                           size_t nprotect, oq_file_writer fn, void *ctx,
+                                           oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- ir/hash.c */
 

@@ -14,6 +14,7 @@ struct onnxq_session {
     onnxq_options o;           /* the caller's options (strings and arrays stay the caller's) */
     oq_options opt;            /* pass and quantizer options made from o */
     oq_diag d;                 /* error of the last failed call; warnings go to o.log_fn */
+    oq_file_set inputs;        /* every file the session read: no write replaces one */
     uint32_t nwarn;            /* warnings logged over the session's life */
     oq_override *overrides;    /* o.overrides parsed (noverrides entries) */
     oq_input_shape *shapes;    /* o.input_shapes converted (ninput_shapes entries) */

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "analysis/analysis.h"
-#include "backends/onnx/atomic_file.h"
 #include "internal.h"
 
 #if defined(OQ_REPORT_HAVE_HTML) && defined(OQ_REPORT_HAVE_JSON) && defined(OQ_REPORT_HAVE_TEXT)

@@ -88,6 +88,7 @@ void lib_begin(onnxq_session *s)
     memset(&s->d, 0, sizeof s->d);
     s->d.warn = warn_sink;
     s->d.warn_ctx = s;
+    s->d.inputs = &s->inputs;
 }
 
 onnxq_status lib_end(onnxq_session *s, oq_status st)
@@ -226,6 +227,7 @@ ONNXQ_API void onnxq_session_free(onnxq_session *s)
     lib_drop_model(s);
     free(s->overrides);
     free(s->shapes);
+    oq_file_set_free(&s->inputs);
     free(s);
 }
 

@@ -4,8 +4,8 @@
  *   u64 nobs, f32 min, f32 max, f32 hmin, f32 hmax, u32 bins, f64 hist[bins],
  *   u64 avg nobs, f32 avg min, f32 avg max.
  * States are keyed by value name; load requires every observed value of the graph to be in the
- * file (same passes, same model) and fails naming the first one missing. Saving writes a
- * temporary file then renames it. */
+ * file (same passes, same model) and fails naming the first one missing. Saving goes through
+ * oq_write_file_atomic (ir/file.c): never half a file, never over an input of the run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +17,17 @@
 static bool wr(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n; }
 static bool rd(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
 
-oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path, oq_diag *d)
+typedef struct save_job {      /* what put_state writes */
+    const oq_calib *c;
+    const oq_graph *g;
+} save_job;
+
+/* oq_file_writer: the whole calibration state. */
+static bool put_state(void *ctx, FILE *f, oq_diag *d)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot write", tmp);
+    (void)d;
+    const oq_calib *c = ((const save_job *)ctx)->c;
+    const oq_graph *g = ((const save_job *)ctx)->g;
     bool ok = wr(f, MAGIC, 8) && wr(f, &c->nstate, 4) && wr(f, &c->nsamples, 4);
     for (uint32_t v = 0; ok && v < c->nvalue; v++) {
         if (c->slot[v] == OQ_NONE)
@@ -36,12 +40,13 @@ oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path, 
              wr(f, h->hist, h->bins * sizeof *h->hist) && wr(f, &a->nobs, 8) &&
              wr(f, a->min, 4) && wr(f, a->max, 4);
     }
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: write failed", path);
-    }
-    return OQ_OK;
+    return ok;
+}
+
+oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path, oq_diag *d)
+{
+    save_job job = {c, g};
+    return oq_write_file_atomic(path, NULL, 0, put_state, &job, d);
 }
 
 oq_status oq_calib_load(oq_calib *c, const oq_graph *g, const char *path, oq_diag *d)
@@ -49,9 +54,13 @@ oq_status oq_calib_load(oq_calib *c, const oq_graph *g, const char *path, oq_dia
     FILE *f = fopen(path, "rb");
     if (!f)
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open", path);
+    oq_status st = oq_file_note_input(d, fileno(f), path);
+    if (st != OQ_OK) {
+        fclose(f);
+        return st;
+    }
     char magic[8];
     uint32_t n, ns;
-    oq_status st = OQ_OK;
     bool *seen = calloc(c->nvalue + 1, sizeof *seen);
     char *name = NULL;
     if (!seen) {

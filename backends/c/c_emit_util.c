@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "backends/onnx/atomic_file.h"
 
 /* Element i of a numeric constant as double. */
 double ce_cnum(const ectx *e, uint32_t v, int64_t i)
@@ -112,7 +111,7 @@ static bool put_cbuf(void *ctx, FILE *f, oq_diag *d)
     return b->len == 0 || fwrite(b->p, 1, b->len, f) == b->len;
 }
 
-/* Writes OUT/file atomically (backends/onnx/atomic_file.c). */
+/* Writes OUT/file atomically (ir/file.c). */
 oq_status ce_write_out(ectx *e, const char *file, const oq_cbuf *b)
 {
     if (b->oom)

@@ -1,13 +1,12 @@
 /* ONNX writer, model assembly and output: checks the graph's values, reserves node names,
  * emits the nodes (onnx_emit.c), adds initializers (used values with constant data and no live
  * producer), graph inputs/outputs and value_info, opset imports and ir_version, then packs the
- * ModelProto into memory or streams it into an atomically written file (atomic_file.c). */
+ * ModelProto into memory or streams it into an atomically written file (ir/file.c). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_file.h"
 #include "onnx_int.h"
 
 /* ------------------------------------------------------------------ model */
