@@ -1,5 +1,6 @@
 /* The quantization flags shared by `onnxq quantize`, `compile` and `report`, parsed into the
  * library's onnxq_options (the pipeline itself is lib/quantize.c), and the CLI's callbacks. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +72,11 @@ int qflow_opt(qflow *q, int argc, char **argv, int *i)
     if ((r = cli_opt(argc, argv, i, "--calib-limit", &v))) {
         if (r < 0)
             return -1;
-        long n = strtol(v, NULL, 10);
-        if (n < 1)
-            return cli_usage_error(cmd, "--calib-limit wants a positive count"), -1;
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (end == v || *end || errno || n < 1 || n > (long long)UINT32_MAX)
+            return cli_usage_error(cmd, "--calib-limit wants a count from 1 to 4294967295"), -1;
         o->calib_limit = (uint32_t)n;
         return 1;
     }

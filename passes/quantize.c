@@ -271,6 +271,24 @@ static void quant_weights(const float *w, int8_t *wq, const oq_shape *s, int axi
 
 /* Weight (in[1]) and bias (in[2]) of weight op `node` into int8 / int32 + DequantizeLinear;
  * s_in is the activation input's scale. */
+/* Refuses a float constant with NaN or infinity (it would quantize to 0 or the clamp bound
+ * without a word); OQ_NONE or a non-float value passes. */
+static oq_status check_finite(qctx *q, uint32_t node, uint32_t v)
+{
+    const oq_graph *g = q->g;
+    if (v == OQ_NONE || !g->values[v].data || g->values[v].dtype != OQ_DT_FLOAT)
+        return OQ_OK;
+    const float *p = g->values[v].data;
+    int64_t n = oq_shape_numel(&g->values[v].shape);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(p[i]))
+            return oq_errorf(q->d, g, node, OQ_ERR_INVALID_MODEL,
+                             "constant '%s' holds %s at flat index %lld: it cannot be quantized "
+                             "(fix the model, or leave the node float with --exclude)",
+                             g->values[v].name, isnan(p[i]) ? "NaN" : "an infinity", (long long)i);
+    return OQ_OK;
+}
+
 static oq_status quantize_weights(qctx *q, uint32_t node, float s_in)
 {
     oq_graph *g = q->g;
@@ -288,7 +306,11 @@ static oq_status quantize_weights(qctx *q, uint32_t node, float s_in)
     if (bias && axis >= 0 && nb != (int64_t)C)
         bias = false;          /* e.g. a grouped ConvTranspose: leave the bias float */
     oq_observer ob;
-    oq_status st = oq_observer_init(&ob, OQ_OBS_MINMAX, axis, C, q->d);
+    oq_status st = check_finite(q, node, wv);
+    if (st == OQ_OK && bias)
+        st = check_finite(q, node, bv);
+    if (st == OQ_OK)
+        st = oq_observer_init(&ob, OQ_OBS_MINMAX, axis, C, q->d);
     if (st != OQ_OK)
         return st;
     ob.vt->observe(&ob, W->data, &W->shape);
@@ -630,6 +652,11 @@ static oq_status quantize_dynamic_node(qctx *q, uint32_t n)
     const oq_shape *ws = &g->values[wv].shape;
     int64_t K = transB ? ws->dim[1] : ws->dim[0], N = transB ? ws->dim[0] : ws->dim[1];
     const float *w = g->values[wv].data;
+    oq_status fin = check_finite(q, n, wv);
+    if (fin == OQ_OK)
+        fin = check_finite(q, n, bv);
+    if (fin != OQ_OK)
+        return fin;
     float *wt = malloc((size_t)(K * N) * sizeof *wt);
     int8_t *wq = malloc((size_t)(K * N));
     float *sc = malloc((size_t)N * sizeof *sc);

@@ -1,6 +1,8 @@
 /* Small helpers shared by the passes: exclusion lists, constant creation, use counts and the
  * common end of every pass (sweep, re-sort, re-infer, optional verify). */
 #include <stdlib.h>
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "passes.h"
@@ -76,8 +78,12 @@ oq_status oq_parse_override(const char *spec, oq_override *out, oq_diag *d)
     }
     char *end;
     double s = strtod(eq + 1, &end);
-    if (end == eq + 1 || *end != ':' || !(s > 0))
+    if (end == eq + 1 || *end != ':')
         goto bad;
+    if (!isfinite((float)s) || !((float)s >= FLT_MIN))
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
+                         "--override '%s': the scale must be a finite positive number "
+                         "(at least %g), got %s", spec, (double)FLT_MIN, eq + 1);
     long z = strtol(end + 1, &end, 10);
     if (*end || z < -128 || z > 255)
         goto bad;

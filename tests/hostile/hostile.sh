@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Hostile input through every CLI command: each case runs onnxq on a bad model, bad data or a bad
+# option and checks the documented exit status (1 model/data error, 2 usage error), one message
+# that names the file (and the node/op where there is one), no crash or hang (a timeout), no
+# file left behind in the output folder, and every input unchanged (hash before/after).
+# Under the ASan+UBSan build the same cases catch memory errors and undefined behaviour.
+# usage: hostile.sh ONNXQ SOURCE_ROOT        (exit 77 = skipped: no /usr/bin/python3 with onnx)
+set -uo pipefail
+onnxq=$1
+root=$2
+/usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null || exit 77
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+c=$tmp/corpus
+/usr/bin/python3 "$root/tests/hostile/make_corpus.py" "$c" || { echo "FAIL corpus"; exit 1; }
+mkfifo "$c/fifo.onnx" "$c/fifo.npy"
+out=$tmp/out
+mkdir -p "$out"
+fail=0 n=0
+snap() { (cd "$c" && find . -type f -print0 | sort -z | xargs -0 sha256sum) }
+
+# expect RC WORDS... -- ARGS... : onnxq ARGS must exit RC, its stderr must contain every WORD
+expect() {
+  local rc=$1; shift
+  local words=()
+  while [ "$1" != -- ]; do words+=("$1"); shift; done
+  shift
+  n=$((n + 1))
+  rm -rf "${out:?}"/* "$out"/.[!.]* 2>/dev/null
+  local before; before=$(snap)
+  timeout 60 "$onnxq" "$@" >"$tmp/so" 2>"$tmp/se" </dev/null
+  local got=$?
+  local what="onnxq $*"
+  what=${what//$c\//}
+  what=${what//$out\//out/}
+  if [ "$got" != "$rc" ]; then
+    echo "FAIL [$what]: exit $got, want $rc"; sed 's/^/     /' "$tmp/se" | head -5; fail=1; return
+  fi
+  for w in "${words[@]}"; do
+    if ! grep -qF -- "$w" "$tmp/se"; then
+      echo "FAIL [$what]: message lacks '$w':"; sed 's/^/     /' "$tmp/se" | head -5; fail=1; return
+    fi
+  done
+  if grep -qE 'AddressSanitizer|runtime error|Segmentation|Assertion' "$tmp/se"; then
+    echo "FAIL [$what]: sanitizer or assertion report"; head -5 "$tmp/se"; fail=1; return
+  fi
+  if [ "$(snap)" != "$before" ]; then echo "FAIL [$what]: an input changed"; fail=1; return; fi
+  if [ "$rc" != 0 ] && [ -n "$(ls -A "$out")" ]; then
+    echo "FAIL [$what]: left files behind: $(ls -A "$out" | head -3 | tr '\n' ' ')"; fail=1
+    rm -rf "${out:?}"/* "$out"/.[!.]* 2>/dev/null; return
+  fi
+  echo "ok   [$what] -> $rc"
+}
+
+q() { echo quantize "$1" --calib "$c/calib" -o "$out/q.onnx"; }
+cc() { echo compile "$1" --calib "$c/calib" --emit-c "$out/c"; }
+
+# Broken model files: every command names the file.
+for m in truncated.onnx empty.onnx garbage.onnx missing.onnx fifo.onnx; do
+  expect 1 "$m" -- inspect "$c/$m"
+  expect 1 "$m" -- run "$c/$m" --input "x=$c/x.npy" --output "$out/r"
+  expect 1 "$m" -- quantize "$c/$m" --calib "$c/calib" -o "$out/q.onnx"
+  expect 1 "$m" -- compile "$c/$m" --calib "$c/calib" --emit-c "$out/c"
+  expect 1 "$m" -- report "$c/$m" --calib "$c/calib" -o "$out/r.html"
+done
+
+# Non-finite constants are refused with node and tensor named (they would quantize to 0 / 127).
+expect 1 nan_weight.onnx conv0 Conv "'w'" NaN -- $(q "$c/nan_weight.onnx")
+expect 1 nan_weight.onnx conv0 Conv "'w'" NaN -- $(cc "$c/nan_weight.onnx")
+expect 1 inf_bias.onnx conv0 "'b'" infinity -- $(q "$c/inf_bias.onnx")
+expect 1 nan_gemm.onnx fc0 Gemm NaN -- quantize "$c/nan_gemm.onnx" --mode dynamic -o "$out/q.onnx"
+expect 1 nan_gemm.onnx fc0 Gemm NaN -- $(q "$c/nan_gemm.onnx")
+
+# Bad calibration data.
+expect 1 calib_nan -- quantize "$c/good.onnx" --calib "$c/calib_nan" -o "$out/q.onnx"
+expect 1 b.npy -- quantize "$c/good.onnx" --calib "$c/calib_rank" -o "$out/q.onnx"
+expect 1 fifo.npy -- quantize "$c/good.onnx" --calib "$c/fifo.npy" -o "$out/q.onnx"
+expect 1 x_wrong.npy -- run "$c/good.onnx" --input "x=$c/x_wrong.npy" --output "$out/r"
+
+# Bad option values are usage errors.
+expect 2 --override inf -- quantize "$c/good.onnx" --calib "$c/calib" --override x=inf:0 -o "$out/q.onnx"
+expect 2 --override -- quantize "$c/good.onnx" --calib "$c/calib" --override x=1e-45:0 -o "$out/q.onnx"
+expect 2 --override -- quantize "$c/good.onnx" --calib "$c/calib" --override x=nan:0 -o "$out/q.onnx"
+expect 2 --calib-limit -- quantize "$c/good.onnx" --calib "$c/calib" --calib-limit 4294967297 -o "$out/q.onnx"
+expect 2 --calib-limit -- quantize "$c/good.onnx" --calib "$c/calib" --calib-limit 12abc -o "$out/q.onnx"
+
+# The good model passes through every command (the harness itself is checked).
+expect 0 -- inspect "$c/good.onnx"
+expect 0 -- quantize "$c/good.onnx" --calib "$c/calib" -o "$out/q.onnx"
+rm -rf "${out:?}"/*
+
+echo "$n cases"
+exit $fail

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Writes the hostile-input corpus for tests/hostile/hostile.sh into DIR: small models that are
+broken in the ways users and attackers break them, and calibration/data files to match.
+usage: /usr/bin/python3 make_corpus.py DIR"""
+import os, sys
+import numpy as np
+import onnx
+from onnx import helper as h, TensorProto as T, numpy_helper as nh
+
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+
+
+def conv_model(path, w=None, b=None, attrs=None):
+    rng = np.random.RandomState(0)
+    w = rng.randn(4, 1, 3, 3).astype(np.float32) if w is None else w
+    b = rng.randn(4).astype(np.float32) if b is None else b
+    node = h.make_node("Conv", ["x", "w", "b"], ["c"], name="conv0", pads=[1, 1, 1, 1], **(attrs or {}))
+    g = h.make_graph([node, h.make_node("Relu", ["c"], ["y"], name="relu0")], "g",
+                     [h.make_tensor_value_info("x", T.FLOAT, [1, 1, 8, 8])],
+                     [h.make_tensor_value_info("y", T.FLOAT, [1, 4, 8, 8])],
+                     [nh.from_array(w, "w"), nh.from_array(b, "b")])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, os.path.join(d, path))
+
+
+conv_model("good.onnx")
+w = np.random.RandomState(1).randn(4, 1, 3, 3).astype(np.float32)
+w[2, 0, 1, 1] = np.nan
+conv_model("nan_weight.onnx", w=w)
+b = np.ones(4, np.float32)
+b[3] = np.inf
+conv_model("inf_bias.onnx", b=b)
+wg = np.random.RandomState(3).randn(10, 64).astype(np.float32)
+wg[5, 7] = np.nan
+gm = h.make_model(h.make_graph(
+    [h.make_node("Flatten", ["x"], ["f"], name="flat0"),
+     h.make_node("Gemm", ["f", "wg", "bg"], ["y"], name="fc0", transB=1)], "g",
+    [h.make_tensor_value_info("x", T.FLOAT, [1, 1, 8, 8])], [h.make_tensor_value_info("y", T.FLOAT, [1, 10])],
+    [nh.from_array(wg, "wg"), nh.from_array(np.zeros(10, np.float32), "bg")]),
+    opset_imports=[h.make_opsetid("", 13)])
+gm.ir_version = 8
+onnx.save(gm, os.path.join(d, "nan_gemm.onnx"))
+good = open(os.path.join(d, "good.onnx"), "rb").read()
+open(os.path.join(d, "truncated.onnx"), "wb").write(good[: len(good) // 2])
+open(os.path.join(d, "empty.onnx"), "wb").close()
+open(os.path.join(d, "garbage.onnx"), "wb").write(bytes(range(256)) * 8)
+os.makedirs(os.path.join(d, "calib"), exist_ok=True)
+rng = np.random.RandomState(2)
+for i in range(4):
+    np.save(os.path.join(d, "calib", "s%d.npy" % i), rng.randn(1, 1, 8, 8).astype(np.float32))
+os.makedirs(os.path.join(d, "calib_rank"), exist_ok=True)
+np.save(os.path.join(d, "calib_rank", "a.npy"), rng.randn(1, 1, 8, 8).astype(np.float32))
+np.save(os.path.join(d, "calib_rank", "b.npy"), rng.randn(8, 8).astype(np.float32))
+os.makedirs(os.path.join(d, "calib_nan"), exist_ok=True)
+x = rng.randn(1, 1, 8, 8).astype(np.float32)
+x[0, 0, 0, 0] = np.nan
+np.save(os.path.join(d, "calib_nan", "a.npy"), x)
+np.save(os.path.join(d, "x.npy"), rng.randn(1, 1, 8, 8).astype(np.float32))
+np.save(os.path.join(d, "x_wrong.npy"), rng.randn(1, 3, 8, 8).astype(np.float32))
+np.save(os.path.join(d, "empty_x.npy"), np.zeros((0, 1, 8, 8), np.float32))
+np.save(os.path.join(d, "empty_y.npy"), np.zeros((0,), np.int64))
