@@ -58,6 +58,10 @@ int cmd_eval(int argc, char **argv)
     oq_tensor_file x, y;
     if (oq_read_npy(data, &a, &x, &d) != OQ_OK || oq_read_npy(labels, &a, &y, &d) != OQ_OK)
         goto fail;
+    if (x.shape.rank >= 1 && x.shape.dim[0] == 0) {
+        oq_errorf(&d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: holds no samples (dim 0 is 0)", data);
+        goto fail;
+    }
     if (x.shape.rank < 1 || y.shape.rank != 1 || y.shape.dim[0] != x.shape.dim[0] ||
         label_at(&y, 0) < 0) {
         oq_errorf(&d, NULL, OQ_NONE, OQ_ERR_DATA,

@@ -58,6 +58,35 @@ oq_status oq_file_note_input(oq_diag *d, int fd, const char *path)
     return OQ_OK;
 }
 
+FILE *oq_file_open_read(const char *path, oq_diag *d)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: not a regular file", path);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (oq_file_note_input(d, fd, path) != OQ_OK) {
+        fclose(f);
+        return NULL;
+    }
+    return f;
+}
+
 /* The input that st is (an entry of d->inputs or of protect[]), NULL when none. */
 static const char *input_named(const struct stat *st, const char *const *protect,
                                size_t nprotect, const oq_diag *d)

@@ -313,6 +313,10 @@ OQ_INTERNAL void oq_file_set_free(oq_file_set *s);  /* frees the entries and zer
 /* Records the open file fd (opened as path) in d->inputs (nothing when d->inputs is NULL).
  * NOMEM is an error: an unrecorded input would lose its protection. */
 OQ_INTERNAL oq_status oq_file_note_input(oq_diag *d, int fd, const char *path) OQ_NODISCARD;
+/* Opens path for reading as a stream: refuses (ERR_IO, path named) anything but a regular file
+ * (a FIFO or device would block or never end), without blocking on the open, and records it
+ * with oq_file_note_input. NULL on failure, with d set. */
+OQ_INTERNAL FILE *oq_file_open_read(const char *path, oq_diag *d);
 
 /* Writes the whole contents to f; false on failure (after setting d, or leaving it to the
  * writer's generic I/O error when d is untouched). */

@@ -51,14 +51,10 @@ oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path, 
 
 oq_status oq_calib_load(oq_calib *c, const oq_graph *g, const char *path, oq_diag *d)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = oq_file_open_read(path, d);
     if (!f)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open", path);
-    oq_status st = oq_file_note_input(d, fileno(f), path);
-    if (st != OQ_OK) {
-        fclose(f);
-        return st;
-    }
+        return d->status ? d->status : OQ_ERR_IO;
+    oq_status st = OQ_OK;
     char magic[8];
     uint32_t n, ns;
     bool *seen = calloc(c->nvalue + 1, sizeof *seen);

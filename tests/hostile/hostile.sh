@@ -77,6 +77,10 @@ expect 1 b.npy -- quantize "$c/good.onnx" --calib "$c/calib_rank" -o "$out/q.onn
 expect 1 fifo.npy -- quantize "$c/good.onnx" --calib "$c/fifo.npy" -o "$out/q.onnx"
 expect 1 x_wrong.npy -- run "$c/good.onnx" --input "x=$c/x_wrong.npy" --output "$out/r"
 
+expect 1 e28.npy "no samples" -- eval "$root/examples/fashion_cnn.onnx" --data "$c/e28.npy" --labels "$c/empty_y.npy"
+expect 1 fifo.npy "not a regular file" -- quantize "$c/good.onnx" --load-calib "$c/fifo.npy" -o "$out/q.onnx"
+expect 1 x.npy "not an onnxq calibration file" -- quantize "$c/good.onnx" --load-calib "$c/x.npy" -o "$out/q.onnx"
+
 # Bad option values are usage errors.
 expect 2 --override inf -- quantize "$c/good.onnx" --calib "$c/calib" --override x=inf:0 -o "$out/q.onnx"
 expect 2 --override -- quantize "$c/good.onnx" --calib "$c/calib" --override x=1e-45:0 -o "$out/q.onnx"
