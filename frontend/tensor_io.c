@@ -84,9 +84,25 @@ static const char *npy_key(const char *h, const char *key)
     return p;
 }
 
-/* Parses the header dict into dtype and shape. */
+/* Times 'key' (quoted as in the header) occurs in h. */
+static int npy_key_count(const char *h, const char *key)
+{
+    int n = 0;
+    for (const char *p = strstr(h, key); p; p = strstr(p + 1, key))
+        n++;
+    return n;
+}
+
+/* Parses the header dict into dtype and shape. numpy reads a dict with exactly the keys descr,
+ * fortran_order and shape (a repeated key is the last one for numpy): a header that repeats a
+ * key is refused rather than read differently from numpy. */
 static oq_status npy_header(const char *path, const char *h, oq_dtype *dt, oq_shape *s, oq_diag *d)
 {
+    static const char *const keys[] = {"'descr'", "'fortran_order'", "'shape'"};
+    for (size_t i = 0; i < 3; i++)
+        if (npy_key_count(h, keys[i]) > 1)
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: npy header repeats the key %s",
+                             path, keys[i]);
     const char *p = npy_key(h, "'descr'");
     if (!p || (*p != '\'' && *p != '"'))
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: npy header has no descr", path);

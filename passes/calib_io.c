@@ -7,6 +7,7 @@
  * file (same passes, same model) and fails naming the first one missing. Saving goes through
  * oq_write_file_atomic (ir/file.c): never half a file, never over an input of the run. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,22 @@ oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path, 
 {
     save_job job = {c, g};
     return oq_write_file_atomic(path, NULL, 0, put_state, &job, d);
+}
+
+/* A loaded observer state is usable: an observed range is finite with min <= max (nothing
+ * observed leaves +inf/-inf), histogram counts are finite and not negative. */
+static bool state_sane(uint64_t nobs, float mn, float mx, float hmin, float hmax,
+                       const double *hist, uint32_t bins, uint64_t anobs, float amn, float amx)
+{
+    if (nobs && !(isfinite(mn) && isfinite(mx) && mn <= mx && isfinite(hmin) &&
+                  isfinite(hmax) && hmin <= hmax))
+        return false;
+    if (anobs && !(isfinite(amn) && isfinite(amx) && amn <= amx))
+        return false;
+    for (uint32_t i = 0; i < bins; i++)
+        if (!(hist[i] >= 0) || !isfinite(hist[i]))
+            return false;
+    return true;
 }
 
 oq_status oq_calib_load(oq_calib *c, const oq_graph *g, const char *path, oq_diag *d)
@@ -91,6 +108,12 @@ oq_status oq_calib_load(oq_calib *c, const oq_graph *g, const char *path, oq_dia
         }
         if (!rd(f, &anobs, 8) || !rd(f, &amn, 4) || !rd(f, &amx, 4))
             goto trunc;
+        if (use && !state_sane(nobs, mn, mx, hmin, hmax, h->hist, bins, anobs, amn, amx)) {
+            st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA,
+                           "%s: value '%s': corrupt calibration state (min above max, a "
+                           "non-finite range or a negative histogram count)", path, name);
+            goto out;
+        }
         if (use) {
             h->nobs = nobs;
             h->min[0] = mn;

@@ -14,6 +14,17 @@ trap 'rm -rf "$tmp"' EXIT
 c=$tmp/corpus
 /usr/bin/python3 "$root/tests/hostile/make_corpus.py" "$c" || { echo "FAIL corpus"; exit 1; }
 mkfifo "$c/fifo.onnx" "$c/fifo.npy"
+# a valid calibration state, then the same with min above max in its first record
+"$onnxq" quantize "$c/good.onnx" --calib "$c/calib" --save-calib "$c/good.calib" -o "$tmp/g.onnx" \
+  >/dev/null 2>&1 || { echo "FAIL --save-calib on the good model"; exit 1; }
+/usr/bin/python3 - "$c/good.calib" "$c/minmax.calib" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+ln = struct.unpack_from("<I", b, 16)[0]
+at = 20 + ln + 8                     # after magic, count, samples, name length, name, nobs
+struct.pack_into("<ff", b, at, 5.0, -5.0)
+open(sys.argv[2], "wb").write(b)
+PY
 out=$tmp/out
 mkdir -p "$out"
 fail=0 n=0
@@ -80,6 +91,9 @@ expect 1 x_wrong.npy -- run "$c/good.onnx" --input "x=$c/x_wrong.npy" --output "
 expect 1 e28.npy "no samples" -- eval "$root/examples/fashion_cnn.onnx" --data "$c/e28.npy" --labels "$c/empty_y.npy"
 expect 1 fifo.npy "not a regular file" -- quantize "$c/good.onnx" --load-calib "$c/fifo.npy" -o "$out/q.onnx"
 expect 1 x.npy "not an onnxq calibration file" -- quantize "$c/good.onnx" --load-calib "$c/x.npy" -o "$out/q.onnx"
+
+expect 1 minmax.calib "corrupt calibration state" -- quantize "$c/good.onnx" --load-calib "$c/minmax.calib" -o "$out/q.onnx"
+expect 1 dup_key.npy "repeats the key 'shape'" -- run "$c/good.onnx" --input "x=$c/dup_key.npy" --output "$out/r"
 
 # Bad option values are usage errors.
 expect 2 --override inf -- quantize "$c/good.onnx" --calib "$c/calib" --override x=inf:0 -o "$out/q.onnx"

@@ -60,5 +60,10 @@ np.save(os.path.join(d, "calib_nan", "a.npy"), x)
 np.save(os.path.join(d, "x.npy"), rng.randn(1, 1, 8, 8).astype(np.float32))
 np.save(os.path.join(d, "x_wrong.npy"), rng.randn(1, 3, 8, 8).astype(np.float32))
 np.save(os.path.join(d, "empty_x.npy"), np.zeros((0, 1, 8, 8), np.float32))
+hdr = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 8, 4), 'shape': (1, 1, 8, 8), }"
+hdr += b" " * ((64 - (10 + len(hdr) + 1) % 64) % 64) + b"\n"
+with open(os.path.join(d, "dup_key.npy"), "wb") as f:   # numpy reads the last 'shape'
+    f.write(b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") + hdr)
+    f.write(np.zeros(64, np.float32).tobytes())
 np.save(os.path.join(d, "e28.npy"), np.zeros((0, 1, 28, 28), np.float32))
 np.save(os.path.join(d, "empty_y.npy"), np.zeros((0,), np.int64))
