@@ -5,8 +5,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "frontend/frontend.h"
-#include "ir/ir.h"
 #include "onnxq.h"
 
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
@@ -28,13 +26,11 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 /* Parses "NAME=d0,d1,..." into s (appends to an array of at most max). Returns false on a
  * malformed spec (after printing). */
 bool cli_parse_shape(const char *spec, onnxq_input_shape *s);
-/* Prints the diag's message (or the status) to stderr prefixed with "onnxq: " and returns
- * the exit code for it (1). */
-int cli_fail(const oq_diag *d);
+/* Prints the session's error to stderr prefixed with "onnxq: " and returns the exit code for
+ * it (1); s NULL: out of memory. */
+int cli_fail(const onnxq_session *s);
 /* Prints a usage error for cmd and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Warning sink for oq_diag: prints "onnxq: warning: ..." to stderr. */
-void cli_warn(void *ctx, const char *msg);
 /* Log callback of the library: warnings to stderr ("onnxq: warning: ..."), info lines to
  * stdout. */
 void cli_log(void *user, onnxq_log_level level, const char *msg);

@@ -1,24 +1,9 @@
-/* onnxq eval: top-1 accuracy of a classifier on a labeled .npy set, with the reference
- * interpreter (fp32 or quantized graphs alike). Samples run in batches along dim 0 when the
- * model's batch dim is symbolic; the last batch is padded and the padding ignored. */
+/* onnxq eval: top-1 accuracy of a classifier on a labeled .npy set (onnxq_eval, with the
+ * reference interpreter: fp32 or quantized graphs alike). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
-#include "runtime/interp/interp.h"
-
-/* Reads label i of a labels tensor of any integer dtype. */
-static int64_t label_at(const oq_tensor_file *t, int64_t i)
-{
-    switch (t->dtype) {
-    case OQ_DT_INT64: return ((const int64_t *)t->data)[i];
-    case OQ_DT_INT32: return ((const int32_t *)t->data)[i];
-    case OQ_DT_UINT8: return ((const uint8_t *)t->data)[i];
-    case OQ_DT_INT8: return ((const int8_t *)t->data)[i];
-    default: return -1;
-    }
-}
 
 int cmd_eval(int argc, char **argv)
 {
@@ -48,96 +33,20 @@ int cmd_eval(int argc, char **argv)
     if (batch < 1 || batch > 4096)
         return cli_usage_error("eval", "--batch must be in 1..4096");
 
-    int rc = CLI_ERR;
-    oq_diag d = {0};
-    d.warn = cli_warn;
-    oq_arena a;
-    oq_arena_init(&a, NULL, NULL);
-    oq_graph *g = NULL;
-    oq_interp *it = NULL;
-    oq_tensor_file x, y;
-    if (oq_read_npy(data, &a, &x, &d) != OQ_OK || oq_read_npy(labels, &a, &y, &d) != OQ_OK)
-        goto fail;
-    if (x.shape.rank >= 1 && x.shape.dim[0] == 0) {
-        oq_errorf(&d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: holds no samples (dim 0 is 0)", data);
-        goto fail;
-    }
-    if (x.shape.rank < 1 || y.shape.rank != 1 || y.shape.dim[0] != x.shape.dim[0] ||
-        label_at(&y, 0) < 0) {
-        oq_errorf(&d, NULL, OQ_NONE, OQ_ERR_DATA,
-                  "%s / %s: want data [N,...] and integer labels [N] with the same N", data,
-                  labels);
-        goto fail;
-    }
-    int64_t n = x.shape.dim[0];
-    if (limit > 0 && limit < n)
-        n = limit;
-
-    /* import once to learn the input's declared batch dim, then again with the batch fixed */
-    oq_import_opts io = {0};
-    if (oq_import_onnx(path, &io, &g, &d) != OQ_OK)
-        goto fail;
-    if (g->ninput != 1 || g->noutput < 1) {
-        oq_errorf(&d, g, OQ_NONE, OQ_ERR_USAGE, "eval wants a model with one input");
-        goto fail;
-    }
-    const oq_value *in = &g->values[g->inputs[0]];
-    if (in->shape.rank >= 1 && in->shape.dim[0] > 0)
-        batch = in->shape.dim[0];
-    oq_input_shape is = {in->name, x.shape};
-    is.shape.dim[0] = batch;
-    char *name = strdup(in->name);
-    is.name = name;
-    oq_graph_free(g);
-    g = NULL;
-    io.shapes = &is;
-    io.nshapes = 1;
-    oq_status st = oq_import_onnx(path, &io, &g, &d);
-    free(name);
-    if (st != OQ_OK || ir_require_static(g, &d) != OQ_OK || oq_interp_new(g, &it, &d) != OQ_OK)
-        goto fail;
-    const oq_value *out = &g->values[g->outputs[0]];
-    int64_t classes = out->shape.rank >= 1 ? out->shape.dim[out->shape.rank - 1] : 0;
-    int64_t per = oq_shape_numel(&x.shape) / x.shape.dim[0];
-    if (out->dtype != OQ_DT_FLOAT || classes < 1 || oq_shape_numel(&out->shape) != batch * classes) {
-        oq_errorf(&d, g, OQ_NONE, OQ_ERR_USAGE, "eval wants a float output [batch, classes]");
-        goto fail;
-    }
-    float *buf = oq_arena_alloc(&a, (size_t)(batch * per) * sizeof(float));
-    if (!buf) {
-        oq_errorf(&d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    int64_t correct = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int64_t b0 = 0; b0 < n; b0 += batch) {
-        int64_t m = n - b0 < batch ? n - b0 : batch;
-        memset(buf, 0, (size_t)(batch * per) * sizeof(float));
-        memcpy(buf, (const float *)x.data + b0 * per, (size_t)(m * per) * sizeof(float));
-        oq_rt_tensor tin = {OQ_DT_FLOAT, is.shape, buf}, tout;
-        if (oq_interp_run(it, &tin, &tout, NULL, NULL, &d) != OQ_OK)
-            goto fail;
-        const float *p = tout.data;
-        for (int64_t i = 0; i < m; i++) {
-            int64_t best = 0;
-            for (int64_t c = 1; c < classes; c++)
-                if (p[i * classes + c] > p[i * classes + best])
-                    best = c;
-            correct += best == label_at(&y, b0 + i);
-        }
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    printf("top-1: %.2f%% (%lld/%lld) in %.2f s (%.0f samples/s)\n", 100.0 * (double)correct / (double)n,
-           (long long)correct, (long long)n, secs, (double)n / secs);
-    rc = CLI_OK;
-    goto done;
-fail:
-    rc = cli_fail(&d);
-done:
-    oq_interp_free(it);
-    oq_graph_free(g);
-    oq_arena_free(&a);
+    onnxq_options o;
+    onnxq_options_init(&o);
+    o.log_fn = cli_log;
+    onnxq_session *s = NULL;
+    onnxq_eval_result r;
+    uint32_t lim = limit > 0 ? (limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit) : 0;
+    int rc = CLI_OK;
+    if (onnxq_session_new(&o, &s) != ONNXQ_OK ||
+        onnxq_eval(s, path, data, labels, (uint32_t)batch, lim, &r) != ONNXQ_OK)
+        rc = cli_fail(s);
+    else
+        printf("top-1: %.2f%% (%llu/%llu) in %.2f s (%.0f samples/s)\n",
+               100.0 * (double)r.correct / (double)r.total, (unsigned long long)r.correct,
+               (unsigned long long)r.total, r.seconds, (double)r.total / r.seconds);
+    onnxq_session_free(s);
     return rc;
 }

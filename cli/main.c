@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     }
     const char *c = argv[1];
     if (strcmp(c, "--version") == 0 || strcmp(c, "version") == 0) {
-        printf("onnxq %s\n", OQ_VERSION);
+        printf("onnxq %s\n", onnxq_version());
         return 0;
     }
     if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {

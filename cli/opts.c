@@ -64,12 +64,9 @@ bool cli_parse_shape(const char *spec, onnxq_input_shape *s)
     return true;
 }
 
-int cli_fail(const oq_diag *d)
+int cli_fail(const onnxq_session *s)
 {
-    if (d->msg[0])
-        fprintf(stderr, "onnxq: %s\n", d->msg);
-    else
-        fprintf(stderr, "onnxq: %s\n", oq_status_str(d->status));
+    fprintf(stderr, "onnxq: %s\n", s ? onnxq_session_error(s) : "out of memory");
     return CLI_ERR;
 }
 
@@ -84,11 +81,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-void cli_warn(void *ctx, const char *msg)
-{
-    (void)ctx;
-    fprintf(stderr, "onnxq: warning: %s\n", msg);
-}
 
 void cli_log(void *user, onnxq_log_level level, const char *msg)
 {

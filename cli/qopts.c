@@ -259,8 +259,8 @@ const onnxq_options *qflow_finish(qflow *q)
 
 int qflow_fail(const onnxq_session *s, bool usage_ok)
 {
-    fprintf(stderr, "onnxq: %s\n", onnxq_session_error(s));
-    return usage_ok && onnxq_session_status(s) == ONNXQ_ERR_USAGE ? CLI_USAGE : CLI_ERR;
+    cli_fail(s);
+    return s && usage_ok && onnxq_session_status(s) == ONNXQ_ERR_USAGE ? CLI_USAGE : CLI_ERR;
 }
 
 void qflow_free(qflow *q)

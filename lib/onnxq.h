@@ -292,6 +292,69 @@ ONNXQ_API onnxq_status onnxq_compile(onnxq_session *s, const char *model_path,
 ONNXQ_API onnxq_status onnxq_report(onnxq_session *s, const char *model_path,
                                     const char *html_path, const char *json_path);
 
+/* ---------------------------------------------------------------- running models */
+
+/* A model loaded for the reference interpreter (float or quantized ONNX), tied to the session
+ * it was loaded with (errors go there; free the model before the session). */
+typedef struct onnxq_model onnxq_model;
+
+/* Loads path with the session's input_shapes and custom-op setting. */
+ONNXQ_API onnxq_status onnxq_model_load(onnxq_session *s, const char *path, onnxq_model **out);
+ONNXQ_API void onnxq_model_free(onnxq_model *m);
+/* Graph inputs and outputs in order: count, and name, dtype and declared shape of entry i
+ * (-1 for a symbolic dim) into info (may be NULL); the name, or NULL when i is out of range. */
+ONNXQ_API uint32_t onnxq_model_num_inputs(const onnxq_model *m);
+ONNXQ_API uint32_t onnxq_model_num_outputs(const onnxq_model *m);
+ONNXQ_API const char *onnxq_model_input_info(const onnxq_model *m, uint32_t i, onnxq_array *info);
+ONNXQ_API const char *onnxq_model_output_info(const onnxq_model *m, uint32_t i,
+                                              onnxq_array *info);
+/* Runs the model on inputs[0 .. ninputs) (one per graph input, in order; a symbolic dim takes
+ * the given size). outputs[0 .. noutputs) receive the outputs; their data belongs to the model
+ * and stays valid until the next run or onnxq_model_free. */
+ONNXQ_API onnxq_status onnxq_model_run(onnxq_model *m, const onnxq_array *inputs,
+                                       uint32_t ninputs, onnxq_array *outputs,
+                                       uint32_t noutputs);
+/* Runs the model on tensor files (.npy, or TensorProto .pb by extension), files[i] for graph
+ * input i. With out_dir, writes each output as out_dir/<name>.npy (pb: output_<i>.pb) and
+ * logs nothing else; without it, a summary of each output (shape, min, max, mean, argmax,
+ * the first values) goes to the output callback. The files written are named through the
+ * output callback ("wrote FILE" lines). */
+ONNXQ_API onnxq_status onnxq_model_run_files(onnxq_model *m, const char *const *files,
+                                             const char *out_dir, int pb);
+
+/* ---------------------------------------------------------------- inspecting, evaluating */
+
+/* Summary of a model (inputs, outputs, op histogram, parameters, MACs, content hash) or, with
+ * dump, its IR as text, to the output callback. Unknown ops are listed, not refused. */
+ONNXQ_API onnxq_status onnxq_inspect(onnxq_session *s, const char *model_path, int dump);
+
+/* Top-1 accuracy of a classifier (one input, first output [batch, classes]). */
+typedef struct onnxq_eval_result {
+    uint64_t correct;          /* rows whose argmax equals the label */
+    uint64_t total;            /* rows evaluated */
+    double seconds;            /* wall time of the interpreter runs */
+} onnxq_eval_result;
+
+/* Runs the model on data_npy ([N, ...] float32) in batches (batch rows per run when the
+ * input's batch dim is symbolic, else the model's batch; the last batch zero-padded) and
+ * compares with labels_npy (integer [N]); limit: the first rows only (0 = all). */
+ONNXQ_API onnxq_status onnxq_eval(onnxq_session *s, const char *model_path,
+                                  const char *data_npy, const char *labels_npy, uint32_t batch,
+                                  uint32_t limit, onnxq_eval_result *r);
+
+/* ---------------------------------------------------------------- supported operators */
+
+typedef struct onnxq_op_support {
+    const char *name;          /* ONNX op type */
+    int interpreter;           /* the reference interpreter runs it (fp32 / int8) */
+    const char *emitted_c;     /* how the emitted C runs it ("int8 kernel", "float", ...), or
+                                  NULL when the C backend refuses it */
+} onnxq_op_support;
+
+/* Number of operators onnxq knows, and entry i (false when out of range). */
+ONNXQ_API uint32_t onnxq_op_count(void);
+ONNXQ_API int onnxq_op_info(uint32_t i, onnxq_op_support *out);
+
 #ifdef __cplusplus
 }
 #endif
