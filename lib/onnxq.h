@@ -11,7 +11,7 @@
  * ("model.onnx: node 'conv_3' (Conv): ..."). The library never prints and never exits: text
  * goes to the log and output callbacks. Separate sessions may be used from separate threads
  * at once; one session is used by one thread at a time. The custom-op library registry
- * (onnxq_load_custom_op_library) is process-wide: load libraries before sessions run.
+ * (onnxq_load_custom_op_library) is the one process-wide state (mutex-guarded).
  * C99 and C++ (extern "C"); no type of the compiler's internals is visible here. */
 #ifndef ONNXQ_H
 #define ONNXQ_H
@@ -228,8 +228,8 @@ ONNXQ_API void onnxq_options_init(onnxq_options *o);
 ONNXQ_API onnxq_status onnxq_check_override(const char *spec, char *msg, size_t cap);
 
 /* Loads a shared library of custom operators (onnxq_custom_<TYPE> functions, C ABI of
- * onnxq_custom.h) into the process-wide registry used by calibration and onnxq_run. Not
- * synchronized with running sessions. On failure writes the reason to msg. */
+ * onnxq_custom.h) into the process-wide registry used by calibration and onnxq_model_run (at
+ * most 16; safe while sessions run). On failure writes the reason to msg. */
 ONNXQ_API onnxq_status onnxq_load_custom_op_library(const char *path, char *msg, size_t cap);
 
 /* ---------------------------------------------------------------- sessions */
@@ -240,7 +240,8 @@ typedef struct onnxq_session onnxq_session;
  * this library knows; ONNXQ_ERR_NOMEM. */
 ONNXQ_API onnxq_status onnxq_session_new(const onnxq_options *o, onnxq_session **out);
 ONNXQ_API void onnxq_session_free(onnxq_session *s);
-/* Status and message of the last failed call on s ("" and ONNXQ_OK while none). */
+/* Status and message of the last failed call on s ("" and ONNXQ_OK while none; for a NULL s,
+ * what onnxq_session_new could not do). */
 ONNXQ_API onnxq_status onnxq_session_status(const onnxq_session *s);
 ONNXQ_API const char *onnxq_session_error(const onnxq_session *s);
 /* Warnings logged so far. */

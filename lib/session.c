@@ -233,11 +233,13 @@ ONNXQ_API void onnxq_session_free(onnxq_session *s)
 
 ONNXQ_API onnxq_status onnxq_session_status(const onnxq_session *s)
 {
-    return (onnxq_status)s->d.status;
+    return s ? (onnxq_status)s->d.status : ONNXQ_ERR_NOMEM;
 }
 
 ONNXQ_API const char *onnxq_session_error(const onnxq_session *s)
 {
+    if (!s)
+        return "no session (out of memory, or options of an unknown struct_size)";
     if (s->d.status == OQ_OK)
         return "";
     return s->d.msg[0] ? s->d.msg : oq_status_str(s->d.status);

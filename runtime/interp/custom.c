@@ -2,10 +2,12 @@
  * --custom-op-lib) export  onnxq_custom_<TYPE>  and optionally  onnxq_custom_<TYPE>_shape  with
  * the C ABI of onnxq_custom.h. A node the importer kept as an unknown op (non-default domain,
  * or a type named with --custom-op) runs through the first library that exports its function.
- * The registry is process-wide: load libraries before creating interpreters (loading is not
- * synchronized with running). Shapes: oq_custom_infer_graph gives each custom node's outputs
- * the library's shapes, or keeps the model's value_info when the library has no shape function. */
+ * The registry is process-wide, guarded by a mutex (loading while interpreters run is safe; a
+ * library loaded meanwhile serves the lookups after it). Shapes: oq_custom_infer_graph gives
+ * each custom node's outputs the library's shapes, or keeps the model's value_info when the
+ * library has no shape function. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "custom.h"
@@ -13,23 +15,30 @@
 
 #define MAX_LIBS 16
 
-static void *libs[MAX_LIBS];
+static void *libs[MAX_LIBS];   /* guarded by lock */
 static uint32_t nlibs;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* dlopen()s path (RTLD_NOW | RTLD_LOCAL) into the registry; IO error naming dlerror(). */
 oq_status oq_custom_load(const char *path, oq_diag *d)
 {
-    if (nlibs == MAX_LIBS)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "%s: more than %d custom-op libraries",
-                         path, MAX_LIBS);
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *why = dlerror();
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "cannot load custom-op library: %s",
-                         why ? why : path);
+    pthread_mutex_lock(&lock);
+    oq_status st = OQ_OK;
+    if (nlibs == MAX_LIBS) {
+        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "%s: more than %d custom-op libraries",
+                       path, MAX_LIBS);
+    } else {
+        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (h) {
+            libs[nlibs++] = h;
+        } else {
+            const char *why = dlerror();
+            st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "cannot load custom-op library: %s",
+                           why ? why : path);
+        }
     }
-    libs[nlibs++] = h;
-    return OQ_OK;
+    pthread_mutex_unlock(&lock);
+    return st;
 }
 
 /* First symbol "onnxq_custom_<type><suffix>" among the loaded libraries, or NULL. */
@@ -38,12 +47,12 @@ static void *find(const char *type, const char *suffix)
     char name[256];
     if (snprintf(name, sizeof name, "onnxq_custom_%s%s", type, suffix) >= (int)sizeof name)
         return NULL;
-    for (uint32_t i = 0; i < nlibs; i++) {
-        void *s = dlsym(libs[i], name);
-        if (s)
-            return s;
-    }
-    return NULL;
+    void *s = NULL;
+    pthread_mutex_lock(&lock);
+    for (uint32_t i = 0; i < nlibs && !s; i++)
+        s = dlsym(libs[i], name);
+    pthread_mutex_unlock(&lock);
+    return s;
 }
 
 /* The compute function of custom op `type`, or NULL. */

@@ -1,5 +1,5 @@
 /* Custom operators in the interpreter (runtime/interp/custom.c): shared libraries with the C ABI
- * of onnxq_custom.h, loaded once per process before interpreters are created. A custom node is
+ * of onnxq_custom.h, loaded into one process-wide registry (mutex-guarded). A custom node is
  * one the importer kept as unknown (op == OQ_OP_UNKNOWN: import with allow_unknown_ops). */
 #ifndef OQ_INTERP_CUSTOM_H
 #define OQ_INTERP_CUSTOM_H
