@@ -215,6 +215,60 @@ int main(int argc, char **argv)
         onnxq_session_free(s);
     }
 
+    /* the interpreter: in memory, from files, and with a symbolic batch of 3 */
+    {
+        onnxq_options o;
+        options(&o, NULL, NULL);
+        onnxq_session *s = NULL;
+        onnxq_model *m = NULL;
+        char dir[4200], npy[4300], sample0[4200];
+        snprintf(dir, sizeof dir, "%s/run", tmp);
+        snprintf(npy, sizeof npy, "%s/logits.npy", dir);
+        snprintf(sample0, sizeof sample0, "%s/sample_000.npy", calib_dir);
+        CHECK(onnxq_session_new(&o, &s) == ONNXQ_OK, "session");
+        onnxq_status st = onnxq_model_load(s, model, &m);
+        CHECK(st == ONNXQ_OK, "model_load: %s", onnxq_session_error(s));
+        onnxq_array in, info, out;
+        const char *name = st == ONNXQ_OK ? onnxq_model_input_info(m, 0, &info) : NULL;
+        CHECK(name && onnxq_model_num_inputs(m) == 1 && onnxq_model_num_outputs(m) == 1 &&
+                  info.rank == 4 && info.dims[0] == -1 && info.dims[3] == 28,
+              "input info: %s rank %d", name ? name : "?", (int)info.rank);
+        CHECK(!onnxq_model_input_info(m, 1, NULL), "input 1 of a one-input model");
+        memset(&in, 0, sizeof in);
+        in.dtype = ONNXQ_DTYPE_FLOAT;
+        in.rank = 4;
+        in.dims[0] = 1, in.dims[1] = 1, in.dims[2] = 28, in.dims[3] = 28;
+        in.data = samples[0];
+        float one[10] = {0};
+        st = onnxq_model_run(m, &in, 1, &out, 1);
+        CHECK(st == ONNXQ_OK && out.rank == 2 && out.dims[0] == 1 && out.dims[1] == 10,
+              "run: %s", onnxq_session_error(s));
+        if (st == ONNXQ_OK)
+            memcpy(one, out.data, sizeof one);
+        const char *files[1] = {sample0};
+        st = onnxq_model_run_files(m, files, dir, 0);
+        CHECK(st == ONNXQ_OK, "run_files: %s", onnxq_session_error(s));
+        size_t n = 0;
+        unsigned char *b = slurp(npy, &n);
+        CHECK(b && n >= 40 && memcmp(b + n - sizeof one, one, sizeof one) == 0,
+              "%s differs from the in-memory run", npy);
+        free(b);
+        in.dims[0] = 3;        /* the batch dim is symbolic: shapes are inferred again */
+        st = onnxq_model_run(m, &in, 1, &out, 1);
+        CHECK(st == ONNXQ_OK && out.dims[0] == 3 && out.dims[1] == 10, "batch 3: %s",
+              onnxq_session_error(s));
+        for (int c = 0; st == ONNXQ_OK && c < 10; c++) {
+            float x = ((const float *)out.data)[c], y = one[c];
+            CHECK(x - y < 1e-4f && y - x < 1e-4f, "batch 3 row 0 [%d]: %g vs %g", c, x, y);
+        }
+        in.dims[1] = 2;
+        st = onnxq_model_run(m, &in, 1, &out, 1);
+        CHECK(st == ONNXQ_ERR_DATA && strstr(onnxq_session_error(s), "input 'input'"),
+              "wrong shape: status %d, '%s'", (int)st, onnxq_session_error(s));
+        onnxq_model_free(m);
+        onnxq_session_free(s);
+    }
+
     /* bad input: a status and a message naming the file / the input */
     {
         onnxq_session *s = NULL;
