@@ -7,7 +7,13 @@
  * compares it with the expected text normalized the same way (parse + print), so spacing and
  * comments in the file do not matter. A missing "# >>> output" section expects an error:
  *   # >>> error: <substring of the message>
- * Graph passes (passes/) are available when the build has them (OQ_WITH_PASSES). */
+ * Graph passes (passes/) are available when the build has them (OQ_WITH_PASSES), among them
+ * quantize (static: the activation qparams are stated, no samples are run) and lower_int.
+ * Their options go on one line:
+ *   # options: NAME=SCALE:ZP ... per_tensor act_s8 act_symmetric reduce_range dynamic
+ *              contrib_ops exclude=NODE
+ * NAME=SCALE:ZP fixes the qparams of activation NAME (the --override form); a quantized
+ * activation without one is an error, as a graph without calibration would be. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -19,7 +25,79 @@
 #include "passes/passes.h"
 #endif
 
-static oq_status run_pass(const char *name, oq_graph *g, oq_diag *d, bool *known)
+#ifdef OQ_WITH_PASSES
+#define MAX_OPT 32
+typedef struct golden_opts {   /* the "# options:" line */
+    oq_options o;
+    oq_override ovr[MAX_OPT];
+    char exclude[MAX_OPT][128];
+    const char *exclude_p[MAX_OPT];
+} golden_opts;
+
+/* Parses the space-separated options of line into go; false (with a message) on a bad one. */
+static bool parse_options(const char *file, char *line, golden_opts *go)
+{
+    memset(go, 0, sizeof *go);
+    go->o.verify = true;
+    for (char *tok = strtok(line, " \t"); tok; tok = strtok(NULL, " \t")) {
+        oq_diag d = {0};
+        if (strcmp(tok, "per_tensor") == 0)
+            go->o.per_tensor = true;
+        else if (strcmp(tok, "act_s8") == 0)
+            go->o.act_type = OQ_DT_INT8;
+        else if (strcmp(tok, "act_symmetric") == 0)
+            go->o.act_symmetric = true;
+        else if (strcmp(tok, "reduce_range") == 0)
+            go->o.reduce_range = true;
+        else if (strcmp(tok, "dynamic") == 0)
+            go->o.mode = OQ_MODE_DYNAMIC;
+        else if (strcmp(tok, "contrib_ops") == 0)
+            go->o.contrib_ops = true;
+        else if (strncmp(tok, "exclude=", 8) == 0 && go->o.nexclude < MAX_OPT) {
+            snprintf(go->exclude[go->o.nexclude], sizeof go->exclude[0], "%s", tok + 8);
+            go->exclude_p[go->o.nexclude] = go->exclude[go->o.nexclude];
+            go->o.nexclude++;
+        } else if (strchr(tok, '=') && go->o.noverride < MAX_OPT &&
+                   oq_parse_override(tok, &go->ovr[go->o.noverride], &d) == OQ_OK &&
+                   go->ovr[go->o.noverride].fixed) {
+            go->o.noverride++;
+        } else {
+            cr_expect(false, "%s: bad option '%s' %s", file, tok, d.msg);
+            return false;
+        }
+    }
+    for (uint32_t i = 0; i < go->o.noverride; i++)
+        go->ovr[i].tensor = go->ovr[i].buf;
+    go->o.overrides = go->ovr;
+    go->o.exclude = go->exclude_p;
+    return true;
+}
+
+/* quantize with the stated qparams: an empty calibration, every activation overridden. */
+static oq_status run_quantize(oq_graph *g, const oq_options *o, oq_diag *d)
+{
+    if (o->mode == OQ_MODE_DYNAMIC)
+        return oq_quantize(g, NULL, o, d);
+    oq_calib *c = NULL;
+    oq_status st = oq_calib_new(g, o, &c, d);
+    if (st == OQ_OK)
+        st = oq_quantize(g, c, o, d);
+    oq_calib_free(c);
+    return st;
+}
+#else
+typedef struct golden_opts {
+    int unused;
+} golden_opts;
+static bool parse_options(const char *file, char *line, golden_opts *go)
+{
+    (void)file, (void)line, (void)go;
+    return true;
+}
+#endif
+
+static oq_status run_pass(const char *name, oq_graph *g, const golden_opts *go, oq_diag *d,
+                          bool *known)
 {
     *known = true;
     if (strcmp(name, "infer") == 0)
@@ -41,13 +119,13 @@ static oq_status run_pass(const char *name, oq_graph *g, oq_diag *d, bool *known
     } tab[] = {
         {"canonicalize", pass_canonicalize}, {"constfold", pass_constfold}, {"dce", pass_dce},
         {"cse", pass_cse}, {"bnfold", pass_bnfold}, {"fuse", pass_fuse},
+        {"lower_int", pass_lower_int}, {"quantize", run_quantize},
     };
-    oq_options o;
-    memset(&o, 0, sizeof o);
-    o.verify = true;
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         if (strcmp(tab[i].name, name) == 0)
-            return tab[i].fn(g, &o, d);
+            return tab[i].fn(g, &go->o, d);
+#else
+    (void)go;
 #endif
     *known = false;
     return OQ_OK;
@@ -110,6 +188,18 @@ static bool run_file(const char *dir, const char *file)
         size_t k = strcspn(pl, "\n");
         snprintf(passes, sizeof passes, "%.*s", (int)k, pl);
     }
+    char optline[1024] = "";
+    char *ol = strstr(text, "# options:");
+    if (ol) {
+        ol += strlen("# options:");
+        size_t k = strcspn(ol, "\n");
+        snprintf(optline, sizeof optline, "%.*s", (int)k, ol);
+    }
+    static golden_opts go;
+    if (!parse_options(file, optline, &go)) {
+        free(text);
+        return false;
+    }
     oq_graph *g = NULL;
     oq_diag d = {0};
     oq_status st = ir_parse(text, &g, &d);
@@ -117,7 +207,7 @@ static bool run_file(const char *dir, const char *file)
     bool ok = true;
     for (char *tok = strtok(passes, " \t"); tok && st == OQ_OK; tok = strtok(NULL, " \t")) {
         bool known;
-        st = run_pass(tok, g, &d, &known);
+        st = run_pass(tok, g, &go, &d, &known);
         if (!known) {
             fprintf(stderr, "note: %s: pass '%s' is not available in this build; skipped\n", file,
                     tok);
