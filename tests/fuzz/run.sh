@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan, UB is fatal) in their own build dir and
 # fuzzes the importer + shape inference for SECONDS (default 60) from a seed corpus of the ONNX
 # conformance models plus tests/fuzz/regressions/, then the tensor readers (.npy/.pb) for a
-# quarter of that from the conformance test-data tensors. Exits non-zero on a crash; the input
+# quarter of that from the conformance test-data tensors, and the calibration-state reader
+# (--load-calib) for a quarter from a state onnxq saves for the bundled Fashion CNN. Exits non-zero on a crash; the input
 # is left in $BUILD/fuzz-artifacts/ (keep it in tests/fuzz/regressions/ once fixed).
 # Usage: tests/fuzz/run.sh [SECONDS]   (env: OQ_FUZZ_BUILD=dir, default build-fuzz)
 set -eu
@@ -15,10 +16,16 @@ if [ ! -f "$bdir/build.ninja" ]; then
         -Db_lundef=false -Dbuildtype=debugoptimized \
         -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" >/dev/null
 fi
-ninja -C "$bdir" tests/fuzz/fuzz_import tests/fuzz/fuzz_tensor >/dev/null
+ninja -C "$bdir" tests/fuzz/fuzz_import tests/fuzz/fuzz_tensor tests/fuzz/fuzz_calib cli/onnxq >/dev/null
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT INT TERM
-mkdir "$corpus/model" "$corpus/tensor"
+mkdir "$corpus/model" "$corpus/tensor" "$corpus/calib"
+ASAN_OPTIONS=detect_leaks=0 "$bdir/cli/onnxq" quantize "$root/examples/fashion_cnn.onnx" \
+    --calib "$root/examples/calib" --calib-limit 4 --save-calib "$corpus/calib/seed" \
+    -o "$corpus/seed.onnx" >/dev/null 2>&1 || { echo "fuzz: cannot make the calibration seed"; exit 1; }
+for f in "$root"/tests/fuzz/regressions/calib_*; do
+    if [ -f "$f" ]; then cp "$f" "$corpus/calib/"; fi
+done
 i=0
 for f in "$data"/*/*/model.onnx "$root"/tests/fuzz/regressions/[!t]*; do
     [ -f "$f" ] || continue
@@ -53,4 +60,5 @@ run() {
 }
 run fuzz_import "$secs" "$corpus/model" -dict="$root/tests/fuzz/onnx.dict"
 run fuzz_tensor "$(( (secs + 3) / 4 ))" "$corpus/tensor"
+run fuzz_calib "$(( (secs + 3) / 4 ))" "$corpus/calib" -max_len=300000
 echo "fuzz: clean"
