@@ -10,9 +10,9 @@
  * gives a message that names the file and, for graph errors, the node and its op type
  * ("model.onnx: node 'conv_3' (Conv): ..."); an option is named by its `onnxq` command-line
  * flag, which is the options field of the same name (--calib: calib or sample_fn; --eval:
- * eval_data). The library never prints and never exits: text
- * goes to the log and output callbacks. Separate sessions may be used from separate threads
- * at once; one session is used by one thread at a time. The custom-op library registry
+ * eval_data). The library never prints and never exits: text goes to the log and output
+ * callbacks. Separate sessions may be used from separate threads at once; one session is used
+ * by one thread at a time. The custom-op library registry
  * (onnxq_load_custom_op_library) is the one process-wide state (mutex-guarded).
  * C99 and C++ (extern "C"); no type of the compiler's internals is visible here. */
 #ifndef ONNXQ_H
