@@ -1,8 +1,6 @@
-/* Sample sets in memory for the analyses: the calibration data (files resolved by
- * passes/calib_data.c's oq_calib_files: files or sorted directories of .npy / .pb, NAME=PATH or
- * a directory per input for several inputs, a file holding one sample or a batch along dim 0)
- * and a labelled
- * eval set (.npy rows packed `batch` per graph run). Each sample is copied, so memory is
+/* Sample sets in memory for the analyses: the calibration data (read by oq_for_each_sample,
+ * passes/calib_data.c, the reader and acceptance rules calibration uses) and a labelled eval
+ * set (.npy rows packed `batch` per graph run). Each sample is copied, so memory is
  * samples x input bytes: keep large models' sets small with --calib-limit. */
 #include <math.h>
 #include <stdlib.h>
@@ -10,46 +8,6 @@
 
 #include "../frontend/frontend.h"
 #include "analysis.h"
-
-/* Samples of graph input v in file t: 0 when the shape does not fit. */
-static int64_t samples_in(const oq_graph *g, uint32_t v, const oq_tensor_file *t)
-{
-    const oq_shape *ms = &g->values[v].shape, *fs = &t->shape;
-    if (fs->rank == ms->rank) {
-        for (int i = 1; i < ms->rank; i++)
-            if (fs->dim[i] != ms->dim[i])
-                return 0;
-        if (ms->rank == 0)
-            return 1;
-        if (ms->dim[0] <= 0 || fs->dim[0] <= 0 || fs->dim[0] % ms->dim[0])
-            return 0;
-        return fs->dim[0] / ms->dim[0];
-    }
-    if (fs->rank + 1 == ms->rank && ms->dim[0] == 1) {
-        for (int i = 0; i < fs->rank; i++)
-            if (fs->dim[i] != ms->dim[i + 1])
-                return 0;
-        return 1;
-    }
-    return 0;
-}
-
-/* True if p ends with e (and is longer). */
-static bool has_ext(const char *p, const char *e)
-{
-    size_t n = strlen(p), k = strlen(e);
-    return n > k && strcmp(p + n - k, e) == 0;
-}
-
-/* Reads a .npy or .pb tensor into a; ERR_DATA for other extensions. */
-static oq_status read_tensor(const char *path, oq_arena *a, oq_tensor_file *t, oq_diag *d)
-{
-    if (has_ext(path, ".npy"))
-        return oq_read_npy(path, a, t, d);
-    if (has_ext(path, ".pb"))
-        return oq_read_tensor_pb(path, a, t, d);
-    return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: not a .npy or .pb file", path);
-}
 
 /* ERR_DATA naming the element when a float tensor holds NaN or Inf. */
 static oq_status check_finite(const char *path, const oq_tensor_file *t, oq_diag *d)
@@ -100,71 +58,34 @@ static bool samples_grow(oq_samples *s, uint32_t *cap, uint32_t need)
     return true;
 }
 
+typedef struct copy_job {      /* what copy_sample appends to */
+    oq_samples *s;
+    uint32_t cap;
+} copy_job;
+
+/* oq_sample_fn: appends one sample (every input) to the set. */
+static oq_status copy_sample(void *ctx, const oq_graph *g, const oq_rt_tensor *in, oq_diag *d)
+{
+    copy_job *j = ctx;
+    oq_samples *s = j->s;
+    if (!samples_grow(s, &j->cap, s->n + 1))
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory for samples");
+    for (uint32_t i = 0; i < s->ninput; i++)
+        memcpy(s->data[i] + (size_t)s->n * s->bytes[i], in[i].data, s->bytes[i]);
+    s->n++;
+    return OQ_OK;
+}
+
 oq_status oq_samples_load_calib(const oq_graph *g, const oq_calib_data *data, uint32_t limit,
                                 oq_samples *s, oq_diag *d)
 {
-    uint32_t nin = g->ninput, cap = 16;
     memset(s, 0, sizeof *s);
-    if (nin == 0)
+    if (g->ninput == 0)
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has no inputs");
-    oq_file_list *l = calloc(nin, sizeof *l);
-    oq_tensor_file *tf = calloc(nin, sizeof *tf);
-    oq_status st = OQ_OK;
-    if (!l || !tf || !samples_init(s, g, cap)) {
-        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (uint32_t k = 0; k < data->nmem && (!limit || s->n < limit); k++) {
-        if (!samples_grow(s, &cap, s->n + 1)) {  /* samples in memory, checked by the caller */
-            st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory for samples");
-            goto out;
-        }
-        for (uint32_t i = 0; i < nin; i++)
-            memcpy(s->data[i] + (size_t)s->n * s->bytes[i], data->mem[(size_t)k * nin + i].data,
-                   s->bytes[i]);
-        s->n++;
-    }
-    if (data->nmem)
-        goto out;
-    if ((st = oq_calib_files(g, data, l, d)))
-        goto out;
-    for (uint32_t f = 0; f < l[0].n && (!limit || s->n < limit) && st == OQ_OK; f++) {
-        oq_arena a;
-        oq_arena_init(&a, NULL, NULL);
-        int64_t k = -1;
-        for (uint32_t i = 0; i < nin && st == OQ_OK; i++) {
-            const char *path = l[i].path[f];
-            const oq_value *in = &g->values[g->inputs[i]];
-            if ((st = read_tensor(path, &a, &tf[i], d)))
-                break;
-            int64_t ki = tf[i].dtype == in->dtype ? samples_in(g, g->inputs[i], &tf[i]) : 0;
-            if (ki == 0 || (k >= 0 && ki != k))
-                st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
-                               "%s: dtype / shape does not fit model input '%s' (or holds a "
-                               "different number of samples than the other inputs' files)",
-                               path, in->name);
-            else
-                st = check_finite(path, &tf[i], d);
-            k = ki;
-        }
-        for (int64_t j = 0; st == OQ_OK && j < k && (!limit || s->n < limit); j++) {
-            if (!samples_grow(s, &cap, s->n + 1)) {
-                st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory for samples");
-                break;
-            }
-            for (uint32_t i = 0; i < nin; i++)
-                memcpy(s->data[i] + (size_t)s->n * s->bytes[i],
-                       (const uint8_t *)tf[i].data + (size_t)j * s->bytes[i], s->bytes[i]);
-            s->n++;
-        }
-        oq_arena_free(&a);
-    }
-out:
-    if (l)
-        for (uint32_t i = 0; i < nin; i++)
-            oq_file_list_free(&l[i]);
-    free(l);
-    free(tf);
+    copy_job j = {s, 16};
+    oq_status st = samples_init(s, g, j.cap)
+                       ? oq_for_each_sample(g, data, limit, NULL, NULL, copy_sample, &j, d)
+                       : oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
     if (st != OQ_OK)
         oq_samples_free(s);
     return st;

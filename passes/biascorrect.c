@@ -10,7 +10,7 @@
  * quantization of the input is not modelled). Runs before calibration, on the float graph after
  * the float passes, so the observers see the corrected biases. Layers: Conv with 1-D or 2-D
  * kernels (any group) and Gemm (transA 0, alpha = beta = 1) with constant float weights, not
- * excluded; static mode only (dynamic mode: Gemm only). Data: passes/sample_files.c. */
+ * excluded; static mode only (dynamic mode: Gemm only). Data: oq_for_each_sample (calib_data.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,14 +356,14 @@ static oq_status feed_cb(void *ctx, const oq_graph *g, const oq_rt_tensor *in, o
     return oq_biascorr_feed(ctx, g, in, d);
 }
 
-/* new + feed over the calibration files (passes/sample_files.c) + apply. */
+/* new + feed over the calibration samples (oq_for_each_sample) + apply. */
 oq_status oq_bias_correct(oq_graph *g, const oq_calib_data *data, const oq_options *o,
                           oq_diag *d)
 {
     oq_biascorr *b = NULL;
     oq_status st = oq_biascorr_new(g, o, &b, d);
     if (st == OQ_OK)
-        st = oq_for_each_sample(g, data, o ? o->calib_limit : 0, feed_cb, b, d);
+        st = oq_for_each_sample(g, data, o ? o->calib_limit : 0, NULL, NULL, feed_cb, b, d);
     if (st == OQ_OK)
         st = oq_biascorr_apply(b, g, o, d);
     oq_biascorr_free(b);

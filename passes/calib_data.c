@@ -1,4 +1,6 @@
-/* Calibration data: finds the sample files, checks them and feeds them to oq_calib_feed.
+/* Calibration data, the one sample reader: finds the sample files, checks them and hands each
+ * sample to a callback (oq_for_each_sample), used by calibration (oq_calibrate), bias
+ * correction, equalization and the analyses (report, mixed precision).
  * Layout (documented for --calib): with one model input, each spec entry is a .npy/.pb file or
  * a directory whose *.npy / *.pb files are read in byte-wise name order. With several inputs,
  * entries are NAME=PATH (a file or directory per input; the k-th files of all inputs form one
@@ -6,7 +8,8 @@
  * sample (the input's exact shape, or that shape without a leading batch dim of 1) or a batch
  * of them (dim 0 a multiple of the model's dim 0). Wrong dtype or shape, NaN or Inf, or an
  * unreadable file is ERR_DATA naming the file; nothing is half-observed at the graph level
- * because the caller only quantizes after success. Progress is reported in files. */
+ * because the caller only quantizes after success. Progress is reported in files (in samples
+ * for samples in memory). */
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
@@ -202,81 +205,83 @@ static oq_status read_tensor(const char *path, oq_arena *a, oq_tensor_file *t, o
     return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: not a .npy or .pb file", path);
 }
 
-/* Samples to use of n: n, or o->calib_limit when smaller. */
-static uint32_t limit_of(const oq_options *o, uint32_t n)
+/* Reads file f of every input's list into tf (arena a) and checks it against the inputs:
+ * the input's dtype; a shape of one sample (the input's, or the input's without a leading
+ * batch dim of 1) or a batch (dim 0 a multiple of the input's); the same sample count for
+ * every input; no NaN or Inf. *k is the number of samples the files hold. */
+static oq_status read_file_set(const oq_graph *g, const flist *lists, uint32_t f, oq_arena *a,
+                               oq_tensor_file *tf, int64_t *k, oq_diag *d)
 {
-    return o && o->calib_limit && o->calib_limit < n ? o->calib_limit : n;
+    oq_status st;
+    *k = -1;
+    for (uint32_t i = 0; i < g->ninput; i++) {
+        const char *path = lists[i].path[f];
+        uint32_t v = g->inputs[i];
+        if ((st = read_tensor(path, a, &tf[i], d)))
+            return st;
+        if (tf[i].dtype != g->values[v].dtype)
+            return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
+                             "%s: dtype %s, but model input '%s' is %s", path,
+                             oq_dtype_name(tf[i].dtype), g->values[v].name,
+                             oq_dtype_name(g->values[v].dtype));
+        int64_t ki = samples_in(g, v, &tf[i]);
+        if (ki == 0 || (*k >= 0 && ki != *k)) {
+            char fs[128], ms[128];
+            shape_str(&tf[i].shape, fs, sizeof fs);
+            shape_str(&g->values[v].shape, ms, sizeof ms);
+            return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
+                             ki ? "%s: shape %s holds a different number of samples than the "
+                                  "other inputs' files (model input '%s' is %s)"
+                                : "%s: shape %s does not fit model input '%s' of shape %s",
+                             path, fs, g->values[v].name, ms);
+        }
+        *k = ki;
+        if (tf[i].dtype == OQ_DT_FLOAT) {
+            const float *x = tf[i].data;
+            int64_t n = oq_shape_numel(&tf[i].shape);
+            for (int64_t e = 0; e < n; e++)
+                if (!isfinite(x[e]))
+                    return oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA, "%s: element %lld is %s",
+                                     path, (long long)e, isnan(x[e]) ? "NaN" : "Inf");
+        }
+    }
+    return OQ_OK;
 }
 
-oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data,
-                       const oq_options *o, oq_diag *d)
+oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint32_t limit,
+                             oq_progress_fn progress, void *progress_ctx, oq_sample_fn fn,
+                             void *ctx, oq_diag *d)
 {
     uint32_t nin = g->ninput;
     if (nin == 0)
-        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has no inputs to calibrate");
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has no inputs");
+    oq_status st = OQ_OK;
+    if (data->nmem) {          /* samples in memory: already checked against the inputs */
+        uint32_t total = limit && limit < data->nmem ? limit : data->nmem;
+        for (uint32_t k = 0; k < total && st == OQ_OK; k++) {
+            st = fn(ctx, g, data->mem + (size_t)k * nin, d);
+            if (st == OQ_OK && progress)
+                progress(progress_ctx, k + 1, total);
+        }
+        return st;
+    }
     flist *lists = calloc(nin, sizeof *lists);
     oq_tensor_file *tf = calloc(nin, sizeof *tf);
     oq_rt_tensor *rt = calloc(nin, sizeof *rt);
-    oq_status st = OQ_OK;
     if (!lists || !tf || !rt) {
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (data->nmem) {          /* samples in memory: already checked against the inputs */
-        uint32_t total = limit_of(o, data->nmem);
-        for (uint32_t k = 0; k < total && st == OQ_OK; k++) {
-            st = oq_calib_feed(c, g, data->mem + (size_t)k * nin, d);
-            if (st == OQ_OK && o && o->progress)
-                o->progress(o->progress_ctx, k + 1, total);
-        }
-        goto out;
-    }
     if ((st = oq_calib_files(g, data, lists, d)))
         goto out;
-    uint32_t nfiles = lists[0].n, limit = o ? o->calib_limit : 0;
+    uint32_t nfiles = lists[0].n;
     uint32_t total = limit && limit < nfiles ? limit : nfiles;
     uint32_t fed = 0;
-    for (uint32_t f = 0; f < nfiles && (!limit || fed < limit); f++) {
+    for (uint32_t f = 0; f < nfiles && (!limit || fed < limit) && st == OQ_OK; f++) {
         oq_arena a;
         oq_arena_init(&a, NULL, NULL);
-        int64_t k = -1;
-        for (uint32_t i = 0; i < nin && st == OQ_OK; i++) {
-            const char *path = lists[i].path[f];
-            uint32_t v = g->inputs[i];
-            if ((st = read_tensor(path, &a, &tf[i], d)))
-                break;
-            if (tf[i].dtype != g->values[v].dtype) {
-                st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
-                               "%s: dtype %s, but model input '%s' is %s", path,
-                               oq_dtype_name(tf[i].dtype), g->values[v].name,
-                               oq_dtype_name(g->values[v].dtype));
-                break;
-            }
-            int64_t ki = samples_in(g, v, &tf[i]);
-            if (ki == 0 || (k >= 0 && ki != k)) {
-                char fs[128], ms[128];
-                shape_str(&tf[i].shape, fs, sizeof fs);
-                shape_str(&g->values[v].shape, ms, sizeof ms);
-                st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
-                               ki ? "%s: shape %s holds a different number of samples than the "
-                                    "other inputs' files (model input '%s' is %s)"
-                                  : "%s: shape %s does not fit model input '%s' of shape %s",
-                               path, fs, g->values[v].name, ms);
-                break;
-            }
-            k = ki;
-            if (tf[i].dtype == OQ_DT_FLOAT) {
-                const float *x = tf[i].data;
-                int64_t n = oq_shape_numel(&tf[i].shape);
-                for (int64_t e = 0; e < n; e++)
-                    if (!isfinite(x[e])) {
-                        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_DATA,
-                                       "%s: element %lld is %s", path, (long long)e,
-                                       isnan(x[e]) ? "NaN" : "Inf");
-                        break;
-                    }
-            }
-        }
+        int64_t k;
+        st = read_file_set(g, lists, f, &a, tf, &k, d);
         for (int64_t s = 0; st == OQ_OK && s < k && (!limit || fed < limit); s++) {
             for (uint32_t i = 0; i < nin; i++) {
                 const oq_value *val = &g->values[g->inputs[i]];
@@ -285,22 +290,36 @@ oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data
                 rt[i].shape = val->shape;
                 rt[i].data = (char *)tf[i].data + (size_t)s * bytes;
             }
-            st = oq_calib_feed(c, g, rt, d);
+            st = fn(ctx, g, rt, d);
             fed++;
         }
         oq_arena_free(&a);
-        if (st != OQ_OK)
-            goto out;
-        if (o && o->progress)
-            o->progress(o->progress_ctx, f + 1 < total ? f + 1 : total, total);
+        if (st == OQ_OK && progress)
+            progress(progress_ctx, f + 1 < total ? f + 1 : total, total);
     }
 out:
-    oq_calib_done(c);
     if (lists)
         for (uint32_t i = 0; i < nin; i++)
             oq_file_list_free(&lists[i]);
     free(lists);
     free(tf);
     free(rt);
+    return st;
+}
+
+/* oq_sample_fn: one sample into the observers. */
+static oq_status feed_calib(void *ctx, const oq_graph *g, const oq_rt_tensor *in, oq_diag *d)
+{
+    return oq_calib_feed(ctx, g, in, d);
+}
+
+oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data,
+                       const oq_options *o, oq_diag *d)
+{
+    if (g->ninput == 0)
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has no inputs to calibrate");
+    oq_status st = oq_for_each_sample(g, data, o ? o->calib_limit : 0, o ? o->progress : NULL,
+                                      o ? o->progress_ctx : NULL, feed_calib, c, d);
+    oq_calib_done(c);
     return st;
 }

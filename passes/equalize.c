@@ -361,7 +361,8 @@ static oq_status clip_caps(eq *e, const oq_options *o, oq_diag *d)
                 k.mx[j][ch] = -INFINITY;
             k.slot[v] = j;
         }
-    if ((st = oq_for_each_sample(g, o->samples, o->calib_limit, cap_feed, &k, d)) != OQ_OK)
+    if ((st = oq_for_each_sample(g, o->samples, o->calib_limit, NULL, NULL, cap_feed, &k,
+                                 d)) != OQ_OK)
         goto out;
     j = 0;
     for (uint32_t i = 0; i < e->np; i++) {
@@ -440,7 +441,7 @@ oq_status pass_equalize(oq_graph *g, const oq_options *o, oq_diag *d)
         if (!weight_layer(g, n, &M) || M <= 0)
             continue;
         pair pr;
-        bool data = o->samples && !o->equalize_relu6 && g->ninput == 1; /* sample_files.c */
+        bool data = o->samples && !o->equalize_relu6 && g->ninput == 1;
         uint32_t n2 = find_l2(g, n, M, o->equalize_relu6 || data, &pr);
         if (n2 == OQ_NONE)
             continue;

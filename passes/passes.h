@@ -158,14 +158,16 @@ void oq_biascorr_free(oq_biascorr *b);
 oq_status oq_bias_correct(oq_graph *g, const oq_calib_data *data, const oq_options *o,
                           oq_diag *d) OQ_NODISCARD;
 
-/* ---------------------------------------------------------------- sample_files.c */
-/* Called once per calibration sample (in[0] bound to g->inputs[0]). */
+/* ---------------------------------------------------------------- calib_data.c */
+/* Called once per calibration sample: in[i] is bound to g->inputs[i] (its dtype and shape). */
 typedef oq_status (*oq_sample_fn)(void *ctx, const oq_graph *g, const oq_rt_tensor *in,
                                   oq_diag *d);
-/* Reads the samples of data for a one-input model (layout as oq_calibrate; at most limit
- * samples, 0 = all) and calls fn on each; USAGE for several inputs, DATA / IO naming the file. */
+/* The one sample reader: the samples of data (files by the layout and acceptance rules of
+ * calib_data.c, or samples in memory), at most limit (0 = all), each handed to fn; progress
+ * (may be NULL) after each file. The first error stops it: DATA / IO naming the file, or fn's. */
 oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint32_t limit,
-                             oq_sample_fn fn, void *ctx, oq_diag *d) OQ_NODISCARD;
+                             oq_progress_fn progress, void *progress_ctx, oq_sample_fn fn,
+                             void *ctx, oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- quantize.c */
 /* Rewrites the float graph into the QDQ form (passes/README.md) using the calibration (static mode;

@@ -248,6 +248,68 @@ Test(quantize, deterministic_and_save_load)
     oq_graph_free(g3);
 }
 
+/* One reader, one rule: bias correction reads the samples as calibration does, so a file of
+ * the right element count but another shape, or holding a NaN, is refused with the same
+ * message; a batch file and a file without the batch dim are read as calibration reads them. */
+Test(quantize, data_aware_passes_read_samples_by_the_calibration_rules)
+{
+    skip_without_examples();
+    oq_options o = {.bias_correct = true};
+    oq_graph *g = prepare(PT_EX "fashion_cnn.onnx", &o, NULL, 0);
+    char dir[] = "/tmp/oq_rule_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    static float x[4 * 784];
+    for (int i = 0; i < 4 * 784; i++)
+        x[i] = (float)(i % 89) / 40.0f - 1.0f;
+    char p[256];
+    const char *spec[] = {p};
+    oq_calib_data data = {.spec = spec, .nspec = 1};
+    struct {
+        const char *file, *want;
+        oq_shape s;
+        int nan_at;
+    } cases[] = {
+        {"flat.npy", "[784] does not fit model input", {.rank = 1, .dim = {784}}, -1},
+        {"wide.npy", "[28,28] does not fit model input", {.rank = 2, .dim = {28, 28}}, -1},
+        {"nan.npy", "element 5 is NaN", {.rank = 4, .dim = {1, 1, 28, 28}}, 5},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        oq_diag d = {0}, dc = {0};
+        snprintf(p, sizeof p, "%s/%s", dir, cases[k].file);
+        if (cases[k].nan_at >= 0)
+            x[cases[k].nan_at] = NAN;
+        cr_assert_eq(oq_write_npy(p, OQ_DT_FLOAT, &cases[k].s, x, &d), OQ_OK, "%s", d.msg);
+        if (cases[k].nan_at >= 0)
+            x[cases[k].nan_at] = 0.5f;
+        oq_graph *gb = prepare(PT_EX "fashion_cnn.onnx", &o, NULL, 0);
+        cr_expect_eq(oq_bias_correct(gb, &data, &o, &d), OQ_ERR_DATA, "%s accepted",
+                     cases[k].file);
+        cr_expect(strstr(d.msg, cases[k].file) && strstr(d.msg, cases[k].want), "%s", d.msg);
+        oq_calib *c;
+        cr_assert_eq(oq_calib_new(g, &o, &c, &dc), OQ_OK);
+        cr_expect_eq(oq_calibrate(c, g, &data, &o, &dc), OQ_ERR_DATA);
+        cr_expect_str_eq(d.msg, dc.msg, "bias correction and calibration disagree");
+        oq_calib_free(c);
+        oq_graph_free(gb);
+        remove(p);
+    }
+    /* [4,1,28,28] and [1,28,28]: 5 samples for both */
+    char pb[256], pn[256];
+    snprintf(pb, sizeof pb, "%s/batch.npy", dir);
+    snprintf(pn, sizeof pn, "%s/nobatch.npy", dir);
+    oq_shape sb = {.rank = 4, .dim = {4, 1, 28, 28}}, sn = {.rank = 3, .dim = {1, 28, 28}};
+    oq_diag d = {0};
+    cr_assert_eq(oq_write_npy(pb, OQ_DT_FLOAT, &sb, x, &d), OQ_OK);
+    cr_assert_eq(oq_write_npy(pn, OQ_DT_FLOAT, &sn, x, &d), OQ_OK);
+    const char *ok[] = {pb, pn};
+    oq_calib_data okd = {.spec = ok, .nspec = 2};
+    cr_expect_eq(oq_bias_correct(g, &okd, &o, &d), OQ_OK, "%s", d.msg);
+    remove(pb);
+    remove(pn);
+    rmdir(dir);
+    oq_graph_free(g);
+}
+
 /* Bad data is an ERR_DATA naming the file: NaN, wrong shape, wrong dtype, empty directory. */
 Test(quantize, bad_calibration_data)
 {
