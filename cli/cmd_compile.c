@@ -49,7 +49,7 @@ int cmd_compile(int argc, char **argv)
         onnxq_session_quantize(s, path) != ONNXQ_OK) {
         rc = s ? qflow_fail(s, true) : CLI_ERR;
     } else if (onnxq_session_emit_c(s, out_dir, &ci) != ONNXQ_OK) {
-        rc = qflow_fail(s, false);
+        rc = qflow_fail(s, true);
     } else {
         printf("wrote %s: %u kernel calls, %.3g M MACs, weights %zu bytes, workspace %zu bytes "
                "(lower bound %zu), %u node(s) in float\n", out_dir, ci.kernel_calls,

@@ -54,7 +54,7 @@ int cmd_quantize(int argc, char **argv)
     } else if (q.o.stop_after) {
         rc = CLI_OK;
     } else if (onnxq_session_write_onnx(s, outp, fmt) != ONNXQ_OK) {
-        rc = qflow_fail(s, false);
+        rc = qflow_fail(s, true);
     } else {
         printf("wrote %s (%s)\n", outp, fmt == ONNXQ_FORMAT_INT ? "integer ops incl. com.microsoft"
                                         : fmt == ONNXQ_FORMAT_QOP ? "QOperator" : "QDQ");

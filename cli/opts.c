@@ -67,7 +67,7 @@ bool cli_parse_shape(const char *spec, onnxq_input_shape *s)
 int cli_fail(const onnxq_session *s)
 {
     fprintf(stderr, "onnxq: %s\n", s ? onnxq_session_error(s) : "out of memory");
-    return CLI_ERR;
+    return s && onnxq_session_status(s) == ONNXQ_ERR_USAGE ? CLI_USAGE : CLI_ERR;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -227,6 +227,33 @@ static void safe_name(const char *name, char *buf, size_t n)
         snprintf(buf, n, "output");
 }
 
+/* File names for the outputs (256 bytes each, in names): safe_name of each value name, with
+ * "_K" (smallest K >= 1) added where an earlier output already took the name or another
+ * output's plain name is exactly that, so outputs 'a/b' and 'a_b' never write one file. */
+static void output_file_names(const oq_graph *g, char (*names)[256])
+{
+    for (uint32_t i = 0; i < g->noutput; i++) {
+        char base[200];
+        safe_name(g->values[g->outputs[i]].name, base, sizeof base);
+        snprintf(names[i], 256, "%s", base);
+        for (uint32_t k = 1;; k++) {
+            bool taken = false;
+            for (uint32_t j = 0; j < g->noutput && !taken; j++) {
+                char plain[256];
+                if (j < i)
+                    taken = strcmp(names[j], names[i]) == 0;
+                else if (j > i) {
+                    safe_name(g->values[g->outputs[j]].name, plain, sizeof plain);
+                    taken = strcmp(plain, names[i]) == 0;
+                }
+            }
+            if (!taken)
+                break;
+            snprintf(names[i], 256, "%s_%u", base, k);
+        }
+    }
+}
+
 /* Shape, range and the first values of output t, to f. */
 static void summarize(FILE *f, const char *name, const oq_rt_tensor *t)
 {
@@ -293,7 +320,13 @@ static oq_status put_outputs(onnxq_model *m, const oq_rt_tensor *outs, const cha
     if (outdir && mkdir(outdir, 0777) != 0 && errno != EEXIST)
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot create directory: %s", outdir,
                          strerror(errno));
-    for (uint32_t i = 0; i < g->noutput; i++) {
+    char (*fnames)[256] = outdir && !pb ? calloc(g->noutput + 1, sizeof *fnames) : NULL;
+    if (outdir && !pb && !fnames)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    if (fnames)
+        output_file_names(g, fnames);
+    oq_status st = OQ_OK;
+    for (uint32_t i = 0; st == OQ_OK && i < g->noutput; i++) {
         const char *name = g->values[g->outputs[i]].name;
         if (!outdir) {
             char *text = NULL;
@@ -307,20 +340,21 @@ static oq_status put_outputs(onnxq_model *m, const oq_rt_tensor *outs, const cha
             free(text);
             continue;
         }
-        char fname[256], file[4096];
+        char file[4096];
         if (pb) {
             snprintf(file, sizeof file, "%s/output_%u.pb", outdir, i);
             if (oq_write_tensor_pb(file, name, outs[i].dtype, &outs[i].shape, outs[i].data, d))
-                return d->status;
+                st = d->status;
         } else {
-            safe_name(name, fname, sizeof fname);
-            snprintf(file, sizeof file, "%s/%s.npy", outdir, fname);
+            snprintf(file, sizeof file, "%s/%s.npy", outdir, fnames[i]);
             if (oq_write_npy(file, outs[i].dtype, &outs[i].shape, outs[i].data, d))
-                return d->status;
+                st = d->status;
         }
-        outputf(s, "wrote %s\n", file);
+        if (st == OQ_OK)
+            outputf(s, "wrote %s\n", file);
     }
-    return OQ_OK;
+    free(fnames);
+    return st;
 }
 
 ONNXQ_API onnxq_status onnxq_model_run_files(onnxq_model *m, const char *const *files,

@@ -254,7 +254,8 @@ oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint3
 {
     uint32_t nin = g->ninput;
     if (nin == 0)
-        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has no inputs");
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_INVALID_MODEL,
+                         "the model has no inputs to calibrate");
     oq_status st = OQ_OK;
     if (data->nmem) {          /* samples in memory: already checked against the inputs */
         uint32_t total = limit && limit < data->nmem ? limit : data->nmem;

@@ -2,7 +2,7 @@
 # Every file onnxq writes goes through one atomic writer that never replaces an input of the
 # run (same device and inode, whatever the spelling) and never opens a planted name: for
 # quantize -o / --save-calib, compile --emit-c, run --output and report --json, a target that
-# is the model, a calibration sample, a symlink or a hard link to one is refused (exit 1 or 2) with
+# is the model, a calibration sample, a symlink or a hard link to one is refused (exit 2) with
 # the input left byte-identical; a symlink planted at the old fixed temporary name
 # (TARGET.tmp -> victim) leaves the victim untouched; no temporary file is left behind.
 # usage: write_safety_test.sh ONNXQ SOURCE_ROOT    (exit 77 = skipped)
@@ -25,12 +25,12 @@ sums() { (cd "$tmp" && sha256sum m.onnx calib/*.npy victim); }
 before=$(sums)
 q=("$onnxq" quantize "$tmp/m.onnx" --calib "$tmp/calib")
 
-# refused: CMD... fails (exit 1 or 2), says the input it protects, changes nothing, leaves no temp file
+# refused: CMD... fails (exit 2, a usage error), says the input it protects, changes nothing, leaves no temp file
 refused() {
   local what=$1; shift
   "$@" >"$tmp/log" 2>&1
   local rc=$?
-  if [ $rc -ne 1 ] && [ $rc -ne 2 ]; then bad "$what: exit $rc, want 1 or 2"; cat "$tmp/log"; return; fi
+  if [ $rc -ne 2 ]; then bad "$what: exit $rc, want 2 (usage error)"; cat "$tmp/log"; return; fi
   if ! grep -q "refusing to overwrite the input" "$tmp/log"; then bad "$what: message"; cat "$tmp/log"; return; fi
   if [ "$(sums)" != "$before" ]; then bad "$what: an input changed"; return; fi
   if ls -a "$tmp" "$tmp/calib" "$tmp/out" | grep -q '\.tmp'; then bad "$what: temporary file left"; return; fi

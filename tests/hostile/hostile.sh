@@ -95,7 +95,15 @@ expect 1 x.npy "not an onnxq calibration file" -- quantize "$c/good.onnx" --load
 expect 1 minmax.calib "corrupt calibration state" -- quantize "$c/good.onnx" --load-calib "$c/minmax.calib" -o "$out/q.onnx"
 expect 1 dup_key.npy "repeats the key 'shape'" -- run "$c/good.onnx" --input "x=$c/dup_key.npy" --output "$out/r"
 
-# Bad option values are usage errors.
+# A model without inputs has nothing to calibrate: a model error.
+expect 1 "no inputs" -- quantize "$c/no_inputs.onnx" --calib "$c/calib" -o "$out/q.onnx"
+expect 1 "no inputs" -- compile "$c/no_inputs.onnx" --calib "$c/calib" --emit-c "$out/c"
+
+# Bad option values and outputs onto inputs are usage errors.
+expect 2 "refusing to overwrite the input" -- quantize "$c/good.onnx" --calib "$c/calib" -o "$c/good.onnx"
+expect 2 "refusing to overwrite the input" -- quantize "$c/good.onnx" --calib "$c/calib" --save-calib "$c/good.onnx" -o "$out/q.onnx"
+expect 2 "no output path" -- quantize "$c/good.onnx" --calib "$c/calib" -o ""
+expect 2 "--target 'bogus'" -- compile "$c/good.onnx" --calib "$c/calib" --emit-c "$out/c" --target bogus
 expect 2 --override inf -- quantize "$c/good.onnx" --calib "$c/calib" --override x=inf:0 -o "$out/q.onnx"
 expect 2 --override -- quantize "$c/good.onnx" --calib "$c/calib" --override x=1e-45:0 -o "$out/q.onnx"
 expect 2 --override -- quantize "$c/good.onnx" --calib "$c/calib" --override x=nan:0 -o "$out/q.onnx"
@@ -105,6 +113,12 @@ expect 2 --calib-limit -- quantize "$c/good.onnx" --calib "$c/calib" --calib-lim
 # The good model passes through every command (the harness itself is checked).
 expect 0 -- inspect "$c/good.onnx"
 expect 0 -- quantize "$c/good.onnx" --calib "$c/calib" -o "$out/q.onnx"
+# Outputs 'a/b' and 'a_b' must not share one file.
+n=$((n + 1))
+rm -rf "${out:?}"/*
+if "$onnxq" run "$c/two_outputs.onnx" --input "x=$c/x.npy" --output "$out/r" >/dev/null 2>&1 &&
+   [ "$(ls "$out/r" | wc -l)" = 2 ]; then echo "ok   [run: outputs a/b and a_b -> $(ls "$out/r" | tr '\n' ' ')]"
+else echo "FAIL [run: outputs a/b and a_b]: $(ls "$out/r" 2>&1 | tr '\n' ' ')"; fail=1; fi
 rm -rf "${out:?}"/*
 
 echo "$n cases"

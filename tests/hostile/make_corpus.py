@@ -42,6 +42,19 @@ gm = h.make_model(h.make_graph(
     opset_imports=[h.make_opsetid("", 13)])
 gm.ir_version = 8
 onnx.save(gm, os.path.join(d, "nan_gemm.onnx"))
+ni = h.make_model(h.make_graph(
+    [h.make_node("Constant", [], ["y"], name="const0",
+                 value=nh.from_array(np.ones((1, 4), np.float32), "v"))], "g", [],
+    [h.make_tensor_value_info("y", T.FLOAT, [1, 4])]), opset_imports=[h.make_opsetid("", 13)])
+ni.ir_version = 8
+onnx.save(ni, os.path.join(d, "no_inputs.onnx"))
+two = h.make_model(h.make_graph(
+    [h.make_node("Relu", ["x"], ["a/b"], name="r0"), h.make_node("Neg", ["x"], ["a_b"], name="n0")],
+    "g", [h.make_tensor_value_info("x", T.FLOAT, [1, 1, 8, 8])],
+    [h.make_tensor_value_info("a/b", T.FLOAT, [1, 1, 8, 8]),
+     h.make_tensor_value_info("a_b", T.FLOAT, [1, 1, 8, 8])]), opset_imports=[h.make_opsetid("", 13)])
+two.ir_version = 8
+onnx.save(two, os.path.join(d, "two_outputs.onnx"))
 good = open(os.path.join(d, "good.onnx"), "rb").read()
 open(os.path.join(d, "truncated.onnx"), "wb").write(good[: len(good) // 2])
 open(os.path.join(d, "empty.onnx"), "wb").close()
