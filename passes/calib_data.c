@@ -318,7 +318,8 @@ oq_status oq_calibrate(oq_calib *c, const oq_graph *g, const oq_calib_data *data
                        const oq_options *o, oq_diag *d)
 {
     if (g->ninput == 0)
-        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "the model has no inputs to calibrate");
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_INVALID_MODEL,
+                         "the model has no inputs to calibrate");
     oq_status st = oq_for_each_sample(g, data, o ? o->calib_limit : 0, o ? o->progress : NULL,
                                       o ? o->progress_ctx : NULL, feed_calib, c, d);
     oq_calib_done(c);
