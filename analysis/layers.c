@@ -9,19 +9,8 @@
 
 #include "analysis.h"
 
-/* Ops whose output the quantizer gives its own qparams (passes/quantize.c). */
-static bool own_qparams_op(oq_op op)
-{
-    switch (op) {
-    case OQ_OP_Conv: case OQ_OP_ConvTranspose: case OQ_OP_Gemm: case OQ_OP_MatMul:
-    case OQ_OP_Add: case OQ_OP_Mul: case OQ_OP_Concat: case OQ_OP_Relu: case OQ_OP_Clip:
-    case OQ_OP_LeakyRelu: case OQ_OP_Sigmoid: case OQ_OP_HardSigmoid: case OQ_OP_HardSwish:
-    case OQ_OP_Tanh:
-        return true;
-    default:
-        return false;
-    }
-}
+/* Ops whose output the quantizer gives its own qparams (ops.def flag OWNQ). */
+static bool own_qparams_op(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_OWNQ; }
 
 /* Node n is the producer of a fused pattern (onnxq_fused). */
 static bool fused(const oq_graph *g, uint32_t n)

@@ -8,15 +8,33 @@
 
 #include "ir.h"
 
+enum {                         /* the short flag names of ops.def rows */
+    F_MOVE = OQ_OPF_MOVE, F_UNARY = OQ_OPF_UNARY, F_BINARY = OQ_OPF_BINARY,
+    F_QUANT = OQ_OPF_QUANT, F_WEIGHTS = OQ_OPF_WEIGHTS, F_OWNQ = OQ_OPF_OWNQ,
+    F_KEEPQ = OQ_OPF_KEEPQ, F_FOLD = OQ_OPF_FOLD, F_INTMOVE = OQ_OPF_INTMOVE,
+};
+
 static const oq_opinfo optab[] = {
-#define OQ_OP(id, str, mini, maxi, mino, maxo, flags) {str, mini, maxi, mino, maxo, flags},
+#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup) \
+    {str, mini, maxi, mino, maxo, flags, OQ_##csup},
 #include "ops.def"
 #undef OQ_OP
 };
 
+static const char *const csup_text[] = {
+#define OQ_CSUP(id, text) text,
+#include "csup.def"
+#undef OQ_CSUP
+};
+
+const char *oq_csup_text(oq_csup c)
+{
+    return (unsigned)c < sizeof csup_text / sizeof csup_text[0] ? csup_text[c] : NULL;
+}
+
 const oq_opinfo *oq_op_info(oq_op op)
 {
-    static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0};
+    static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0, OQ_C_NONE};
     if ((unsigned)op >= OQ_OP_COUNT)
         return &unknown;
     return &optab[op];

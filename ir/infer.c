@@ -1604,20 +1604,8 @@ static oq_status infer_cast(oq_graph *g, uint32_t n, oq_diag *d)
 
 static bool foldable_dtype(oq_dtype t) { return dt_int(t) || dt_float(t); }
 
-/* Is op evaluated at inference time when its inputs are constant? */
-static bool fold_op(oq_op op)
-{
-    switch (op) {
-    case OQ_OP_Shape: case OQ_OP_Gather: case OQ_OP_Concat: case OQ_OP_Slice: case OQ_OP_Cast:
-    case OQ_OP_Unsqueeze: case OQ_OP_Squeeze: case OQ_OP_Reshape: case OQ_OP_Flatten:
-    case OQ_OP_Add: case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div: case OQ_OP_Equal:
-    case OQ_OP_Where: case OQ_OP_ConstantOfShape: case OQ_OP_Expand: case OQ_OP_Identity:
-    case OQ_OP_Neg: case OQ_OP_Abs:
-        return true;
-    default:
-        return false;
-    }
-}
+/* Is op evaluated at inference time when its inputs are constant? (ops.def flag FOLD) */
+static bool fold_op(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_FOLD; }
 
 /* Evaluates node n into its output's data when every input is constant and small.
  * Leaves the output untouched when it cannot (not an error). */

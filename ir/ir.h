@@ -42,7 +42,7 @@ typedef enum oq_dtype {
 } oq_dtype;
 
 typedef enum oq_op {
-#define OQ_OP(id, str, mini, maxi, mino, maxo, flags) OQ_OP_##id,
+#define OQ_OP(id, str, ...) OQ_OP_##id,
 #include "ops.def"
 #undef OQ_OP
     OQ_OP_COUNT,
@@ -55,13 +55,24 @@ enum {
     OQ_OPF_BINARY = 1 << 2,  /* elementwise, numpy broadcasting */
     OQ_OPF_QUANT = 1 << 3,   /* integer / quantized op */
     OQ_OPF_WEIGHTS = 1 << 4, /* input 1 is a weight that quantization turns into int8 */
+    OQ_OPF_OWNQ = 1 << 5,    /* the quantizer gives the output qparams of its own */
+    OQ_OPF_KEEPQ = 1 << 6,   /* the output reuses input 0's qparams */
+    OQ_OPF_FOLD = 1 << 7,    /* inference evaluates it when its inputs are small constants */
+    OQ_OPF_INTMOVE = 1 << 8, /* integer lowering runs it on the int8 tensor */
 };
+
+typedef enum oq_csup {       /* how the emitted C runs an op (ops.def column, csup.def) */
+#define OQ_CSUP(id, text) OQ_##id,
+#include "csup.def"
+#undef OQ_CSUP
+} oq_csup;
 
 typedef struct oq_opinfo {
     const char *name;          /* ONNX op_type */
     int min_in, max_in;        /* arity; optional inputs may be OQ_NONE */
     int min_out, max_out;
     unsigned flags;            /* OQ_OPF_* */
+    oq_csup csup;              /* C backend support */
 } oq_opinfo;
 
 /* ---------------------------------------------------------------- ir/arena.c */
@@ -203,6 +214,7 @@ struct oq_graph {
 };
 
 const oq_opinfo *oq_op_info(oq_op op);
+const char *oq_csup_text(oq_csup c);        /* words for `onnxq ops`; NULL for OQ_C_NONE */
 oq_op oq_op_lookup(const char *onnx_type);   /* bsearch over ops.def; OQ_OP_UNKNOWN if absent */
 
 oq_graph *oq_graph_new(oq_allocfn fn, void *ctx);  /* NULL on NOMEM */

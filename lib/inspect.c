@@ -179,6 +179,6 @@ ONNXQ_API int onnxq_op_info(uint32_t i, onnxq_op_support *out)
         return 0;
     out->name = oq_op_info((oq_op)i)->name;
     out->interpreter = oq_interp_supports((oq_op)i);
-    out->emitted_c = oq_emit_c_support((oq_op)i);
+    out->emitted_c = oq_csup_text(oq_op_info((oq_op)i)->csup); /* ops.def column */
     return 1;
 }

@@ -446,12 +446,7 @@ static oq_status lower_concat(lctx *c, uint32_t n)
     return OQ_OK;
 }
 
-static bool movable(oq_op op)
-{
-    return op == OQ_OP_MaxPool || op == OQ_OP_Reshape || op == OQ_OP_Flatten ||
-           op == OQ_OP_Squeeze || op == OQ_OP_Unsqueeze || op == OQ_OP_Identity ||
-           op == OQ_OP_Dropout;
-}
+static bool movable(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_INTMOVE; }
 
 /* DQ(x) -> move op -> Q (same qparams)  =>  move op on x */
 static oq_status lower_move(lctx *c, uint32_t n)

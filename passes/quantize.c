@@ -7,10 +7,11 @@
  * keeps its value id: the node now writes a fresh float value, and Q -> DQ produce the old id,
  * so every consumer and graph output reads the dequantized tensor. A float producer's output
  * feeding a quantized node gets a Q -> DQ copy that only the quantized consumers read.
- * Data-movement ops (OQ_OPF_MOVE except Concat, plus the pools) reuse their input's qparams;
- * Add, Mul, Concat and activations get their own; a Concat's inputs made for it alone take the
- * Concat's qparams (one scale for all of its inputs). Outputs of "onnxq_fused" producers are not
- * quantized (the activation after them is), per PyTorch fusion semantics.
+ * Ops flagged KEEPQ in ir/ops.def (data movement but Concat, and the pools) reuse their input's
+ * qparams; OWNQ ops (weight ops, Add, Mul, Concat, activations) get their own; a Concat's
+ * inputs made for it alone take the Concat's qparams (one scale for all of its inputs). Outputs
+ * of "onnxq_fused" producers are not quantized (the activation after them is), per PyTorch
+ * fusion semantics.
  * Pre-quantized input: values already read by a QuantizeLinear or written by a
  * DequantizeLinear keep their Q/DQ; only the still-float edges are quantized.
  * Dynamic mode: MatMul/Gemm with a constant weight -> DynamicQuantizeLinear + MatMulInteger +
@@ -41,32 +42,12 @@ typedef struct qctx {
     uint32_t nnode0;           /* nodes before quantization */
 } qctx;
 
-static bool is_weight_op(oq_op op)
-{
-    return op == OQ_OP_Conv || op == OQ_OP_ConvTranspose || op == OQ_OP_Gemm || op == OQ_OP_MatMul;
-}
+static bool is_weight_op(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_WEIGHTS; }
 
 /* Output reuses the input's qparams. */
-static bool keeps_qparams(oq_op op)
-{
-    if (op == OQ_OP_Concat)
-        return false;
-    return (oq_op_info(op)->flags & OQ_OPF_MOVE) || op == OQ_OP_AveragePool ||
-           op == OQ_OP_GlobalAveragePool;
-}
+static bool keeps_qparams(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_KEEPQ; }
 
-static bool own_qparams_op(oq_op op)
-{
-    switch (op) {
-    case OQ_OP_Conv: case OQ_OP_ConvTranspose: case OQ_OP_Gemm: case OQ_OP_MatMul:
-    case OQ_OP_Add: case OQ_OP_Mul: case OQ_OP_Concat: case OQ_OP_Relu: case OQ_OP_Clip:
-    case OQ_OP_LeakyRelu: case OQ_OP_Sigmoid: case OQ_OP_HardSigmoid: case OQ_OP_HardSwish:
-    case OQ_OP_Tanh:
-        return true;
-    default:
-        return false;
-    }
-}
+static bool own_qparams_op(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_OWNQ; }
 
 static bool is_float_act(const oq_graph *g, uint32_t v)
 {

@@ -61,42 +61,6 @@ static void emit_hook(ectx *e, uint32_t n)
     }
 }
 
-
-const char *oq_emit_c_support(oq_op op)
-{
-    switch (op) {
-    case OQ_OP_QuantizeLinear: case OQ_OP_DequantizeLinear: case OQ_OP_QLinearConv:
-    case OQ_OP_QLinearMatMul:
-        return "int8 kernel";
-    case OQ_OP_Conv: case OQ_OP_Gemm:
-        return "int8 kernel (via QLinearConv), else fp32";
-    case OQ_OP_MatMul:
-        return "int8 kernel (constant 2-D B), else fp32";
-    case OQ_OP_MaxPool:
-        return "int8 (NHWC) or fp32";
-    case OQ_OP_Reshape: case OQ_OP_Flatten: case OQ_OP_Squeeze: case OQ_OP_Unsqueeze:
-    case OQ_OP_Identity: case OQ_OP_Dropout:
-        return "data movement (any dtype)";
-    case OQ_OP_Transpose: case OQ_OP_Slice: case OQ_OP_Split: case OQ_OP_Concat: case OQ_OP_Pad:
-        return "data movement (any dtype, int8 NHWC read in place)";
-    case OQ_OP_QLinearAdd: case OQ_OP_QLinearGlobalAveragePool: case OQ_OP_QLinearConcat:
-        return "int8 kernel (com.microsoft)";
-    case OQ_OP_Add: case OQ_OP_GlobalAveragePool:
-        return "int8 kernel (via QLinearAdd / QLinearGlobalAveragePool), else fp32";
-    case OQ_OP_AveragePool: case OQ_OP_Relu:
-        return "int8 or fp32";
-    case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div: case OQ_OP_Clip: case OQ_OP_LeakyRelu:
-    case OQ_OP_Sigmoid: case OQ_OP_HardSigmoid: case OQ_OP_HardSwish: case OQ_OP_Tanh:
-    case OQ_OP_Abs: case OQ_OP_Neg: case OQ_OP_Exp: case OQ_OP_Sqrt: case OQ_OP_Reciprocal:
-    case OQ_OP_Erf: case OQ_OP_Softmax: case OQ_OP_LogSoftmax: case OQ_OP_GlobalMaxPool:
-    case OQ_OP_ReduceMean: case OQ_OP_ReduceSum: case OQ_OP_ReduceMax:
-        return "fp32 (float fallback)";
-    default:
-        return NULL;
-    }
-}
-
-
 /* ------------------------------------------------------------------------------ driver */
 
 /* The packed GEMM layouts --target selects (e->lay, e->nlay); USAGE error if unknown. */

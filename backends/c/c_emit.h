@@ -35,6 +35,4 @@ typedef struct oq_emit_report {
  * d->warn with the reason, so nothing silently stays slow. */
 oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
                     oq_diag *d) OQ_NODISCARD;
-/* How the C backend runs op after lower_int: "int8 kernel", "float", or NULL (unsupported). */
-const char *oq_emit_c_support(oq_op op);
 #endif
