@@ -182,6 +182,14 @@ typedef struct oq_attr {
     oq_tensor_const *t;        /* TENSOR */
 } oq_attr;
 
+/* Why the quantizer left a node in float, recorded on the node so every tool (the C backend's
+ * report, onnxq compile) reports the same reason. */
+typedef enum oq_float_why {
+    OQ_FLOAT_NONE = 0,         /* nothing recorded (quantized, or no user rule keeps it float) */
+    OQ_FLOAT_EXCLUDED,         /* named by --exclude, or left in float by mixed precision */
+    OQ_FLOAT_OP_TYPES,         /* --op-types is given and does not name its op type */
+} oq_float_why;
+
 typedef struct oq_node {
     oq_op op;                  /* from ops.def */
     const char *name;          /* ONNX node name (synthesized "op_type_N" if empty) */
@@ -194,6 +202,7 @@ typedef struct oq_node {
     oq_attr *attr;             /* typed attributes, parsed at import */
     uint32_t nattr;
     bool dead;                 /* deleted; swept by ir_compact */
+    uint8_t float_why;         /* oq_float_why, set by the quantizer; printed as float=WHY */
 } oq_node;
 
 struct oq_graph {
@@ -298,6 +307,8 @@ OQ_INTERNAL oq_status ir_verify(const oq_graph *g, oq_diag *d) OQ_NODISCARD;
 
 #include <stdio.h>
 OQ_INTERNAL void ir_print(const oq_graph *g, FILE *f, bool with_data);
+/* The text form of an oq_float_why ("excluded", "op_types"); NULL for OQ_FLOAT_NONE or unknown. */
+OQ_INTERNAL const char *ir_float_why_name(int why);
 OQ_INTERNAL oq_status ir_parse(const char *text, oq_graph **out, oq_diag *d) OQ_NODISCARD;
 /* Parses text into an existing (empty) graph, e.g. one made with an injected allocator.
  * On error the graph is poisoned (free it). */

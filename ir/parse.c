@@ -615,6 +615,17 @@ static oq_status read_node(parser *ps)
         if ((st = expect(ps, '}')))
             return st;
     }
+    if (eat_word(ps, "float")) {
+        const char *why;
+        if ((st = expect(ps, '=')) || (st = read_ident(ps, &why)))
+            return st;
+        int w = OQ_FLOAT_EXCLUDED;
+        while (ir_float_why_name(w) && strcmp(ir_float_why_name(w), why) != 0)
+            w++;
+        if (!ir_float_why_name(w))
+            return perr(ps, OQ_ERR_INVALID_MODEL, "unknown float reason '%s'", why);
+        ps->g->nodes[n].float_why = (uint8_t)w;
+    }
     if (eat(ps, '#')) {
         const char *name;
         if ((st = read_ident(ps, &name)))

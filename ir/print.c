@@ -261,6 +261,15 @@ static void pr_attr(FILE *f, const oq_attr *a)
 }
 
 /* Prints the whole graph; constants carry their data when with_data, else a summary. */
+const char *ir_float_why_name(int why)
+{
+    switch (why) {
+    case OQ_FLOAT_EXCLUDED: return "excluded";
+    case OQ_FLOAT_OP_TYPES: return "op_types";
+    default: return NULL;
+    }
+}
+
 void ir_print(const oq_graph *g, FILE *f, bool with_data)
 {
     fputs("graph ", f);
@@ -340,6 +349,8 @@ void ir_print(const oq_graph *g, FILE *f, bool with_data)
             }
             fputc('}', f);
         }
+        if (ir_float_why_name(nd->float_why))
+            fprintf(f, " float=%s", ir_float_why_name(nd->float_why));
         if (nd->name && nd->name[0]) {
             fputs(" # ", f);
             pr_ident(f, nd->name);

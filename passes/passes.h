@@ -176,6 +176,10 @@ oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o,
                       oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- helpers (passes/util.c) */
+/* The user rule that keeps node in float: named by o->exclude, or o->op_types is given without
+ * its op type; OQ_FLOAT_NONE if neither. The quantizer records it on the node (float_why). */
+OQ_INTERNAL oq_float_why oq_pass_float_why(const oq_graph *g, uint32_t node, const oq_options *o);
+/* oq_pass_float_why(g, node, o) != OQ_FLOAT_NONE. */
 OQ_INTERNAL bool oq_pass_excluded(const oq_graph *g, uint32_t node, const oq_options *o);
 /* Adds a constant value (data copied) and returns its id, OQ_NONE on NOMEM. */
 OQ_INTERNAL uint32_t oq_add_const(oq_graph *g, const char *base, oq_dtype dt, const oq_shape *s,

@@ -797,6 +797,8 @@ oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o, oq_di
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
+    for (uint32_t n = 0; n < g->nnode; n++)  /* the user's reasons a node stays float */
+        g->nodes[n].float_why = (uint8_t)oq_pass_float_why(g, n, o);
     ir_fill_uses(g);
     mark_prequantized(&q);
     st = o->mode == OQ_MODE_DYNAMIC ? quantize_dynamic(&q) : quantize_static(&q);

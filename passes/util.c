@@ -7,18 +7,23 @@
 
 #include "passes.h"
 
-bool oq_pass_excluded(const oq_graph *g, uint32_t node, const oq_options *o)
+oq_float_why oq_pass_float_why(const oq_graph *g, uint32_t node, const oq_options *o)
 {
     const oq_node *nd = &g->nodes[node];
     for (uint32_t i = 0; i < o->nexclude; i++)
         if (strcmp(o->exclude[i], nd->name) == 0)
-            return true;
+            return OQ_FLOAT_EXCLUDED;
     if (o->nop_types == 0)
-        return false;
+        return OQ_FLOAT_NONE;
     for (uint32_t i = 0; i < o->nop_types; i++)
         if (strcmp(o->op_types[i], nd->op_type) == 0)
-            return false;
-    return true;
+            return OQ_FLOAT_NONE;
+    return OQ_FLOAT_OP_TYPES;
+}
+
+bool oq_pass_excluded(const oq_graph *g, uint32_t node, const oq_options *o)
+{
+    return oq_pass_float_why(g, node, o) != OQ_FLOAT_NONE;
 }
 
 uint32_t oq_add_const(oq_graph *g, const char *base, oq_dtype dt, const oq_shape *s,

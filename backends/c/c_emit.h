@@ -13,10 +13,6 @@ typedef struct oq_emit_opts {
     const char *name;          /* C identifier used as prefix (validated) */
     const char *target;        /* auto (default) | scalar | avx2 | avxvnni | avx512vnni | amx | neon */
     bool debug_dump;           /* emit NAME_run_debug calling a user hook after every node */
-    const char *const *exclude;  /* node names the quantizer left float (for the reasons) */
-    uint32_t nexclude;
-    const char *const *op_types; /* --op-types (for the reasons) */
-    uint32_t nop_types;
     const char *const *custom_ops; /* --custom-op types: calls of NAME_custom_<TYPE> */
     uint32_t ncustom_ops;
 } oq_emit_opts;

@@ -68,12 +68,13 @@ static bool is_custom(const ectx *e, const oq_node *nd)
     return nd->op == OQ_OP_UNKNOWN || in_list(nd->op_type, e->o->custom_ops, e->o->ncustom_ops);
 }
 
-/* Why node n stays float (for the report line). */
+/* Why node n stays float (for the report line): the reason the quantizer recorded, else what
+ * the graph shows. */
 static const char *float_reason(const ectx *e, const oq_node *nd)
 {
-    if (in_list(nd->name, e->o->exclude, e->o->nexclude))
+    if (nd->float_why == OQ_FLOAT_EXCLUDED)
         return "excluded (--exclude, or left in float by mixed precision)";
-    if (e->o->nop_types && !in_list(nd->op_type, e->o->op_types, e->o->nop_types))
+    if (nd->float_why == OQ_FLOAT_OP_TYPES)
         return "not in --op-types";
     bool lin = nd->op == OQ_OP_Conv || nd->op == OQ_OP_Gemm || nd->op == OQ_OP_MatMul;
     if (lin && nd->nin > 1 && is_const(e, nd->in[1]) && val(e, nd->in[1])->dtype == OQ_DT_FLOAT)

@@ -40,12 +40,11 @@ TestSuite(c_float, .init = setup, .fini = teardown);
 
 /* Emits g as model "fm" under tdir, writes a driver that runs `nrun` inputs from in.bin into
  * out.bin (all outputs of each run in order), builds it strictly; returns 0 or the failure. */
-static int build(const oq_graph *g, oq_emit_report *rep, const char *const *exclude,
-                 uint32_t nexclude, const char *extra)
+static int build(const oq_graph *g, oq_emit_report *rep, const char *extra)
 {
     char dir[128], path[192], cmd[2048];
     snprintf(dir, sizeof dir, "%s/fm", tdir);
-    oq_emit_opts eo = {.out_dir = dir, .name = "fm", .exclude = exclude, .nexclude = nexclude};
+    oq_emit_opts eo = {.out_dir = dir, .name = "fm"};
     oq_diag d = {0};
     cr_assert_eq(oq_emit_c(g, &eo, rep, &d), OQ_OK, "%s", d.msg);
     snprintf(path, sizeof path, "%s/drv.c", dir);
@@ -128,7 +127,7 @@ static void float_ops(void)
     cr_assert_eq(oq_import_onnx(OQ_SRC_ROOT "/tests/backends/data/float_ops.onnx", NULL, &g, &d),
                  OQ_OK, "%s", d.msg);
     oq_emit_report rep;
-    cr_assert_eq(build(g, &rep, NULL, 0, NULL), 0, "the emitted C builds warning-free");
+    cr_assert_eq(build(g, &rep, NULL), 0, "the emitted C builds warning-free");
     cr_expect_geq(rep.nfloat, 40, "every node runs in float: %u", rep.nfloat);
     static float x[3][4 * 6 * 6];
     for (int s = 0; s < 3; s++)
@@ -154,7 +153,7 @@ Test(c_float, int8_data_movement_in_nhwc_matches_the_interpreter)
     cr_assert_eq(oq_import_onnx(OQ_SRC_ROOT "/tests/backends/data/int8_moves.onnx", NULL, &g, &d),
                  OQ_OK, "%s", d.msg);
     oq_emit_report rep;
-    cr_assert_eq(build(g, &rep, NULL, 0, NULL), 0, "the emitted C builds warning-free");
+    cr_assert_eq(build(g, &rep, NULL), 0, "the emitted C builds warning-free");
     cr_expect_eq(rep.nfloat, 0, "int8 data movement is not float: %u", rep.nfloat);
     static float x[2][4 * 5 * 6];
     for (int s = 0; s < 2; s++)
@@ -194,8 +193,16 @@ Test(c_float, fashion_with_float_islands_matches_the_interpreter)
     static const char *const ex[] = {"/conv2/Conv", "/fc/Gemm"};
     oq_graph *g = quantize(OQ_SRC_ROOT "/examples/fashion_cnn.onnx", &sh,
                            OQ_SRC_ROOT "/examples/calib", ex, 2);
+    int recorded = 0;
+    for (uint32_t n = 0; n < g->nnode; n++)
+        if (strcmp(g->nodes[n].name, ex[0]) == 0 || strcmp(g->nodes[n].name, ex[1]) == 0) {
+            cr_expect_eq(g->nodes[n].float_why, OQ_FLOAT_EXCLUDED, "%s: float_why %d",
+                         g->nodes[n].name, g->nodes[n].float_why);
+            recorded++;
+        }
+    cr_expect_eq(recorded, 2, "both excluded nodes survive lowering: %d", recorded);
     oq_emit_report rep;
-    cr_assert_eq(build(g, &rep, ex, 2, NULL), 0, "the emitted C builds warning-free");
+    cr_assert_eq(build(g, &rep, NULL), 0, "the emitted C builds warning-free");
     cr_expect_geq(rep.nfloat, 2, "conv2 and the classifier run in float: %u", rep.nfloat);
     /* 100 inputs: the calibration samples and shifted copies of them */
     static float x[100][28 * 28];
@@ -246,7 +253,7 @@ Test(c_float, quantized_custom_op_model_matches_the_interpreter)
     char extra[512];
     snprintf(extra, sizeof extra, "-I. -Ionnxq_rt -I'" OQ_SRC_ROOT "/tests/backends/data' '%s'", user);
     oq_emit_report rep;
-    cr_assert_eq(build(g, &rep, NULL, 0, extra), 0, "the emitted C builds warning-free");
+    cr_assert_eq(build(g, &rep, extra), 0, "the emitted C builds warning-free");
     cr_expect_eq(rep.nfloat, 2, "only the two custom ops stay float: %u", rep.nfloat);
     compare(g, &x[0][0], 3 * 8 * 8, 4);
     oq_graph_free(g);

@@ -414,6 +414,7 @@ Test(quantize, exclude_and_op_types)
         if (strcmp(g->nodes[n].name, first_conv) == 0) {
             const oq_value *w = &g->values[g->nodes[n].in[1]];
             cr_expect(w->data && w->dtype == OQ_DT_FLOAT, "excluded Conv keeps float weights");
+            cr_expect_eq(g->nodes[n].float_why, OQ_FLOAT_EXCLUDED, "the reason is recorded");
         }
     cr_expect(count_op(g, OQ_OP_QuantizeLinear) > 0, "the rest is quantized");
     oq_interp *it;
@@ -429,10 +430,14 @@ Test(quantize, exclude_and_op_types)
     cr_assert_eq(oq_quantize(g, c, &og, &d), OQ_OK, "%s", d.msg);
     for (uint32_t n = 0; n < g->nnode; n++) {
         const oq_node *nd = &g->nodes[n];
-        if (nd->op == OQ_OP_Conv)
+        if (nd->op == OQ_OP_Conv) {
             cr_expect(g->values[nd->in[1]].data != NULL, "Conv weights stay float");
-        if (nd->op == OQ_OP_Gemm)
+            cr_expect_eq(nd->float_why, OQ_FLOAT_OP_TYPES, "Conv: not in --op-types");
+        }
+        if (nd->op == OQ_OP_Gemm) {
             cr_expect(g->values[nd->in[1]].data == NULL, "Gemm weight dequantized");
+            cr_expect_eq(nd->float_why, OQ_FLOAT_NONE, "Gemm: no reason to stay float");
+        }
     }
     oq_calib_free(c);
     oq_graph_free(g);

@@ -159,6 +159,23 @@ Test(print_parse, errors_name_the_line)
     bad("input %x:f32[99999999999999999999999]\n", OQ_ERR_INVALID_MODEL, "bad integer");
 }
 
+Test(print_parse, float_reason_roundtrips)
+{
+    oq_graph *g = tu_parse("input %x:f32[2]\n%y = Relu(%x) float=excluded # r\n"
+                           "%z = Sigmoid(%y) float=op_types\n%w = Tanh(%z)\noutput %w\n");
+    cr_expect_eq(g->nodes[0].float_why, OQ_FLOAT_EXCLUDED);
+    cr_expect_eq(g->nodes[1].float_why, OQ_FLOAT_OP_TYPES);
+    cr_expect_eq(g->nodes[2].float_why, OQ_FLOAT_NONE);
+    char *s = print_str(g, false);
+    cr_expect(strstr(s, "= Relu(%x) float=excluded # r\n") != NULL, "printed:\n%s", s);
+    cr_expect(strstr(s, "= Tanh(%z) # ") != NULL, "printed:\n%s", s);
+    free(s);
+    oq_graph_free(g);
+    roundtrip("input %x:f32[2]\n%y = Relu(%x) {} float=op_types # r\noutput %y\n");
+    bad("input %x:f32[2]\n %y = Relu(%x) float=tired\n", OQ_ERR_INVALID_MODEL,
+        "unknown float reason");
+}
+
 Test(print_parse, comments_and_blank_lines_are_skipped)
 {
     oq_graph *g = tu_parse("# a golden file header\n\n   # indented comment\ninput %x:f32[1]\n"
