@@ -56,67 +56,6 @@ static bool dt_int(oq_dtype t)
 
 static bool dt_float(oq_dtype t) { return t == OQ_DT_FLOAT || t == OQ_DT_DOUBLE; }
 
-/* Element i of a constant buffer as int64 (floats truncate). */
-static int64_t ld_i(const void *p, oq_dtype t, int64_t i)
-{
-    switch (t) {
-    case OQ_DT_INT64: return ((const int64_t *)p)[i];
-    case OQ_DT_INT32: return ((const int32_t *)p)[i];
-    case OQ_DT_INT16: return ((const int16_t *)p)[i];
-    case OQ_DT_INT8: return ((const int8_t *)p)[i];
-    case OQ_DT_UINT8: return ((const uint8_t *)p)[i];
-    case OQ_DT_BOOL: return ((const uint8_t *)p)[i] != 0;
-    case OQ_DT_UINT16: return ((const uint16_t *)p)[i];
-    case OQ_DT_UINT32: return ((const uint32_t *)p)[i];
-    case OQ_DT_UINT64: return (int64_t)((const uint64_t *)p)[i];
-    case OQ_DT_FLOAT: return (int64_t)((const float *)p)[i];
-    case OQ_DT_DOUBLE: return (int64_t)((const double *)p)[i];
-    default: return 0;
-    }
-}
-
-/* Element i of a constant buffer as double. */
-static double ld_f(const void *p, oq_dtype t, int64_t i)
-{
-    if (t == OQ_DT_FLOAT)
-        return ((const float *)p)[i];
-    if (t == OQ_DT_DOUBLE)
-        return ((const double *)p)[i];
-    if (t == OQ_DT_UINT64)
-        return (double)((const uint64_t *)p)[i];
-    return (double)ld_i(p, t, i);
-}
-
-static void st_i(void *p, oq_dtype t, int64_t i, int64_t x)
-{
-    switch (t) {
-    case OQ_DT_INT64: ((int64_t *)p)[i] = x; break;
-    case OQ_DT_INT32: ((int32_t *)p)[i] = (int32_t)x; break;
-    case OQ_DT_INT16: ((int16_t *)p)[i] = (int16_t)x; break;
-    case OQ_DT_INT8: ((int8_t *)p)[i] = (int8_t)x; break;
-    case OQ_DT_UINT8: ((uint8_t *)p)[i] = (uint8_t)x; break;
-    case OQ_DT_BOOL: ((uint8_t *)p)[i] = x != 0; break;
-    case OQ_DT_UINT16: ((uint16_t *)p)[i] = (uint16_t)x; break;
-    case OQ_DT_UINT32: ((uint32_t *)p)[i] = (uint32_t)x; break;
-    case OQ_DT_UINT64: ((uint64_t *)p)[i] = (uint64_t)x; break;
-    case OQ_DT_FLOAT: ((float *)p)[i] = (float)x; break;
-    case OQ_DT_DOUBLE: ((double *)p)[i] = (double)x; break;
-    default: break;
-    }
-}
-
-static void st_f(void *p, oq_dtype t, int64_t i, double x)
-{
-    if (t == OQ_DT_FLOAT)
-        ((float *)p)[i] = (float)x;
-    else if (t == OQ_DT_DOUBLE)
-        ((double *)p)[i] = x;
-    else if (t == OQ_DT_BOOL)
-        ((uint8_t *)p)[i] = x != 0;
-    else
-        st_i(p, t, i, (int64_t)x);
-}
-
 /* Reads a constant integer vector (or scalar) value v into buf (at most max entries).
  * Returns the count, or -1 when v is absent, not constant, not integer or too long. */
 static int const_ints(const oq_graph *g, uint32_t v, int64_t *buf, int max)
@@ -130,7 +69,7 @@ static int const_ints(const oq_graph *g, uint32_t v, int64_t *buf, int max)
     if (n < 0 || n > max)
         return -1;
     for (int64_t i = 0; i < n; i++)
-        buf[i] = ld_i(val->data, val->dtype, i);
+        buf[i] = oq_elem_i64(val->data, val->dtype, i);
     return (int)n;
 }
 
@@ -919,7 +858,7 @@ static oq_status infer_split(oq_graph *g, uint32_t n, oq_diag *d)
         oq_value *y = out_val(g, nd, i);
         int64_t sz = -1;
         if (sizes_known) {
-            sz = sv ? ld_i(sv->data, sv->dtype, i) : sattr[i];
+            sz = sv ? oq_elem_i64(sv->data, sv->dtype, i) : sattr[i];
             if (sz < 0)
                 return oq_errorf(d, g, n, OQ_ERR_SHAPE, "split size %u is %lld", i, (long long)sz);
             sum += sz;
@@ -957,19 +896,12 @@ static oq_status infer_split(oq_graph *g, uint32_t n, oq_diag *d)
 static void slice_axis(int64_t dim, int64_t st, int64_t en, int64_t step, int64_t *start,
                        int64_t *count)
 {
-    if (st < 0)
-        st += dim;
-    if (en < 0)
-        en += dim;
-    if (step > 0) {
-        st = st < 0 ? 0 : (st > dim ? dim : st);
-        en = en < 0 ? 0 : (en > dim ? dim : en);
+    st = oq_slice_clamp(dim, st, step);
+    en = oq_slice_clamp(dim, en, step);
+    if (step > 0)
         *count = en > st ? (en - st + step - 1) / step : 0;
-    } else {
-        st = st < 0 ? -1 : (st > dim - 1 ? dim - 1 : st);
-        en = en < -1 ? -1 : (en > dim - 1 ? dim - 1 : en);
+    else
         *count = st > en ? (st - en + (-step) - 1) / (-step) : 0;
-    }
     *start = st;
 }
 
@@ -1377,7 +1309,7 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
                              "keep_aspect_ratio_policy=%s not supported", pol);
         double scale = nl ? INFINITY : 0;
         for (int i = 0; i < na; i++) {
-            int64_t v = ld_i(sz->data, sz->dtype, i);
+            int64_t v = oq_elem_i64(sz->data, sz->dtype, i);
             if (v < 0 || v > (1LL << 40))
                 return oq_errorf(d, g, n, OQ_ERR_SHAPE, "size %d is %lld", i, (long long)v);
             int64_t in = x->shape.dim[axes[i]];
@@ -1401,7 +1333,7 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
                            "tf_crop_and_resize") == 0;
         const oq_value *roi = in_val(g, nd, 1);
         for (int i = 0; i < na; i++) {
-            double s = ld_f(sc->data, sc->dtype, i);
+            double s = oq_elem_f64(sc->data, sc->dtype, i);
             int64_t in = x->shape.dim[axes[i]];
             if (!(s > 0) || s > 1e6)
                 return oq_errorf(d, g, n, OQ_ERR_SHAPE, "scale %d is %g", i, s);
@@ -1412,7 +1344,8 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
             double ext = 1.0;
             if (crop && roi && roi->data && dt_float(roi->dtype) &&
                 oq_shape_numel(&roi->shape) == 2 * na)
-                ext = ld_f(roi->data, roi->dtype, na + i) - ld_f(roi->data, roi->dtype, i);
+                ext = oq_elem_f64(roi->data, roi->dtype, na + i) -
+                      oq_elem_f64(roi->data, roi->dtype, i);
             double v = floor((double)in * ext * (double)(float)s);
             if (v < 0 || v > (double)(1LL << 40))
                 return oq_errorf(d, g, n, OQ_ERR_SHAPE, "resized dim %d out of range", axes[i]);
@@ -1680,31 +1613,31 @@ static oq_status fold(oq_graph *g, uint32_t n, oq_diag *d)
     case OQ_OP_Cast:
         for (int64_t i = 0; i < cnt; i++) {
             if (dt_float(x->dtype) && !fl) {
-                double v = ld_f(x->data, x->dtype, i);
+                double v = oq_elem_f64(x->data, x->dtype, i);
                 if (dt == OQ_DT_BOOL) {
-                    st_i(tmp, dt, i, v != 0);
+                    oq_elem_set_i64(tmp, dt, i, v != 0);
                     continue;
                 }
                 if (!(v > -9.2e18 && v < 9.2e18))
                     return OQ_OK;   /* out-of-range float to int: leave to run time */
-                st_i(tmp, dt, i, (int64_t)v);
+                oq_elem_set_i64(tmp, dt, i, (int64_t)v);
             } else if (fl) {
-                st_f(tmp, dt, i, ld_f(x->data, x->dtype, i));
+                oq_elem_set_f64(tmp, dt, i, oq_elem_f64(x->data, x->dtype, i));
             } else {
-                st_i(tmp, dt, i, ld_i(x->data, x->dtype, i));
+                oq_elem_set_i64(tmp, dt, i, oq_elem_i64(x->data, x->dtype, i));
             }
         }
         break;
     case OQ_OP_Neg: case OQ_OP_Abs:
         for (int64_t i = 0; i < cnt; i++) {
             if (fl) {
-                double v = ld_f(x->data, x->dtype, i);
-                st_f(tmp, dt, i, nd->op == OQ_OP_Neg ? -v : fabs(v));
+                double v = oq_elem_f64(x->data, x->dtype, i);
+                oq_elem_set_f64(tmp, dt, i, nd->op == OQ_OP_Neg ? -v : fabs(v));
             } else {
-                int64_t v = ld_i(x->data, x->dtype, i);
+                int64_t v = oq_elem_i64(x->data, x->dtype, i);
                 if (v == INT64_MIN)
                     return OQ_OK;
-                st_i(tmp, dt, i, nd->op == OQ_OP_Neg ? -v : (v < 0 ? -v : v));
+                oq_elem_set_i64(tmp, dt, i, nd->op == OQ_OP_Neg ? -v : (v < 0 ? -v : v));
             }
         }
         break;
@@ -1716,7 +1649,8 @@ static oq_status fold(oq_graph *g, uint32_t n, oq_diag *d)
             int64_t ia = bcast_off(&x->shape, &y->shape, idx);
             int64_t ib = bcast_off(&b->shape, &y->shape, idx);
             if (cf) {
-                double p = ld_f(x->data, x->dtype, ia), q = ld_f(b->data, b->dtype, ib), r = 0;
+                double p = oq_elem_f64(x->data, x->dtype, ia), r = 0;
+                double q = oq_elem_f64(b->data, b->dtype, ib);
                 switch (nd->op) {
                 case OQ_OP_Add: r = p + q; break;
                 case OQ_OP_Sub: r = p - q; break;
@@ -1724,9 +1658,10 @@ static oq_status fold(oq_graph *g, uint32_t n, oq_diag *d)
                 case OQ_OP_Div: r = p / q; break;
                 default: r = p == q; break;
                 }
-                st_f(tmp, dt, i, r);
+                oq_elem_set_f64(tmp, dt, i, r);
             } else {
-                int64_t p = ld_i(x->data, x->dtype, ia), q = ld_i(b->data, b->dtype, ib), r = 0;
+                int64_t p = oq_elem_i64(x->data, x->dtype, ia), r = 0;
+                int64_t q = oq_elem_i64(b->data, b->dtype, ib);
                 switch (nd->op) {
                 case OQ_OP_Add:
                     if (__builtin_add_overflow(p, q, &r))
@@ -1747,7 +1682,7 @@ static oq_status fold(oq_graph *g, uint32_t n, oq_diag *d)
                     break;
                 default: r = p == q; break;
                 }
-                st_i(tmp, dt, i, r);
+                oq_elem_set_i64(tmp, dt, i, r);
             }
         }
         break;
@@ -1759,7 +1694,7 @@ static oq_status fold(oq_graph *g, uint32_t n, oq_diag *d)
             return OQ_OK;
         for (int64_t i = 0; i < cnt; i++) {
             unravel(i, &y->shape, idx);
-            bool c = ld_i(x->data, x->dtype, bcast_off(&x->shape, &y->shape, idx)) != 0;
+            bool c = oq_elem_i64(x->data, x->dtype, bcast_off(&x->shape, &y->shape, idx)) != 0;
             const oq_value *s = c ? a : b;
             memcpy((char *)tmp + i * es,
                    (const char *)s->data + bcast_off(&s->shape, &y->shape, idx) * es, es);
@@ -1789,7 +1724,7 @@ static oq_status fold(oq_graph *g, uint32_t n, oq_diag *d)
         size_t es = oq_dtype_size(dt);
         for (int64_t o = 0; o < outer; o++)
             for (int64_t j = 0; j < ni; j++) {
-                int64_t k = ld_i(ix->data, ix->dtype, j);
+                int64_t k = oq_elem_i64(ix->data, ix->dtype, j);
                 if (k < -dim || k >= dim)
                     return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
                                      "index %lld of '%s' out of range [-%lld, %lld)", (long long)k,

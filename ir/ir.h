@@ -75,6 +75,23 @@ typedef struct oq_opinfo {
     oq_csup csup;              /* C backend support */
 } oq_opinfo;
 
+/* ---------------------------------------------------------------- ir/values.c */
+
+/* Element i of a buffer of dtype t as a number, converted as C casts do (float -> int
+ * truncates, bool is 0/1, float16 exact); 0 for types without numbers. */
+double oq_elem_f64(const void *p, oq_dtype t, int64_t i);
+int64_t oq_elem_i64(const void *p, oq_dtype t, int64_t i);
+/* Stores v as element i of a buffer of dtype t (C casts; float16 rounds to nearest even). */
+void oq_elem_set_f64(void *p, oq_dtype t, int64_t i, double v);
+void oq_elem_set_i64(void *p, oq_dtype t, int64_t i, int64_t v);
+
+/* ---------------------------------------------------------------- ir/geom.c */
+
+/* A Slice start or end on an axis of size dim >= 0, as ONNX clamps it: negative counts from
+ * the end (adds dim), then clamped to [0, dim] when step > 0 or to [-1, dim - 1] when step < 0.
+ * A start of -1 (step < 0) only occurs when the axis selects nothing. */
+int64_t oq_slice_clamp(int64_t dim, int64_t idx, int64_t step);
+
 /* ---------------------------------------------------------------- ir/arena.c */
 
 /* Backing allocator, injectable (tests fail the Nth allocation). realloc semantics:

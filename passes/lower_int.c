@@ -71,16 +71,10 @@ static uint32_t only_user(lctx *c, uint32_t v)
     return OQ_NONE;
 }
 
+/* Element i of constant v (ir/values.c). */
 static double cval(lctx *c, uint32_t v, int64_t i)
 {
-    const oq_value *x = &c->g->values[v];
-    switch (x->dtype) {
-    case OQ_DT_FLOAT: return ((const float *)x->data)[i];
-    case OQ_DT_UINT8: return ((const uint8_t *)x->data)[i];
-    case OQ_DT_INT8: return ((const int8_t *)x->data)[i];
-    case OQ_DT_INT32: return ((const int32_t *)x->data)[i];
-    default: return NAN;
-    }
+    return oq_elem_f64(c->g->values[v].data, c->g->values[v].dtype, i);
 }
 
 /* Per-tensor qparams of a Q or DQ node (scale, zero point, dtype); false if per-axis. */

@@ -891,13 +891,7 @@ static oq_status emit_move(ectx *e, uint32_t n)
             int64_t st = sp != OQ_NONE ? (int64_t)ce_cnum(e, sp, k) : 1;
             if (st == 0)
                 return err(e, n, OQ_ERR_INVALID_MODEL, "step 0");
-            if (s < 0)
-                s += dim;
-            if (st > 0)
-                s = s < 0 ? 0 : s > dim ? dim : s;
-            else
-                s = s < 0 ? 0 : s > dim - 1 ? dim - 1 : s;
-            start[a] = s, step[a] = st;
+            start[a] = oq_slice_clamp(dim, s, st), step[a] = st; /* -1: empty output */
         }
         if (numel(e, y) == 0)
             return OQ_OK;

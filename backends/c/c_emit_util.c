@@ -9,19 +9,10 @@
 #include <sys/stat.h>
 
 
-/* Element i of a numeric constant as double. */
+/* Element i of a numeric constant as double (ir/values.c). */
 double ce_cnum(const ectx *e, uint32_t v, int64_t i)
 {
-    const oq_value *x = val(e, v);
-    switch (x->dtype) {
-    case OQ_DT_FLOAT: return ((const float *)x->data)[i];
-    case OQ_DT_DOUBLE: return ((const double *)x->data)[i];
-    case OQ_DT_UINT8: return ((const uint8_t *)x->data)[i];
-    case OQ_DT_INT8: return ((const int8_t *)x->data)[i];
-    case OQ_DT_INT32: return ((const int32_t *)x->data)[i];
-    case OQ_DT_INT64: return (double)((const int64_t *)x->data)[i];
-    default: return 0;
-    }
+    return oq_elem_f64(val(e, v)->data, val(e, v)->dtype, i);
 }
 
 /* The C element type of t; NULL for types the emitted code does not store. */

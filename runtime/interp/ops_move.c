@@ -142,13 +142,7 @@ oq_status oq_exec_slice(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
         int64_t st = has_steps ? oq_rt_get_i64(&in[4], k) : 1;
         if (st == 0)
             return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "step 0");
-        if (s < 0)
-            s += dim;
-        if (st > 0)
-            s = s < 0 ? 0 : s > dim ? dim : s;
-        else
-            s = s < 0 ? 0 : s > dim - 1 ? dim - 1 : s;
-        start[ax] = s;
+        start[ax] = oq_slice_clamp(dim, s, st); /* -1 only when the output is empty */
         step[ax] = st;
     }
     int64_t ist[OQ_MAX_RANK], ss[OQ_MAX_RANK], ost[OQ_MAX_RANK], off = 0;
