@@ -97,9 +97,6 @@ def _key(model, calib, recipe, env):
 
 def quantize(sh, json_line, key, model, calib, recipe, env, fresh=False, timeout=1500):
     """Quantizes model with one recipe (cached); returns {ok, path, seconds, bytes, cached} or {ok False, error}."""
-    ok, reason = available(env)
-    if not ok:
-        return {"ok": False, "error": reason, "skipped": True}
     d = os.path.join(CACHE, key)
     os.makedirs(d, exist_ok=True)
     out, meta = os.path.join(d, recipe + ".onnx"), os.path.join(d, recipe + ".json")
@@ -112,6 +109,9 @@ def quantize(sh, json_line, key, model, calib, recipe, env, fresh=False, timeout
                 return m
         except ValueError:
             pass
+    ok, reason = available(env)
+    if not ok:
+        return {"ok": False, "error": reason, "skipped": True}
     if os.path.exists(out):
         os.remove(out)
     scratch = tempfile.mkdtemp(prefix=f"{recipe}-", dir=d)  # INC and Quark write files into their cwd
