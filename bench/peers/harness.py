@@ -121,9 +121,12 @@ def quantize(sh, json_line, key, model, calib, recipe, env, fresh=False, timeout
     j = json_line(o)
     if rc == 124:
         j = {"ok": False, "error": f"did not finish within the bench's {timeout} s budget"}
+    elif not j and rc < 0:
+        j = {"ok": False, "error": f"stopped by signal {-rc} after {secs:.0f} s"}
     elif not j:
         tail = [l for l in (e + "\n" + o).splitlines() if l.strip()]
-        j = {"ok": False, "error": (tail[-1][:300] if tail else f"exit status {rc}")}
+        errs = [l for l in tail if "Error" in l or "error:" in l]
+        j = {"ok": False, "error": ((errs or tail)[-1][:300] if tail else f"exit status {rc}")}
     j["key"] = k
     if j.get("ok"):
         j["path"], j["bytes"] = out, os.path.getsize(out)
