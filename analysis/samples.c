@@ -1,27 +1,13 @@
 /* Sample sets in memory for the analyses: the calibration data (read by oq_for_each_sample,
  * passes/calib_data.c, the reader and acceptance rules calibration uses) and a labelled eval
- * set (.npy rows packed `batch` per graph run). Each sample is copied, so memory is
- * samples x input bytes: keep large models' sets small with --calib-limit. */
-#include <math.h>
+ * set (.npy rows packed `batch` per graph run, read by oq_read_labelled as onnxq eval reads
+ * it). Each sample is copied, so memory is samples x input bytes: keep large models' sets
+ * small with --calib-limit. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../frontend/frontend.h"
 #include "analysis.h"
-
-/* ERR_DATA naming the element when a float tensor holds NaN or Inf. */
-static oq_status check_finite(const char *path, const oq_tensor_file *t, oq_diag *d)
-{
-    if (t->dtype != OQ_DT_FLOAT)
-        return OQ_OK;
-    const float *x = t->data;
-    int64_t n = oq_shape_numel(&t->shape);
-    for (int64_t e = 0; e < n; e++)
-        if (!isfinite(x[e]))
-            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: element %lld is %s", path,
-                             (long long)e, isnan(x[e]) ? "NaN" : "Inf");
-    return OQ_OK;
-}
 
 /* Allocates the per-input arrays of s for graph g and room for cap samples. */
 static bool samples_init(oq_samples *s, const oq_graph *g, uint32_t cap)
@@ -91,18 +77,6 @@ oq_status oq_samples_load_calib(const oq_graph *g, const oq_calib_data *data, ui
     return st;
 }
 
-/* Label i of an integer tensor (-1 for other dtypes). */
-static int64_t label_at(const oq_tensor_file *t, int64_t i)
-{
-    switch (t->dtype) {
-    case OQ_DT_INT64: return ((const int64_t *)t->data)[i];
-    case OQ_DT_INT32: return ((const int32_t *)t->data)[i];
-    case OQ_DT_UINT8: return ((const uint8_t *)t->data)[i];
-    case OQ_DT_INT8: return ((const int8_t *)t->data)[i];
-    default: return -1;
-    }
-}
-
 oq_status oq_samples_load_eval(const oq_graph *g, const char *x, const char *labels,
                                uint32_t limit, oq_samples *s, oq_diag *d)
 {
@@ -116,13 +90,10 @@ oq_status oq_samples_load_eval(const oq_graph *g, const char *x, const char *lab
     oq_arena a;
     oq_arena_init(&a, NULL, NULL);
     oq_tensor_file tx, ty;
-    oq_status st = oq_read_npy(x, &a, &tx, d);
-    if (st == OQ_OK)
-        st = oq_read_npy(labels, &a, &ty, d);
+    oq_status st = oq_read_labelled(x, labels, &a, &tx, &ty, d);
     if (st != OQ_OK)
         goto out;
-    bool fits = tx.dtype == in->dtype && tx.shape.rank == in->shape.rank && ty.shape.rank == 1 &&
-                ty.shape.dim[0] == tx.shape.dim[0] && tx.shape.dim[0] > 0 && label_at(&ty, 0) >= 0;
+    bool fits = tx.dtype == in->dtype && tx.shape.rank == in->shape.rank;
     for (int i = 1; fits && i < in->shape.rank; i++)
         fits = tx.shape.dim[i] == in->shape.dim[i];
     if (!fits) {
@@ -131,8 +102,6 @@ oq_status oq_samples_load_eval(const oq_graph *g, const char *x, const char *lab
                        oq_dtype_name(in->dtype));
         goto out;
     }
-    if ((st = check_finite(x, &tx, d)))
-        goto out;
     int64_t rows = tx.shape.dim[0], batch = in->shape.dim[0];
     if (limit && rows > limit)
         rows = limit;
@@ -145,7 +114,7 @@ oq_status oq_samples_load_eval(const oq_graph *g, const char *x, const char *lab
     memset(s->data[0], 0, (size_t)n * s->bytes[0]);
     memcpy(s->data[0], tx.data, (size_t)rows * row);
     for (int64_t i = 0; i < (int64_t)n * batch; i++)
-        s->labels[i] = i < rows ? label_at(&ty, i) : -1;
+        s->labels[i] = i < rows ? oq_label_at(&ty, i) : -1;
     s->n = n;
     s->batch = (uint32_t)batch;
     s->rows = (uint32_t)rows;

@@ -44,4 +44,10 @@ oq_status oq_write_npy(const char *path, oq_dtype dt, const oq_shape *s, const v
                        oq_diag *d) OQ_NODISCARD;
 oq_status oq_write_tensor_pb(const char *path, const char *name, oq_dtype dt, const oq_shape *s,
                              const void *data, oq_diag *d) OQ_NODISCARD;
+/* A labelled set (onnxq eval, --eval): data X.npy [N, ...] and labels [N] of an integer dtype,
+ * read into a. DATA naming the files when N is 0, the counts differ, the labels are not
+ * integers, or a float element of X is NaN or Inf; the caller checks X against its input. */
+oq_status oq_read_labelled(const char *x, const char *labels, oq_arena *a, oq_tensor_file *tx,
+                           oq_tensor_file *ty, oq_diag *d) OQ_NODISCARD;
+int64_t oq_label_at(const oq_tensor_file *t, int64_t i); /* label i; -1 for other dtypes */
 #endif

@@ -2,6 +2,7 @@
  * little-endian, C order). Reads land in a caller's arena; writes go through
  * oq_write_file_atomic (ir/file.c): a failed write never leaves a half file behind, and an
  * input of the run is never replaced. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,4 +312,41 @@ oq_status oq_write_tensor_pb(const char *path, const char *name, oq_dtype dt, co
     oq_status st = write_atomic(path, buf, n, NULL, 0, d);
     free(buf);
     return st;
+}
+
+int64_t oq_label_at(const oq_tensor_file *t, int64_t i)
+{
+    switch (t->dtype) {
+    case OQ_DT_INT64: return ((const int64_t *)t->data)[i];
+    case OQ_DT_INT32: return ((const int32_t *)t->data)[i];
+    case OQ_DT_UINT8: return ((const uint8_t *)t->data)[i];
+    case OQ_DT_INT8: return ((const int8_t *)t->data)[i];
+    default: return -1;
+    }
+}
+
+oq_status oq_read_labelled(const char *x, const char *labels, oq_arena *a, oq_tensor_file *tx,
+                           oq_tensor_file *ty, oq_diag *d)
+{
+    oq_status st = oq_read_npy(x, a, tx, d);
+    if (st == OQ_OK)
+        st = oq_read_npy(labels, a, ty, d);
+    if (st != OQ_OK)
+        return st;
+    if (tx->shape.rank >= 1 && tx->shape.dim[0] == 0)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: holds no samples (dim 0 is 0)", x);
+    if (tx->shape.rank < 1 || ty->shape.rank != 1 || ty->shape.dim[0] != tx->shape.dim[0] ||
+        oq_label_at(ty, 0) < 0)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA,
+                         "%s / %s: want data [N,...] and integer labels [N] with the same N", x,
+                         labels);
+    if (tx->dtype == OQ_DT_FLOAT) {
+        const float *v = tx->data;
+        int64_t n = oq_shape_numel(&tx->shape);
+        for (int64_t e = 0; e < n; e++)
+            if (!isfinite(v[e]))
+                return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: element %lld is %s", x,
+                                 (long long)e, isnan(v[e]) ? "NaN" : "Inf");
+    }
+    return OQ_OK;
 }

@@ -8,18 +8,6 @@
 #include "internal.h"
 #include "runtime/interp/interp.h"
 
-/* Reads label i of a labels tensor of any integer dtype. */
-static int64_t label_at(const oq_tensor_file *t, int64_t i)
-{
-    switch (t->dtype) {
-    case OQ_DT_INT64: return ((const int64_t *)t->data)[i];
-    case OQ_DT_INT32: return ((const int32_t *)t->data)[i];
-    case OQ_DT_UINT8: return ((const uint8_t *)t->data)[i];
-    case OQ_DT_INT8: return ((const int8_t *)t->data)[i];
-    default: return -1;
-    }
-}
-
 ONNXQ_API onnxq_status onnxq_eval(onnxq_session *s, const char *path, const char *data,
                                   const char *labels, uint32_t batch_rows, uint32_t limit,
                                   onnxq_eval_result *r)
@@ -34,20 +22,8 @@ ONNXQ_API onnxq_status onnxq_eval(onnxq_session *s, const char *path, const char
     oq_graph *g = NULL;
     oq_interp *it = NULL;
     oq_tensor_file x, y;
-    if ((st = oq_read_npy(data, &a, &x, d)) != OQ_OK ||
-        (st = oq_read_npy(labels, &a, &y, d)) != OQ_OK)
+    if ((st = oq_read_labelled(data, labels, &a, &x, &y, d)) != OQ_OK)
         goto fail;
-    if (x.shape.rank >= 1 && x.shape.dim[0] == 0) {
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA, "%s: holds no samples (dim 0 is 0)", data);
-        goto fail;
-    }
-    if (x.shape.rank < 1 || y.shape.rank != 1 || y.shape.dim[0] != x.shape.dim[0] ||
-        label_at(&y, 0) < 0) {
-        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_DATA,
-                  "%s / %s: want data [N,...] and integer labels [N] with the same N", data,
-                  labels);
-        goto fail;
-    }
     int64_t n = x.shape.dim[0];
     if (limit > 0 && limit < n)
         n = limit;
@@ -107,7 +83,7 @@ ONNXQ_API onnxq_status onnxq_eval(onnxq_session *s, const char *path, const char
             for (int64_t c = 1; c < classes; c++)
                 if (p[i * classes + c] > p[i * classes + best])
                     best = c;
-            correct += best == label_at(&y, b0 + i);
+            correct += best == oq_label_at(&y, b0 + i);
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

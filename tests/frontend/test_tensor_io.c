@@ -2,6 +2,7 @@
  * by data/make_npy.py), round trips through our writers, atomic replacement, bad files. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,4 +246,53 @@ Test(tensor_io, pb_hostile)
     oq_diag d3 = {0};
     cr_expect_eq(oq_read_tensor_pb(p, &arena, &t, &d3), OQ_ERR_INVALID_MODEL, "%s", d3.msg);
     cr_expect(strstr(d3.msg, "negative"), "%s", d3.msg);
+}
+
+/* Labelled sets (onnxq eval and report --eval read them the same way): data [N, ...] with
+ * integer labels [N]; no samples, a count mismatch, float labels and a NaN are refused. */
+Test(tensor_io, labelled_set_rules, .init = setup, .fini = teardown)
+{
+    char dir[] = "/tmp/oq_lab_XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char px[256], py[256], pf[256], p0[256], pn[256];
+    snprintf(px, sizeof px, "%s/x.npy", dir);
+    snprintf(py, sizeof py, "%s/y.npy", dir);
+    snprintf(pf, sizeof pf, "%s/yf.npy", dir);
+    snprintf(p0, sizeof p0, "%s/x0.npy", dir);
+    snprintf(pn, sizeof pn, "%s/xn.npy", dir);
+    float x[6] = {0, 1, 2, 3, 4, 5}, yf[3] = {0, 1, 2};
+    int64_t y[3] = {2, 0, 1};
+    oq_shape sx = {.rank = 2, .dim = {3, 2}}, sy = {.rank = 1, .dim = {3}};
+    oq_shape s0 = {.rank = 2, .dim = {0, 2}};
+    oq_diag d = {0};
+    cr_assert_eq(oq_write_npy(px, OQ_DT_FLOAT, &sx, x, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_write_npy(py, OQ_DT_INT64, &sy, y, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_write_npy(pf, OQ_DT_FLOAT, &sy, yf, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_write_npy(p0, OQ_DT_FLOAT, &s0, x, &d), OQ_OK, "%s", d.msg);
+    x[3] = NAN;
+    cr_assert_eq(oq_write_npy(pn, OQ_DT_FLOAT, &sx, x, &d), OQ_OK, "%s", d.msg);
+    oq_tensor_file tx, ty;
+    cr_expect_eq(oq_read_labelled(px, py, &arena, &tx, &ty, &d), OQ_OK, "%s", d.msg);
+    cr_expect_eq(oq_label_at(&ty, 0), 2);
+    cr_expect_eq(oq_label_at(&tx, 0), -1, "float data is no label");
+    struct {
+        const char *x, *y, *want;
+    } bad[] = {
+        {p0, py, "holds no samples"},
+        {px, pf, "integer labels [N] with the same N"},
+        {pn, py, "element 3 is NaN"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        oq_diag e = {0};
+        cr_expect_eq(oq_read_labelled(bad[k].x, bad[k].y, &arena, &tx, &ty, &e), OQ_ERR_DATA);
+        cr_expect(strstr(e.msg, bad[k].want) && strstr(e.msg, bad[k].x), "%s", e.msg);
+    }
+    oq_shape s2 = {.rank = 1, .dim = {2}};
+    cr_assert_eq(oq_write_npy(py, OQ_DT_INT64, &s2, y, &d), OQ_OK, "%s", d.msg);
+    oq_diag e = {0};
+    cr_expect_eq(oq_read_labelled(px, py, &arena, &tx, &ty, &e), OQ_ERR_DATA);
+    cr_expect(strstr(e.msg, "with the same N"), "%s", e.msg);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
 }
