@@ -1,20 +1,19 @@
 /* Shape and dtype inference over the canonical IR forms (frontend/frontend.h), one node at a time in
  * topological order. Unknown dims stay -1 without error (ir_require_static reports the first
- * one, with the graph input it comes from); only real contradictions are errors. Small constant
- * shape arithmetic (Shape, Gather, Concat, Slice, Cast, Add, ...) is evaluated into value->data
- * (<= FOLD_MAX elements) so that Reshape/Expand/ConstantOfShape/Slice/Resize shapes become static. */
+ * one, with the graph input it comes from); only real contradictions are errors. After each
+ * node, ir/fold.c evaluates small constant shape arithmetic into value->data so that
+ * Reshape/Expand/ConstantOfShape/Slice/Resize shapes become static. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ir.h"
 
-#define FOLD_MAX 4096          /* largest output (elements) evaluated at inference time */
 
 /* ---------------------------------------------------------------- small helpers */
 
 /* Input i of node nd as a value pointer; NULL when absent or out of range. */
-static oq_value *in_val(oq_graph *g, const oq_node *nd, uint32_t i)
+oq_value *ir_in_val(oq_graph *g, const oq_node *nd, uint32_t i)
 {
     if (i >= nd->nin || nd->in[i] == OQ_NONE)
         return NULL;
@@ -85,7 +84,7 @@ static int64_t vec_len(const oq_graph *g, uint32_t v)
 }
 
 /* Normalizes axis a against rank r into *out; false when out of [-r, r). */
-static bool norm_axis(int64_t a, int r, int *out)
+bool ir_norm_axis(int64_t a, int r, int *out)
 {
     if (a < -r || a >= r)
         return false;
@@ -153,7 +152,7 @@ static oq_status bcast2(oq_graph *g, uint32_t n, const oq_shape *a, const oq_sha
 }
 
 /* Offset into a tensor of shape `in`, broadcast to `out`, at the multi-index idx of out. */
-static int64_t bcast_off(const oq_shape *in, const oq_shape *out, const int64_t *idx)
+int64_t ir_bcast_off(const oq_shape *in, const oq_shape *out, const int64_t *idx)
 {
     int64_t off = 0;
     int lead = out->rank - in->rank;
@@ -164,7 +163,8 @@ static int64_t bcast_off(const oq_shape *in, const oq_shape *out, const int64_t 
     return off;
 }
 
-static void unravel(int64_t i, const oq_shape *s, int64_t *idx)
+/* Multi-index idx of element i of shape s (row-major). */
+void ir_unravel(int64_t i, const oq_shape *s, int64_t *idx)
 {
     for (int k = s->rank - 1; k >= 0; k--) {
         int64_t dk = s->dim[k] > 0 ? s->dim[k] : 1;
@@ -183,8 +183,8 @@ oq_status ir_conv_geom(const oq_graph *cg, uint32_t n, oq_conv_geom *geo, oq_dia
     bool qconv = nd->op == OQ_OP_QLinearConv;
     bool conv = nd->op == OQ_OP_Conv || nd->op == OQ_OP_ConvInteger || qconv;
     bool convt = nd->op == OQ_OP_ConvTranspose;
-    const oq_value *x = in_val(g, nd, 0);
-    const oq_value *w = (conv || convt) ? in_val(g, nd, qconv ? 3 : 1) : NULL;
+    const oq_value *x = ir_in_val(g, nd, 0);
+    const oq_value *w = (conv || convt) ? ir_in_val(g, nd, qconv ? 3 : 1) : NULL;
     if (!x)
         return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "input 0 is missing");
     const int64_t *ks = NULL;
@@ -350,7 +350,7 @@ static oq_status infer_bcast(oq_graph *g, uint32_t n, oq_diag *d, uint32_t first
     const oq_node *nd = &g->nodes[n];
     bool have = false;
     for (uint32_t i = first; i < nd->nin; i++) {
-        const oq_value *v = in_val(g, nd, i);
+        const oq_value *v = ir_in_val(g, nd, i);
         if (!v)
             continue;
         if (!have) {
@@ -372,7 +372,7 @@ static oq_status infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
     oq_value *y = out_val(g, nd, 0);
-    const oq_value *x0 = in_val(g, nd, 2);
+    const oq_value *x0 = ir_in_val(g, nd, 2);
     if (!x0 || !ir_attr(nd, "axis") || (nd->nin - 2) % 3 != 0)
         return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "QLinearConcat needs axis and (X, scale, zp) triples");
     y->dtype = x0->dtype;
@@ -382,11 +382,11 @@ static oq_status infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d)
         return OQ_OK;
     }
     int64_t axis = ir_attr_int(nd, "axis", 0);
-    if (!norm_axis(axis, r, &ax))
+    if (!ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
     y->shape = x0->shape;
     for (uint32_t i = 5; i < nd->nin; i += 3) {
-        const oq_value *v = in_val(g, nd, i);
+        const oq_value *v = ir_in_val(g, nd, i);
         if (!v || v->shape.rank != r)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearConcat inputs must share the rank");
         y->shape.dim[ax] = y->shape.dim[ax] < 0 || v->shape.dim[ax] < 0 ? -1 : y->shape.dim[ax] + v->shape.dim[ax];
@@ -398,7 +398,7 @@ static oq_status infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_qlinear_add(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *a = in_val(g, nd, 0), *b = in_val(g, nd, 3);
+    const oq_value *a = ir_in_val(g, nd, 0), *b = ir_in_val(g, nd, 3);
     oq_value *y = out_val(g, nd, 0);
     if (!a || !b || !y)
         return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearAdd needs inputs A and B");
@@ -410,7 +410,7 @@ static oq_status infer_qlinear_add(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status same_dtype(oq_graph *g, uint32_t n, oq_diag *d, uint32_t i, uint32_t j)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *a = in_val(g, nd, i), *b = in_val(g, nd, j);
+    const oq_value *a = ir_in_val(g, nd, i), *b = ir_in_val(g, nd, j);
     if (!a || !b || a->dtype == OQ_DT_UNDEFINED || b->dtype == OQ_DT_UNDEFINED ||
         a->dtype == b->dtype)
         return OQ_OK;
@@ -427,12 +427,12 @@ static oq_status infer_conv(oq_graph *g, uint32_t n, oq_diag *d)
     oq_status st = need_in(g, n, d, wi);
     if (st)
         return st;
-    const oq_value *x = in_val(g, nd, 0), *w = in_val(g, nd, wi);
+    const oq_value *x = ir_in_val(g, nd, 0), *w = ir_in_val(g, nd, wi);
     oq_value *y = out_val(g, nd, 0);
     if (nd->op == OQ_OP_ConvInteger)
         y->dtype = OQ_DT_INT32;
     else if (qconv)
-        y->dtype = in_val(g, nd, 7) ? in_val(g, nd, 7)->dtype : x->dtype;
+        y->dtype = ir_in_val(g, nd, 7) ? ir_in_val(g, nd, 7)->dtype : x->dtype;
     else
         y->dtype = x->dtype;
     oq_conv_geom geo;
@@ -464,7 +464,7 @@ static oq_status infer_conv(oq_graph *g, uint32_t n, oq_diag *d)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "output channels overflow");
         m *= geo.group;
     }
-    const oq_value *b = in_val(g, nd, qconv ? 8 : 2);
+    const oq_value *b = ir_in_val(g, nd, qconv ? 8 : 2);
     if (b && nd->op != OQ_OP_ConvInteger && b->shape.rank == 1 && b->shape.dim[0] >= 0 && m >= 0 &&
         b->shape.dim[0] != m)
         return oq_errorf(d, g, n, OQ_ERR_SHAPE, "bias '%s' has %lld entries for %lld channels",
@@ -481,7 +481,7 @@ static oq_status infer_conv(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_pool(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0), *ix = out_val(g, nd, 1);
     y->dtype = x->dtype;
     if (nd->op == OQ_OP_GlobalAveragePool || nd->op == OQ_OP_GlobalMaxPool) {
@@ -521,12 +521,12 @@ static oq_status infer_matmul(oq_graph *g, uint32_t n, oq_diag *d, uint32_t ai, 
     oq_status st = need_in(g, n, d, bi);
     if (st)
         return st;
-    const oq_value *a = in_val(g, nd, ai), *b = in_val(g, nd, bi);
+    const oq_value *a = ir_in_val(g, nd, ai), *b = ir_in_val(g, nd, bi);
     oq_value *y = out_val(g, nd, 0);
     if (nd->op == OQ_OP_MatMulInteger)
         y->dtype = OQ_DT_INT32;
     else if (nd->op == OQ_OP_QLinearMatMul)
-        y->dtype = in_val(g, nd, 7) ? in_val(g, nd, 7)->dtype : a->dtype;
+        y->dtype = ir_in_val(g, nd, 7) ? ir_in_val(g, nd, 7)->dtype : a->dtype;
     else
         y->dtype = a->dtype;
     if (a->shape.rank < 0 || b->shape.rank < 0) {
@@ -569,7 +569,7 @@ static oq_status infer_matmul(oq_graph *g, uint32_t n, oq_diag *d, uint32_t ai, 
 static oq_status infer_gemm(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *a = in_val(g, nd, 0), *b = in_val(g, nd, 1), *c = in_val(g, nd, 2);
+    const oq_value *a = ir_in_val(g, nd, 0), *b = ir_in_val(g, nd, 1), *c = ir_in_val(g, nd, 2);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = a->dtype;
     if ((a->shape.rank >= 0 && a->shape.rank != 2) || (b->shape.rank >= 0 && b->shape.rank != 2))
@@ -613,7 +613,7 @@ static oq_status infer_reshape(oq_graph *g, uint32_t n, oq_diag *d)
     oq_status st = need_in(g, n, d, 1);
     if (st)
         return st;
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     int64_t sh[OQ_MAX_RANK + 1];
@@ -704,7 +704,7 @@ static oq_status infer_reshape(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_flatten(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     oq_shape o = rank_shape(2);
@@ -730,7 +730,7 @@ static oq_status infer_flatten(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_transpose(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     const int64_t *perm;
@@ -749,7 +749,7 @@ static oq_status infer_transpose(oq_graph *g, uint32_t n, oq_diag *d)
     for (int i = 0; i < r; i++) {
         int64_t p = np >= 0 ? perm[i] : r - 1 - i;
         int pa;
-        if (!norm_axis(p, r, &pa) || seen[pa])
+        if (!ir_norm_axis(p, r, &pa) || seen[pa])
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "perm is not a permutation of 0..%d", r - 1);
         seen[pa] = true;
         o.dim[i] = x->shape.dim[pa];
@@ -768,7 +768,7 @@ static oq_status infer_concat(oq_graph *g, uint32_t n, oq_diag *d)
     int r = -1;
     y->dtype = OQ_DT_UNDEFINED;
     for (uint32_t i = 0; i < nd->nin; i++) {
-        const oq_value *v = in_val(g, nd, i);
+        const oq_value *v = ir_in_val(g, nd, i);
         if (!v)
             continue;
         if (y->dtype == OQ_DT_UNDEFINED)
@@ -788,12 +788,12 @@ static oq_status infer_concat(oq_graph *g, uint32_t n, oq_diag *d)
         return OQ_OK;
     }
     int ax;
-    if (!norm_axis(axis, r, &ax))
+    if (!ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
     oq_shape o = rank_shape(r);
     o.dim[ax] = 0;
     for (uint32_t i = 0; i < nd->nin; i++) {
-        const oq_value *v = in_val(g, nd, i);
+        const oq_value *v = ir_in_val(g, nd, i);
         if (!v)
             continue;
         if (v->shape.rank < 0) {
@@ -825,15 +825,15 @@ static oq_status infer_concat(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_split(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     int r = x->shape.rank;
     int64_t axis = ir_attr_int(nd, "axis", 0);
     int ax = 0;
-    if (r >= 0 && !norm_axis(axis, r, &ax))
+    if (r >= 0 && !ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
     uint32_t no = nd->nout;
     int64_t dim = r >= 0 ? x->shape.dim[ax] : -1;
-    const oq_value *sv = in_val(g, nd, 1);
+    const oq_value *sv = ir_in_val(g, nd, 1);
     const int64_t *sattr = NULL;
     int nsattr = sv ? -1 : ir_attr_ints(nd, "split", &sattr);
     int64_t nout_attr = ir_attr_int(nd, "num_outputs", 0);
@@ -905,15 +905,12 @@ static void slice_axis(int64_t dim, int64_t st, int64_t en, int64_t step, int64_
     *start = st;
 }
 
-/* Per-axis slice parameters; false when starts/ends/axes/steps are not constant. */
-typedef struct slice_plan {
-    int64_t start[OQ_MAX_RANK], step[OQ_MAX_RANK], count[OQ_MAX_RANK];
-} slice_plan;
-
-static oq_status plan_slice(oq_graph *g, uint32_t n, oq_diag *d, slice_plan *p, bool *ok)
+/* Per-axis slice parameters (oq_slice_plan); *ok false when starts/ends/axes/steps are not
+ * constant. */
+oq_status ir_plan_slice(oq_graph *g, uint32_t n, oq_diag *d, oq_slice_plan *p, bool *ok)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     int r = x->shape.rank;
     *ok = false;
     int64_t st[OQ_MAX_RANK], en[OQ_MAX_RANK], ax[OQ_MAX_RANK], sp[OQ_MAX_RANK];
@@ -936,7 +933,7 @@ static oq_status plan_slice(oq_graph *g, uint32_t n, oq_diag *d, slice_plan *p, 
     for (int i = 0; i < ns; i++) {
         int a;
         int64_t axv = na >= 0 ? ax[i] : i;
-        if (!norm_axis(axv, r, &a))
+        if (!ir_norm_axis(axv, r, &a))
             return err_axis(g, n, d, "slice axis", axv, r);
         if (seen[a])
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "slice axis %d repeated", a);
@@ -961,12 +958,12 @@ static oq_status plan_slice(oq_graph *g, uint32_t n, oq_diag *d, slice_plan *p, 
 static oq_status infer_slice(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
-    slice_plan p;
+    oq_slice_plan p;
     bool ok;
-    oq_status st = plan_slice(g, n, d, &p, &ok);
+    oq_status st = ir_plan_slice(g, n, d, &p, &ok);
     if (st)
         return st;
     if (!ok) {
@@ -979,7 +976,7 @@ static oq_status infer_slice(oq_graph *g, uint32_t n, oq_diag *d)
             y->shape = x->shape;
             for (int i = 0; i < na; i++) {
                 int a;
-                if (!norm_axis(ax[i], x->shape.rank, &a))
+                if (!ir_norm_axis(ax[i], x->shape.rank, &a))
                     return err_axis(g, n, d, "slice axis", ax[i], x->shape.rank);
                 y->shape.dim[a] = -1;
             }
@@ -1022,7 +1019,7 @@ static void get_axes(oq_graph *g, const oq_node *nd, int64_t *axes, int *n, bool
 static oq_status infer_squeeze(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     int64_t axes[OQ_MAX_RANK * 2];
@@ -1046,7 +1043,7 @@ static oq_status infer_squeeze(oq_graph *g, uint32_t n, oq_diag *d)
     } else {
         for (int i = 0; i < na; i++) {
             int a;
-            if (!norm_axis(axes[i], r, &a))
+            if (!ir_norm_axis(axes[i], r, &a))
                 return err_axis(g, n, d, "squeeze axis", axes[i], r);
             if (x->shape.dim[a] >= 0 && x->shape.dim[a] != 1)
                 return oq_errorf(d, g, n, OQ_ERR_SHAPE, "cannot squeeze dim %d of '%s' (size %lld)",
@@ -1065,7 +1062,7 @@ static oq_status infer_squeeze(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_unsqueeze(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     int64_t axes[OQ_MAX_RANK + 1];
@@ -1085,7 +1082,7 @@ static oq_status infer_unsqueeze(oq_graph *g, uint32_t n, oq_diag *d)
     bool ins[OQ_MAX_RANK] = {false};
     for (int i = 0; i < na; i++) {
         int a;
-        if (!norm_axis(axes[i], ro, &a))
+        if (!ir_norm_axis(axes[i], ro, &a))
             return err_axis(g, n, d, "unsqueeze axis", axes[i], ro);
         if (ins[a])
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "unsqueeze axis %d repeated", a);
@@ -1102,7 +1099,7 @@ static oq_status infer_unsqueeze(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_reduce(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     int64_t axes[OQ_MAX_RANK * 2];
@@ -1132,7 +1129,7 @@ static oq_status infer_reduce(oq_graph *g, uint32_t n, oq_diag *d)
     }
     for (int i = 0; i < na; i++) {
         int a;
-        if (!norm_axis(axes[i], r, &a))
+        if (!ir_norm_axis(axes[i], r, &a))
             return err_axis(g, n, d, "reduce axis", axes[i], r);
         red[a] = true;
     }
@@ -1153,7 +1150,7 @@ static oq_status infer_gather(oq_graph *g, uint32_t n, oq_diag *d)
     oq_status st = need_in(g, n, d, 1);
     if (st)
         return st;
-    const oq_value *x = in_val(g, nd, 0), *ix = in_val(g, nd, 1);
+    const oq_value *x = ir_in_val(g, nd, 0), *ix = ir_in_val(g, nd, 1);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     if (ix->dtype != OQ_DT_UNDEFINED && ix->dtype != OQ_DT_INT64 && ix->dtype != OQ_DT_INT32)
@@ -1166,7 +1163,7 @@ static oq_status infer_gather(oq_graph *g, uint32_t n, oq_diag *d)
     }
     int64_t axis = ir_attr_int(nd, "axis", 0);
     int ax;
-    if (!norm_axis(axis, r, &ax))
+    if (!ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
     if (r - 1 + q > OQ_MAX_RANK)
         return err_rank(g, n, d, r - 1 + q);
@@ -1188,7 +1185,7 @@ static oq_status infer_expand(oq_graph *g, uint32_t n, oq_diag *d)
     oq_status st = need_in(g, n, d, 1);
     if (st)
         return st;
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     int64_t sh[OQ_MAX_RANK + 1];
@@ -1220,7 +1217,7 @@ static oq_status infer_expand(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_pad(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     int r = x->shape.rank;
@@ -1259,8 +1256,8 @@ static oq_status infer_pad(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
-    const oq_value *sc = in_val(g, nd, 2), *sz = in_val(g, nd, 3);
+    const oq_value *x = ir_in_val(g, nd, 0);
+    const oq_value *sc = ir_in_val(g, nd, 2), *sz = ir_in_val(g, nd, 3);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     int r = x->shape.rank;
@@ -1285,7 +1282,7 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
     for (int i = 0; i < na; i++)
         if (nax < 0)
             axes[i] = i;
-        else if (!norm_axis(axv[i], r, &axes[i]))
+        else if (!ir_norm_axis(axv[i], r, &axes[i]))
             return err_axis(g, n, d, "resize axis", axv[i], r);
     oq_shape o = x->shape;
     const oq_value *pv = sc ? sc : sz;
@@ -1331,7 +1328,7 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
             return oq_errorf(d, g, n, OQ_ERR_DTYPE, "scales must be float");
         bool crop = strcmp(ir_attr_str(nd, "coordinate_transformation_mode", ""),
                            "tf_crop_and_resize") == 0;
-        const oq_value *roi = in_val(g, nd, 1);
+        const oq_value *roi = ir_in_val(g, nd, 1);
         for (int i = 0; i < na; i++) {
             double s = oq_elem_f64(sc->data, sc->dtype, i);
             int64_t in = x->shape.dim[axes[i]];
@@ -1359,7 +1356,7 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_shape_op(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = OQ_DT_INT64;
     int r = x->shape.rank;
@@ -1455,14 +1452,14 @@ static oq_status infer_constant(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_layernorm(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     y->shape = x->shape;
     int r = x->shape.rank;
     int64_t axis = ir_attr_int(nd, "axis", -1);
     int ax = 0;
-    if (r >= 0 && !norm_axis(axis, r, &ax))
+    if (r >= 0 && !ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
     int64_t stash = ir_attr_int(nd, "stash_type", 1);
     for (uint32_t i = 1; i < 3; i++) {
@@ -1483,7 +1480,7 @@ static oq_status infer_qdq(oq_graph *g, uint32_t n, oq_diag *d)
     oq_status st = need_in(g, n, d, 1);
     if (st)
         return st;
-    const oq_value *x = in_val(g, nd, 0), *s = in_val(g, nd, 1), *zp = in_val(g, nd, 2);
+    const oq_value *x = ir_in_val(g, nd, 0), *s = ir_in_val(g, nd, 1), *zp = ir_in_val(g, nd, 2);
     oq_value *y = out_val(g, nd, 0);
     y->shape = x->shape;
     if (nd->op == OQ_OP_QuantizeLinear) {
@@ -1506,7 +1503,7 @@ static oq_status infer_qdq(oq_graph *g, uint32_t n, oq_diag *d)
     if (s->shape.rank == 1 && ns > 1 && x->shape.rank >= 0) {
         int64_t axis = ir_attr_int(nd, "axis", 1);
         int ax;
-        if (!norm_axis(axis, x->shape.rank, &ax))
+        if (!ir_norm_axis(axis, x->shape.rank, &ax))
             return err_axis(g, n, d, "axis", axis, x->shape.rank);
         if (x->shape.dim[ax] >= 0 && x->shape.dim[ax] != ns)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE,
@@ -1522,7 +1519,7 @@ static oq_status infer_qdq(oq_graph *g, uint32_t n, oq_diag *d)
 static oq_status infer_cast(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
-    const oq_value *x = in_val(g, nd, 0);
+    const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     int64_t to = ir_attr_int(nd, "to", -1);
     if (to < 0 || to > 64 || !oq_dtype_valid((int)to) || to == OQ_DT_UNDEFINED)
@@ -1530,258 +1527,6 @@ static oq_status infer_cast(oq_graph *g, uint32_t n, oq_diag *d)
                          (long long)to);
     y->dtype = (oq_dtype)to;
     y->shape = x->shape;
-    return OQ_OK;
-}
-
-/* ---------------------------------------------------------------- constant evaluation */
-
-static bool foldable_dtype(oq_dtype t) { return dt_int(t) || dt_float(t); }
-
-/* Is op evaluated at inference time when its inputs are constant? (ops.def flag FOLD) */
-static bool fold_op(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_FOLD; }
-
-/* Evaluates node n into its output's data when every input is constant and small.
- * Leaves the output untouched when it cannot (not an error). */
-static oq_status fold(oq_graph *g, uint32_t n, oq_diag *d)
-{
-    const oq_node *nd = &g->nodes[n];
-    if (!fold_op(nd->op) || nd->nout < 1 || nd->out[0] == OQ_NONE)
-        return OQ_OK;
-    uint32_t yv = nd->out[0];
-    oq_value *y = &g->values[yv];
-    int64_t cnt = oq_shape_numel(&y->shape);
-    if (cnt < 0 || cnt > FOLD_MAX || !foldable_dtype(y->dtype))
-        return OQ_OK;
-    if (nd->op == OQ_OP_Shape) {
-        const oq_value *x = in_val(g, nd, 0);
-        int r = x->shape.rank;
-        if (r < 0)             /* unknown rank: nothing to fold */
-            return OQ_OK;
-        int64_t s = ir_attr_int(nd, "start", 0);
-        s = s < 0 ? s + r : s;
-        s = s < 0 ? 0 : (s > r ? r : s);
-        if (s + cnt > r)       /* output shape inconsistent with the input's rank */
-            return OQ_OK;
-        for (int64_t i = 0; i < cnt; i++)
-            if (x->shape.dim[s + i] < 0)
-                return OQ_OK;
-        int64_t *p = ir_set_const(g, yv, NULL);
-        if (!p)
-            return oq_errorf(d, g, n, OQ_ERR_NOMEM, "out of memory evaluating shape");
-        for (int64_t i = 0; i < cnt; i++)
-            p[i] = x->shape.dim[s + i];
-        return OQ_OK;
-    }
-    uint32_t used = nd->nin;
-    if (nd->op == OQ_OP_Reshape || nd->op == OQ_OP_Expand || nd->op == OQ_OP_Unsqueeze ||
-        nd->op == OQ_OP_Squeeze)
-        used = 1;              /* the shape/axes input is already folded into y->shape */
-    for (uint32_t i = 0; i < nd->nin; i++) {
-        const oq_value *v = in_val(g, nd, i);
-        if (!v)
-            continue;
-        if (i < used && (!v->data || !foldable_dtype(v->dtype) || oq_shape_numel(&v->shape) < 0))
-            return OQ_OK;
-        if (i >= used && !v->data)
-            return OQ_OK;
-    }
-    if (nd->op == OQ_OP_ConstantOfShape) {
-        const oq_attr *va = ir_attr(nd, "value");
-        void *p = ir_set_const(g, yv, NULL);
-        if (!p)
-            return oq_errorf(d, g, n, OQ_ERR_NOMEM, "out of memory evaluating constant");
-        size_t es = oq_dtype_size(y->dtype);
-        if (va && va->type == OQ_ATTR_TENSOR && va->t && va->t->data)
-            for (int64_t i = 0; i < cnt; i++)
-                memcpy((char *)p + i * es, va->t->data, es);
-        return OQ_OK;
-    }
-    const oq_value *x = in_val(g, nd, 0);
-    void *tmp = oq_arena_alloc(&g->arena, (size_t)(cnt ? cnt : 1) * 8);
-    if (!tmp)
-        return oq_errorf(d, g, n, OQ_ERR_NOMEM, "out of memory evaluating constant");
-    oq_dtype dt = y->dtype;
-    bool fl = dt_float(dt);
-    int64_t idx[OQ_MAX_RANK];
-    switch (nd->op) {
-    case OQ_OP_Identity: case OQ_OP_Reshape: case OQ_OP_Flatten: case OQ_OP_Squeeze:
-    case OQ_OP_Unsqueeze:
-        if (oq_shape_numel(&x->shape) != cnt || x->dtype != dt)
-            return OQ_OK;
-        memcpy(tmp, x->data, (size_t)cnt * oq_dtype_size(dt));
-        break;
-    case OQ_OP_Cast:
-        for (int64_t i = 0; i < cnt; i++) {
-            if (dt_float(x->dtype) && !fl) {
-                double v = oq_elem_f64(x->data, x->dtype, i);
-                if (dt == OQ_DT_BOOL) {
-                    oq_elem_set_i64(tmp, dt, i, v != 0);
-                    continue;
-                }
-                if (!(v > -9.2e18 && v < 9.2e18))
-                    return OQ_OK;   /* out-of-range float to int: leave to run time */
-                oq_elem_set_i64(tmp, dt, i, (int64_t)v);
-            } else if (fl) {
-                oq_elem_set_f64(tmp, dt, i, oq_elem_f64(x->data, x->dtype, i));
-            } else {
-                oq_elem_set_i64(tmp, dt, i, oq_elem_i64(x->data, x->dtype, i));
-            }
-        }
-        break;
-    case OQ_OP_Neg: case OQ_OP_Abs:
-        for (int64_t i = 0; i < cnt; i++) {
-            if (fl) {
-                double v = oq_elem_f64(x->data, x->dtype, i);
-                oq_elem_set_f64(tmp, dt, i, nd->op == OQ_OP_Neg ? -v : fabs(v));
-            } else {
-                int64_t v = oq_elem_i64(x->data, x->dtype, i);
-                if (v == INT64_MIN)
-                    return OQ_OK;
-                oq_elem_set_i64(tmp, dt, i, nd->op == OQ_OP_Neg ? -v : (v < 0 ? -v : v));
-            }
-        }
-        break;
-    case OQ_OP_Add: case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div: case OQ_OP_Equal: {
-        const oq_value *b = in_val(g, nd, 1);
-        bool cf = dt_float(x->dtype) || dt_float(b->dtype);
-        for (int64_t i = 0; i < cnt; i++) {
-            unravel(i, &y->shape, idx);
-            int64_t ia = bcast_off(&x->shape, &y->shape, idx);
-            int64_t ib = bcast_off(&b->shape, &y->shape, idx);
-            if (cf) {
-                double p = oq_elem_f64(x->data, x->dtype, ia), r = 0;
-                double q = oq_elem_f64(b->data, b->dtype, ib);
-                switch (nd->op) {
-                case OQ_OP_Add: r = p + q; break;
-                case OQ_OP_Sub: r = p - q; break;
-                case OQ_OP_Mul: r = p * q; break;
-                case OQ_OP_Div: r = p / q; break;
-                default: r = p == q; break;
-                }
-                oq_elem_set_f64(tmp, dt, i, r);
-            } else {
-                int64_t p = oq_elem_i64(x->data, x->dtype, ia), r = 0;
-                int64_t q = oq_elem_i64(b->data, b->dtype, ib);
-                switch (nd->op) {
-                case OQ_OP_Add:
-                    if (__builtin_add_overflow(p, q, &r))
-                        return OQ_OK;
-                    break;
-                case OQ_OP_Sub:
-                    if (__builtin_sub_overflow(p, q, &r))
-                        return OQ_OK;
-                    break;
-                case OQ_OP_Mul:
-                    if (__builtin_mul_overflow(p, q, &r))
-                        return OQ_OK;
-                    break;
-                case OQ_OP_Div:
-                    if (q == 0 || (p == INT64_MIN && q == -1))
-                        return OQ_OK;   /* leave to run time */
-                    r = p / q;          /* truncation, like C and ONNX Runtime */
-                    break;
-                default: r = p == q; break;
-                }
-                oq_elem_set_i64(tmp, dt, i, r);
-            }
-        }
-        break;
-    }
-    case OQ_OP_Where: {
-        const oq_value *a = in_val(g, nd, 1), *b = in_val(g, nd, 2);
-        size_t es = oq_dtype_size(dt);
-        if (a->dtype != dt || b->dtype != dt)
-            return OQ_OK;
-        for (int64_t i = 0; i < cnt; i++) {
-            unravel(i, &y->shape, idx);
-            bool c = oq_elem_i64(x->data, x->dtype, bcast_off(&x->shape, &y->shape, idx)) != 0;
-            const oq_value *s = c ? a : b;
-            memcpy((char *)tmp + i * es,
-                   (const char *)s->data + bcast_off(&s->shape, &y->shape, idx) * es, es);
-        }
-        break;
-    }
-    case OQ_OP_Expand: {
-        size_t es = oq_dtype_size(dt);
-        for (int64_t i = 0; i < cnt; i++) {
-            unravel(i, &y->shape, idx);
-            memcpy((char *)tmp + i * es,
-                   (const char *)x->data + bcast_off(&x->shape, &y->shape, idx) * es, es);
-        }
-        break;
-    }
-    case OQ_OP_Gather: {
-        const oq_value *ix = in_val(g, nd, 1);
-        int r = x->shape.rank, ax;
-        if (!norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
-            return OQ_OK;
-        int64_t outer = 1, inner = 1, dim = x->shape.dim[ax];
-        for (int i = 0; i < ax; i++)
-            outer *= x->shape.dim[i];
-        for (int i = ax + 1; i < r; i++)
-            inner *= x->shape.dim[i];
-        int64_t ni = oq_shape_numel(&ix->shape);
-        size_t es = oq_dtype_size(dt);
-        for (int64_t o = 0; o < outer; o++)
-            for (int64_t j = 0; j < ni; j++) {
-                int64_t k = oq_elem_i64(ix->data, ix->dtype, j);
-                if (k < -dim || k >= dim)
-                    return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
-                                     "index %lld of '%s' out of range [-%lld, %lld)", (long long)k,
-                                     ix->name, (long long)dim, (long long)dim);
-                if (k < 0)
-                    k += dim;
-                memcpy((char *)tmp + ((o * ni + j) * inner) * es,
-                       (const char *)x->data + ((o * dim + k) * inner) * es, (size_t)inner * es);
-            }
-        break;
-    }
-    case OQ_OP_Concat: {
-        int r = y->shape.rank, ax;
-        if (!norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
-            return OQ_OK;
-        int64_t outer = 1, inner = 1;
-        for (int i = 0; i < ax; i++)
-            outer *= y->shape.dim[i];
-        for (int i = ax + 1; i < r; i++)
-            inner *= y->shape.dim[i];
-        size_t es = oq_dtype_size(dt);
-        int64_t off = 0;
-        for (int64_t o = 0; o < outer; o++)
-            for (uint32_t k = 0; k < nd->nin; k++) {
-                const oq_value *v = in_val(g, nd, k);
-                if (!v)
-                    continue;
-                if (v->dtype != dt)
-                    return OQ_OK;
-                int64_t blk = v->shape.dim[ax] * inner;
-                memcpy((char *)tmp + off * es, (const char *)v->data + o * blk * es,
-                       (size_t)blk * es);
-                off += blk;
-            }
-        break;
-    }
-    case OQ_OP_Slice: {
-        slice_plan p;
-        bool ok;
-        oq_status st = plan_slice(g, n, d, &p, &ok);
-        if (st || !ok)
-            return st;
-        size_t es = oq_dtype_size(dt);
-        for (int64_t i = 0; i < cnt; i++) {
-            unravel(i, &y->shape, idx);
-            int64_t off = 0;
-            for (int k = 0; k < x->shape.rank; k++)
-                off = off * x->shape.dim[k] + p.start[k] + idx[k] * p.step[k];
-            memcpy((char *)tmp + i * es, (const char *)x->data + off * es, es);
-        }
-        break;
-    }
-    default:
-        return OQ_OK;
-    }
-    if (!ir_set_const(g, yv, tmp))
-        return oq_errorf(d, g, n, OQ_ERR_NOMEM, "out of memory evaluating constant");
     return OQ_OK;
 }
 
@@ -1793,7 +1538,7 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
     const oq_opinfo *oi = oq_op_info(nd->op);
     if (nd->op == OQ_OP_Constant)
         return infer_constant(g, n, d);
-    oq_value *x = in_val(g, nd, 0);
+    oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
     if (!x && nd->op != OQ_OP_Concat)
         return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "input 0 is missing");
@@ -1833,7 +1578,7 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
         y->shape = x->shape;
         int ax;
         int64_t axis = ir_attr_int(nd, "axis", ir_attr_int(nd, "onnxq_legacy_2d", 0) ? 1 : -1);
-        if (x->shape.rank >= 0 && !norm_axis(axis, x->shape.rank, &ax) &&
+        if (x->shape.rank >= 0 && !ir_norm_axis(axis, x->shape.rank, &ax) &&
             !(x->shape.rank == 0 && (axis == 0 || axis == -1)))
             return err_axis(g, n, d, "axis", axis, x->shape.rank);
         return OQ_OK;
@@ -1845,7 +1590,7 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
         y->shape = x->shape;
         int64_t c = x->shape.rank >= 2 ? x->shape.dim[1] : -1;
         for (uint32_t i = 1; i < 5; i++) {
-            const oq_value *p = in_val(g, nd, i);
+            const oq_value *p = ir_in_val(g, nd, i);
             if (p && c >= 0 && p->shape.rank == 1 && p->shape.dim[0] >= 0 && p->shape.dim[0] != c)
                 return oq_errorf(d, g, n, OQ_ERR_SHAPE, "'%s' has %lld entries for %lld channels",
                                  p->name, (long long)p->shape.dim[0], (long long)c);
@@ -2023,7 +1768,7 @@ oq_status ir_infer_node(oq_graph *g, uint32_t n, oq_diag *d)
         if ((st = check_out(g, n, v, d)))
             return st;
     }
-    return fold(g, n, d);
+    return ir_fold(g, n, d);
 }
 
 oq_status ir_infer(oq_graph *g, oq_diag *d)

@@ -379,4 +379,20 @@ OQ_INTERNAL uint64_t ir_hash_node(const oq_graph *g, uint32_t node); /* op, attr
 /* Same op, domain, attributes (any order) and input ids: CSE may merge a and b. */
 OQ_INTERNAL bool ir_nodes_equivalent(const oq_graph *g, uint32_t a, uint32_t b);
 
+/* ---------------------------------------------------------------- ir/infer.c, ir/fold.c */
+
+/* Helpers of inference shared with constant folding (ir/infer.c). */
+OQ_INTERNAL oq_value *ir_in_val(oq_graph *g, const oq_node *nd, uint32_t i); /* NULL if absent */
+OQ_INTERNAL bool ir_norm_axis(int64_t a, int r, int *out);  /* false outside [-r, r) */
+OQ_INTERNAL int64_t ir_bcast_off(const oq_shape *in, const oq_shape *out, const int64_t *idx);
+OQ_INTERNAL void ir_unravel(int64_t i, const oq_shape *s, int64_t *idx);
+typedef struct oq_slice_plan {  /* a Slice node's clamped per-axis parameters */
+    int64_t start[OQ_MAX_RANK], step[OQ_MAX_RANK], count[OQ_MAX_RANK];
+} oq_slice_plan;
+OQ_INTERNAL oq_status ir_plan_slice(oq_graph *g, uint32_t n, oq_diag *d, oq_slice_plan *p,
+                                    bool *ok);
+/* Evaluates node n into its output's data when it is flagged FOLD and its inputs are small
+ * constants; leaves the output untouched when it cannot (not an error). */
+OQ_INTERNAL oq_status ir_fold(oq_graph *g, uint32_t n, oq_diag *d);
+
 #endif
