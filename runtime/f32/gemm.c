@@ -2,38 +2,34 @@
  * workspace, or read in place from a prepacked B), M blocks of MC (A block packed, or read in place
  * from a prepacked A), then NR x MR micro-tiles handed to the ISA's micro-kernel. Edge tiles go
  * through a small stack tile so micro-kernels only ever see full MR x NR tiles.
- * Also: ISA dispatch (picked once from oq_cpu_get()) and operand packing. */
+ * Also: ISA dispatch (from oq_cpu_get(), which detects once) and operand packing. The file builds
+ * as is in the emitted C: the x86 micro-kernels exist wherever GCC or Clang targets x86-64. */
 #include "f32_internal.h"
 
 #include <assert.h>
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "../cpu.h"
 
-static oq_f32_isa best_isa;
-static pthread_once_t best_once = PTHREAD_ONCE_INIT;
+#if !defined(OQ_F32_HAVE_X86) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OQ_F32_HAVE_X86 1
+#endif
 
-static void pick_best(void)
+/* The ISA OQ_F32_AUTO resolves to: the widest one the (ONNXQ_ISA-capped) CPU has. */
+oq_f32_isa oq_f32_isa_best(void)
 {
     const oq_cpu *c = oq_cpu_get();
-    best_isa = OQ_F32_SCALAR;
+    oq_f32_isa best = OQ_F32_SCALAR;
 #if defined(OQ_F32_HAVE_X86)
     if (c->avx2 && c->fma)
-        best_isa = OQ_F32_AVX2;
-    if (best_isa == OQ_F32_AVX2 && c->avx512f && c->avx512bw && c->avx512vl)
-        best_isa = OQ_F32_AVX512;
+        best = OQ_F32_AVX2;
+    if (best == OQ_F32_AVX2 && c->avx512f && c->avx512bw && c->avx512vl)
+        best = OQ_F32_AVX512;
 #else
     (void)c;
 #endif
-}
-
-/* The ISA OQ_F32_AUTO resolves to. */
-oq_f32_isa oq_f32_isa_best(void)
-{
-    pthread_once(&best_once, pick_best);
-    return best_isa;
+    return best;
 }
 
 /* True if isa's kernels can run here (AUTO and SCALAR always can). */

@@ -1,6 +1,13 @@
 /* AVX2+FMA fp32 micro-kernels: the 6x16 GEMM tile (12 ymm accumulators, 2 B loads and 6
  * broadcasts per k) and the depthwise channel kernel (4 ymm of output width per pass).
  * Compiled with -mavx2 -mfma; only reached through dispatch when the CPU has both. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* AVX2+FMA enabled for this file alone, so that it builds with plain `cc -O2` too */
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC target("avx2,fma")
+#endif
 #include "f32_internal.h"
 
 #include <immintrin.h>
@@ -206,3 +213,9 @@ static void put2d_avx2(float *dst, size_t ps, unsigned nr, size_t col, const flo
 const oq_f32_kernels oq_f32_kernels_avx2 = {OQ_F32_AVX2, MR, NR, gemm_6x16, dw_avx2,
                                             deint2_avx2, put_avx2,
                                             put2d_avx2, oq_f32_gatherp_scalar};
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

@@ -2,6 +2,13 @@
  * broadcasts per k, A prefetched ahead; MR = 8 divides the usual channel counts) and the
  * depthwise channel kernel (4 zmm of output width per pass, masked tail stores).
  * Compiled with -mavx512f/bw/vl; only reached through dispatch. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* AVX-512 F/BW/VL enabled for this file alone, so that it builds with plain `cc -O2` too */
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
+#else
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma")
+#endif
 #include "f32_internal.h"
 
 #include <immintrin.h>
@@ -232,3 +239,9 @@ static void gatherp_avx512(float *dst, size_t ps, unsigned nr, const float *base
 const oq_f32_kernels oq_f32_kernels_avx512 = {OQ_F32_AVX512, MR, NR, gemm_8x32, dw_avx512,
                                               deint2_avx512, put_avx512,
                                               put2d_avx512, gatherp_avx512};
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

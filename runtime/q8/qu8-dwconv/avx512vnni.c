@@ -5,6 +5,7 @@
  * Channel blocks are the outer loop: the 3x3 / 5x5 kernels keep a block's 9 / 25 weight vectors,
  * bias and scales in registers across the row's pixels; the fp32 epilogue is inlined. Channel
  * tails use masked loads and stores (no scalar tail). */
+#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
 #include "../qu8-gemm/x86-epilogue.h"
 #include "qu8-dwconv.h"
 
@@ -181,3 +182,6 @@ T512 void oq_qu8_dwconv_minmax_ukernel_row16x25__avx512vnni(
     dw(channels, pixels, 25, NULL, x, px_step, NULL, row_step, tap_step, packed, out, rq, true,
        true);
 }
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

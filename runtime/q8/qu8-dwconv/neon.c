@@ -1,6 +1,7 @@
 /* qu8-dwconv/neon.c: aarch64 depthwise micro-kernel, 16 channels per step: u8 inputs widened to
  * int16, the packed int16 weight pairs de-interleaved by ld2, smlal into four int32 accumulators
  * (exact); NEON epilogue (neon-epilogue.h); channel tails use the scalar formula. */
+#if defined(__aarch64__) /* aarch64 only; elsewhere an empty unit */
 #include <arm_neon.h>
 #include <string.h>
 
@@ -53,3 +54,6 @@ void oq_qu8_dwconv_minmax_ukernel_up16xN__neon(size_t channels, size_t pixels, s
     for (size_t px = 0; px < pixels; px++)
         dw1(channels, taps, in + px * taps, packed, (uint8_t *)out + px * channels * es, rq);
 }
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

@@ -3,6 +3,7 @@
  * Mul/rescale/Quantize in float, vcvtpd2dq/vcvtps2dq round half to even under the default MXCSR
  * like nearbyint/lrintf; min/max operand order as the scalar ternaries. Results are in range
  * before packing, so the saturating packs never saturate. Tails run the scalar table. */
+#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
 #include <immintrin.h>
 
 #include "qu8-eltwise.h"
@@ -495,3 +496,6 @@ const oq_q8_elt_ukernels oq_q8_elt_avx2 = {
     OQ_ISA_AVX2, "avx2", add, mul, rescale, maxpool, avgpool, gavgpool, quantize, dequantize,
     lut, chw_to_hwc8, hwc_to_chw8,
 };
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

@@ -3,6 +3,7 @@
  * like the scalar sum of two exact products), Mul/rescale/Quantize in float, vcvtpd2dq/vcvtps2dq
  * round half to even under the default MXCSR like nearbyint/lrintf; min/max operand order as
  * the scalar ternaries (NaN -> the bound). Tails use masked loads/stores, so no scalar loop. */
+#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
 #include <immintrin.h>
 #include <math.h>
 #include <stdbool.h>
@@ -390,3 +391,6 @@ const oq_q8_elt_ukernels oq_q8_elt_avx512 = {
     OQ_ISA_AVX512VNNI, "avx512", add, mul, rescale, maxpool, avgpool, gavgpool, quantize,
     dequantize, lut, chw_to_hwc8, hwc_to_chw8,
 };
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

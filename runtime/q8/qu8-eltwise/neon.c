@@ -5,6 +5,7 @@
  * propagate NaN). MaxPool with vmaxq; the averaging pools with int32 sums and float64x2 division
  * (IEEE, as the scalar code); LUT with four 64-byte vqtbl4q/vqtbx4q lookups; transposes with
  * vld3q/vst3q (3 channels) or 16x16 vtrn blocks (16+). Tails run the scalar table. */
+#if defined(__aarch64__) /* aarch64 only; elsewhere an empty unit */
 #include <arm_neon.h>
 
 #include "qu8-eltwise.h"
@@ -408,3 +409,6 @@ const oq_q8_elt_ukernels oq_q8_elt_neon = {
     OQ_ISA_NEON, "neon", add, mul, rescale, maxpool, avgpool, gavgpool, quantize, dequantize,
     lut, chw_to_hwc8, hwc_to_chw8,
 };
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

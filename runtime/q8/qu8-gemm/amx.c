@@ -8,6 +8,7 @@
  * NOT EXECUTED on the development machine (no AMX there): written from the Intel SDM/intrinsics
  * guide (LDTILECFG layout: palette byte 0, start_row byte 1, colsb u16[16] at byte 16,
  * rows u8[16] at byte 48). */
+#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"
@@ -94,3 +95,6 @@ TAMX void oq_qu8_gemm_minmax_ukernel_32x32c4__amx(size_t mr, size_t nc, size_t k
     }
     _tile_release();
 }
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

@@ -5,6 +5,7 @@
  * saturates at int16). Per row and k group: one broadcast of 4 activation bytes, one vpmovzxbw
  * giving int16 pairs (a0,a1),(a2,a3) in alternate lanes, and 4 vpmaddwd+vpaddd covering 16
  * columns; the two k-pair partial sums of each column are folded by vphaddd at the end. */
+#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"
@@ -158,3 +159,6 @@ oq_qu8_gemm_minmax_ukernel_2x16c4__avx2(size_t mr, size_t nc, size_t kc, const u
 {
     gemm2x16(mr, nc, kc, a, a_stride, w, c, c_stride, n0, rq, true);
 }
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

@@ -4,6 +4,7 @@
  * accumulators hide the vpdpbusd latency. The fp32 epilogue is inlined with its constants
  * hoisted out of the column loop; q31 and int32 outputs take the shared epi16_512. Row and
  * column tails: duplicated row pointers and masked stores. */
+#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"
@@ -143,3 +144,6 @@ T512 void oq_qu8_gemm_minmax_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, si
         }
     }
 }
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

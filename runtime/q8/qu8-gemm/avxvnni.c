@@ -1,6 +1,7 @@
 /* qu8-gemm/avxvnni.c: 6x16c4 AVX-VNNI GEMM micro-kernel (VEX vpdpbusd on ymm: u8 x s8, four
  * products summed into int32 without intermediate saturation) on the N16K4 layout. The fp32
  * epilogue is inlined with its constants hoisted; q31 / int32 outputs use epi16_avx2. */
+#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"
@@ -91,3 +92,6 @@ oq_qu8_gemm_minmax_ukernel_6x16c4__avxvnni(size_t mr, size_t nc, size_t kc, cons
             epi16_avx2(c50, c51, cp + 5 * cs, nn, n0 + nb, rq, NULL);
     }
 }
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif

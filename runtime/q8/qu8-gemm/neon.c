@@ -5,6 +5,7 @@
  * int16) pairwise-accumulated by sadalp, then pairwise-added per column. Epilogue in NEON for
  * both modes, bit-identical to requant.h (fp32: scvtf/fcvtns; q31: sqshl, sqrdmulh, srshl with the
  * TFLite ties-away fixup). */
+#if defined(__aarch64__) /* aarch64 only; elsewhere an empty unit */
 #include <arm_neon.h>
 #include <string.h>
 
@@ -149,3 +150,6 @@ void oq_qu8_gemm_minmax_ukernel_2x16c4__neon(size_t mr, size_t nc, size_t kc, co
         }
     }
 }
+#else
+typedef int oq_rt_empty_unit; /* ISO C: no empty file */
+#endif
