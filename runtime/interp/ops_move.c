@@ -2,8 +2,8 @@
  * Dropout (inference, or training with ratio 0), Transpose, Concat, Split, Slice, Gather,
  * Expand, Pad (constant, reflect, edge; negative pads crop; optional axes input), Shape
  * (start/end), ConstantOfShape, Constant and Cast. Everything is type-agnostic (element-size
- * copies) except Cast; Transpose, Slice and Pad run the strided copy and the pad of
- * runtime/f32/ops. */
+ * copies) except Cast; Transpose, Slice, Concat, Split and Pad run the strided copy and the
+ * pad of runtime/f32/ops. */
 #include "ops.h"
 #include "runtime/f32/ops/ops.h"
 
@@ -80,9 +80,10 @@ oq_status oq_exec_concat(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
         if (!in[k].data)
             continue;
         int64_t row = in[k].shape.dim[ax] * inner;
-        for (int64_t o = 0; o < outer; o++)
-            memcpy((char *)out[0].data + (o * orow + pos) * es,
-                   (const char *)in[k].data + o * row * es, (size_t)row * es);
+        int64_t dim[2] = {outer, row}, ss[2] = {row, 1}, ds[2] = {orow, 1};
+        if (outer * row > 0)
+            oq_x_copy__scalar(2, dim, in[k].data, ss, (char *)out[0].data + pos * (int64_t)es, ds,
+                              es);
         pos += row;
     }
     return OQ_OK;
@@ -109,10 +110,10 @@ oq_status oq_exec_split(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
         int64_t row = os->dim[ax] * inner;
         if (pos + row > irow)
             return oq_errorf(d, g, node, OQ_ERR_SHAPE, "split sizes exceed the input");
-        if (out[k].data)
-            for (int64_t o = 0; o < outer; o++)
-                memcpy((char *)out[k].data + o * row * es,
-                       (const char *)in[0].data + (o * irow + pos) * es, (size_t)row * es);
+        int64_t dim[2] = {outer, row}, ss[2] = {irow, 1}, ds[2] = {row, 1};
+        if (out[k].data && outer * row > 0)
+            oq_x_copy__scalar(2, dim, (const char *)in[0].data + pos * (int64_t)es, ss,
+                              out[k].data, ds, es);
         pos += row;
     }
     return OQ_OK;
