@@ -15,10 +15,26 @@ enum {                         /* the short flag names of ops.def rows */
 };
 
 static const oq_opinfo optab[] = {
-#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup) \
-    {str, mini, maxi, mino, maxo, flags, OQ_##csup},
+#define FK_NAME(k) #k
+#define FK_UNARY FK_NAME
+#define FK_BINARY FK_NAME
+#define FK_POOL FK_NAME
+#define FK_GPOOL FK_NAME
+#define FK_SOFTMAX FK_NAME
+#define FK_REDUCE FK_NAME
+#define FK_NONE NULL
+#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k) \
+    {str, mini, maxi, mino, maxo, flags, OQ_##csup, f32k},
 #include "ops.def"
 #undef OQ_OP
+#undef FK_NAME
+#undef FK_UNARY
+#undef FK_BINARY
+#undef FK_POOL
+#undef FK_GPOOL
+#undef FK_SOFTMAX
+#undef FK_REDUCE
+#undef FK_NONE
 };
 
 static const char *const csup_text[] = {
@@ -34,7 +50,7 @@ const char *oq_csup_text(oq_csup c)
 
 const oq_opinfo *oq_op_info(oq_op op)
 {
-    static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0, OQ_C_NONE};
+    static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0, OQ_C_NONE, NULL};
     if ((unsigned)op >= OQ_OP_COUNT)
         return &unknown;
     return &optab[op];

@@ -73,6 +73,7 @@ typedef struct oq_opinfo {
     int min_out, max_out;
     unsigned flags;            /* OQ_OPF_* */
     oq_csup csup;              /* C backend support */
+    const char *f32k;          /* runtime/f32/ops kernel oq_f32_<f32k>__scalar; NULL: none */
 } oq_opinfo;
 
 /* ---------------------------------------------------------------- ir/values.c */

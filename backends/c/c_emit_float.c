@@ -6,6 +6,7 @@
  * reason through d->warn. Float constants become const arrays; DequantizeLinear of a constant
  * is evaluated here with the interpreter's formula. Float Conv weights are packed at run time
  * into the node's scratch (weights stay plain floats; the packing is the runtime's, per ISA). */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,11 @@ static oq_status err(ectx *e, uint32_t n, oq_status st, const char *msg)
 
 /* ------------------------------------------------------------------ classification */
 
-/* Prints the name of op's runtime/f32/ops kernel: oq_f32_<op type in lower case>__scalar. */
+/* Prints the name of op's runtime/f32/ops kernel (the f32k column of ir/ops.def). */
 static void put_kernel(oq_cbuf *c, oq_op op)
 {
-    cbuf_printf(c, "oq_f32_");
-    for (const char *p = oq_op_info(op)->name; *p; p++)
-        cbuf_printf(c, "%c", *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-    cbuf_printf(c, "__scalar");
+    assert(oq_op_info(op)->f32k);
+    cbuf_printf(c, "oq_f32_%s__scalar", oq_op_info(op)->f32k);
 }
 
 /* Ops the fallback computes in fp32. */

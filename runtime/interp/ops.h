@@ -26,6 +26,22 @@ typedef struct oq_ws_hdr {
     void *ws;
 } oq_ws_hdr;
 
+/* ------------------------------------------------------------- f32k.c */
+#include "runtime/f32/ops/ops.h"
+
+/* The runtime/f32/ops kernel of an op on float tensors, by family (the f32k column of
+ * ir/ops.def); at most one member is set, all NULL when the op has none. */
+typedef struct oq_f32k {
+    oq_f32_unary_fn *unary;                                            /* FK_UNARY */
+    oq_f32_binary_fn *binary;                                          /* FK_BINARY */
+    void (*pool)(const oq_f32_pool *p, const float *x, float *y);      /* FK_POOL */
+    void (*gpool)(int64_t nc, int64_t sp, const float *x, float *y);   /* FK_GPOOL */
+    void (*softmax)(int64_t outer, int64_t n, int64_t inner, const float *x,
+                    float *y);                                         /* FK_SOFTMAX */
+    oq_f32_reduce_fn *reduce;                                          /* FK_REDUCE */
+} oq_f32k;
+OQ_INTERNAL const oq_f32k *oq_f32_kernel(oq_op op);
+
 /* ------------------------------------------------------------- ops_util.c */
 OQ_INTERNAL int64_t oq_rt_numel(const oq_rt_tensor *t);
 /* Element i of t converted to double / int64 (any numeric dtype or bool). */

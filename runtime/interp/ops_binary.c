@@ -6,7 +6,6 @@
 #include <math.h>
 
 #include "ops.h"
-#include "runtime/f32/ops/ops.h"
 
 typedef struct bcast {
     int rank;                  /* after collapsing */
@@ -171,19 +170,6 @@ static row_fn arith_row(oq_dtype t)
     }
 }
 
-/* The runtime/f32/ops kernel of a float two-input op (NULL: the typed rows here). */
-static oq_f32_binary_fn *binary_kernel(oq_op op)
-{
-    switch (op) {
-    case OQ_OP_Add: return oq_f32_add__scalar;
-    case OQ_OP_Div: return oq_f32_div__scalar;
-    case OQ_OP_Mul: return oq_f32_mul__scalar;
-    case OQ_OP_PRelu: return oq_f32_prelu__scalar;
-    case OQ_OP_Sub: return oq_f32_sub__scalar;
-    default: return NULL;
-    }
-}
-
 /* Add/Sub/Mul/Div/PRelu/Equal in the element type (float: runtime/f32/ops), Pow in double;
  * broadcast. */
 oq_status oq_exec_binary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
@@ -211,8 +197,9 @@ oq_status oq_exec_binary(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inputs do not broadcast to the output");
     if (oq_rt_numel(&out[0]) == 0)
         return OQ_OK;
-    if (in[0].dtype == OQ_DT_FLOAT && binary_kernel(op)) {
-        binary_kernel(op)(b.rank, b.dim, in[0].data, b.st[0], in[1].data, b.st[1], out[0].data);
+    if (in[0].dtype == OQ_DT_FLOAT && oq_f32_kernel(op)->binary) {
+        oq_f32_kernel(op)->binary(b.rank, b.dim, in[0].data, b.st[0], in[1].data, b.st[1],
+                                  out[0].data);
         return OQ_OK;
     }
     bcast_walk(&b, fn, &c);

@@ -5,7 +5,6 @@
  * copies) except Cast; Transpose, Slice, Concat, Split and Pad run the strided copy and the
  * pad of runtime/f32/ops. */
 #include "ops.h"
-#include "runtime/f32/ops/ops.h"
 
 /* Copies the input bytes (ops that only change the static shape). */
 oq_status oq_exec_copy(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,

@@ -5,7 +5,6 @@
 #include <math.h>
 
 #include "ops.h"
-#include "runtime/f32/ops/ops.h"
 
 /* Rejects training mode and training outputs. */
 oq_status oq_prep_batchnorm(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
@@ -146,8 +145,7 @@ oq_status oq_exec_softmax(const oq_graph *g, uint32_t node, const oq_rt_tensor *
             inner *= x->shape.dim[i];
     }
     if (x->dtype == OQ_DT_FLOAT) {
-        (logsm ? oq_f32_logsoftmax__scalar : oq_f32_softmax__scalar)(outer, n, inner, x->data,
-                                                                     out[0].data);
+        oq_f32_kernel(nd->op)->softmax(outer, n, inner, x->data, out[0].data);
         return OQ_OK;
     }
     for (int64_t o = 0; o < outer; o++)

@@ -7,7 +7,6 @@
 #include <math.h>
 
 #include "ops.h"
-#include "runtime/f32/ops/ops.h"
 
 typedef struct pool_state {
     oq_f32_pool g;             /* the geometry, as runtime/f32/ops takes it */
@@ -99,7 +98,7 @@ oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
         return oq_bad_dtype(g, node, d, t);
     if (!want_idx && t != OQ_DT_DOUBLE) {
         if (t == OQ_DT_FLOAT)
-            oq_f32_maxpool__scalar(p, in[0].data, out[0].data);
+            oq_f32_kernel(nd->op)->pool(p, in[0].data, out[0].data);
         else if (t == OQ_DT_UINT8)
             maxpool_u8(p, in[0].data, out[0].data);
         else
@@ -163,7 +162,7 @@ oq_status oq_exec_avgpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
 {
     const oq_f32_pool *p = &((const pool_state *)state)->g;
     if (in[0].dtype == OQ_DT_FLOAT) {
-        oq_f32_averagepool__scalar(p, in[0].data, out[0].data);
+        oq_f32_kernel(g->nodes[node].op)->pool(p, in[0].data, out[0].data);
         return OQ_OK;
     }
     if (in[0].dtype != OQ_DT_DOUBLE)
@@ -215,8 +214,7 @@ oq_status oq_exec_globalpool(const oq_graph *g, uint32_t node, const oq_rt_tenso
         return oq_bad_dtype(g, node, d, x->dtype);
     int64_t nc = x->shape.dim[0] * x->shape.dim[1], sp = nc ? oq_rt_numel(x) / nc : 0;
     if (x->dtype == OQ_DT_FLOAT) {
-        (mx ? oq_f32_globalmaxpool__scalar : oq_f32_globalaveragepool__scalar)(nc, sp, x->data,
-                                                                               out[0].data);
+        oq_f32_kernel(g->nodes[node].op)->gpool(nc, sp, x->data, out[0].data);
         return OQ_OK;
     }
     for (int64_t c = 0; c < nc; c++) {

@@ -5,7 +5,6 @@
 #include <math.h>
 
 #include "ops.h"
-#include "runtime/f32/ops/ops.h"
 
 /* ReduceSum/Mean/Max over the axes input (all axes when absent). */
 oq_status oq_exec_reduce(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
@@ -50,10 +49,7 @@ oq_status oq_exec_reduce(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
     if (!ad && !ai)
         return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
     if (x->dtype == OQ_DT_FLOAT) {
-        oq_f32_reduce_fn *fn = op == OQ_OP_ReduceMax    ? oq_f32_reducemax__scalar
-                               : op == OQ_OP_ReduceMean ? oq_f32_reducemean__scalar
-                                                        : oq_f32_reducesum__scalar;
-        fn(r, x->shape.dim, ost, nout, cnt, x->data, out[0].data, ad);
+        oq_f32_kernel(op)->reduce(r, x->shape.dim, ost, nout, cnt, x->data, out[0].data, ad);
         free(ad);
         return OQ_OK;
     }

@@ -5,7 +5,6 @@
 #include <math.h>
 
 #include "ops.h"
-#include "runtime/f32/ops/ops.h"
 
 /* f(x) in double for the double path. */
 static inline double apply_d(oq_op op, double x, double alpha, double beta)
@@ -27,27 +26,6 @@ static inline double apply_d(oq_op op, double x, double alpha, double beta)
     }
 }
 
-/* The runtime/f32/ops kernel of a float one-input op (NULL: none). */
-static oq_f32_unary_fn *unary_kernel(oq_op op)
-{
-    switch (op) {
-    case OQ_OP_Abs: return oq_f32_abs__scalar;
-    case OQ_OP_Clip: return oq_f32_clip__scalar;
-    case OQ_OP_Erf: return oq_f32_erf__scalar;
-    case OQ_OP_Exp: return oq_f32_exp__scalar;
-    case OQ_OP_HardSigmoid: return oq_f32_hardsigmoid__scalar;
-    case OQ_OP_HardSwish: return oq_f32_hardswish__scalar;
-    case OQ_OP_LeakyRelu: return oq_f32_leakyrelu__scalar;
-    case OQ_OP_Neg: return oq_f32_neg__scalar;
-    case OQ_OP_Reciprocal: return oq_f32_reciprocal__scalar;
-    case OQ_OP_Relu: return oq_f32_relu__scalar;
-    case OQ_OP_Sigmoid: return oq_f32_sigmoid__scalar;
-    case OQ_OP_Sqrt: return oq_f32_sqrt__scalar;
-    case OQ_OP_Tanh: return oq_f32_tanh__scalar;
-    default: return NULL;
-    }
-}
-
 /* Elementwise op chosen by node->op; float fast path, double and some integer ops. */
 oq_status oq_exec_unary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                         oq_rt_tensor *out, void *state, oq_diag *d)
@@ -58,8 +36,8 @@ oq_status oq_exec_unary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     float beta = ir_attr_float(nd, "beta", 0.5f);
     int64_t n = oq_rt_numel(&in[0]);
     oq_dtype t = in[0].dtype;
-    if (t == OQ_DT_FLOAT && unary_kernel(op)) {
-        unary_kernel(op)((size_t)n, in[0].data, out[0].data, alpha, beta);
+    if (t == OQ_DT_FLOAT && oq_f32_kernel(op)->unary) {
+        oq_f32_kernel(op)->unary((size_t)n, in[0].data, out[0].data, alpha, beta);
         return OQ_OK;
     }
     if (t == OQ_DT_DOUBLE) {
@@ -93,7 +71,7 @@ oq_status oq_exec_clip(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     if (t == OQ_DT_FLOAT) {
         float lo = has_lo ? ((const float *)in[1].data)[0] : -INFINITY;
         float hi = has_hi ? ((const float *)in[2].data)[0] : INFINITY;
-        oq_f32_clip__scalar((size_t)n, in[0].data, out[0].data, lo, hi);
+        oq_f32_kernel(nd->op)->unary((size_t)n, in[0].data, out[0].data, lo, hi);
         return OQ_OK;
     }
     if (t == OQ_DT_DOUBLE) {
