@@ -148,24 +148,13 @@ oq_status oq_fe_read_file(const char *path, void **buf, size_t *len, oq_diag *d)
 {
     *buf = NULL;
     *len = 0;
-    /* O_NONBLOCK: a FIFO must not block the open; it is refused as not regular below */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = oq_file_open_read(path, d);   /* regular files only, recorded as an input */
+    if (!f)
+        return d->status ? d->status : OQ_ERR_IO;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: not a regular file", path);
-    }
-    oq_status noted = oq_file_note_input(d, fd, path);
-    if (noted != OQ_OK) {
-        close(fd);
-        return noted;
-    }
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        close(fd);
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) != 0) {
+        fclose(f);
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     }
     if ((uint64_t)st.st_size > OQ_FE_MAX_FILE) {
         fclose(f);
