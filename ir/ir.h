@@ -76,6 +76,51 @@ typedef struct oq_opinfo {
     const char *f32k;          /* runtime/f32/ops kernel oq_f32_<f32k>__scalar; NULL: none */
 } oq_opinfo;
 
+/* ---------------------------------------------------------------- ir/attrs.c */
+
+typedef enum oq_attr_type {
+    OQ_ATTR_INT, OQ_ATTR_FLOAT, OQ_ATTR_STRING, OQ_ATTR_INTS, OQ_ATTR_FLOATS, OQ_ATTR_TENSOR,
+    OQ_ATTR_STRINGS
+} oq_attr_type;
+
+typedef enum oq_attr_id {      /* one per row of ir/attrs.def: OQ_A_<op>_<name> */
+#define OQ_ATTR(op, name, type, def) OQ_A_##op##_##name,
+#include "attrs.def"
+#undef OQ_ATTR
+    OQ_A_COUNT
+} oq_attr_id;
+
+enum { OQ_ADEF_VALUE, OQ_ADEF_NONE, OQ_ADEF_REQUIRED };   /* oq_attrinfo.def */
+#define OQ_ATTR_OP_ANY (-1)    /* oq_attrinfo.op of an attribute any node may carry */
+
+typedef struct oq_attrinfo {   /* one row of ir/attrs.def */
+    int op;                    /* oq_op, or OQ_ATTR_OP_ANY */
+    const char *name;          /* ONNX attribute name */
+    oq_attr_type type;         /* its ONNX type */
+    int def;                   /* OQ_ADEF_*: a default value, none, or required */
+    int64_t i;                 /* the default of an INT attribute (0 when none) */
+    float f;                   /* the default of a FLOAT attribute (0 when none) */
+    const char *s;             /* the default of a STRING attribute (NULL when none) */
+} oq_attrinfo;
+
+const oq_attrinfo *oq_attr_info(oq_attr_id id);   /* NULL outside the table */
+/* The row of (op, name), else of (ANY, name); NULL when the table has neither (an attribute
+ * onnxq does not read, accepted as exporters add some). */
+const oq_attrinfo *oq_attr_find(oq_op op, const char *name);
+const char *oq_attr_type_name(oq_attr_type t);    /* "INT", "FLOATS", ... */
+
+/* Node attributes by table id. When absent (or not of the row's type), the default is the
+ * table's for the node's own op (so code shared by Conv and MaxPool may pass either op's id);
+ * 0 / NULL where the table has no default. _f reads an INT as its value; _is returns the
+ * count and points *out into the arena, or -1 (*out NULL) when absent. */
+struct oq_node;
+struct oq_attr;
+OQ_INTERNAL const struct oq_attr *ir_attr_get(const struct oq_node *n, oq_attr_id id);
+OQ_INTERNAL int64_t ir_attr_i(const struct oq_node *n, oq_attr_id id);
+OQ_INTERNAL float ir_attr_f(const struct oq_node *n, oq_attr_id id);
+OQ_INTERNAL const char *ir_attr_s(const struct oq_node *n, oq_attr_id id);
+OQ_INTERNAL int ir_attr_is(const struct oq_node *n, oq_attr_id id, const int64_t **out);
+
 /* ---------------------------------------------------------------- ir/values.c */
 
 /* Element i of a buffer of dtype t as a number, converted as C casts do (float -> int
@@ -175,11 +220,6 @@ typedef struct oq_value {
     bool is_input;             /* graph input (not an initializer) */
     bool is_output;            /* graph output */
 } oq_value;
-
-typedef enum oq_attr_type {
-    OQ_ATTR_INT, OQ_ATTR_FLOAT, OQ_ATTR_STRING, OQ_ATTR_INTS, OQ_ATTR_FLOATS, OQ_ATTR_TENSOR,
-    OQ_ATTR_STRINGS
-} oq_attr_type;
 
 typedef struct oq_tensor_const {   /* an attribute tensor (Constant.value, ConstantOfShape.value) */
     oq_dtype dtype;
