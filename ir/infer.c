@@ -686,12 +686,12 @@ static oq_status infer_split(oq_graph *g, uint32_t n, oq_diag *d)
             sz = sv ? oq_elem_i64(sv->data, sv->dtype, i) : sattr[i];
             if (sz < 0)
                 return oq_errorf(d, g, n, OQ_ERR_SHAPE, "split size %u is %lld", i, (long long)sz);
-            sum += sz;
-            if (sum < 0)
+            if (sz > INT64_MAX - sum)
                 return oq_errorf(d, g, n, OQ_ERR_SHAPE, "split sizes overflow");
+            sum += sz;
         } else if (!sv && dim >= 0) {
             if (nout_attr) {   /* opset 18: ceil chunks, the last one smaller */
-                int64_t c = (dim + no - 1) / no;
+                int64_t c = dim / no + (dim % no != 0);
                 sz = i + 1 < no ? c : dim - c * (no - 1);
                 if (sz < 0)
                     return oq_errorf(d, g, n, OQ_ERR_SHAPE, "cannot split %lld into %u outputs",
@@ -717,16 +717,18 @@ static oq_status infer_split(oq_graph *g, uint32_t n, oq_diag *d)
     return OQ_OK;
 }
 
-/* Slice along normalized parameters: computes (start, count) for one axis of size dim. */
+/* Slice along normalized parameters: computes (start, count) for one axis of size dim.
+ * requires step != 0 and step > INT64_MIN; the clamped bounds differ by at most dim + 1, so
+ * no intermediate overflows whatever the step's size. */
 static void slice_axis(int64_t dim, int64_t st, int64_t en, int64_t step, int64_t *start,
                        int64_t *count)
 {
     st = oq_slice_clamp(dim, st, step);
     en = oq_slice_clamp(dim, en, step);
     if (step > 0)
-        *count = en > st ? (en - st + step - 1) / step : 0;
+        *count = en > st ? (en - st - 1) / step + 1 : 0;
     else
-        *count = st > en ? (st - en + (-step) - 1) / (-step) : 0;
+        *count = st > en ? (st - en - 1) / -step + 1 : 0;
     *start = st;
 }
 

@@ -881,16 +881,18 @@ static oq_status emit_move(ectx *e, uint32_t n)
         if (!is_const(e, si) || (ax != OQ_NONE && !is_const(e, ax)) || (sp != OQ_NONE && !is_const(e, sp)))
             return err(e, n, OQ_ERR_UNSUPPORTED_OP, "Slice starts/axes/steps must be constants");
         for (int64_t k = 0; k < numel(e, si); k++) {
-            int64_t a = ax != OQ_NONE ? (int64_t)ce_cnum(e, ax, k) : k;
+            int64_t a = ax != OQ_NONE ? oq_elem_i64(val(e, ax)->data, val(e, ax)->dtype, k) : k;
             if (a < 0)
                 a += r;
             if (a < 0 || a >= r)
                 return err(e, n, OQ_ERR_INVALID_MODEL, "axis out of range");
-            int64_t dim = xs->dim[a], s = (int64_t)ce_cnum(e, si, k);
-            int64_t st = sp != OQ_NONE ? (int64_t)ce_cnum(e, sp, k) : 1;
+            int64_t dim = xs->dim[a], s = oq_elem_i64(val(e, si)->data, val(e, si)->dtype, k);
+            int64_t st = sp != OQ_NONE ? oq_elem_i64(val(e, sp)->data, val(e, sp)->dtype, k) : 1;
             if (st == 0)
                 return err(e, n, OQ_ERR_INVALID_MODEL, "step 0");
-            start[a] = oq_slice_clamp(dim, s, st), step[a] = st; /* -1: empty output */
+            start[a] = oq_slice_clamp(dim, s, st); /* -1: empty output */
+            /* a step is taken only between two outputs, so |st| < dim there and st * stride fits */
+            step[a] = ys->dim[a] > 1 ? st : 1;
         }
         if (numel(e, y) == 0)
             return OQ_OK;

@@ -143,7 +143,8 @@ oq_status oq_exec_slice(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
         if (st == 0)
             return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "step 0");
         start[ax] = oq_slice_clamp(dim, s, st); /* -1 only when the output is empty */
-        step[ax] = st;
+        /* a step is taken only between two outputs, so |st| < dim there and st * stride fits */
+        step[ax] = out[0].shape.dim[ax] > 1 ? st : 1;
     }
     int64_t ist[OQ_MAX_RANK], ss[OQ_MAX_RANK], ost[OQ_MAX_RANK], off = 0;
     oq_strides(&in[0].shape, ist);

@@ -113,6 +113,10 @@ expect 2 --calib-limit -- quantize "$c/good.onnx" --calib "$c/calib" --calib-lim
 # The good model passes through every command (the harness itself is checked).
 expect 0 -- inspect "$c/good.onnx"
 expect 0 -- quantize "$c/good.onnx" --calib "$c/calib" -o "$out/q.onnx"
+for m in slice_step_min.onnx slice_step_max.onnx; do
+  expect 0 -- run "$c/$m" --input "x=$c/x.npy" --output "$out/r"
+  expect 0 -- compile "$c/$m" --calib "$c/calib" --emit-c "$out/c"
+done
 # Outputs 'a/b' and 'a_b' must not share one file.
 n=$((n + 1))
 rm -rf "${out:?}"/*

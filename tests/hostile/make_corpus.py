@@ -55,6 +55,18 @@ two = h.make_model(h.make_graph(
      h.make_tensor_value_info("a_b", T.FLOAT, [1, 1, 8, 8])]), opset_imports=[h.make_opsetid("", 13)])
 two.ir_version = 8
 onnx.save(two, os.path.join(d, "two_outputs.onnx"))
+# Slice steps at the int64 limits: one output row each, so the step is never taken (shape
+# inference, the interpreter and the C emitter must not overflow computing it).
+for name, start, step in (("slice_step_min.onnx", 7, -2**63), ("slice_step_max.onnx", 0, 2**63 - 1)):
+    sm = h.make_model(h.make_graph(
+        [h.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"], name="slice0")], "g",
+        [h.make_tensor_value_info("x", T.FLOAT, [1, 1, 8, 8])],
+        [h.make_tensor_value_info("y", T.FLOAT, [1, 1, 1, 8])],
+        [nh.from_array(np.array([start], np.int64), "st"), nh.from_array(np.array([step], np.int64), "en"),
+         nh.from_array(np.array([2], np.int64), "ax"), nh.from_array(np.array([step], np.int64), "sp")]),
+        opset_imports=[h.make_opsetid("", 13)])
+    sm.ir_version = 8
+    onnx.save(sm, os.path.join(d, name))
 good = open(os.path.join(d, "good.onnx"), "rb").read()
 open(os.path.join(d, "truncated.onnx"), "wb").write(good[: len(good) // 2])
 open(os.path.join(d, "empty.onnx"), "wb").close()
