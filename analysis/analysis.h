@@ -129,6 +129,10 @@ oq_status oq_layer_sensitivity(const oq_graph *fg, const oq_graph *ref, const oq
  * exact). */
 void oq_weight_sqnr(const float *wf, const float *wq, const oq_shape *ws, int axis, float *min,
                     float *mean);
+/* Weight SQNR (worst channel / mean) and weight-scale range of float-graph layer node fn
+ * against the DequantizeLinear weight of node qn in qg (any QDQ graph); NAN when absent. */
+void oq_dq_weight_figures(const oq_graph *fg, uint32_t fn, const oq_graph *qg, uint32_t qn,
+                          float *min, float *mean, float *smin, float *smax);
 
 /* ---------------------------------------------------------------- report.c */
 /* Fills r for the float graph fg (after oq_run_passes) calibrated in c: per layer weight,
@@ -138,7 +142,28 @@ void oq_weight_sqnr(const float *wf, const float *wq, const oq_shape *ws, int ax
 oq_status oq_report_build(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
                           const oq_options *o,
                           const oq_samples *s, const oq_samples *e, const char *model,
+                          const oq_graph *og, const char *other,
                           oq_report *r, oq_diag *d) OQ_NODISCARD;
+/* With og (another tool's QDQ model of the same network, file `other`; NULL: none), each
+ * layer's cmp figures are filled as well (r->compare, r->cmp_*). */
+
+/* ---------------------------------------------------------------- compare.c */
+/* Quantization parameters of an activation: scale, zero point and the integer range of its
+ * type (u8 0..255 when the zero point is absent, as in ONNX). */
+typedef struct oq_act_qp {
+    float scale;               /* NAN: not quantized */
+    int32_t zero_point, lo, hi;
+} oq_act_qp;
+
+/* Matches report layer k (float node layers[keep[k]].node) to a node of og and fills
+ * r->layers[k].cmp's qparams and weight figures; ovalue[k] = og's value holding the layer's
+ * output (OQ_NONE when unmatched), oqp[k] its qparams. qg is onnxq's quantized graph: fills
+ * the layers' own w_scale_* and qp[k]. Sets r->cmp_matched. */
+void oq_compare_match(const oq_graph *fg, const oq_graph *qg, const oq_graph *og,
+                      const oq_layer *layers, const uint32_t *keep, uint32_t nk, oq_report *r,
+                      uint32_t *ovalue, oq_act_qp *qp, oq_act_qp *oqp);
+/* Adds to a the error of x (n floats) against x quantized with q and dequantized. */
+void oq_fakequant_sqnr_add(oq_sqnr_acc *a, const float *x, int64_t n, const oq_act_qp *q);
 
 /* ---------------------------------------------------------------- mixed.c */
 typedef struct oq_mixed_target {

@@ -332,6 +332,67 @@ static void write_table(oq_w *w, const oq_report *r)
     oq_w_printf(w, "</table></div>\n");
 }
 
+/* --compare: per layer onnxq's qparams and SQNR beside the other model's (two rows a layer). */
+static void write_compare(oq_w *w, const oq_report *r)
+{
+    oq_w_printf(w, "<h2>Compared with ");
+    oq_w_xml(w, r->compare);
+    oq_w_printf(w, "</h2>\n<p class=\"note\">%u of %u layers matched (by node name, else by "
+                "order of the op). Model output SQNR: onnxq ", r->cmp_matched, r->nlayers);
+    oq_w_num(w, r->model_sqnr, "\xe2\x80\x94", "\xe2\x88\x9e");
+    oq_w_printf(w, " dB, compared model ");
+    oq_w_num(w, r->cmp_model_sqnr, "\xe2\x80\x94", "\xe2\x88\x9e");
+    oq_w_printf(w, " dB.");
+    if (r->eval_samples > 0) {
+        oq_w_printf(w, " Top-1: onnxq ");
+        oq_w_num(w, r->acc_int8, "\xe2\x80\x94", "\xe2\x88\x9e");
+        oq_w_printf(w, " %%, compared model ");
+        oq_w_num(w, r->acc_cmp, "\xe2\x80\x94", "\xe2\x88\x9e");
+        oq_w_printf(w, " %%.");
+    }
+    oq_w_printf(w, " Output: the layer's float output quantized with that tool's scale and "
+                "zero point.</p>\n<div class=\"scroll\"><table class=\"figures\">\n<tr>"
+                "<th>layer</th><th>tool</th><th>node</th><th class=\"n\">scale</th>"
+                "<th class=\"n\">zero point</th><th class=\"n\">weight scales</th>"
+                "<th class=\"n\">weight min</th><th class=\"n\">weight mean</th>"
+                "<th class=\"n\">output</th><th class=\"n\">cumulative</th></tr>\n");
+    for (uint32_t i = 0; i < r->nlayers; i++) {
+        const oq_layer_report *L = &r->layers[i];
+        const oq_layer_compare *C = &L->cmp;
+        for (int t = 0; t < 2; t++) {
+            oq_w_printf(w, "<tr>");
+            if (t == 0) {
+                oq_w_printf(w, "<td class=\"name\" rowspan=\"2\">");
+                xml_wbr(w, L->name);
+                oq_w_printf(w, "</td><td>onnxq</td><td>");
+                xml_wbr(w, L->name);
+            } else {
+                oq_w_printf(w, "<td>compared (%s)</td><td>", C->how[0] ? C->how : "no match");
+                xml_wbr(w, C->node);
+            }
+            float sc = t ? C->scale : L->quantized ? L->scale : NAN;
+            oq_w_printf(w, "</td><td class=\"n\">");
+            scale_text(w, sc);
+            oq_w_printf(w, "</td><td class=\"n\">");
+            if (isfinite(sc))
+                oq_w_printf(w, "%d", (int)(t ? C->zero_point : L->zero_point));
+            else
+                oq_w_printf(w, "\xe2\x80\x94");
+            oq_w_printf(w, "</td><td class=\"n\">");
+            scale_text(w, t ? C->w_scale_min : L->w_scale_min);
+            oq_w_printf(w, " &ndash; ");
+            scale_text(w, t ? C->w_scale_max : L->w_scale_max);
+            oq_w_printf(w, "</td>");
+            td_num(w, t ? C->weight_sqnr_min : L->weight_sqnr_min);
+            td_num(w, t ? C->weight_sqnr_mean : L->weight_sqnr_mean);
+            td_num(w, t ? C->out_sqnr : L->out_sqnr);
+            td_num(w, t ? C->cum_sqnr : L->cum_sqnr);
+            oq_w_printf(w, "</tr>\n");
+        }
+    }
+    oq_w_printf(w, "</table></div>\n");
+}
+
 /* ---------------------------------------------------------------- histograms */
 
 typedef struct panel {
@@ -544,6 +605,8 @@ oq_status oq_report_write_html(const oq_report *r, FILE *f, oq_diag *d)
                     "&mdash;: not applicable); sens. top-1: accuracy with only this layer in "
                     "int8; scale and zero point: the activation qparams this run chose.</p>\n");
     write_table(&w, r);
+    if (r->compare[0])
+        write_compare(&w, r);
 
     oq_w_printf(&w, "<h2>Activation histograms and observer ranges</h2>\n<p class=\"note\">"
                     "Each layer's float output over the calibration data, with the clipping "

@@ -112,8 +112,29 @@ static void exact_list(oq_w *w, const char *indent, const char *const *names, co
         oq_w_printf(w, "]");
 }
 
+/* The layer's "compare" object (--compare), a comma and newline after it. */
+static void write_cmp(oq_w *w, const oq_layer_compare *C)
+{
+    const char *in = "        ";
+    oq_w_printf(w, "      \"compare\": {\n%s\"node\": ", in);
+    jstr(w, C->node);
+    oq_w_printf(w, ",\n%s\"matched_by\": ", in);
+    jstr(w, C->how);
+    oq_w_printf(w, ",\n");
+    kv_num(w, in, "scale", C->scale);
+    oq_w_printf(w, "%s\"zero_point\": %d,\n", in, (int)C->zero_point);
+    kv_num(w, in, "w_scale_min", C->w_scale_min);
+    kv_num(w, in, "w_scale_max", C->w_scale_max);
+    kv_num(w, in, "weight_sqnr_min", C->weight_sqnr_min);
+    kv_num(w, in, "weight_sqnr_mean", C->weight_sqnr_mean);
+    kv_num(w, in, "out_sqnr", C->out_sqnr);
+    oq_w_printf(w, "%s\"cum_sqnr\": ", in);
+    jnum(w, C->cum_sqnr);
+    oq_w_printf(w, "\n      },\n");
+}
+
 /* One element of "layers" (a comma after it unless last). */
-static void write_layer(oq_w *w, const oq_layer_report *L, bool last)
+static void write_layer(oq_w *w, const oq_layer_report *L, bool cmp, bool last)
 {
     const char *in = "      ";
     oq_w_printf(w, "    {\n%s\"name\": ", in);
@@ -131,6 +152,11 @@ static void write_layer(oq_w *w, const oq_layer_report *L, bool last)
     kv_num(w, in, "sens_acc", L->sens_acc);
     kv_num(w, in, "scale", L->scale);
     oq_w_printf(w, "%s\"zero_point\": %d,\n", in, (int)L->zero_point);
+    kv_num(w, in, "w_scale_min", L->w_scale_min);
+    kv_num(w, in, "w_scale_max", L->w_scale_max);
+    kv_num(w, in, "out_sqnr", L->out_sqnr);
+    if (cmp)
+        write_cmp(w, &L->cmp);
     kv_num(w, in, "hist_lo", L->hist_lo);
     kv_num(w, in, "hist_hi", L->hist_hi);
     oq_w_printf(w, "%s\"hist\": [", in);
@@ -168,6 +194,13 @@ oq_status oq_report_write_json(const oq_report *r, FILE *f, oq_diag *d)
     kv_num(&w, in, "model_sqnr", r->model_sqnr);
     kv_num(&w, in, "acc_fp32", r->acc_fp32);
     kv_num(&w, in, "acc_int8", r->acc_int8);
+    if (r->compare[0]) {
+        oq_w_printf(&w, "%s\"compare\": ", in);
+        jstr(&w, r->compare);
+        oq_w_printf(&w, ",\n%s\"compare_matched\": %u,\n", in, r->cmp_matched);
+        kv_num(&w, in, "compare_model_sqnr", r->cmp_model_sqnr);
+        kv_num(&w, in, "compare_acc", r->acc_cmp);
+    }
     oq_w_printf(&w, "%s\"eval_samples\": %u,\n%s\"observers\": [", in, r->eval_samples, in);
     for (int k = 0; k < OQ_OBS_COUNT; k++)
         oq_w_printf(&w, "%s\"%s\"", k ? ", " : "", obs_names[k]);
@@ -176,7 +209,7 @@ oq_status oq_report_write_json(const oq_report *r, FILE *f, oq_diag *d)
     exact_list(&w, in, sq, &r->model_sqnr, 1);
     oq_w_printf(&w, ",\n%s\"layers\": [%s", in, r->nlayers ? "\n" : "");
     for (uint32_t i = 0; i < r->nlayers; i++)
-        write_layer(&w, &r->layers[i], i + 1 == r->nlayers);
+        write_layer(&w, &r->layers[i], r->compare[0] != 0, i + 1 == r->nlayers);
     oq_w_printf(&w, "%s]\n}\n", r->nlayers ? in : "");
     return oq_w_finish(&w, d, "JSON report");
 }

@@ -12,6 +12,22 @@
 
 #define OQ_REPORT_BINS 128     /* histogram bins stored per activation (rebinned for drawing) */
 
+/* A layer as another tool quantized it (onnxq report --compare OTHER_QDQ.onnx): the node
+ * matched in the other QDQ model (by node name and op; else the k-th layer of that op when both
+ * models have as many), the qparams it chose and the SQNR of each figure, measured like onnxq's.
+ * how[0] == 0: no match (every figure NAN). */
+typedef struct oq_layer_compare {
+    char node[128];            /* the other model's node name */
+    char how[8];               /* "name", "order" or "" */
+    float scale;               /* output activation qparams (its QuantizeLinear); NAN: none */
+    int32_t zero_point;
+    float w_scale_min, w_scale_max;
+    float weight_sqnr_min;     /* dB: float weight vs the other model's dequantized weight */
+    float weight_sqnr_mean;
+    float out_sqnr;            /* dB: float output vs itself quantized with the other's qparams */
+    float cum_sqnr;            /* dB: float output vs the other model run up to the layer */
+} oq_layer_compare;
+
 /* One quantizable layer (a node the quantizer turns into an integer kernel). */
 typedef struct oq_layer_report {
     char name[128];            /* ONNX node name (or "<op>_<index>" when unnamed) */
@@ -32,6 +48,9 @@ typedef struct oq_layer_report {
     float range_lo[OQ_OBS_COUNT], range_hi[OQ_OBS_COUNT];
     float scale;               /* the chosen activation qparams (the run's observer) */
     int32_t zero_point;
+    float w_scale_min, w_scale_max; /* weight scales over output channels; NAN: no int8 weight */
+    float out_sqnr;            /* dB: float output vs itself quantized with (scale, zero_point) */
+    oq_layer_compare cmp;      /* the same layer in the --compare model */
 } oq_layer_report;
 
 typedef struct oq_report {
@@ -41,6 +60,10 @@ typedef struct oq_report {
     float model_sqnr;          /* dB: model output, float vs full int8 */
     float acc_fp32, acc_int8;  /* top-1 % on --eval data; NAN without --eval */
     uint32_t eval_samples;     /* 0 without --eval */
+    char compare[256];         /* --compare model file name; "" without */
+    float cmp_model_sqnr;      /* dB: model output, float vs the --compare model */
+    float acc_cmp;             /* top-1 % of the --compare model on --eval data; NAN without */
+    uint32_t cmp_matched;      /* layers matched in the --compare model */
     oq_layer_report *layers;   /* in topological order (malloc) */
     uint32_t nlayers;
 } oq_report;

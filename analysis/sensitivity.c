@@ -80,17 +80,17 @@ static int32_t zp_at(const oq_graph *g, uint32_t zv, int64_t i)
     }
 }
 
-/* Weight SQNR of layer node fn (float graph) against its dequantized weight in qg. */
-static void layer_weight_sqnr(const oq_graph *fg, uint32_t fn, const oq_graph *qg, float *min,
-                              float *mean)
+/* Weight figures of layer node fn (float graph) against the dequantized weight of node qn of
+ * quantized graph qg (a DequantizeLinear of a constant int8/uint8 tensor feeding input 1): SQNR
+ * per output channel (worst / mean) and the range of the weight scales. NAN when qn has no such
+ * weight or its shape differs. */
+void oq_dq_weight_figures(const oq_graph *fg, uint32_t fn, const oq_graph *qg, uint32_t qn,
+                          float *min, float *mean, float *smin, float *smax)
 {
-    *min = *mean = NAN;
+    *min = *mean = *smin = *smax = NAN;
     const oq_node *f = &fg->nodes[fn];
-    if (f->nin < 2 || f->in[1] == OQ_NONE || !fg->values[f->in[1]].data ||
-        fg->values[f->in[1]].dtype != OQ_DT_FLOAT)
-        return;
-    uint32_t qn = find_node(qg, f->name, f->op);
-    if (qn == OQ_NONE)
+    if (qn == OQ_NONE || f->nin < 2 || f->in[1] == OQ_NONE || !fg->values[f->in[1]].data ||
+        fg->values[f->in[1]].dtype != OQ_DT_FLOAT || qg->nodes[qn].nin < 2)
         return;
     uint32_t wd = qg->nodes[qn].in[1];
     uint32_t p = wd != OQ_NONE ? qg->values[wd].producer : OQ_NONE;
@@ -100,6 +100,8 @@ static void layer_weight_sqnr(const oq_graph *fg, uint32_t fn, const oq_graph *q
     uint32_t wq = dq->in[0], sv = dq->in[1], zv = dq->nin > 2 ? dq->in[2] : OQ_NONE;
     const oq_value *W = &fg->values[f->in[1]], *Q = &qg->values[wq];
     int64_t n = oq_shape_numel(&W->shape);
+    if (sv == OQ_NONE || qg->values[sv].dtype != OQ_DT_FLOAT)
+        return;
     int64_t ns = oq_shape_numel(&qg->values[sv].shape);
     if (!Q->data || !qg->values[sv].data || oq_shape_numel(&Q->shape) != n || n <= 0 || ns < 1 ||
         (Q->dtype != OQ_DT_INT8 && Q->dtype != OQ_DT_UINT8))
@@ -107,6 +109,8 @@ static void layer_weight_sqnr(const oq_graph *fg, uint32_t fn, const oq_graph *q
     int64_t ax = ir_attr_int(dq, "axis", 1);
     if (ax < 0)
         ax += Q->shape.rank;
+    if (ns > 1 && (ax < 0 || ax >= Q->shape.rank || Q->shape.dim[ax] != ns))
+        return;
     int64_t inner = 1;
     for (int i = (int)ax + 1; ns > 1 && i < Q->shape.rank; i++)
         inner *= Q->shape.dim[i];
@@ -120,8 +124,24 @@ static void layer_weight_sqnr(const oq_graph *fg, uint32_t fn, const oq_graph *q
                                            : ((const uint8_t *)Q->data)[i];
         deq[i] = (float)(q - zp_at(qg, zv, c)) * sc[c];
     }
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t c = 0; c < ns; c++) {
+        lo = sc[c] < lo ? sc[c] : lo;
+        hi = sc[c] > hi ? sc[c] : hi;
+    }
+    *smin = lo;
+    *smax = hi;
     oq_weight_sqnr(W->data, deq, &W->shape, out_axis(fg, f), min, mean);
     free(deq);
+}
+
+/* Weight SQNR of layer node fn (float graph) against its dequantized weight in qg. */
+static void layer_weight_sqnr(const oq_graph *fg, uint32_t fn, const oq_graph *qg, float *min,
+                              float *mean)
+{
+    float smin, smax;
+    const oq_node *f = &fg->nodes[fn];
+    oq_dq_weight_figures(fg, fn, qg, find_node(qg, f->name, f->op), min, mean, &smin, &smax);
 }
 
 /* The qparams of value name in qg when a DequantizeLinear with constant scale writes it. */

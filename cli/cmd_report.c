@@ -9,7 +9,7 @@ int cmd_report(int argc, char **argv)
 {
     qflow q;
     qflow_init(&q);
-    const char *path = NULL, *html = NULL, *json = NULL, *v;
+    const char *path = NULL, *html = NULL, *json = NULL, *compare = NULL, *v;
     int rc = CLI_USAGE;
     for (int i = 1; i < argc; i++) {
         int r = qflow_opt(&q, argc, argv, &i);
@@ -26,6 +26,10 @@ int cmd_report(int argc, char **argv)
             if (r < 0)
                 goto done;
             json = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--compare", &v))) {
+            if (r < 0)
+                goto done;
+            compare = v;
         } else if (argv[i][0] == '-') {
             cli_usage_error("report", "unknown option '%s'", argv[i]);
             goto done;
@@ -49,6 +53,7 @@ int cmd_report(int argc, char **argv)
         goto done;
     }
     onnxq_session *s = NULL;
+    q.o.compare_model = compare;
     if (onnxq_session_new(qflow_finish(&q), &s) != ONNXQ_OK ||
         onnxq_report(s, path, html, json) != ONNXQ_OK) {
         rc = s ? qflow_fail(s, true) : CLI_ERR;

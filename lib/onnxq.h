@@ -220,6 +220,10 @@ typedef struct onnxq_options {
     void *progress_user;
     onnxq_output_fn output_fn;
     void *output_user;
+
+    /* onnxq_report: another tool's quantized (QDQ) model of the same network, measured beside
+       onnxq's layer by layer (NULL: none) */
+    const char *compare_model;
 } onnxq_options;
 
 /* Sets every field to its default (the defaults of the onnxq command). */
@@ -289,7 +293,8 @@ ONNXQ_API onnxq_status onnxq_compile(onnxq_session *s, const char *model_path,
 /* Where the model loses accuracy in int8: runs the float passes and calibration as
  * onnxq_session_quantize does (the session's options; calibration samples required; eval_data
  * and eval_labels add top-1 figures), then per quantizable layer the weight SQNR, the layer's
- * own activation SQNR, the cumulative SQNR and its one-at-a-time sensitivity. The text table
+ * own activation SQNR, the cumulative SQNR and its one-at-a-time sensitivity; with
+ * compare_model, the same layer's qparams and SQNR in that other tool's QDQ model. The text table
  * goes to the output callback; html_path / json_path (each may be NULL) get the
  * self-contained HTML page and the JSON figures, written atomically. */
 ONNXQ_API onnxq_status onnxq_report(onnxq_session *s, const char *model_path,

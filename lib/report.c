@@ -2,6 +2,7 @@
  * calibration of the quantization pipeline, then analysis/report.c's per-layer figures,
  * rendered as a text table (output callback), HTML and JSON (atomic files). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "analysis/analysis.h"
 #include "internal.h"
@@ -51,6 +52,65 @@ static oq_status prepare(onnxq_session *s, const char *path, oq_graph **g, oq_gr
     return st;
 }
 
+/* True when the inputs and outputs of o are g's: names, types, sizes; input ranks and every
+ * input dim that o declares (a symbolic one takes g's). */
+static bool same_io(const oq_graph *g, const oq_graph *o, bool *symbolic)
+{
+    bool same = o->ninput == g->ninput && o->noutput == g->noutput;
+    *symbolic = false;
+    for (uint32_t i = 0; same && i < g->ninput + g->noutput; i++) {
+        bool in = i < g->ninput;
+        const oq_value *a = in ? &g->values[g->inputs[i]] : &g->values[g->outputs[i - g->ninput]];
+        const oq_value *b = in ? &o->values[o->inputs[i]] : &o->values[o->outputs[i - g->ninput]];
+        same = strcmp(a->name, b->name) == 0 && a->dtype == b->dtype &&
+               a->shape.rank == b->shape.rank;
+        for (int k = 0; same && k < a->shape.rank; k++) {
+            *symbolic |= b->shape.dim[k] < 0;
+            same = b->shape.dim[k] < 0 || b->shape.dim[k] == a->shape.dim[k];
+        }
+    }
+    return same;
+}
+
+/* The --compare model: imported as it is (no passes), its symbolic input dims fixed to the float
+ * graph g's; refused unless its inputs and outputs are g's and it is a QDQ model. */
+static oq_status load_other(onnxq_session *s, const oq_graph *g, const char *path,
+                           oq_graph **og)
+{
+    oq_diag *d = &s->d;
+    oq_input_shape sh[64];
+    if (g->ninput > 64)
+        return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE, "--compare: more than 64 inputs");
+    oq_import_opts io = {0};
+    bool symbolic = false;
+    oq_status st = oq_import_onnx(path, &io, og, d);
+    if (st == OQ_OK && !same_io(g, *og, &symbolic))
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--compare %s: its graph inputs and "
+                         "outputs (names, types, shapes) differ from the model's", path);
+    if (st == OQ_OK && symbolic) {
+        for (uint32_t i = 0; i < g->ninput; i++)
+            sh[i] = (oq_input_shape){g->values[g->inputs[i]].name,
+                                     g->values[g->inputs[i]].shape};
+        io = (oq_import_opts){.shapes = sh, .nshapes = g->ninput};
+        oq_graph_free(*og);
+        *og = NULL;
+        st = oq_import_onnx(path, &io, og, d);
+    }
+    if (st != OQ_OK)
+        return st;
+    const oq_graph *o = *og;
+    bool qdq = false;
+    for (uint32_t i = 0; i < o->nnode && !qdq; i++)
+        qdq = !o->nodes[i].dead && o->nodes[i].op == OQ_OP_DequantizeLinear;
+    if (!qdq)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--compare %s: not a QDQ model (no "
+                         "DequantizeLinear node)", path);
+    if ((st = ir_require_static(*og, d)) == OQ_OK && !same_io(g, *og, &symbolic))
+        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--compare %s: its graph inputs and "
+                       "outputs (names, types, shapes) differ from the model's", path);
+    return st;
+}
+
 ONNXQ_API onnxq_status onnxq_report(onnxq_session *s, const char *model_path,
                                     const char *html_path, const char *json_path)
 {
@@ -68,20 +128,22 @@ ONNXQ_API onnxq_status onnxq_report(onnxq_session *s, const char *model_path,
         return lib_end(s, oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--eval and --labels go "
                                     "together; --target-sqnr, --max-accuracy-drop, --stop-after, "
                                     "--dump-after and --mode dynamic do not apply to a report"));
-    oq_graph *g = NULL, *ref = NULL;
+    oq_graph *g = NULL, *ref = NULL, *og = NULL;
     oq_calib *c = NULL;
     oq_samples sm = {0}, e = {0};
     oq_report r = {0};
     char *text = NULL;
     size_t ntext = 0;
     oq_status st = prepare(s, model_path, &g, &ref, &c);
+    if (st == OQ_OK && u->compare_model)
+        st = load_other(s, g, u->compare_model, &og);
     if (st == OQ_OK)
         st = oq_samples_load_calib(g, &s->calib, s->opt.calib_limit, &sm, d);
     if (st == OQ_OK && u->eval_data)
         st = oq_samples_load_eval(g, u->eval_data, u->eval_labels, u->eval_limit, &e, d);
     if (st == OQ_OK)
-        st = oq_report_build(g, ref, c, &s->opt, &sm, u->eval_data ? &e : NULL, model_path, &r,
-                             d);
+        st = oq_report_build(g, ref, c, &s->opt, &sm, u->eval_data ? &e : NULL, model_path, og,
+                             u->compare_model, &r, d);
 #ifdef OQ_REPORT_DOCS
     FILE *f = NULL;
     if (st == OQ_OK && !(f = open_memstream(&text, &ntext)))
@@ -92,12 +154,13 @@ ONNXQ_API onnxq_status onnxq_report(onnxq_session *s, const char *model_path,
         fclose(f);
     if (st == OQ_OK)
         lib_output(s, text, ntext);
-    const char *protect[4] = {model_path, u->eval_data, u->eval_labels, u->load_calib};
+    const char *protect[5] = {model_path, u->eval_data, u->eval_labels, u->load_calib,
+                              u->compare_model};
     rep_out ho = {&r, oq_report_write_html}, jo = {&r, oq_report_write_json};
     if (st == OQ_OK && html_path)
-        st = oq_write_file_atomic(html_path, protect, 4, write_doc, &ho, d);
+        st = oq_write_file_atomic(html_path, protect, 5, write_doc, &ho, d);
     if (st == OQ_OK && json_path)
-        st = oq_write_file_atomic(json_path, protect, 4, write_doc, &jo, d);
+        st = oq_write_file_atomic(json_path, protect, 5, write_doc, &jo, d);
 #endif
     free(text);
     oq_report_free(&r);
@@ -106,5 +169,6 @@ ONNXQ_API onnxq_status onnxq_report(onnxq_session *s, const char *model_path,
     oq_calib_free(c);
     oq_graph_free(g);
     oq_graph_free(ref);
+    oq_graph_free(og);
     return lib_end(s, st);
 }

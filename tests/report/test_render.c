@@ -675,3 +675,83 @@ Test(report_svg, tail_cut_and_steps)
                           "H4.0V10.0Z\" class=\"h\"/>\n");
     free(buf);
 }
+
+/* ---------------------------------------------------------------- --compare */
+
+/* synth_report plus another tool's figures: layer 5 unmatched (NAN), the rest by name or
+ * order, with a scale and a zero point of their own. */
+static void synth_compare(oq_report *r, uint32_t n)
+{
+    synth_report(r, n, "m.onnx");
+    snprintf(r->compare, sizeof r->compare, "peer<&>.onnx");
+    r->cmp_model_sqnr = 24.25f;
+    r->acc_cmp = 89.75f;
+    for (uint32_t i = 0; i < n; i++) {
+        oq_layer_report *L = &r->layers[i];
+        oq_layer_compare *C = &L->cmp;
+        L->w_scale_min = 0.001f * (float)(i + 1);
+        L->w_scale_max = 0.004f * (float)(i + 1);
+        L->out_sqnr = 40.0f - (float)i;
+        if (i == 5) {
+            *C = (oq_layer_compare){.scale = NAN, .w_scale_min = NAN, .w_scale_max = NAN,
+                                    .weight_sqnr_min = NAN, .weight_sqnr_mean = NAN,
+                                    .out_sqnr = NAN, .cum_sqnr = NAN};
+            continue;
+        }
+        r->cmp_matched++;
+        snprintf(C->node, sizeof C->node, "peer_%u", i);
+        snprintf(C->how, sizeof C->how, "%s", i % 2 ? "order" : "name");
+        C->scale = 0.0125f * (float)(i + 1);
+        C->zero_point = (int32_t)(120 + i);
+        C->w_scale_min = 0.002f;
+        C->w_scale_max = 0.008f;
+        C->weight_sqnr_min = L->weight_sqnr_min - 1.0f;
+        C->weight_sqnr_mean = L->weight_sqnr_mean - 0.5f;
+        C->out_sqnr = 38.5f - (float)i;
+        C->cum_sqnr = L->cum_sqnr - 2.0f;
+    }
+}
+
+Test(report_compare, json_text_html)
+{
+    oq_report r;
+    synth_compare(&r, 8);
+    char *j = render(oq_report_write_json, &r, NULL);
+    cr_assert(json_valid(j), "invalid JSON:\n%.600s", j);
+    cr_expect_not_null(strstr(j, "\"compare\": \"peer<&>.onnx\""));
+    cr_expect_not_null(strstr(j, "\"compare_matched\": 7,"));
+    cr_expect_eq(count(j, "\"matched_by\": "), 8);
+    cr_expect_eq(count(j, "\"matched_by\": \"order\""), 3);
+    cr_expect_eq(count(j, "\"matched_by\": \"\""), 1, "unmatched layer");
+    cr_expect_not_null(strstr(j, "\"node\": \"peer_7\""));
+    cr_expect_null(strcasestr_(j, "nan"));
+    free(j);
+
+    char *t = render(oq_report_write_text, &r, NULL);
+    cr_expect_not_null(strstr(t, "compared with peer<&>.onnx (7 of 8 layers matched)"), "%s", t);
+    cr_expect_not_null(strstr(t, "1.250e-02"), "the other tool's scale of layer 0:\n%s", t);
+    cr_expect_not_null(strstr(t, "    120"), "its zero point:\n%s", t);
+    cr_expect_null(strcasestr_(t, "nan"));
+    /* the compare table: a header and one row per layer, all as wide as the header */
+    const char *p = strstr(strstr(t, "compared with"), "\nlayer ");
+    cr_assert(p);
+    size_t w = strcspn(p + 1, "\n");
+    const char *q = p + 1 + w + 1;
+    for (uint32_t i = 0; i < 8; i++) {
+        size_t lw = strcspn(q, "\n");
+        int cp = 0;    /* display width: count UTF-8 lead bytes */
+        for (size_t k = 0; k < lw; k++)
+            cp += ((unsigned char)q[k] & 0xc0) != 0x80;
+        cr_expect_eq((size_t)cp, w, "row %u width %d, header %zu:\n%s", i, cp, w, t);
+        q += lw + 1;
+    }
+    free(t);
+
+    char *h = render(oq_report_write_html, &r, NULL);
+    cr_expect_not_null(strstr(h, "<h2>Compared with peer&lt;&amp;&gt;.onnx</h2>"));
+    cr_expect_eq(count(h, "<td>compared (order)</td>"), 3);
+    cr_expect_eq(count(h, "<td>compared (no match)</td>"), 1);
+    cr_expect_eq(count(h, "<tr"), count(h, "</tr>"));
+    free(h);
+    free(r.layers);
+}
