@@ -159,7 +159,8 @@ Test(analysis, one_layer_error_matches_emulation)
     oq_options o = {0};
     oq_report r;
     oq_diag d = {0};
-    cr_assert_eq(oq_report_build(g, NULL, c, &o, &s, NULL, "tiny", NULL, NULL, &r, &d), OQ_OK, "%s", d.msg);
+    cr_assert_eq(oq_report_build(g, NULL, c, &o, &s, NULL, "tiny", NULL, NULL, &r, &d), OQ_OK,
+                 "%s", d.msg);
     cr_assert_eq(r.nlayers, 1u);
     const oq_layer_report *L = &r.layers[0];
     cr_expect_str_eq(L->name, "conv");
@@ -506,7 +507,8 @@ Test(analysis, report_accuracy_figures_on_eval_set)
     cr_assert_eq(oq_samples_load_eval(g, EX "test100_input.npy", EX "test100_labels.npy", 0, &e,
                                       &d), OQ_OK, "%s", d.msg);
     oq_report r;
-    cr_assert_eq(oq_report_build(g, NULL, c, &o, &s, &e, "fashion_cnn.onnx", NULL, NULL, &r, &d), OQ_OK, "%s",
+    cr_assert_eq(oq_report_build(g, NULL, c, &o, &s, &e, "fashion_cnn.onnx", NULL, NULL, &r, &d),
+                 OQ_OK, "%s",
                  d.msg);
     cr_expect_eq(r.eval_samples, 100u);
     cr_expect_eq(r.samples, 16u);
@@ -570,7 +572,8 @@ Test(analysis, bias_corrected_graph_is_measured_against_the_original_float)
     cr_expect(fabs(res.int8_sqnr - want) < 1e-3, "mixed: int8 %.4f dB vs the original float, "
               "re-measured %.4f", res.int8_sqnr, want);
     oq_report r;
-    cr_assert_eq(oq_report_build(g, ref, c, &o, &s, NULL, "fashion_cnn.onnx", NULL, NULL, &r, &d), OQ_OK, "%s",
+    cr_assert_eq(oq_report_build(g, ref, c, &o, &s, NULL, "fashion_cnn.onnx", NULL, NULL, &r, &d),
+                 OQ_OK, "%s",
                  d.msg);
     cr_expect(fabs(r.model_sqnr - want) < 1e-3, "report: model %.4f dB, re-measured %.4f",
               r.model_sqnr, want);
