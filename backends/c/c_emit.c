@@ -183,16 +183,18 @@ static bool has_quantized_io(const ectx *e)
     return has_q;
 }
 
-/* Phase 3: the opening of the run function and one block per node (c_emit_files.c closes it). */
+/* Phase 3: the opening of the run function (argument and workspace checks, before anything is
+ * written) and one block per node (c_emit_files.c closes it). */
 static oq_status emit_run(ectx *e)
 {
     const oq_graph *g = e->g;
     if (e->o->debug_dump)
         cbuf_printf(&e->c, "static int run(const void *const *in, void *const *out, int quantized_io, "
-                    "void *workspace, %s_hook hook, void *hook_ctx)\n{\n", e->nm);
+                    "void *workspace, size_t workspace_size, %s_hook hook, void *hook_ctx)\n{\n",
+                    e->nm);
     else
         cbuf_printf(&e->c, "static int run(const void *const *in, void *const *out, int quantized_io, "
-                    "void *workspace)\n{\n");
+                    "void *workspace, size_t workspace_size)\n{\n");
     cbuf_printf(&e->c, "    unsigned char *ws = (unsigned char *)workspace;\n"
                 "    const uint8_t *const *qin = quantized_io ? (const uint8_t *const *)in : 0;\n"
                 "    uint8_t *const *qout = quantized_io ? (uint8_t *const *)out : 0;\n");
@@ -200,6 +202,10 @@ static oq_status emit_run(ectx *e)
         cbuf_printf(&e->c, "    const oq_q8_layout lay = oq_q8_gemm_layout(oq_cpu_get()->best);\n");
     cbuf_printf(&e->c, "    (void)qin;\n    (void)qout;\n    (void)ws;\n"
                 "    if (!workspace || ((uintptr_t)workspace & 15))\n        return 1;\n");
+    if (e->rep.workspace)
+        cbuf_printf(&e->c, "    if (workspace_size < %zuu)\n        return 3;\n", e->rep.workspace);
+    else
+        cbuf_printf(&e->c, "    (void)workspace_size;\n");
     for (uint32_t i = 0; i < g->ninput; i++)
         cbuf_printf(&e->c, "    if (!in[%u])\n        return 1;\n", i);
     for (uint32_t i = 0; i < g->noutput; i++)

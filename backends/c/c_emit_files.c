@@ -67,15 +67,24 @@ static void emit_header(ectx *e, size_t ws, size_t lb, bool has_q, uint64_t hash
     cbuf_printf(h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     if (e->nctypes)
         cbuf_put(h, e->cust.p, e->cust.len);
-    cbuf_printf(h, "/* Bytes of workspace %s_run needs (16-byte aligned, caller-owned). */\n"
-                "size_t %s_workspace_size(void);\n\n", N, N);
-    cbuf_printf(h, "/* Runs the model on float inputs (NCHW) into float outputs. Returns 0, 1 if\n"
-                " * an argument is NULL or the workspace is misaligned, 2 if a custom op failed. */\nint %s_run(", N);
+    cbuf_printf(h, "/* Results of %s_run%s%s. */\n#define %s_OK 0\n"
+                "#define %s_ERR_ARGUMENT 1  /* a NULL pointer, or a workspace not 16-byte aligned */\n"
+                "#define %s_ERR_CUSTOM_OP 2 /* a custom op returned non-zero */\n"
+                "#define %s_ERR_WORKSPACE 3 /* workspace_size < %s_workspace_size() */\n\n",
+                N, has_q ? ", _run_q" : "", e->o->debug_dump ? ", _run_debug" : "", up, up, up, up,
+                N);
+    cbuf_printf(h, "/* Bytes of workspace %s_run needs (%s_WORKSPACE_SIZE): caller-owned, 16-byte\n"
+                " * aligned, passed with its size; not kept between calls (one per thread). */\n"
+                "size_t %s_workspace_size(void);\n\n", N, up, N);
+    cbuf_printf(h, "/* Runs the model on float inputs (NCHW) into float outputs. workspace_size is the\n"
+                " * size of the buffer at workspace in bytes; every check is made before anything is\n"
+                " * written. Returns %s_OK or one of the %s_ERR_ codes above. */\nint %s_run(",
+                up, up, N);
     for (uint32_t k = 0; k < g->ninput; k++)
         cbuf_printf(h, "const %s *in%u, ", ce_ctype(val(e, g->inputs[k])->dtype), k);
     for (uint32_t k = 0; k < g->noutput; k++)
         cbuf_printf(h, "%s *out%u, ", ce_ctype(val(e, g->outputs[k])->dtype), k);
-    cbuf_printf(h, "void *workspace);\n\n");
+    cbuf_printf(h, "void *workspace, size_t workspace_size);\n\n");
     cbuf_printf(h, "#define %s_HAS_RUN_Q %d\n", up, has_q);
     if (has_q) {
         cbuf_printf(h, "/* Same on quantized inputs/outputs (qparams: the _SCALE/_ZERO_POINT macros). */\n"
@@ -84,7 +93,7 @@ static void emit_header(ectx *e, size_t ws, size_t lb, bool has_q, uint64_t hash
             cbuf_printf(h, "const uint8_t *in%u, ", k);
         for (uint32_t k = 0; k < g->noutput; k++)
             cbuf_printf(h, "uint8_t *out%u, ", k);
-        cbuf_printf(h, "void *workspace);\n\n");
+        cbuf_printf(h, "void *workspace, size_t workspace_size);\n\n");
     }
     if (e->o->debug_dump) {
         cbuf_printf(h, "/* Debug hook: called after every node with its output (data in NHWC when\n"
@@ -96,7 +105,8 @@ static void emit_header(ectx *e, size_t ws, size_t lb, bool has_q, uint64_t hash
             cbuf_printf(h, "const %s *in%u, ", ce_ctype(val(e, g->inputs[k])->dtype), k);
         for (uint32_t k = 0; k < g->noutput; k++)
             cbuf_printf(h, "%s *out%u, ", ce_ctype(val(e, g->outputs[k])->dtype), k);
-        cbuf_printf(h, "void *workspace, %s_hook hook, void *hook_ctx);\n\n", N);
+        cbuf_printf(h, "void *workspace, size_t workspace_size, %s_hook hook,\n"
+                    "                 void *hook_ctx);\n\n", N);
     }
     cbuf_printf(h, "#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }
@@ -119,16 +129,18 @@ static void emit_wrappers(ectx *e, bool has_q)
             cbuf_printf(c, "%s *out%u, ",
                         variant == 1 ? "uint8_t" : ce_ctype(val(e, g->outputs[k])->dtype), k);
         if (variant == 2)
-            cbuf_printf(c, "void *workspace, %s_hook hook, void *hook_ctx)\n{\n", N);
+            cbuf_printf(c, "void *workspace, size_t workspace_size, %s_hook hook, void *hook_ctx)\n"
+                        "{\n", N);
         else
-            cbuf_printf(c, "void *workspace)\n{\n");
+            cbuf_printf(c, "void *workspace, size_t workspace_size)\n{\n");
         cbuf_printf(c, "    const void *in[%u];\n    void *out[%u];\n", g->ninput ? g->ninput : 1,
                     g->noutput ? g->noutput : 1);
         for (uint32_t k = 0; k < g->ninput; k++)
             cbuf_printf(c, "    in[%u] = in%u;\n", k, k);
         for (uint32_t k = 0; k < g->noutput; k++)
             cbuf_printf(c, "    out[%u] = out%u;\n", k, k);
-        cbuf_printf(c, "    return run(in, out, %d, workspace%s);\n}\n\n", variant == 1,
+        cbuf_printf(c, "    return run(in, out, %d, workspace, workspace_size%s);\n}\n\n",
+                    variant == 1,
                     e->o->debug_dump ? (variant == 2 ? ", hook, hook_ctx" : ", 0, 0") : "");
     }
 }
@@ -191,7 +203,7 @@ static bool main_file(ectx *e, oq_cbuf *mainf)
         cbuf_printf(mainf, "in[%u] + (s) * in_size[%u], ", k, k);
     for (uint32_t k = 0; k < g->noutput; k++)
         cbuf_printf(mainf, "out[%u] + (s) * out_size[%u], ", k, k);
-    cbuf_printf(mainf, "w)\n\n");
+    cbuf_printf(mainf, "w, WS_SIZE)\n\n");
     for (const char *const *l = main_body; *l; l++)
         cbuf_put(mainf, *l, strlen(*l));
     return float_io;

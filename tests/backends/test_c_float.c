@@ -38,7 +38,8 @@ static void teardown(void)
 
 TestSuite(c_float, .init = setup, .fini = teardown);
 
-/* Emits g as model "fm" under tdir, writes a driver that runs `nrun` inputs from in.bin into
+/* Emits g as model "fm" under tdir, writes a driver that first checks fm_run's workspace and
+ * argument codes (exit 11-14 when one is wrong), then runs `nrun` inputs from in.bin into
  * out.bin (all outputs of each run in order), builds it strictly; returns 0 or the failure. */
 static int build(const oq_graph *g, oq_emit_report *rep, const char *extra)
 {
@@ -50,7 +51,7 @@ static int build(const oq_graph *g, oq_emit_report *rep, const char *extra)
     snprintf(path, sizeof path, "%s/drv.c", dir);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
-    fprintf(f, "#include <stdio.h>\n#include <stdlib.h>\n#include \"fm.h\"\n"
+    fprintf(f, "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"fm.h\"\n"
                "static float x[FM_INPUT0_SIZE];\n");
     for (uint32_t k = 0; k < g->noutput; k++)
         fprintf(f, "static float y%u[FM_OUTPUT%u_SIZE];\n", k, k);
@@ -59,13 +60,27 @@ static int build(const oq_graph *g, oq_emit_report *rep, const char *extra)
                "    void *ws = buf + (64 - (size_t)((unsigned long)buf %% 64)) %% 64;\n"
                "    FILE *fi = argc > 3 ? fopen(argv[1], \"rb\") : NULL;\n"
                "    FILE *fo = argc > 3 ? fopen(argv[2], \"wb\") : NULL;\n"
-               "    long n = argc > 3 ? atol(argv[3]) : 0;\n    if (!fi || !fo)\n        return 9;\n"
-               "    for (long s = 0; s < n; s++) {\n"
+               "    long n = argc > 3 ? atol(argv[3]) : 0;\n    if (!fi || !fo)\n        return 9;\n");
+    /* the workspace contract: a short, NULL or misaligned workspace is refused with its code
+     * before anything is written (y0 keeps its bytes) */
+    fprintf(f, "    memset(y0, 0x5a, sizeof y0);\n");
+    const char *bad[] = {"ws, FM_WORKSPACE_SIZE - 1) != FM_ERR_WORKSPACE",
+                         "(void *)0, FM_WORKSPACE_SIZE) != FM_ERR_ARGUMENT",
+                         "(char *)ws + 8, FM_WORKSPACE_SIZE + 8) != FM_ERR_ARGUMENT"};
+    for (int b = 0; b < 3; b++) {
+        fprintf(f, "%s    if (fm_run(x, ", b == 0 ? "#if FM_WORKSPACE_SIZE > 0\n" : "");
+        for (uint32_t k = 0; k < g->noutput; k++)
+            fprintf(f, "y%u, ", k);
+        fprintf(f, "%s)\n        return %d;\n%s", bad[b], 11 + b, b == 0 ? "#endif\n" : "");
+    }
+    fprintf(f, "    for (size_t i = 0; i < sizeof y0; i++)\n"
+               "        if (((unsigned char *)y0)[i] != 0x5a)\n            return 14;\n");
+    fprintf(f, "    for (long s = 0; s < n; s++) {\n"
                "        if (fread(x, sizeof x, 1, fi) != 1)\n            return 9;\n"
                "        int rc = fm_run(x, ");
     for (uint32_t k = 0; k < g->noutput; k++)
         fprintf(f, "y%u, ", k);
-    fprintf(f, "ws);\n        if (rc)\n            return rc;\n");
+    fprintf(f, "ws, FM_WORKSPACE_SIZE);\n        if (rc)\n            return rc;\n");
     for (uint32_t k = 0; k < g->noutput; k++)
         fprintf(f, "        if (fwrite(y%u, sizeof y%u, 1, fo) != 1)\n            return 9;\n", k, k);
     fprintf(f, "    }\n    return fclose(fo) ? 9 : 0;\n}\n");

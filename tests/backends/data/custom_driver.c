@@ -13,7 +13,7 @@ int main(int argc, char **argv)
     if (!ws || !f || fread(x, sizeof x, 1, f) != 1)
         return 9;
     fclose(f);
-    int rc = cm_run(x, y, ws);
+    int rc = cm_run(x, y, ws, CM_WORKSPACE_SIZE);
     if (rc)
         return rc;
     f = fopen(argv[2], "wb");
