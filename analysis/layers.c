@@ -15,7 +15,7 @@ static bool own_qparams_op(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_OWN
 /* Node n is the producer of a fused pattern (onnxq_fused). */
 static bool fused(const oq_graph *g, uint32_t n)
 {
-    return ir_attr_int(&g->nodes[n], "onnxq_fused", 0) != 0;
+    return ir_attr_i(&g->nodes[n], OQ_A_ANY_onnxq_fused) != 0;
 }
 
 /* Scans fg in order; a fused producer's output is its activation's. */

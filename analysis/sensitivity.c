@@ -52,7 +52,7 @@ static int out_axis(const oq_graph *g, const oq_node *n)
     switch (n->op) {
     case OQ_OP_Conv: return 0;
     case OQ_OP_ConvTranspose: return 1;
-    case OQ_OP_Gemm: return ir_attr_int(n, "transB", 0) ? 0 : 1;
+    case OQ_OP_Gemm: return ir_attr_i(n, OQ_A_Gemm_transB) ? 0 : 1;
     case OQ_OP_MatMul: return r - 1;
     default: return -1;
     }
@@ -106,7 +106,7 @@ void oq_dq_weight_figures(const oq_graph *fg, uint32_t fn, const oq_graph *qg, u
     if (!Q->data || !qg->values[sv].data || oq_shape_numel(&Q->shape) != n || n <= 0 || ns < 1 ||
         (Q->dtype != OQ_DT_INT8 && Q->dtype != OQ_DT_UINT8))
         return;
-    int64_t ax = ir_attr_int(dq, "axis", 1);
+    int64_t ax = ir_attr_i(dq, OQ_A_DequantizeLinear_axis);
     if (ax < 0)
         ax += Q->shape.rank;
     if (ns > 1 && (ax < 0 || ax >= Q->shape.rank || Q->shape.dim[ax] != ns))

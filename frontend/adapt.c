@@ -164,13 +164,13 @@ static oq_status adapt_resize(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d
     oq_node *nd = &g->nodes[n];
     bool upsample = strcmp(nd->op_type, "Upsample") == 0;
     if (upsample || opset < 11) {
-        const char *mode = ir_attr_str(nd, "mode", "nearest");
+        const char *mode = ir_attr_s(nd, OQ_A_Resize_mode);
         if (strcmp(mode, "bilinear") == 0)
             mode = "linear";
         if (strcmp(mode, "nearest") != 0 && strcmp(mode, "linear") != 0)
             return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR, "mode '%s' is not supported", mode);
         uint32_t scales = nd->nin > 1 ? nd->in[1] : OQ_NONE;
-        const oq_attr *sa = ir_attr(nd, "scales");
+        const oq_attr *sa = ir_attr_get(nd, OQ_A_Resize_scales);
         if (sa) {
             if (sa->type != OQ_ATTR_FLOATS || scales != OQ_NONE)
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "bad 'scales' attribute");
@@ -179,7 +179,8 @@ static oq_status adapt_resize(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d
                 return nomem(g, n, d);
             drop_attr(&g->nodes[n], "scales");
         }
-        if (ir_attr(&g->nodes[n], "height_scale") || ir_attr(&g->nodes[n], "width_scale"))
+        if (ir_attr_get(&g->nodes[n], OQ_A_Resize_height_scale) ||
+            ir_attr_get(&g->nodes[n], OQ_A_Resize_width_scale))
             return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR,
                              "experimental Upsample-1 (height_scale/width_scale) is not supported");
         if (scales == OQ_NONE)
@@ -198,7 +199,7 @@ static oq_status adapt_resize(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d
         return OQ_OK;
     }
     /* roi only matters for tf_crop_and_resize; empty constants mean absent */
-    const char *ctm = ir_attr_str(nd, "coordinate_transformation_mode", "half_pixel");
+    const char *ctm = ir_attr_s(nd, OQ_A_Resize_coordinate_transformation_mode);
     if (nd->nin > 1 && (empty_const(g, nd->in[1]) || strcmp(ctm, "tf_crop_and_resize") != 0))
         nd->in[1] = OQ_NONE;
     for (uint32_t k = 2; k < nd->nin && k < 4; k++)
@@ -212,8 +213,8 @@ static oq_status adapt_resize(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d
 static oq_status adapt_legacy_bcast(oq_graph *g, uint32_t n, oq_diag *d)
 {
     oq_node *nd = &g->nodes[n];
-    const oq_attr *ax = ir_attr(nd, "axis");
-    int64_t bc = ir_attr_int(nd, "broadcast", 0);
+    const oq_attr *ax = ir_attr_get(nd, OQ_A_Add_axis);
+    int64_t bc = ir_attr_i(nd, OQ_A_Add_broadcast);
     drop_attr(nd, "broadcast");
     if (!ax)
         return OQ_OK;
@@ -279,7 +280,7 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
     case OQ_OP_Constant:
         return fold_constant(g, n, d);
     case OQ_OP_Clip:   /* attribute form: opset < 11 (or a stray attribute later) */
-        if (opset < 11 || ir_attr(nd, "min") || ir_attr(nd, "max")) {
+        if (opset < 11 || ir_attr_get(nd, OQ_A_Clip_min) || ir_attr_get(nd, OQ_A_Clip_max)) {
             uint32_t k = nd->nin;
             if (k > 1)
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
@@ -290,17 +291,17 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
         }
         return OQ_OK;
     case OQ_OP_Pad:
-        if (opset < 11 || ir_attr(nd, "pads") || ir_attr(nd, "paddings")) {
+        if (opset < 11 || ir_attr_get(nd, OQ_A_Conv_pads) || ir_attr_get(nd, OQ_A_Pad_paddings)) {
             if (nd->nin > 1)
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
                                  "Pad operands given both as attributes and as inputs");
-            const char *pn = ir_attr(nd, "pads") ? "pads" : "paddings";
+            const char *pn = ir_attr_get(nd, OQ_A_Conv_pads) ? "pads" : "paddings";
             if (!ir_attr(nd, pn))
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "has no 'pads' attribute");
             if ((st = ints_to_input(g, n, pn, 1, d)) != OQ_OK)
                 return st;
-            const char *mode = ir_attr_str(&g->nodes[n], "mode", "constant");
-            bool has_value = ir_attr(&g->nodes[n], "value") != NULL;
+            const char *mode = ir_attr_s(&g->nodes[n], OQ_A_Pad_mode);
+            bool has_value = ir_attr_get(&g->nodes[n], OQ_A_Pad_value) != NULL;
             if (has_value && strcmp(mode, "constant") == 0)
                 return float_to_input(g, n, "value", 2, false, 0, d);
             drop_attr(&g->nodes[n], "value");
@@ -313,11 +314,11 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
             nd->nin = 3;
         return OQ_OK;
     case OQ_OP_Slice:
-        if (opset < 10 || ir_attr(nd, "starts")) {
+        if (opset < 10 || ir_attr_get(nd, OQ_A_Slice_starts)) {
             if (nd->nin > 1)
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
                                  "Slice operands given both as attributes and as inputs");
-            if (!ir_attr(nd, "starts") || !ir_attr(nd, "ends"))
+            if (!ir_attr_get(nd, OQ_A_Slice_starts) || !ir_attr_get(nd, OQ_A_Slice_ends))
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "needs 'starts' and 'ends'");
             if ((st = ints_to_input(g, n, "starts", 1, d)) != OQ_OK ||
                 (st = ints_to_input(g, n, "ends", 2, d)) != OQ_OK ||
@@ -337,7 +338,7 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
     case OQ_OP_ReduceMax:
         return ints_to_input(g, n, "axes", 1, d);
     case OQ_OP_Concat:
-        if (opset < 4 && !ir_attr(nd, "axis")) {   /* Concat-1: axis defaulted to 1 */
+        if (opset < 4 && !ir_attr_get(nd, OQ_A_Concat_axis)) {   /* Concat-1: axis defaulted to 1 */
             oq_attr *a = ir_attr_add(g, n, "axis", OQ_ATTR_INT);
             if (!a)
                 return nomem(g, n, d);
@@ -345,7 +346,7 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
         }
         return OQ_OK;
     case OQ_OP_Reshape:
-        if (ir_attr(nd, "shape")) {   /* Reshape-1 */
+        if (ir_attr_get(nd, OQ_A_Reshape_shape)) {   /* Reshape-1 */
             if (nd->nin > 1)
                 return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "shape given twice");
             return ints_to_input(g, n, "shape", 1, d);
@@ -363,12 +364,12 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
         }
         return OQ_OK;
     case OQ_OP_BatchNormalization:
-        if (ir_attr_int(nd, "training_mode", 0) != 0)
+        if (ir_attr_i(nd, OQ_A_BatchNormalization_training_mode) != 0)
             return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR,
                              "training_mode=1 is not supported (inference only)");
-        if (ir_attr_int(nd, "spatial", 1) != 1)
+        if (ir_attr_i(nd, OQ_A_BatchNormalization_spatial) != 1)
             return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR, "spatial=0 is not supported");
-        if (opset < 7 && ir_attr_int(nd, "is_test", 0) == 0 && nd->nout > 1)
+        if (opset < 7 && ir_attr_i(nd, OQ_A_BatchNormalization_is_test) == 0 && nd->nout > 1)
             return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR,
                              "is_test=0 (training) is not supported");
         drop_attr(nd, "is_test");
@@ -382,7 +383,7 @@ oq_status oq_fe_adapt(oq_graph *g, uint32_t n, int64_t opset, oq_diag *d)
         drop_attr(nd, "broadcast");
         return OQ_OK;
     case OQ_OP_Cast: {
-        const oq_attr *a = ir_attr(nd, "to");
+        const oq_attr *a = ir_attr_get(nd, OQ_A_Cast_to);
         if (a && a->type == OQ_ATTR_STRING) {   /* Cast-1: type by name */
             static const char *const names[] = {
 #define OQ_DTYPE(name, num, size, str) [num] = #name,

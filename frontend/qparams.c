@@ -92,7 +92,7 @@ oq_status oq_fe_fill_qparams(oq_graph *g, oq_diag *d)
     oq_status st = OQ_OK;
     for (uint32_t n = 0; n < g->nnode && st == OQ_OK; n++) {
         const oq_node *nd = &g->nodes[n];
-        int64_t axis = ir_attr_int(nd, "axis", 1);
+        int64_t axis = ir_attr_i(nd, OQ_A_DequantizeLinear_axis);
         uint32_t out0 = nd->nout ? nd->out[0] : OQ_NONE;
         switch (nd->op) {
         case OQ_OP_QuantizeLinear:

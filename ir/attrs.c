@@ -106,3 +106,24 @@ int ir_attr_is(const oq_node *n, oq_attr_id id, const int64_t **out)
 {
     return ir_attr_ints(n, attrtab[id].name, out);
 }
+
+int64_t ir_softmax_axis(const oq_node *n)
+{
+    /* opset < 13 Softmax/LogSoftmax (onnxq_legacy_2d, set on import) defaulted axis to 1 */
+    if (!ir_attr_get(n, OQ_A_Softmax_axis) && ir_attr_i(n, OQ_A_Softmax_onnxq_legacy_2d))
+        return 1;
+    return ir_attr_i(n, OQ_A_Softmax_axis);
+}
+
+const char *ir_resize_str(const oq_graph *g, const oq_node *n, oq_attr_id id)
+{
+    /* Resize-10 (and Upsample) meant asymmetric coordinates and floor rounding; the importer
+     * writes both out, so only an IR of an opset <= 10 model that is silent reaches these */
+    if (g->opset <= 10 && !ir_attr_get(n, id)) {
+        if (id == OQ_A_Resize_coordinate_transformation_mode)
+            return "asymmetric";
+        if (id == OQ_A_Resize_nearest_mode)
+            return "floor";
+    }
+    return ir_attr_s(n, id);
+}

@@ -31,7 +31,7 @@ static oq_status fold_shape(oq_graph *g, uint32_t n, int64_t cnt, oq_diag *d)
     int r = x->shape.rank;
     if (r < 0)             /* unknown rank: nothing to fold */
         return OQ_OK;
-    int64_t s = ir_attr_int(nd, "start", 0);
+    int64_t s = ir_attr_i(nd, OQ_A_Shape_start);
     s = s < 0 ? s + r : s;
     s = s < 0 ? 0 : (s > r ? r : s);
     if (s + cnt > r)       /* output shape inconsistent with the input's rank */
@@ -108,7 +108,7 @@ static oq_status eval_gather(oq_graph *g, uint32_t n, void *tmp, bool *ok, oq_di
     oq_dtype dt = g->values[nd->out[0]].dtype;
     const oq_value *ix = ir_in_val(g, nd, 1);
     int r = x->shape.rank, ax;
-    if (!ir_norm_axis(ir_attr_int(nd, "axis", 0), r, &ax)) {
+    if (!ir_norm_axis(ir_attr_i(nd, OQ_A_Gather_axis), r, &ax)) {
         *ok = false;
         return OQ_OK;
     }
@@ -140,7 +140,7 @@ static bool eval_concat(oq_graph *g, const oq_node *nd, void *tmp)
     const oq_value *y = &g->values[nd->out[0]];
     oq_dtype dt = y->dtype;
     int r = y->shape.rank, ax;
-    if (!ir_norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
+    if (!ir_norm_axis(ir_attr_i(nd, OQ_A_Concat_axis), r, &ax))
         return false;
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < ax; i++)
@@ -192,7 +192,7 @@ oq_status ir_fold(oq_graph *g, uint32_t n, oq_diag *d)
             return OQ_OK;
     }
     if (nd->op == OQ_OP_ConstantOfShape) {
-        const oq_attr *va = ir_attr(nd, "value");
+        const oq_attr *va = ir_attr_get(nd, OQ_A_ConstantOfShape_value);
         void *p = ir_set_const(g, yv, NULL);
         if (!p)
             return oq_errorf(d, g, n, OQ_ERR_NOMEM, "out of memory evaluating constant");

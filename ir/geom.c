@@ -20,25 +20,25 @@ static oq_status read_lists(oq_graph *g, uint32_t n, int nsp, oq_conv_geom *geo,
     const oq_node *nd = &g->nodes[n];
     const int64_t *a;
     int na;
-    if ((na = ir_attr_ints(nd, "strides", &a)) >= 0) {
+    if ((na = ir_attr_is(nd, OQ_A_Conv_strides, &a)) >= 0) {
         if (na != nsp)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "strides has %d entries for %d spatial dims",
                              na, nsp);
         memcpy(geo->stride, a, (size_t)nsp * sizeof *a);
     }
-    if ((na = ir_attr_ints(nd, "dilations", &a)) >= 0) {
+    if ((na = ir_attr_is(nd, OQ_A_Conv_dilations, &a)) >= 0) {
         if (na != nsp)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "dilations has %d entries for %d spatial dims",
                              na, nsp);
         memcpy(geo->dil, a, (size_t)nsp * sizeof *a);
     }
-    if ((na = ir_attr_ints(nd, "pads", &a)) >= 0) {
+    if ((na = ir_attr_is(nd, OQ_A_Conv_pads, &a)) >= 0) {
         if (na != 2 * nsp)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "pads has %d entries; expected %d", na,
                              2 * nsp);
         memcpy(geo->pad, a, (size_t)na * sizeof *a);
     }
-    if ((na = ir_attr_ints(nd, "output_padding", &a)) >= 0) {
+    if ((na = ir_attr_is(nd, OQ_A_ConvTranspose_output_padding, &a)) >= 0) {
         if (na != nsp)
             return oq_errorf(d, g, n, OQ_ERR_SHAPE, "output_padding has %d entries for %d dims", na,
                              nsp);
@@ -108,7 +108,7 @@ oq_status ir_conv_geom(const oq_graph *cg, uint32_t n, oq_conv_geom *geo, oq_dia
     if (!x)
         return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "input 0 is missing");
     const int64_t *ks = NULL;
-    int nk = ir_attr_ints(nd, "kernel_shape", &ks);
+    int nk = ir_attr_is(nd, OQ_A_Conv_kernel_shape, &ks);
     int nsp = -1;
     if (x->shape.rank >= 0)
         nsp = x->shape.rank - 2;
@@ -143,11 +143,11 @@ oq_status ir_conv_geom(const oq_graph *cg, uint32_t n, oq_conv_geom *geo, oq_dia
     oq_status st = read_lists(g, n, nsp, geo, d);
     if (st)
         return st;
-    geo->group = ir_attr_int(nd, "group", 1);
+    geo->group = ir_attr_i(nd, OQ_A_Conv_group);
     if (geo->group < 1)
         return oq_errorf(d, g, n, OQ_ERR_SHAPE, "group %lld < 1", (long long)geo->group);
-    geo->ceil = ir_attr_int(nd, "ceil_mode", 0) != 0;
-    const char *ap = ir_attr_str(nd, "auto_pad", "NOTSET");
+    geo->ceil = ir_attr_i(nd, OQ_A_MaxPool_ceil_mode) != 0;
+    const char *ap = ir_attr_s(nd, OQ_A_Conv_auto_pad);
     if (strcmp(ap, "NOTSET") == 0 || ap[0] == 0)
         geo->auto_pad = OQ_AUTOPAD_NOTSET;
     else if (strcmp(ap, "VALID") == 0)
@@ -162,7 +162,7 @@ oq_status ir_conv_geom(const oq_graph *cg, uint32_t n, oq_conv_geom *geo, oq_dia
     if (geo->auto_pad == OQ_AUTOPAD_VALID)
         memset(geo->pad, 0, sizeof geo->pad);
     const int64_t *os = NULL;
-    int nos = convt ? ir_attr_ints(nd, "output_shape", &os) : -1;
+    int nos = convt ? ir_attr_is(nd, OQ_A_ConvTranspose_output_shape, &os) : -1;
     if (nos >= 0 && nos != nsp && nos != nsp + 2)
         return oq_errorf(d, g, n, OQ_ERR_SHAPE, "output_shape has %d entries for %d spatial dims",
                          nos, nsp);

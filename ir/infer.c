@@ -198,7 +198,7 @@ static oq_status infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d)
     const oq_node *nd = &g->nodes[n];
     oq_value *y = out_val(g, nd, 0);
     const oq_value *x0 = ir_in_val(g, nd, 2);
-    if (!x0 || !ir_attr(nd, "axis") || (nd->nin - 2) % 3 != 0)
+    if (!x0 || !ir_attr_get(nd, OQ_A_QLinearConcat_axis) || (nd->nin - 2) % 3 != 0)
         return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "QLinearConcat needs axis and (X, scale, zp) triples");
     y->dtype = x0->dtype;
     int r = x0->shape.rank, ax;
@@ -206,7 +206,7 @@ static oq_status infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d)
         y->shape = unknown_shape();
         return OQ_OK;
     }
-    int64_t axis = ir_attr_int(nd, "axis", 0);
+    int64_t axis = ir_attr_i(nd, OQ_A_QLinearConcat_axis);
     if (!ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
     y->shape = x0->shape;
@@ -400,7 +400,7 @@ static oq_status infer_gemm(oq_graph *g, uint32_t n, oq_diag *d)
     if ((a->shape.rank >= 0 && a->shape.rank != 2) || (b->shape.rank >= 0 && b->shape.rank != 2))
         return oq_errorf(d, g, n, OQ_ERR_SHAPE, "Gemm operands must be 2-D (got rank %d and %d)",
                          a->shape.rank, b->shape.rank);
-    bool ta = ir_attr_int(nd, "transA", 0) != 0, tb = ir_attr_int(nd, "transB", 0) != 0;
+    bool ta = ir_attr_i(nd, OQ_A_Gemm_transA) != 0, tb = ir_attr_i(nd, OQ_A_Gemm_transB) != 0;
     int64_t m = a->shape.rank == 2 ? a->shape.dim[ta ? 1 : 0] : -1;
     int64_t ka = a->shape.rank == 2 ? a->shape.dim[ta ? 0 : 1] : -1;
     int64_t kb = b->shape.rank == 2 ? b->shape.dim[tb ? 1 : 0] : -1;
@@ -452,7 +452,7 @@ static oq_status infer_reshape(oq_graph *g, uint32_t n, oq_diag *d)
     }
     if (k > OQ_MAX_RANK)
         return err_rank(g, n, d, k);
-    bool allowzero = ir_attr_int(nd, "allowzero", 0) != 0;
+    bool allowzero = ir_attr_i(nd, OQ_A_Reshape_allowzero) != 0;
     oq_shape o = rank_shape(k);
     int neg = -1;
     int64_t known = 1;         /* product of the known output dims */
@@ -537,7 +537,7 @@ static oq_status infer_flatten(oq_graph *g, uint32_t n, oq_diag *d)
         y->shape = o;
         return OQ_OK;
     }
-    int64_t axis = ir_attr_int(nd, "axis", 1);
+    int64_t axis = ir_attr_i(nd, OQ_A_Flatten_axis);
     int r = x->shape.rank;
     if (axis < -r || axis > r)
         return err_axis(g, n, d, "axis", axis, r);
@@ -559,7 +559,7 @@ static oq_status infer_transpose(oq_graph *g, uint32_t n, oq_diag *d)
     oq_value *y = out_val(g, nd, 0);
     y->dtype = x->dtype;
     const int64_t *perm;
-    int np = ir_attr_ints(nd, "perm", &perm);
+    int np = ir_attr_is(nd, OQ_A_Transpose_perm, &perm);
     int r = x->shape.rank;
     if (r < 0) {
         y->shape = np >= 0 ? rank_shape(np) : unknown_shape();
@@ -587,8 +587,8 @@ static oq_status infer_concat(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
     oq_value *y = out_val(g, nd, 0);
-    int64_t axis = ir_attr_int(nd, "axis", 0);
-    if (!ir_attr(nd, "axis"))
+    int64_t axis = ir_attr_i(nd, OQ_A_Concat_axis);
+    if (!ir_attr_get(nd, OQ_A_Concat_axis))
         return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "attribute 'axis' is missing");
     int r = -1;
     y->dtype = OQ_DT_UNDEFINED;
@@ -652,7 +652,7 @@ static oq_status infer_split(oq_graph *g, uint32_t n, oq_diag *d)
     const oq_node *nd = &g->nodes[n];
     const oq_value *x = ir_in_val(g, nd, 0);
     int r = x->shape.rank;
-    int64_t axis = ir_attr_int(nd, "axis", 0);
+    int64_t axis = ir_attr_i(nd, OQ_A_Split_axis);
     int ax = 0;
     if (r >= 0 && !ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
@@ -660,8 +660,8 @@ static oq_status infer_split(oq_graph *g, uint32_t n, oq_diag *d)
     int64_t dim = r >= 0 ? x->shape.dim[ax] : -1;
     const oq_value *sv = ir_in_val(g, nd, 1);
     const int64_t *sattr = NULL;
-    int nsattr = sv ? -1 : ir_attr_ints(nd, "split", &sattr);
-    int64_t nout_attr = ir_attr_int(nd, "num_outputs", 0);
+    int nsattr = sv ? -1 : ir_attr_is(nd, OQ_A_Split_split, &sattr);
+    int64_t nout_attr = ir_attr_i(nd, OQ_A_Split_num_outputs);
     bool sizes_known = false;
     if (sv && (!sv->data || !dt_int(sv->dtype)))
         sizes_known = false;
@@ -832,7 +832,7 @@ static void get_axes(oq_graph *g, const oq_node *nd, int64_t *axes, int *n, bool
         return;
     }
     const int64_t *a;
-    int k = ir_attr_ints(nd, "axes", &a);
+    int k = ir_attr_is(nd, OQ_A_Squeeze_axes, &a);
     if (k > max) {
         *known = false;
         *n = k;
@@ -933,8 +933,8 @@ static oq_status infer_reduce(oq_graph *g, uint32_t n, oq_diag *d)
     int na;
     bool known;
     get_axes(g, nd, axes, &na, &known, OQ_MAX_RANK * 2);
-    bool keep = ir_attr_int(nd, "keepdims", 1) != 0;
-    bool noop = ir_attr_int(nd, "noop_with_empty_axes", 0) != 0;
+    bool keep = ir_attr_i(nd, OQ_A_ReduceSum_keepdims) != 0;
+    bool noop = ir_attr_i(nd, OQ_A_ReduceSum_noop_with_empty_axes) != 0;
     int r = x->shape.rank;
     if (r < 0 || !known) {
         if (r >= 0 && keep)
@@ -988,7 +988,7 @@ static oq_status infer_gather(oq_graph *g, uint32_t n, oq_diag *d)
         y->shape = unknown_shape();
         return OQ_OK;
     }
-    int64_t axis = ir_attr_int(nd, "axis", 0);
+    int64_t axis = ir_attr_i(nd, OQ_A_Gather_axis);
     int ax;
     if (!ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
@@ -1053,7 +1053,7 @@ static oq_status infer_pad(oq_graph *g, uint32_t n, oq_diag *d)
     const int64_t *pa;
     if (nd->nin > 1 && nd->in[1] != OQ_NONE) {
         np = const_ints(g, nd->in[1], pads, 2 * OQ_MAX_RANK);
-    } else if ((np = ir_attr_ints(nd, "pads", &pa)) >= 0 && np <= 2 * OQ_MAX_RANK) {
+    } else if ((np = ir_attr_is(nd, OQ_A_Conv_pads, &pa)) >= 0 && np <= 2 * OQ_MAX_RANK) {
         memcpy(pads, pa, (size_t)np * sizeof *pa);
     } else {
         np = -1;
@@ -1101,7 +1101,7 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
         return OQ_OK;
     }
     const int64_t *axv;
-    int nax = ir_attr_ints(nd, "axes", &axv);
+    int nax = ir_attr_is(nd, OQ_A_Resize_axes, &axv);
     int axes[OQ_MAX_RANK];
     int na = nax >= 0 ? nax : r;
     if (na > r)
@@ -1126,7 +1126,7 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
     if (sz) {
         if (!dt_int(sz->dtype))
             return oq_errorf(d, g, n, OQ_ERR_DTYPE, "sizes must be int64");
-        const char *pol = ir_attr_str(nd, "keep_aspect_ratio_policy", "stretch");
+        const char *pol = ir_attr_s(nd, OQ_A_Resize_keep_aspect_ratio_policy);
         bool nl = strcmp(pol, "not_larger") == 0, ns = strcmp(pol, "not_smaller") == 0;
         if (!nl && !ns && strcmp(pol, "stretch") != 0)
             return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR,
@@ -1153,7 +1153,7 @@ static oq_status infer_resize(oq_graph *g, uint32_t n, oq_diag *d)
     } else {
         if (!dt_float(sc->dtype))
             return oq_errorf(d, g, n, OQ_ERR_DTYPE, "scales must be float");
-        bool crop = strcmp(ir_attr_str(nd, "coordinate_transformation_mode", ""),
+        bool crop = strcmp(ir_attr_s(nd, OQ_A_Resize_coordinate_transformation_mode),
                            "tf_crop_and_resize") == 0;
         const oq_value *roi = ir_in_val(g, nd, 1);
         for (int i = 0; i < na; i++) {
@@ -1191,7 +1191,8 @@ static oq_status infer_shape_op(oq_graph *g, uint32_t n, oq_diag *d)
         y->shape = rank_shape(1);
         return OQ_OK;
     }
-    int64_t s = ir_attr_int(nd, "start", 0), e = ir_attr_int(nd, "end", r);
+    int64_t s = ir_attr_i(nd, OQ_A_Shape_start);
+    int64_t e = ir_attr_get(nd, OQ_A_Shape_end) ? ir_attr_i(nd, OQ_A_Shape_end) : r;
     s = s < 0 ? s + r : s;
     e = e < 0 ? e + r : e;
     s = s < 0 ? 0 : (s > r ? r : s);
@@ -1205,7 +1206,7 @@ static oq_status infer_constant_of_shape(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
     oq_value *y = out_val(g, nd, 0);
-    const oq_attr *va = ir_attr(nd, "value");
+    const oq_attr *va = ir_attr_get(nd, OQ_A_ConstantOfShape_value);
     y->dtype = OQ_DT_FLOAT;
     if (va && va->type == OQ_ATTR_TENSOR && va->t) {
         if (oq_shape_numel(&va->t->shape) != 1)
@@ -1284,11 +1285,11 @@ static oq_status infer_layernorm(oq_graph *g, uint32_t n, oq_diag *d)
     y->dtype = x->dtype;
     y->shape = x->shape;
     int r = x->shape.rank;
-    int64_t axis = ir_attr_int(nd, "axis", -1);
+    int64_t axis = ir_attr_i(nd, OQ_A_LayerNormalization_axis);
     int ax = 0;
     if (r >= 0 && !ir_norm_axis(axis, r, &ax))
         return err_axis(g, n, d, "axis", axis, r);
-    int64_t stash = ir_attr_int(nd, "stash_type", 1);
+    int64_t stash = ir_attr_i(nd, OQ_A_LayerNormalization_stash_type);
     for (uint32_t i = 1; i < 3; i++) {
         oq_value *o = out_val(g, nd, i);
         if (!o)
@@ -1328,7 +1329,7 @@ static oq_status infer_qdq(oq_graph *g, uint32_t n, oq_diag *d)
     /* per-axis: a 1-D scale of length > 1 must match x's axis dim */
     int64_t ns = oq_shape_numel(&s->shape);
     if (s->shape.rank == 1 && ns > 1 && x->shape.rank >= 0) {
-        int64_t axis = ir_attr_int(nd, "axis", 1);
+        int64_t axis = ir_attr_i(nd, OQ_A_DequantizeLinear_axis);
         int ax;
         if (!ir_norm_axis(axis, x->shape.rank, &ax))
             return err_axis(g, n, d, "axis", axis, x->shape.rank);
@@ -1348,7 +1349,7 @@ static oq_status infer_cast(oq_graph *g, uint32_t n, oq_diag *d)
     const oq_node *nd = &g->nodes[n];
     const oq_value *x = ir_in_val(g, nd, 0);
     oq_value *y = out_val(g, nd, 0);
-    int64_t to = ir_attr_int(nd, "to", -1);
+    int64_t to = ir_attr_i(nd, OQ_A_Cast_to);
     if (to < 0 || to > 64 || !oq_dtype_valid((int)to) || to == OQ_DT_UNDEFINED)
         return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR, "attribute 'to'=%lld is not a known type",
                          (long long)to);
@@ -1404,14 +1405,14 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
         y->dtype = x->dtype;
         y->shape = x->shape;
         int ax;
-        int64_t axis = ir_attr_int(nd, "axis", ir_attr_int(nd, "onnxq_legacy_2d", 0) ? 1 : -1);
+        int64_t axis = ir_softmax_axis(nd);
         if (x->shape.rank >= 0 && !ir_norm_axis(axis, x->shape.rank, &ax) &&
             !(x->shape.rank == 0 && (axis == 0 || axis == -1)))
             return err_axis(g, n, d, "axis", axis, x->shape.rank);
         return OQ_OK;
     }
     case OQ_OP_BatchNormalization: {
-        if (ir_attr_int(nd, "training_mode", 0))
+        if (ir_attr_i(nd, OQ_A_BatchNormalization_training_mode))
             return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR, "training_mode=1 not supported");
         y->dtype = x->dtype;
         y->shape = x->shape;

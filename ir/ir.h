@@ -120,6 +120,14 @@ OQ_INTERNAL int64_t ir_attr_i(const struct oq_node *n, oq_attr_id id);
 OQ_INTERNAL float ir_attr_f(const struct oq_node *n, oq_attr_id id);
 OQ_INTERNAL const char *ir_attr_s(const struct oq_node *n, oq_attr_id id);
 OQ_INTERNAL int ir_attr_is(const struct oq_node *n, oq_attr_id id, const int64_t **out);
+/* Softmax / LogSoftmax axis: the attribute, else -1, or 1 for opset < 13 semantics
+ * (onnxq_legacy_2d). */
+OQ_INTERNAL int64_t ir_softmax_axis(const struct oq_node *n);
+/* A Resize STRING attribute (coordinate_transformation_mode, nearest_mode, mode, ...): the
+ * attribute, else the default of the graph's opset (Resize-10: asymmetric, floor). */
+struct oq_graph;
+OQ_INTERNAL const char *ir_resize_str(const struct oq_graph *g, const struct oq_node *n,
+                                      oq_attr_id id);
 
 /* ---------------------------------------------------------------- ir/values.c */
 

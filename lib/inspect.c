@@ -66,7 +66,7 @@ static double node_macs(const oq_graph *g, const oq_node *n)
     }
     case OQ_OP_Gemm: {
         const oq_shape *a = &g->values[n->in[0]].shape;
-        int64_t kdim = ir_attr_int(n, "transA", 0) ? a->dim[0] : a->dim[1];
+        int64_t kdim = ir_attr_i(n, OQ_A_Gemm_transA) ? a->dim[0] : a->dim[1];
         return ny * (double)kdim;
     }
     case OQ_OP_MatMul:

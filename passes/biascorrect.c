@@ -65,10 +65,10 @@ static bool candidate(const oq_graph *g, uint32_t n, const oq_options *o, bc_lay
     L->x = x;
     L->kh = L->kw = L->sh = L->sw = L->dh = L->dw = 1;
     if (nd->op == OQ_OP_Gemm) {
-        if (ws->rank != 2 || xs->rank != 2 || ir_attr_int(nd, "transA", 0) ||
-            ir_attr_float(nd, "alpha", 1) != 1 || ir_attr_float(nd, "beta", 1) != 1)
+        if (ws->rank != 2 || xs->rank != 2 || ir_attr_i(nd, OQ_A_Gemm_transA) ||
+            ir_attr_f(nd, OQ_A_Gemm_alpha) != 1 || ir_attr_f(nd, OQ_A_Gemm_beta) != 1)
             return false;
-        bool tb = ir_attr_int(nd, "transB", 0) != 0;
+        bool tb = ir_attr_i(nd, OQ_A_Gemm_transB) != 0;
         M = ws->dim[tb ? 0 : 1];
         L->C = ws->dim[tb ? 1 : 0];
         L->taps = 1;
@@ -232,7 +232,8 @@ static oq_status fake_quant(const oq_graph *g, const oq_node *nd, const oq_optio
                             float *wq, oq_diag *d)
 {
     const oq_value *W = &g->values[nd->in[1]];
-    int axis = o->per_tensor ? -1 : nd->op == OQ_OP_Conv ? 0 : ir_attr_int(nd, "transB", 0) ? 0 : 1;
+    int axis = o->per_tensor ? -1 : nd->op == OQ_OP_Conv ? 0
+               : ir_attr_i(nd, OQ_A_Gemm_transB) ? 0 : 1;
     uint32_t C = axis >= 0 ? (uint32_t)W->shape.dim[axis] : 1;
     oq_observer ob;
     oq_status st = oq_observer_init(&ob, OQ_OBS_MINMAX, axis, C, d);
@@ -269,7 +270,7 @@ static oq_status correct(const bc_layer *L, oq_graph *g,
     const oq_node *nd = &g->nodes[L->node];
     const oq_shape *ws = &g->values[nd->in[1]].shape;
     int64_t nw = oq_shape_numel(ws);
-    bool gemm = nd->op == OQ_OP_Gemm, tb = gemm && ir_attr_int(nd, "transB", 0);
+    bool gemm = nd->op == OQ_OP_Gemm, tb = gemm && ir_attr_i(nd, OQ_A_Gemm_transB);
     int64_t M = gemm ? ws->dim[tb ? 0 : 1] : ws->dim[0];
     float *wq = malloc((size_t)(nw + M) * sizeof *wq);
     if (!wq)

@@ -22,7 +22,7 @@ static bool bn_coeffs(const oq_graph *g, const oq_node *bn, int64_t C, double *a
             return false;
     const float *sc = g->values[bn->in[1]].data, *b = g->values[bn->in[2]].data;
     const float *mean = g->values[bn->in[3]].data, *var = g->values[bn->in[4]].data;
-    double eps = ir_attr_float(bn, "epsilon", 1e-5f);
+    double eps = ir_attr_f(bn, OQ_A_BatchNormalization_epsilon);
     for (int64_t k = 0; k < C; k++) {
         a[k] = (double)sc[k] / sqrt((double)var[k] + eps);
         c[k] = (double)b[k] - (double)mean[k] * a[k];
@@ -44,7 +44,7 @@ static int64_t conv_ch(const oq_graph *g, const oq_node *p, int64_t i)
 static int64_t convt_ch(const oq_graph *g, const oq_node *p, int64_t i)
 {
     const oq_shape *s = &g->values[p->in[1]].shape;        /* [C, M/g, k...] */
-    int64_t grp = ir_attr_int(p, "group", 1);
+    int64_t grp = ir_attr_i(p, OQ_A_Conv_group);
     int64_t inner = oq_shape_numel(s) / (s->dim[0] * s->dim[1]);
     int64_t cin = i / (s->dim[1] * inner), j = (i / inner) % s->dim[1];
     int64_t per_group_in = s->dim[0] / grp;
@@ -54,7 +54,7 @@ static int64_t convt_ch(const oq_graph *g, const oq_node *p, int64_t i)
 static int64_t gemm_ch(const oq_graph *g, const oq_node *p, int64_t i)
 {
     const oq_shape *s = &g->values[p->in[1]].shape;
-    return ir_attr_int(p, "transB", 0) ? i / s->dim[1] : i % s->dim[1];
+    return ir_attr_i(p, OQ_A_Gemm_transB) ? i / s->dim[1] : i % s->dim[1];
 }
 
 static oq_status fold_into(oq_graph *g, uint32_t pn, uint32_t bnn, int64_t C, const double *a,
@@ -72,7 +72,7 @@ static oq_status fold_into(oq_graph *g, uint32_t pn, uint32_t bnn, int64_t C, co
         w[i] = (float)((double)w0[i] * a[ch(g, p, i)]);
     uint32_t bv = p->nin > 2 ? p->in[2] : OQ_NONE;
     const float *b0 = bv != OQ_NONE ? g->values[bv].data : NULL;
-    double beta = p->op == OQ_OP_Gemm ? ir_attr_float(p, "beta", 1.0f) : 1.0;
+    double beta = p->op == OQ_OP_Gemm ? ir_attr_f(p, OQ_A_Gemm_beta) : 1.0;
     for (int64_t k = 0; k < C; k++)
         b[k] = (float)((b0 ? beta * b0[k] : 0.0) * a[k] + c[k]);
     oq_shape bs = {.rank = 1, .dim = {C}};
@@ -93,7 +93,7 @@ static oq_status fold_into(oq_graph *g, uint32_t pn, uint32_t bnn, int64_t C, co
     p->in = ni;
     p->nin = 3;
     if (p->op == OQ_OP_Gemm) {
-        oq_attr *at = (oq_attr *)ir_attr(p, "beta");
+        oq_attr *at = (oq_attr *)ir_attr_get(p, OQ_A_Gemm_beta);
         if (at) {
             at->type = OQ_ATTR_FLOAT;
             at->f = 1.0f;
@@ -185,10 +185,10 @@ oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d)
             if (p->op == OQ_OP_Conv && ws->dim[0] == C)
                 ch = conv_ch;
             else if (p->op == OQ_OP_ConvTranspose &&
-                     ws->dim[1] * ir_attr_int(p, "group", 1) == C)
+                     ws->dim[1] * ir_attr_i(p, OQ_A_Conv_group) == C)
                 ch = convt_ch;
             else if (p->op == OQ_OP_Gemm && ws->rank == 2 &&
-                     ws->dim[ir_attr_int(p, "transB", 0) ? 0 : 1] == C && xs->rank == 2)
+                     ws->dim[ir_attr_i(p, OQ_A_Gemm_transB) ? 0 : 1] == C && xs->rank == 2)
                 ch = gemm_ch;
         }
         oq_status st = ch ? fold_into(g, pn, n, C, a, c, ch, d) : to_mul_add(g, n, C, a, c, d);

@@ -25,7 +25,7 @@ static bool observed(const oq_graph *g, uint32_t v)
     const oq_node *p = &g->nodes[val->producer];
     if (p->op == OQ_OP_QuantizeLinear || p->op == OQ_OP_DynamicQuantizeLinear)
         return false;
-    return !ir_attr_int(p, "onnxq_fused", 0);
+    return !ir_attr_i(p, OQ_A_ANY_onnxq_fused);
 }
 
 oq_status oq_calib_new(const oq_graph *g, const oq_options *o, oq_calib **out, oq_diag *d)

@@ -78,9 +78,9 @@ static oq_status linear_form(oq_graph *g, uint32_t n, oq_diag *d)
         return OQ_OK;
     if (mm->op == OQ_OP_Gemm && (mm->nin > 2 && mm->in[2] != OQ_NONE))
         return OQ_OK;
-    if (mm->op == OQ_OP_Gemm && ir_attr_int(mm, "transA", 0))
+    if (mm->op == OQ_OP_Gemm && ir_attr_i(mm, OQ_A_Gemm_transA))
         return OQ_OK;
-    int64_t N = mm->op == OQ_OP_Gemm && ir_attr_int(mm, "transB", 0) ? w->shape.dim[0]
+    int64_t N = mm->op == OQ_OP_Gemm && ir_attr_i(mm, OQ_A_Gemm_transB) ? w->shape.dim[0]
                                                                        : w->shape.dim[1];
     if (g->values[y].nuse != 1 || g->values[y].is_output)
         return OQ_OK;
@@ -142,7 +142,7 @@ oq_status pass_canonicalize(oq_graph *g, const oq_options *o, oq_diag *d)
             break;
         }
         case OQ_OP_Gemm: {
-            float alpha = ir_attr_float(nd, "alpha", 1.0f), beta = ir_attr_float(nd, "beta", 1.0f);
+            float alpha = ir_attr_f(nd, OQ_A_Gemm_alpha), beta = ir_attr_f(nd, OQ_A_Gemm_beta);
             if (alpha != 1.0f && const_f32(g, nd->in[1])) {
                 uint32_t w = scaled_const(g, nd->in[1], alpha, "alpha");
                 if (w == OQ_NONE)

@@ -72,10 +72,10 @@ static bool weight_layer(const oq_graph *g, uint32_t n, int64_t *M)
             return false;
         *M = ws->dim[0];
     } else {
-        if (ws->rank != 2 || ir_attr_int(nd, "transA", 0) || ir_attr_float(nd, "alpha", 1) != 1 ||
-            ir_attr_float(nd, "beta", 1) != 1)
+        if (ws->rank != 2 || ir_attr_i(nd, OQ_A_Gemm_transA) ||
+            ir_attr_f(nd, OQ_A_Gemm_alpha) != 1 || ir_attr_f(nd, OQ_A_Gemm_beta) != 1)
             return false;
-        *M = ws->dim[ir_attr_int(nd, "transB", 0) ? 0 : 1];
+        *M = ws->dim[ir_attr_i(nd, OQ_A_Gemm_transB) ? 0 : 1];
     }
     uint32_t b = nd->nin > 2 ? nd->in[2] : OQ_NONE;
     if (b != OQ_NONE && (!const_f32(g, b) || g->values[b].shape.rank != 1 ||
@@ -117,8 +117,9 @@ static uint32_t find_l2(const oq_graph *g, uint32_t n1, int64_t M, bool cross_cl
             (a->nin < 3 || a->in[2] != v) && weight_layer(g, u, &M2)) {
             const oq_shape *ws = &g->values[a->in[1]].shape;
             if (a->op == OQ_OP_Conv)
-                return pr->inner == 1 && ws->dim[1] * ir_attr_int(a, "group", 1) == M ? u : OQ_NONE;
-            int64_t K = ws->dim[ir_attr_int(a, "transB", 0) ? 1 : 0];
+                return pr->inner == 1 && ws->dim[1] * ir_attr_i(a, OQ_A_Conv_group) == M ? u
+                                                                                       : OQ_NONE;
+            int64_t K = ws->dim[ir_attr_i(a, OQ_A_Gemm_transB) ? 1 : 0];
             return K == M * pr->inner ? u : OQ_NONE;
         }
         if (pr->inner != 1 || a->in[0] != v)
@@ -137,7 +138,7 @@ static uint32_t find_l2(const oq_graph *g, uint32_t n1, int64_t M, bool cross_cl
             pr->clips[pr->nclip++] = u;
             break;
         case OQ_OP_Flatten: {
-            if (ir_attr_int(a, "axis", 1) != 1 || vs->rank < 2)
+            if (ir_attr_i(a, OQ_A_DequantizeLinear_axis) != 1 || vs->rank < 2)
                 return OQ_NONE;
             int64_t inner = oq_shape_numel(vs) / (vs->dim[0] * vs->dim[1]);
             if (inner <= 0)
@@ -167,7 +168,7 @@ static double out_apply(const oq_graph *g, layer *L, int64_t c, float f)
         cnt = L->nw / ws->dim[0];
         start = c * cnt;
         step = 1;
-    } else if (ir_attr_int(nd, "transB", 0)) {      /* [N, K]: row c */
+    } else if (ir_attr_i(nd, OQ_A_Gemm_transB)) {      /* [N, K]: row c */
         cnt = ws->dim[1];
         start = c * cnt;
         step = 1;
@@ -194,7 +195,7 @@ static double in_apply(const oq_graph *g, layer *L, int64_t c, int64_t inner, fl
     const oq_shape *ws = &g->values[nd->in[1]].shape;
     double r = 0;
     if (nd->op == OQ_OP_Conv) {        /* [N, Cg, k...], group G: channel c in group c / Cg */
-        int64_t N = ws->dim[0], Cg = ws->dim[1], G = ir_attr_int(nd, "group", 1);
+        int64_t N = ws->dim[0], Cg = ws->dim[1], G = ir_attr_i(nd, OQ_A_Conv_group);
         int64_t ksz = L->nw / (N * Cg), per = N / G, grp = c / Cg, j = c % Cg;
         for (int64_t n = grp * per; n < (grp + 1) * per; n++) {
             float *w = L->w + (n * Cg + j) * ksz;
@@ -206,7 +207,7 @@ static double in_apply(const oq_graph *g, layer *L, int64_t c, int64_t inner, fl
         }
         return r;
     }
-    bool tb = ir_attr_int(nd, "transB", 0) != 0;
+    bool tb = ir_attr_i(nd, OQ_A_Gemm_transB) != 0;
     int64_t K = ws->dim[tb ? 1 : 0], N = ws->dim[tb ? 0 : 1];
     for (int64_t fi = c * inner; fi < (c + 1) * inner; fi++)
         for (int64_t n = 0; n < N; n++) {

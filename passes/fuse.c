@@ -50,7 +50,7 @@ oq_status pass_fuse(oq_graph *g, const oq_options *o, oq_diag *d)
     for (uint32_t n = 0; n < g->nnode; n++) {
         oq_node *p = &g->nodes[n];
         if (p->dead || !fusable_producer(p->op) || p->nout != 1 || p->out[0] == OQ_NONE ||
-            ir_attr_int(p, "onnxq_fused", 0))
+            ir_attr_i(p, OQ_A_ANY_onnxq_fused))
             continue;
         const oq_value *y = &g->values[p->out[0]];
         if (y->is_output || y->nuse != 1 || y->dtype != OQ_DT_FLOAT)

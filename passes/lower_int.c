@@ -252,8 +252,8 @@ static oq_status lower_gemm(lctx *c, uint32_t n)
 {
     oq_node *nd = node(c, n);
     const oq_value *a = &c->g->values[nd->in[0]];
-    if (a->shape.rank != 2 || ir_attr_int(nd, "transA", 0) != 0 ||
-        ir_attr_float(nd, "alpha", 1.0f) != 1.0f || ir_attr_float(nd, "beta", 1.0f) != 1.0f)
+    if (a->shape.rank != 2 || ir_attr_i(nd, OQ_A_Gemm_transA) != 0 ||
+        ir_attr_f(nd, OQ_A_Gemm_alpha) != 1.0f || ir_attr_f(nd, OQ_A_Gemm_beta) != 1.0f)
         return OQ_OK;
     uint32_t xdq = dq_of(c, nd->in[0], false), wdq = dq_of(c, nd->in[1], true);
     uint32_t bdq = nd->nin > 2 && nd->in[2] != OQ_NONE ? dq_of(c, nd->in[2], true) : OQ_NONE;
@@ -265,14 +265,14 @@ static oq_status lower_gemm(lctx *c, uint32_t n)
     oq_dtype dt;
     if (q == OQ_NONE || !qp(c, q, &s, &z, &dt) || !qp(c, xdq, &s, &z, &dt))
         return OQ_OK;
-    bool transB = ir_attr_int(nd, "transB", 0) != 0;
+    bool transB = ir_attr_i(nd, OQ_A_Gemm_transB) != 0;
     const oq_value *w = &c->g->values[node(c, wdq)->in[0]];
     int64_t M = a->shape.dim[0], K = a->shape.dim[1];
     int64_t N = transB ? w->shape.dim[0] : w->shape.dim[1];
     /* per-axis scale must be along N (axis 0 of [N,K], axis 1 of [K,N]) or per tensor */
     const oq_node *W = node(c, wdq);
     int64_t nscale = oq_shape_numel(&c->g->values[W->in[1]].shape);
-    int64_t axis = ir_attr_int(W, "axis", 1);
+    int64_t axis = ir_attr_i(W, OQ_A_DequantizeLinear_axis);
     if (nscale != 1 && (nscale != N || axis != (transB ? 0 : 1)))
         return OQ_OK;
     if (bdq != OQ_NONE && oq_shape_numel(&c->g->values[node(c, bdq)->in[0]].shape) != N)
@@ -335,7 +335,7 @@ static oq_status lower_matmul(lctx *c, uint32_t n)
         return OQ_OK;
     const oq_node *B = node(c, bdq);
     int64_t nscale = oq_shape_numel(&c->g->values[B->in[1]].shape);
-    if (nscale != 1 && ir_attr_int(B, "axis", 1) != 1)
+    if (nscale != 1 && ir_attr_i(B, OQ_A_DequantizeLinear_axis) != 1)
         return OQ_OK;
     uint32_t bzp = zp_or_zero(c, bdq, OQ_DT_INT8, nscale);
     if (bzp == OQ_NONE)

@@ -161,7 +161,7 @@ static oq_status quantize_input(qctx *q, uint32_t node, uint32_t v, uint32_t *ou
     if (v >= q->nvalue0 || !is_float_act(g, v))
         return OQ_OK;
     uint32_t pn = g->values[v].producer;
-    if (pn != OQ_NONE && ir_attr_int(&g->nodes[pn], "onnxq_fused", 0))
+    if (pn != OQ_NONE && ir_attr_i(&g->nodes[pn], OQ_A_ANY_onnxq_fused))
         return OQ_OK;          /* inside a fused pattern: stays float */
     if (q->has[v]) {
         *out = q->dq[v];
@@ -229,8 +229,8 @@ static int weight_axis(const oq_graph *g, const oq_node *n)
     const oq_shape *s = &g->values[n->in[1]].shape;
     switch (n->op) {
     case OQ_OP_Conv: return 0;
-    case OQ_OP_ConvTranspose: return ir_attr_int(n, "group", 1) == 1 ? 1 : -1;
-    case OQ_OP_Gemm: return ir_attr_int(n, "transB", 0) ? 0 : 1;
+    case OQ_OP_ConvTranspose: return ir_attr_i(n, OQ_A_Conv_group) == 1 ? 1 : -1;
+    case OQ_OP_Gemm: return ir_attr_i(n, OQ_A_Gemm_transB) ? 0 : 1;
     case OQ_OP_MatMul: return s->rank == 2 ? 1 : -1;
     default: return -1;
     }
@@ -464,7 +464,7 @@ static void mark_prequantized(qctx *q)
         }
         oq_quant *qq = &g->values[iv].q;
         qq->dtype = g->values[iv].dtype;
-        int64_t ax = ir_attr_int(nd, "axis", 1);
+        int64_t ax = ir_attr_i(nd, OQ_A_DequantizeLinear_axis);
         int r = g->values[iv].shape.rank;
         qq->axis = k > 1 ? (int32_t)(ax < 0 ? ax + r : ax) : 0;
         qq->n = (uint32_t)k;
@@ -498,7 +498,7 @@ static bool decide(const qctx *q, uint32_t n)
         return false;
     /* the activation after a fused producer follows the producer */
     uint32_t pv = nd->in[0], pn = g->values[pv].producer;
-    if (pn != OQ_NONE && ir_attr_int(&g->nodes[pn], "onnxq_fused", 0)) {
+    if (pn != OQ_NONE && ir_attr_i(&g->nodes[pn], OQ_A_ANY_onnxq_fused)) {
         for (uint32_t i = 0; i < q->o->nexclude; i++)
             if (strcmp(q->o->exclude[i], nd->name) == 0)
                 return false;
@@ -520,7 +520,7 @@ static bool decide(const qctx *q, uint32_t n)
         bool act_w = nd->op == OQ_OP_MatMul && is_float_act(g, w);
         if (!const_w && !dq_w && !act_w)
             return false;
-        if (nd->op == OQ_OP_Gemm && ir_attr_int(nd, "transA", 0))
+        if (nd->op == OQ_OP_Gemm && ir_attr_i(nd, OQ_A_Gemm_transA))
             return false;
     }
     return true;
@@ -600,7 +600,7 @@ static oq_status quantize_static(qctx *q)
                 return st;
         }
         /* outputs */
-        if (ir_attr_int(&g->nodes[n], "onnxq_fused", 0))
+        if (ir_attr_i(&g->nodes[n], OQ_A_ANY_onnxq_fused))
             continue;
         for (uint32_t oi = 0; oi < g->nodes[n].nout; oi++) {
             uint32_t y = g->nodes[n].out[oi];
@@ -629,7 +629,7 @@ static oq_status quantize_dynamic_node(qctx *q, uint32_t n)
     const oq_node *nd = &g->nodes[n];
     uint32_t x = nd->in[0], wv = nd->in[1], y = nd->out[0];
     uint32_t bv = nd->nin > 2 ? nd->in[2] : OQ_NONE;
-    bool transB = nd->op == OQ_OP_Gemm && ir_attr_int(nd, "transB", 0);
+    bool transB = nd->op == OQ_OP_Gemm && ir_attr_i(nd, OQ_A_Gemm_transB);
     const oq_shape *ws = &g->values[wv].shape;
     int64_t K = transB ? ws->dim[1] : ws->dim[0], N = transB ? ws->dim[0] : ws->dim[1];
     const float *w = g->values[wv].data;
@@ -757,8 +757,8 @@ static oq_status quantize_dynamic(qctx *q)
             !is_float_act(g, nd->in[0]))
             continue;
         if (nd->op == OQ_OP_Gemm &&
-            (ir_attr_int(nd, "transA", 0) || ir_attr_float(nd, "alpha", 1.0f) != 1.0f ||
-             ir_attr_float(nd, "beta", 1.0f) != 1.0f ||
+            (ir_attr_i(nd, OQ_A_Gemm_transA) || ir_attr_f(nd, OQ_A_Gemm_alpha) != 1.0f ||
+             ir_attr_f(nd, OQ_A_Gemm_beta) != 1.0f ||
              (nd->nin > 2 && nd->in[2] != OQ_NONE &&
               !(g->values[nd->in[2]].data && g->values[nd->in[2]].shape.rank == 1))))
             continue;

@@ -211,7 +211,7 @@ static bool materialize(ectx *e, uint32_t v)
     uint32_t q = p->in[0], s = p->in[1], z = p->nin > 2 ? p->in[2] : OQ_NONE;
     int64_t n = numel(e, q), nq = numel(e, s), inner = 1;
     if (nq > 1) {
-        int64_t axis = ir_attr_int(p, "axis", 1);
+        int64_t axis = ir_attr_i(p, OQ_A_DequantizeLinear_axis);
         int r = val(e, q)->shape.rank;
         if (axis < 0)
             axis += r;
@@ -318,7 +318,7 @@ static bool reduce_axes(ectx *e, const oq_node *nd, bool *red, bool *noop)
         return false;
     int64_t na = a != OQ_NONE ? numel(e, a) : 0;
     if (na == 0) {
-        if (ir_attr_int(nd, "noop_with_empty_axes", 0))
+        if (ir_attr_i(nd, OQ_A_ReduceSum_noop_with_empty_axes))
             *noop = true;
         for (int k = 0; k < r; k++)
             red[k] = true;
@@ -356,7 +356,7 @@ size_t ce_float_scratch(ectx *e, uint32_t n)
     }
     case OQ_OP_Gemm: {
         const oq_shape *a = &val(e, nd->in[0])->shape, *b = &val(e, nd->in[1])->shape;
-        bool ta = ir_attr_int(nd, "transA", 0) != 0, tb = ir_attr_int(nd, "transB", 0) != 0;
+        bool ta = ir_attr_i(nd, OQ_A_Gemm_transA) != 0, tb = ir_attr_i(nd, OQ_A_Gemm_transB) != 0;
         if (a->rank != 2 || b->rank != 2)
             return 0;
         return oq_f32_gemm_workspace_size((size_t)a->dim[ta ? 1 : 0], (size_t)b->dim[tb ? 0 : 1],
@@ -432,10 +432,10 @@ static oq_status emit_gemm_f(ectx *e, uint32_t n)
     const oq_shape *as = &val(e, nd->in[0])->shape, *bs = &val(e, nd->in[1])->shape;
     if (as->rank != 2 || bs->rank != 2)
         return err(e, n, OQ_ERR_SHAPE, "A and B must be 2-D");
-    bool ta = ir_attr_int(nd, "transA", 0) != 0, tb = ir_attr_int(nd, "transB", 0) != 0;
+    bool ta = ir_attr_i(nd, OQ_A_Gemm_transA) != 0, tb = ir_attr_i(nd, OQ_A_Gemm_transB) != 0;
     size_t M = (size_t)as->dim[ta ? 1 : 0], K = (size_t)as->dim[ta ? 0 : 1];
     size_t N = (size_t)bs->dim[tb ? 0 : 1];
-    float alpha = ir_attr_float(nd, "alpha", 1.0f), beta = ir_attr_float(nd, "beta", 1.0f);
+    float alpha = ir_attr_f(nd, OQ_A_Gemm_alpha), beta = ir_attr_f(nd, OQ_A_Gemm_beta);
     oq_cbuf *c = &e->c;
     cbuf_printf(c, "    {\n        oq_f32_epilogue ep = oq_f32_epilogue_default();\n");
     cbuf_printf(c, "        ep.alpha = ");
@@ -687,7 +687,7 @@ static oq_status emit_pool_f(ectx *e, uint32_t n)
         p.pe[i] = real ? cg.pad[cg.nsp + j] : 0;
     }
     p.nc = x->dim[0] * x->dim[1];
-    p.include_pad = ir_attr_int(nd, "count_include_pad", 0) != 0;
+    p.include_pad = ir_attr_i(nd, OQ_A_AveragePool_count_include_pad) != 0;
     cbuf_printf(c, "    {\n        static const oq_f32_pool p = {%lld, {", (long long)p.nc);
     const int64_t *arrs[] = {p.in, p.out, p.k, p.s, p.dl, p.pb, p.pe};
     for (int a = 0; a < 7; a++) {
@@ -710,9 +710,9 @@ static oq_status emit_softmax_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
     const oq_shape *x = &val(e, nd->in[0])->shape;
-    bool legacy = ir_attr_int(nd, "onnxq_legacy_2d", 0) != 0;
+    bool legacy = ir_attr_i(nd, OQ_A_Softmax_onnxq_legacy_2d) != 0;
     int r = x->rank;
-    int64_t a = ir_attr_int(nd, "axis", legacy ? 1 : -1), outer = 1, cnt = 1, inner = 1;
+    int64_t a = ir_softmax_axis(nd), outer = 1, cnt = 1, inner = 1;
     if (r == 0)
         return err(e, n, OQ_ERR_SHAPE, "softmax of a scalar");
     int ax = (int)(legacy && a == r ? r : a < 0 ? a + r : a);
@@ -808,8 +808,8 @@ static oq_status emit_unary_f(ectx *e, uint32_t n)
         cbuf_printf(c, ");\n");
         return OQ_OK;
     }
-    float alpha = ir_attr_float(nd, "alpha", nd->op == OQ_OP_LeakyRelu ? 0.01f : 0.2f);
-    float beta = ir_attr_float(nd, "beta", 0.5f);
+    float alpha = ir_attr_f(nd, OQ_A_LeakyRelu_alpha);
+    float beta = ir_attr_f(nd, OQ_A_HardSigmoid_beta);
     cbuf_printf(c, "    ");
     put_kernel(c, nd->op);
     cbuf_printf(c, "(%lld, ", (long long)cnt);
@@ -863,7 +863,7 @@ static oq_status emit_move(ectx *e, uint32_t n)
     switch (nd->op) {
     case OQ_OP_Transpose: {
         const int64_t *perm;
-        int np = ir_attr_ints(nd, "perm", &perm);
+        int np = ir_attr_is(nd, OQ_A_Transpose_perm, &perm);
         for (int i = 0; i < r; i++) {
             int64_t p = np == r ? perm[i] : r - 1 - i;
             if (p < 0 || p >= r)
@@ -903,7 +903,7 @@ static oq_status emit_move(ectx *e, uint32_t n)
         return copy_call(e, n, r, ys->dim, x, off, ss, y, 0, yst);
     }
     case OQ_OP_Split: {
-        int64_t axis = ir_attr_int(nd, "axis", 0), pos = 0;
+        int64_t axis = ir_attr_i(nd, OQ_A_Split_axis), pos = 0;
         if (axis < 0)
             axis += r;
         for (uint32_t i = 0; i < nd->nout; i++)
@@ -922,7 +922,7 @@ static oq_status emit_move(ectx *e, uint32_t n)
         return OQ_OK;
     }
     case OQ_OP_Concat: {
-        int64_t axis = ir_attr_int(nd, "axis", 0), pos = 0;
+        int64_t axis = ir_attr_i(nd, OQ_A_Concat_axis), pos = 0;
         if (axis < 0)
             axis += ys->rank;
         for (uint32_t i = 0; i < nd->nin; i++) {
@@ -940,7 +940,7 @@ static oq_status emit_move(ectx *e, uint32_t n)
         return OQ_OK;
     }
     default: {                  /* Pad */
-        const char *m = ir_attr_str(nd, "mode", "constant");
+        const char *m = ir_attr_s(nd, OQ_A_Pad_mode);
         int mode = !strcmp(m, "constant") ? 0 : !strcmp(m, "reflect") ? 1 : !strcmp(m, "edge") ? 2 : -1;
         uint32_t pads = nd->nin > 1 ? nd->in[1] : OQ_NONE, cv = nd->nin > 2 ? nd->in[2] : OQ_NONE;
         uint32_t axes = nd->nin > 3 ? nd->in[3] : OQ_NONE;

@@ -97,7 +97,7 @@ oq_status ce_classify_q8(ectx *e, uint32_t n, bool *taken)
         vy->quant = true;
         if (!is_const(e, in[3]) || val(e, in[3])->shape.rank != 4)
             return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sthe C backend needs constant 2-D conv weights", "");
-        int64_t group = ir_attr_int(nd, "group", 1);
+        int64_t group = ir_attr_i(nd, OQ_A_Conv_group);
         const oq_shape *ws = &val(e, in[3])->shape, *xs = &val(e, in[0])->shape;
         e->k[n] = (group > 1 && group == xs->dim[1] && ws->dim[0] == group && ws->dim[1] == 1)
                       ? K_QDWCONV : K_QCONV;
@@ -153,7 +153,7 @@ oq_status ce_classify_q8(ectx *e, uint32_t n, bool *taken)
         if (!scalar_qp(e, in[3], nd->nin > 4 ? in[4] : OQ_NONE, &vy->qs, &vy->qz))
             return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR, "%soutput scale must be a constant scalar", "");
         if (!e->v[in[0]].quant || val(e, in[0])->shape.rank != 4 ||
-            ir_attr_int(nd, "channels_last", 0) != 0)
+            ir_attr_i(nd, OQ_A_QLinearGlobalAveragePool_channels_last) != 0)
             break;
         vy->quant = true;
         e->k[n] = K_GAP;
@@ -484,7 +484,7 @@ static oq_status emit_pool(ectx *e, uint32_t n)
     s.pad_top = (size_t)geo.pad[0], s.pad_left = (size_t)geo.pad[1];
     s.pad_bottom = (size_t)geo.pad[2], s.pad_right = (size_t)geo.pad[3];
     s.ceil_mode = geo.ceil;
-    s.count_include_pad = ir_attr_int(nd, "count_include_pad", 0) != 0;
+    s.count_include_pad = ir_attr_i(nd, OQ_A_AveragePool_count_include_pad) != 0;
     if (!oq_q8_pool_init(&s) || (int64_t)s.out_h != val(e, y)->shape.dim[2] ||
         (int64_t)s.out_w != val(e, y)->shape.dim[3])
         return fail(e, n, OQ_ERR_SHAPE, "%spool shape rejected by the int8 runtime", "");
@@ -591,7 +591,7 @@ static oq_status emit_qconcat(ectx *e, uint32_t n)
     const oq_node *nd = &e->g->nodes[n];
     uint32_t y = nd->out[0], cnt = (nd->nin - 2) / 3;
     const oq_shape *ys = &val(e, y)->shape;
-    int64_t axis = ir_attr_int(nd, "axis", 0);
+    int64_t axis = ir_attr_i(nd, OQ_A_QLinearConcat_axis);
     if (axis < 0)
         axis += ys->rank;
     bool nhwc = e->v[y].nhwc;

@@ -88,19 +88,19 @@ static bool emit_softmax(wctx *w, uint32_t ni, nodeb *b)
 {
     const oq_node *n = &w->g->nodes[ni];
     const oq_value *x = &w->g->values[n->in[0]];
-    bool legacy = ir_attr_int(n, "onnxq_legacy_2d", 0) != 0;
+    bool legacy = ir_attr_i(n, OQ_A_Softmax_onnxq_legacy_2d) != 0;
     int64_t r = x->shape.rank;
     if (r < 1)
         return oq_errorf(w->d, w->g, ni, OQ_ERR_SHAPE, "input rank unknown; cannot write axis") ==
                OQ_OK;
-    int64_t a = ow_softmax_axis(w, n, legacy);
+    int64_t a = ow_softmax_axis(w, n);
     if (a < 0 || a >= r)
         return oq_errorf(w->d, w->g, ni, OQ_ERR_INVALID_MODEL, "axis out of range for rank %lld",
                          (long long)r) == OQ_OK;
-    bool has_axis = ir_attr(n, "axis") != NULL;
+    bool has_axis = ir_attr_get(n, OQ_A_Softmax_axis) != NULL;
     if (w->opset < 13 ? legacy : !legacy) {       /* native semantics: the IR's attribute */
         if (has_axis)
-            ow_attr_int(w, b, "axis", ir_attr_int(n, "axis", 0));
+            ow_attr_int(w, b, "axis", ir_attr_i(n, OQ_A_Softmax_axis));
         return ow_push_node(w, b);
     }
     if (a == r - 1) {          /* same meaning in both semantics, spelled out */
@@ -159,7 +159,7 @@ static bool input_to_ints_attr(wctx *w, uint32_t ni, nodeb *b, uint32_t i, const
 static bool split_sizes(wctx *w, const oq_node *n, int64_t **sizes, bool *equal)
 {
     int64_t r = w->g->values[n->in[0]].shape.rank;
-    int64_t ax = ir_attr_int(n, "axis", 0);
+    int64_t ax = ir_attr_i(n, OQ_A_Split_axis);
     if (ax < 0)
         ax += r;
     int64_t *s = ow_alloc(w, (n->nout + 1) * sizeof *s);
@@ -221,7 +221,7 @@ bool ow_emit_node(wctx *w, uint32_t ni)
             if (!input_to_ints_attr(w, ni, &b, 1, "split"))
                 return false;
             b.p->n_input = 1;
-        } else if (!has_split && ir_attr(n, "num_outputs") && T < 18) {
+        } else if (!has_split && ir_attr_get(n, OQ_A_Split_num_outputs) && T < 18) {
             int64_t *sz;
             bool equal;
             if (!split_sizes(w, n, &sz, &equal))
@@ -238,7 +238,7 @@ bool ow_emit_node(wctx *w, uint32_t ni)
                     ow_node_in(&b, c);
                 }
             }
-        } else if (!has_split && T >= 18 && !ir_attr(n, "num_outputs")) {
+        } else if (!has_split && T >= 18 && !ir_attr_get(n, OQ_A_Split_num_outputs)) {
             ow_attr_int(w, &b, "num_outputs", n->nout);
         }
         break;
@@ -278,11 +278,11 @@ bool ow_emit_node(wctx *w, uint32_t ni)
             ow_node_in_v(w, &b, n->in[0]);
             ow_node_in_v(w, &b, ow_in(n, 2));
         } else {
-            if (g->opset <= 10 && !ir_attr(n, "coordinate_transformation_mode")) {
+            if (g->opset <= 10 && !ir_attr_get(n, OQ_A_Resize_coordinate_transformation_mode)) {
                 /* Upsample / Resize-10 semantics, spelled out for opset 11+ */
                 ow_attr_string(w, &b, "coordinate_transformation_mode", "asymmetric");
-                const char *mode = ir_attr_str(n, "mode", "nearest");
-                if (strcmp(mode, "nearest") == 0 && !ir_attr(n, "nearest_mode"))
+                const char *mode = ir_attr_s(n, OQ_A_Resize_mode);
+                if (strcmp(mode, "nearest") == 0 && !ir_attr_get(n, OQ_A_Resize_nearest_mode))
                     ow_attr_string(w, &b, "nearest_mode", "floor");
             }
             if (T < 13) {                  /* roi and scales are required inputs at 11-12 */

@@ -76,7 +76,7 @@ OQ_INTERNAL bool ow_push_node(wctx *w, nodeb *b);
 OQ_INTERNAL bool ow_is_const(const wctx *w, uint32_t v);
 OQ_INTERNAL int64_t ow_const_ints(wctx *w, uint32_t v, int64_t **out);
 OQ_INTERNAL bool ow_const_scalar_f(const wctx *w, uint32_t v, float *out);
-OQ_INTERNAL int64_t ow_softmax_axis(const wctx *w, const oq_node *n, bool legacy);
+OQ_INTERNAL int64_t ow_softmax_axis(const wctx *w, const oq_node *n);
 OQ_INTERNAL bool ow_choose_opset(wctx *w);
 OQ_INTERNAL int64_t ow_ir_version(int64_t opset);
 

@@ -65,10 +65,10 @@ static bool all_ones(wctx *w, const oq_node *n, uint32_t i)
 }
 
 /* Normalized axis attribute of a Softmax-family node (legacy default 1, else -1). */
-int64_t ow_softmax_axis(const wctx *w, const oq_node *n, bool legacy)
+int64_t ow_softmax_axis(const wctx *w, const oq_node *n)
 {
     int64_t r = w->g->values[n->in[0]].shape.rank;
-    int64_t a = ir_attr_int(n, "axis", legacy ? 1 : -1);
+    int64_t a = ir_softmax_axis(n);
     return a < 0 ? a + r : a;
 }
 
@@ -168,11 +168,9 @@ static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
     case OQ_OP_Resize: {
         /* Resize-10 is Resize(X, scales), nearest or linear, asymmetric coordinates and (for
          * nearest) floor; an IR from an opset <= 10 model means exactly that when silent */
-        bool old = g->opset <= 10;
-        const char *ctm = ir_attr_str(n, "coordinate_transformation_mode",
-                                      old ? "asymmetric" : "half_pixel");
-        const char *mode = ir_attr_str(n, "mode", "nearest");
-        const char *nmode = ir_attr_str(n, "nearest_mode", old ? "floor" : "round_prefer_floor");
+        const char *ctm = ir_resize_str(g, n, OQ_A_Resize_coordinate_transformation_mode);
+        const char *mode = ir_attr_s(n, OQ_A_Resize_mode);
+        const char *nmode = ir_resize_str(g, n, OQ_A_Resize_nearest_mode);
         int64_t need = 10;
         *why = "Resize";
         for (uint32_t i = 0; i < n->nattr; i++) {
@@ -196,9 +194,9 @@ static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
     }
     case OQ_OP_Softmax:
     case OQ_OP_LogSoftmax: {
-        bool legacy = ir_attr_int(n, "onnxq_legacy_2d", 0) != 0;
+        bool legacy = ir_attr_i(n, OQ_A_Softmax_onnxq_legacy_2d) != 0;
         int64_t r = g->values[n->in[0]].shape.rank;
-        if (!legacy && ow_softmax_axis(w, n, false) != r - 1) {
+        if (!legacy && ow_softmax_axis(w, n) != r - 1) {
             *why = "softmax over an inner axis";
             return 13;
         }

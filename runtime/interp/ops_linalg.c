@@ -57,7 +57,7 @@ static lin_state *new_state(const oq_graph *g, uint32_t node, oq_diag *d)
 static void transpose_pads(const oq_node *nd, const oq_conv_geom *cg, oq_f32_conv_params *p)
 {
     const int64_t *os;
-    bool has_os = ir_attr_ints(nd, "output_shape", &os) >= 0;
+    bool has_os = ir_attr_is(nd, OQ_A_ConvTranspose_output_shape, &os) >= 0;
     if (!has_os && cg->auto_pad != OQ_AUTOPAD_SAME_UPPER && cg->auto_pad != OQ_AUTOPAD_SAME_LOWER)
         return;
     for (int i = 0; i < p->nspatial; i++) {
@@ -171,8 +171,8 @@ oq_status oq_prep_gemm(const oq_graph *g, uint32_t node, void **state, oq_diag *
     lin_state *s = new_state(g, node, d);
     if (!s)
         return OQ_ERR_NOMEM;
-    s->ta = ir_attr_int(nd, "transA", 0) != 0;
-    s->tb = ir_attr_int(nd, "transB", 0) != 0;
+    s->ta = ir_attr_i(nd, OQ_A_Gemm_transA) != 0;
+    s->tb = ir_attr_i(nd, OQ_A_Gemm_transB) != 0;
     s->M = (size_t)a->shape.dim[s->ta ? 1 : 0];
     s->K = (size_t)a->shape.dim[s->ta ? 0 : 1];
     s->N = (size_t)b->shape.dim[s->tb ? 0 : 1];
@@ -208,8 +208,8 @@ oq_status oq_exec_gemm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     const oq_node *nd = &g->nodes[node];
     size_t M = s->M, N = s->N;
     oq_f32_epilogue ep = oq_f32_epilogue_default();
-    ep.alpha = ir_attr_float(nd, "alpha", 1.0f);
-    float beta = ir_attr_float(nd, "beta", 1.0f);
+    ep.alpha = ir_attr_f(nd, OQ_A_Gemm_alpha);
+    float beta = ir_attr_f(nd, OQ_A_Gemm_beta);
     float *y = out[0].data;
     if (nd->nin > 2 && in[2].data && beta != 0.0f) {
         const oq_rt_tensor *c = &in[2];

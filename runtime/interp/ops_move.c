@@ -39,7 +39,7 @@ oq_status oq_exec_transpose(const oq_graph *g, uint32_t node, const oq_rt_tensor
     int r = in[0].shape.rank;
     int64_t perm[OQ_MAX_RANK];
     const int64_t *pa;
-    int np = ir_attr_ints(nd, "perm", &pa);
+    int np = ir_attr_is(nd, OQ_A_Transpose_perm, &pa);
     if (np >= 0 && np != r)
         return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "perm has %d entries for rank %d", np,
                          r);
@@ -66,7 +66,7 @@ oq_status oq_exec_concat(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
 {
     const oq_node *nd = &g->nodes[node];
     int r = out[0].shape.rank, ax;
-    if (!oq_norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
+    if (!oq_norm_axis(ir_attr_i(nd, OQ_A_Concat_axis), r, &ax))
         return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
     size_t es = oq_dtype_size(out[0].dtype);
     int64_t outer = 1, inner = 1;
@@ -94,7 +94,7 @@ oq_status oq_exec_split(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
 {
     const oq_node *nd = &g->nodes[node];
     int r = in[0].shape.rank, ax;
-    if (!oq_norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
+    if (!oq_norm_axis(ir_attr_i(nd, OQ_A_Split_axis), r, &ax))
         return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
     size_t es = oq_dtype_size(in[0].dtype);
     int64_t outer = 1, inner = 1;
@@ -167,7 +167,7 @@ oq_status oq_exec_gather(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
 {
     const oq_node *nd = &g->nodes[node];
     int r = in[0].shape.rank, ax;
-    if (!oq_norm_axis(ir_attr_int(nd, "axis", 0), r, &ax))
+    if (!oq_norm_axis(ir_attr_i(nd, OQ_A_Gather_axis), r, &ax))
         return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
     if (!oq_dtype_is_int(in[1].dtype) || in[1].dtype == OQ_DT_BOOL)
         return oq_bad_dtype(g, node, d, in[1].dtype);
@@ -223,7 +223,7 @@ typedef int pad_mode;          /* OQ_X_PAD_* */
 /* Parses the mode attribute (constant, reflect, edge). */
 oq_status oq_prep_pad(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
-    const char *m = ir_attr_str(&g->nodes[node], "mode", "constant");
+    const char *m = ir_attr_s(&g->nodes[node], OQ_A_Pad_mode);
     pad_mode *p = malloc(sizeof *p);
     if (!p)
         return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
@@ -282,7 +282,8 @@ oq_status oq_exec_shape(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
 {
     const oq_node *nd = &g->nodes[node];
     int r = in[0].shape.rank;
-    int64_t s = ir_attr_int(nd, "start", 0), e = ir_attr_int(nd, "end", r);
+    int64_t s = ir_attr_i(nd, OQ_A_Shape_start);
+    int64_t e = ir_attr_get(nd, OQ_A_Shape_end) ? ir_attr_i(nd, OQ_A_Shape_end) : r;
     if (s < 0)
         s += r;
     if (e < 0)
@@ -299,7 +300,7 @@ oq_status oq_exec_shape(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
 oq_status oq_exec_constant_of_shape(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                     oq_rt_tensor *out, void *state, oq_diag *d)
 {
-    const oq_attr *a = ir_attr(&g->nodes[node], "value");
+    const oq_attr *a = ir_attr_get(&g->nodes[node], OQ_A_ConstantOfShape_value);
     size_t es = oq_dtype_size(out[0].dtype);
     char v[16] = {0};
     if (a && a->type == OQ_ATTR_TENSOR && a->t) {

@@ -10,7 +10,7 @@
 oq_status oq_prep_batchnorm(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
-    if (ir_attr_int(nd, "training_mode", 0))
+    if (ir_attr_i(nd, OQ_A_BatchNormalization_training_mode))
         return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "training_mode=1 not supported");
     for (uint32_t i = 1; i < nd->nout; i++)
         if (nd->out[i] != OQ_NONE)
@@ -25,7 +25,7 @@ oq_status oq_prep_batchnorm(const oq_graph *g, uint32_t node, void **state, oq_d
 oq_status oq_exec_batchnorm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                             oq_rt_tensor *out, void *state, oq_diag *d)
 {
-    double eps = ir_attr_float(&g->nodes[node], "epsilon", 1e-5f);
+    double eps = ir_attr_f(&g->nodes[node], OQ_A_BatchNormalization_epsilon);
     for (int k = 0; k < 5; k++)
         if (!oq_dtype_is_float(in[k].dtype))
             return oq_bad_dtype(g, node, d, in[k].dtype);
@@ -62,11 +62,11 @@ oq_status oq_exec_layernorm(const oq_graph *g, uint32_t node, const oq_rt_tensor
     const oq_node *nd = &g->nodes[node];
     const oq_rt_tensor *x = &in[0];
     int r = x->shape.rank, ax;
-    if (!oq_norm_axis(ir_attr_int(nd, "axis", -1), r, &ax))
+    if (!oq_norm_axis(ir_attr_i(nd, OQ_A_LayerNormalization_axis), r, &ax))
         return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
     if (!oq_dtype_is_float(x->dtype))
         return oq_bad_dtype(g, node, d, x->dtype);
-    double eps = ir_attr_float(nd, "epsilon", 1e-5f);
+    double eps = ir_attr_f(nd, OQ_A_LayerNormalization_epsilon);
     oq_shape ns = {r - ax, {0}};
     for (int i = ax; i < r; i++)
         ns.dim[i - ax] = x->shape.dim[i];
@@ -119,11 +119,12 @@ oq_status oq_exec_softmax(const oq_graph *g, uint32_t node, const oq_rt_tensor *
 {
     const oq_node *nd = &g->nodes[node];
     const oq_rt_tensor *x = &in[0];
-    bool legacy = ir_attr_int(nd, "onnxq_legacy_2d", 0) != 0, logsm = nd->op == OQ_OP_LogSoftmax;
+    bool legacy = ir_attr_i(nd, OQ_A_Softmax_onnxq_legacy_2d) != 0;
+    bool logsm = nd->op == OQ_OP_LogSoftmax;
     int r = x->shape.rank, ax;
     if (!oq_dtype_is_float(x->dtype))
         return oq_bad_dtype(g, node, d, x->dtype);
-    int64_t def = legacy ? 1 : -1, a = ir_attr_int(nd, "axis", def);
+    int64_t a = ir_softmax_axis(nd);
     if (r == 0) {
         oq_rt_set_f64(&out[0], 0, logsm ? 0.0 : 1.0);
         return OQ_OK;

@@ -42,8 +42,8 @@ oq_status oq_prep_pool(const oq_graph *g, uint32_t node, void **state, oq_diag *
         p->pe[i] = real ? cg.pad[cg.nsp + j] : 0;
     }
     p->nc = x->dim[0] * x->dim[1];
-    p->include_pad = ir_attr_int(nd, "count_include_pad", 0) != 0;
-    ps->col_major = ir_attr_int(nd, "storage_order", 0) != 0;
+    p->include_pad = ir_attr_i(nd, OQ_A_AveragePool_count_include_pad) != 0;
+    ps->col_major = ir_attr_i(nd, OQ_A_MaxPool_storage_order) != 0;
     *state = ps;
     return OQ_OK;
 }

@@ -91,7 +91,7 @@ oq_status oq_exec_qlinear_gap(const oq_graph *g, uint32_t node, const oq_rt_tens
     oq_q8_dtype dt;
     if (!q8_of(in[0].dtype, &dt) || out[0].dtype != in[0].dtype)
         return oq_bad_dtype(g, node, d, in[0].dtype);
-    if (ir_attr_int(nd, "channels_last", 0) != 0 || in[0].shape.rank < 3)
+    if (ir_attr_i(nd, OQ_A_QLinearGlobalAveragePool_channels_last) != 0 || in[0].shape.rank < 3)
         return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
                          "QLinearGlobalAveragePool: only channels_last=0 with rank >= 3");
     float sx, sy;
@@ -119,7 +119,7 @@ oq_status oq_exec_qlinear_concat(const oq_graph *g, uint32_t node, const oq_rt_t
     if (!scalar_qp(in, nd->nin, 0, 1, &sy, &zy))
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "scales/zero points must be scalars");
     int r = out[0].shape.rank;
-    int64_t axis = ir_attr_int(nd, "axis", 0);
+    int64_t axis = ir_attr_i(nd, OQ_A_QLinearConcat_axis);
     if (axis < 0)
         axis += r;
     size_t count = (nd->nin - 2) / 3, outer = 1;

@@ -47,7 +47,7 @@ static bool qaxis(const oq_graph *g, uint32_t node, const oq_rt_tensor *x,
     if (scale->shape.rank != 1)
         return false;
     int ax;
-    if (!oq_norm_axis(ir_attr_int(&g->nodes[node], "axis", 1), x->shape.rank, &ax))
+    if (!oq_norm_axis(ir_attr_i(&g->nodes[node], OQ_A_QuantizeLinear_axis), x->shape.rank, &ax))
         return false;
     if (x->shape.dim[ax] != ns)
         return false;

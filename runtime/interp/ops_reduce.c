@@ -16,7 +16,7 @@ oq_status oq_exec_reduce(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
     bool red[OQ_MAX_RANK] = {false};
     int64_t naxes = nd->nin > 1 && in[1].data ? oq_rt_numel(&in[1]) : 0;
     if (naxes == 0) {
-        if (ir_attr_int(nd, "noop_with_empty_axes", 0)) {
+        if (ir_attr_i(nd, OQ_A_ReduceSum_noop_with_empty_axes)) {
             oq_rt_copy(&out[0], x);
             return OQ_OK;
         }

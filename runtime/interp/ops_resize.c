@@ -44,12 +44,10 @@ oq_status oq_prep_resize(const oq_graph *g, uint32_t node, void **state, oq_diag
                                         "ceil"};
     static const char *const pols[] = {"stretch", "not_larger", "not_smaller"};
     const oq_node *nd = &g->nodes[node];
-    bool old = g->opset < 11;
-    const char *m = ir_attr_str(nd, "mode", "nearest");
-    const char *c = ir_attr_str(nd, "coordinate_transformation_mode",
-                                old ? "asymmetric" : "half_pixel");
-    const char *n = ir_attr_str(nd, "nearest_mode", old ? "floor" : "round_prefer_floor");
-    const char *p = ir_attr_str(nd, "keep_aspect_ratio_policy", "stretch");
+    const char *m = ir_attr_s(nd, OQ_A_Resize_mode);
+    const char *c = ir_resize_str(g, nd, OQ_A_Resize_coordinate_transformation_mode);
+    const char *n = ir_resize_str(g, nd, OQ_A_Resize_nearest_mode);
+    const char *p = ir_attr_s(nd, OQ_A_Resize_keep_aspect_ratio_policy);
     int mi = pick(m, modes, 3), ci = pick(c, ctms, 6);
     int ni = pick(n, nears, 4), pi = pick(p, pols, 3);
     if (strcmp(m, "bilinear") == 0 || strcmp(m, "trilinear") == 0)
@@ -65,7 +63,7 @@ oq_status oq_prep_resize(const oq_graph *g, uint32_t node, void **state, oq_diag
     if (pi < 0)
         return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
                          "keep_aspect_ratio_policy '%s' not supported", p);
-    if (ir_attr_int(nd, "antialias", 0))
+    if (ir_attr_i(nd, OQ_A_Resize_antialias))
         return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "antialias=1 not supported");
     if (!oq_dtype_is_float(g->values[nd->in[0]].dtype) && mi != R_NEAREST)
         return oq_errorf(d, g, node, OQ_ERR_DTYPE, "%s resize of %s not supported", m,
@@ -76,9 +74,9 @@ oq_status oq_prep_resize(const oq_graph *g, uint32_t node, void **state, oq_diag
     cfg->mode = (rmode)mi;
     cfg->ctm = (rctm)ci;
     cfg->near = (rnear)ni;
-    cfg->cubic_a = ir_attr_float(nd, "cubic_coeff_a", -0.75f);
-    cfg->extrap = ir_attr_float(nd, "extrapolation_value", 0.0f);
-    cfg->exclude_outside = ir_attr_int(nd, "exclude_outside", 0) != 0;
+    cfg->cubic_a = ir_attr_f(nd, OQ_A_Resize_cubic_coeff_a);
+    cfg->extrap = ir_attr_f(nd, OQ_A_Resize_extrapolation_value);
+    cfg->exclude_outside = ir_attr_i(nd, OQ_A_Resize_exclude_outside) != 0;
     cfg->keep_policy = pi;
     *state = cfg;
     return OQ_OK;
@@ -208,7 +206,7 @@ oq_status oq_exec_resize(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
     double scale[OQ_MAX_RANK], r0[OQ_MAX_RANK], r1[OQ_MAX_RANK];
     int axes[OQ_MAX_RANK], na = r;
     const int64_t *aa;
-    int naa = ir_attr_ints(nd, "axes", &aa);
+    int naa = ir_attr_is(nd, OQ_A_Resize_axes, &aa);
     if (naa >= 0) {
         na = naa;
         for (int i = 0; i < na; i++)

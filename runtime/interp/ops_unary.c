@@ -32,8 +32,8 @@ oq_status oq_exec_unary(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
 {
     const oq_node *nd = &g->nodes[node];
     oq_op op = nd->op;
-    float alpha = ir_attr_float(nd, "alpha", op == OQ_OP_LeakyRelu ? 0.01f : 0.2f);
-    float beta = ir_attr_float(nd, "beta", 0.5f);
+    float alpha = ir_attr_f(nd, OQ_A_LeakyRelu_alpha);
+    float beta = ir_attr_f(nd, OQ_A_HardSigmoid_beta);
     int64_t n = oq_rt_numel(&in[0]);
     oq_dtype t = in[0].dtype;
     if (t == OQ_DT_FLOAT && oq_f32_kernel(op)->unary) {
