@@ -92,13 +92,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "classify: want float32 [N,1,28,28] images and int [N] labels\n");
         return 1;
     }
-    void *ws = malloc(net_workspace_size() + 16);
+    /* the workspace: caller-owned, 16-byte aligned, net_workspace_size() bytes */
+    size_t ws_size = net_workspace_size();
+    void *ws = malloc(ws_size + 16);
     void *aligned = (void *)(((uintptr_t)ws + 15) & ~(uintptr_t)15);
+    if (!ws) {
+        fprintf(stderr, "classify: out of memory\n");
+        return 1;
+    }
     float logits[NET_OUTPUT0_SIZE];
     long correct = 0;
     for (long i = 0; i < n; i++) {
-        if (net_run((const float *)x.data + i * NET_INPUT0_SIZE, logits, aligned) != 0) {
-            fprintf(stderr, "classify: net_run failed on image %ld\n", i);
+        int rc = net_run((const float *)x.data + i * NET_INPUT0_SIZE, logits, aligned, ws_size);
+        if (rc != NET_OK) {
+            fprintf(stderr, "classify: net_run returned %d on image %ld\n", rc, i);
             return 1;
         }
         int best = 0;

@@ -59,7 +59,7 @@ _FORMATS = {"qdq": 0, "qop": 1, "int": 2}
 _FLAGS = ("per_tensor", "act_symmetric", "reduce_range", "equalize", "equalize_relu6",
           "bias_correct", "verify", "debug_dump")
 _STRINGS = ("save_calib", "load_calib", "eval_data", "eval_labels", "dump_after",
-            "stop_after", "name", "target")
+            "stop_after", "name", "target", "compare_model")
 _COUNTS = ("calib_limit", "eval_limit")
 _LISTS = {"exclude": "nexclude", "op_types": "nop_types", "overrides": "noverrides",
           "custom_op_types": "ncustom_op_types"}
