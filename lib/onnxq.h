@@ -14,7 +14,12 @@
  * callbacks. Separate sessions may be used from separate threads at once; one session is used
  * by one thread at a time. The custom-op library registry
  * (onnxq_load_custom_op_library) is the one process-wide state (mutex-guarded).
- * C99 and C++ (extern "C"); no type of the compiler's internals is visible here. */
+ * C99 and C++ (extern "C"); no type of the compiler's internals is visible here.
+ *
+ * Building against the installed library: `pkg-config --cflags --libs onnxq`, or CMake's
+ * find_package(onnxq) and the target onnxq::onnxq (onnxq::onnxq_static for libonnxq.a).
+ * libonnxq.so exports exactly the ONNXQ_API functions below; its SONAME changes with every
+ * ABI change (libonnxq.so.0.MINOR before 1.0). A map of this header: docs/api.md. */
 #ifndef ONNXQ_H
 #define ONNXQ_H
 
