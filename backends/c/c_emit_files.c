@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "backends/c/main_template.h"
+#include "backends/c/rt_files.h"
 
 static void shape_list(oq_cbuf *b, const oq_shape *s)
 {
@@ -204,8 +204,9 @@ static bool main_file(ectx *e, oq_cbuf *mainf)
     for (uint32_t k = 0; k < g->noutput; k++)
         cbuf_printf(mainf, "out[%u] + (s) * out_size[%u], ", k, k);
     cbuf_printf(mainf, "w, WS_SIZE)\n\n");
-    for (const char *const *l = main_body; *l; l++)
-        cbuf_put(mainf, *l, strlen(*l));
+    for (size_t i = 0; i < oq_rt_nfiles; i++)  /* the body, embedded with the runtime */
+        if (strcmp(oq_rt_files[i].path, "backends/c/main_template.inc") == 0)
+            cbuf_put(mainf, (const char *)oq_rt_files[i].data, oq_rt_files[i].size);
     return float_io;
 }
 

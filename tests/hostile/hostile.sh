@@ -2,7 +2,8 @@
 # Hostile input through every CLI command: each case runs onnxq on a bad model, bad data or a bad
 # option and checks the documented exit status (1 model/data error, 2 usage error), one message
 # that names the file (and the node/op where there is one), no crash or hang (a timeout), no
-# file left behind in the output folder, and every input unchanged (hash before/after).
+# file left behind in the output folder, and every input unchanged (hash before/after); then the
+# example program NAME_main that onnxq compile emits, on bad input files.
 # Under the ASan+UBSan build the same cases catch memory errors and undefined behaviour.
 # usage: hostile.sh ONNXQ SOURCE_ROOT        (exit 77 = skipped: no /usr/bin/python3 with onnx)
 set -uo pipefail
@@ -124,6 +125,64 @@ if "$onnxq" run "$c/two_outputs.onnx" --input "x=$c/x.npy" --output "$out/r" >/d
    [ "$(ls "$out/r" | wc -l)" = 2 ]; then echo "ok   [run: outputs a/b and a_b -> $(ls "$out/r" | tr '\n' ' ')]"
 else echo "FAIL [run: outputs a/b and a_b]: $(ls "$out/r" 2>&1 | tr '\n' ' ')"; fail=1; fi
 rm -rf "${out:?}"/*
+
+# The emitted example program NAME_main on bad input files: exit 1 (2 for usage) and a message
+# naming the file, never a hang (FIFO), a division by zero (no samples) or a read past the data;
+# built with ASan+UBSan when the C compiler has them.
+mc=$tmp/main_c
+if "$onnxq" compile "$c/good.onnx" --calib "$c/calib" --emit-c "$mc" --name good >/dev/null 2>&1; then
+  rts=$(cd "$mc" && find onnxq_rt -name '*.c' | sort | tr '\n' ' ')
+  build_main() { (cd "$mc" && command cc -std=c99 -O1 -g "$@" -o good_main good.c good_weights.c good_main.c $rts -lpthread -lm) >/dev/null 2>&1; }
+  build_main -fsanitize=address,undefined -fno-sanitize-recover=all || build_main ||
+    { echo "FAIL the emitted good_main does not build"; fail=1; }
+else
+  echo "FAIL compile good.onnx for the NAME_main cases"; fail=1
+fi
+# expect_main RC WORDS... -- ARGS...: good_main ARGS exits RC with every WORD on stderr
+expect_main() {
+  local rc=$1; shift
+  local words=()
+  while [ "$1" != -- ]; do words+=("$1"); shift; done
+  shift
+  n=$((n + 1))
+  local what="good_main $*"
+  what=${what//$c\//}
+  what=${what//$tmp\//}
+  ASAN_OPTIONS=detect_leaks=0 timeout 20 "$mc/good_main" "$@" >"$tmp/so" 2>"$tmp/se" </dev/null
+  local got=$?
+  if [ "$got" != "$rc" ]; then
+    echo "FAIL [$what]: exit $got, want $rc"; sed 's/^/     /' "$tmp/se" | head -5; fail=1; return
+  fi
+  for w in "${words[@]}"; do
+    if ! grep -qF -- "$w" "$tmp/se"; then
+      echo "FAIL [$what]: message lacks '$w':"; sed 's/^/     /' "$tmp/se" | head -5; fail=1; return
+    fi
+  done
+  if grep -qE 'AddressSanitizer|runtime error' "$tmp/se"; then
+    echo "FAIL [$what]: sanitizer report"; head -5 "$tmp/se"; fail=1; return
+  fi
+  echo "ok   [$what] -> $rc"
+}
+if [ -x "$mc/good_main" ] || { echo "FAIL no good_main to run"; fail=1; false; }; then
+  o=$tmp/main_out.npy
+  expect_main 0 -- "$c/x.npy" "$o"
+  expect_main 0 -- "$c/npy_odd.npy" "$o"
+  expect_main 0 -- "$c/npy_v2.npy" "$o"
+  expect_main 1 fifo.npy "not a regular file" -- "$c/fifo.npy" "$o"
+  expect_main 1 "$c" "not a regular file" -- "$c" "$o"
+  expect_main 1 empty_x.npy "no samples" -- "$c/empty_x.npy" "$o"
+  expect_main 1 empty.onnx "empty file" -- "$c/empty.onnx" "$o"
+  expect_main 1 garbage.onnx "not a .npy file" -- "$c/garbage.onnx" "$o"
+  expect_main 1 npy_trunc.npy "shorter than its shape" -- "$c/npy_trunc.npy" "$o"
+  expect_main 1 npy_hlen.npy "header longer than the file" -- "$c/npy_hlen.npy" "$o"
+  expect_main 1 npy_bigshape.npy "shape too large" -- "$c/npy_bigshape.npy" "$o"
+  expect_main 1 dup_key.npy "repeats" -- "$c/dup_key.npy" "$o"
+  expect_main 1 x100.npy "not a multiple" -- "$c/x100.npy" "$o"
+  expect_main 1 y3.npy "one label per sample" -- "$c/x.npy" "$o" --labels "$c/y3.npy"
+  expect_main 1 fifo.npy "not a regular file" -- "$c/x.npy" "$o" --labels "$c/fifo.npy"
+  expect_main 2 usage -- "$c/x.npy" "$o" --repeat 0
+  expect_main 2 usage -- "$c/x.npy"
+fi
 
 echo "$n cases"
 exit $fail

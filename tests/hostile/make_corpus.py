@@ -91,4 +91,25 @@ with open(os.path.join(d, "dup_key.npy"), "wb") as f:   # numpy reads the last '
     f.write(b"\x93NUMPY\x01\x00" + len(hdr).to_bytes(2, "little") + hdr)
     f.write(np.zeros(64, np.float32).tobytes())
 np.save(os.path.join(d, "e28.npy"), np.zeros((0, 1, 28, 28), np.float32))
+
+
+def npy_raw(name, header, data, version=1):
+    """A .npy file with exactly this header text and data (no padding or checks)."""
+    hl = len(header).to_bytes(2 if version == 1 else 4, "little")
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(b"\x93NUMPY" + bytes([version, 0]) + hl + header + data)
+
+
+# For the emitted NAME_main: truncated data, a header length past the end, a shape whose
+# element count overflows, an odd data offset (valid: must be read, not misaligned), int64
+# labels of the wrong count.
+x64 = rng.randn(64).astype(np.float32).tobytes()
+npy_raw("npy_trunc.npy", b"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 8, 8), }\n", x64[:40])
+with open(os.path.join(d, "npy_hlen.npy"), "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00\xff\xff{'descr': '<f4', 'shape': (1,), }")
+npy_raw("npy_bigshape.npy", b"{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4, 64), }\n", x64)
+npy_raw("npy_odd.npy", b"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 8, 8), } \n", x64)
+npy_raw("npy_v2.npy", b"{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 8, 8), }\n", x64, version=2)
+np.save(os.path.join(d, "y3.npy"), np.zeros(3, np.int64))
+np.save(os.path.join(d, "x100.npy"), np.zeros(100, np.float32))
 np.save(os.path.join(d, "empty_y.npy"), np.zeros((0,), np.int64))
