@@ -80,6 +80,18 @@ int qflow_opt(qflow *q, int argc, char **argv, int *i)
         o->calib_limit = (uint32_t)n;
         return 1;
     }
+    if ((r = cli_opt(argc, argv, i, "--check-samples", &v))) {
+        if (r < 0)
+            return -1;
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (end == v || *end || errno || n < 0 || n > 65536)
+            return cli_usage_error(cmd, "--check-samples wants a count from 0 to 65536"), -1;
+        o->check_samples = (uint32_t)n;
+        o->skip_check = n == 0;
+        return 1;
+    }
     if ((r = cli_opt(argc, argv, i, "--mode", &v))) {
         if (r < 0)
             return -1;

@@ -24,6 +24,9 @@ typedef struct qflow {
     "  --calib PATH[,PATH]   calibration samples: .npy / .pb files or directories of them\n" \
     "                        (NAME=PATH per input for multi-input models)\n"              \
     "  --calib-limit N       use at most N samples\n"                                     \
+    "  --check-samples N     after quantizing, measure the output SQNR against fp32 on N\n" \
+    "                        samples past --calib-limit (else the first N; default 8, 0:\n" \
+    "                        no check); below 20 dB warn, naming the worst layers\n"      \
     "  --mode static|dynamic static (default) or dynamic (weight-only MatMul/Gemm)\n"     \
     "  --observer KIND       minmax (default), moving-average, mse, entropy, percentile\n" \
     "  --percentile P        percentile for the percentile observer (default 99.99)\n"    \

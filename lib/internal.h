@@ -50,4 +50,11 @@ OQ_INTERNAL bool lib_has_samples(const onnxq_session *s);
  * (recorded in sym_in/sym_out, warned), static shapes required, samples loaded, float passes
  * run (dump_after to the output callback). *out is the float graph (or NULL on error). */
 OQ_INTERNAL oq_status lib_prepare(onnxq_session *s, const char *path, oq_graph **out) OQ_NODISCARD;
+
+/* lib/check.c */
+/* Measures the output SQNR of quantized qg against float fg (same value ids; c: fg's
+ * calibration, NULL in dynamic mode) on held-out or calibration samples, logs it, and warns
+ * below 20 dB naming the most sensitive layers. Skipped with skip_check or without samples. */
+OQ_INTERNAL oq_status lib_check_quality(onnxq_session *s, const oq_graph *fg, const oq_graph *qg,
+                                        const oq_calib *c) OQ_NODISCARD;
 #endif

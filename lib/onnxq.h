@@ -226,6 +226,13 @@ typedef struct onnxq_options {
     onnxq_output_fn output_fn;
     void *output_user;
 
+    /* the check after quantization: the int8 model's output SQNR against fp32 in the
+       interpreter on check_samples held-out calibration samples (those past calib_limit; the
+       first ones when all calibrated), logged; below 20 dB a warning names the most sensitive
+       layers */
+    int skip_check;            /* no check */
+    uint32_t check_samples;    /* samples measured (0 = 8) */
+
     /* onnxq_report: another tool's quantized (QDQ) model of the same network, measured beside
        onnxq's layer by layer (NULL: none) */
     const char *compare_model;

@@ -144,7 +144,8 @@ static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, con
     return st;
 }
 
-/* The pipeline after the float passes: bias correction, calibration, quantization. */
+/* The pipeline after the float passes: bias correction, calibration, quantization, the output
+ * SQNR check. */
 static oq_status quantize(onnxq_session *s, oq_graph **gp)
 {
     oq_options *o = &s->opt;
@@ -152,9 +153,12 @@ static oq_status quantize(onnxq_session *s, oq_graph **gp)
     const onnxq_options *u = &s->o;
     bool mp = u->target_sqnr_set || u->max_drop_set, has = lib_has_samples(s);
     oq_graph *ref = NULL;      /* mixed precision: the float graph before bias correction */
+    oq_graph *fg = NULL;       /* the quality check's reference (lib/check.c) */
     oq_calib *c = NULL;
     oq_status st = OQ_OK;
     if (o->bias_correct && mp && !(ref = oq_graph_clone(*gp)))
+        st = oq_errorf(d, *gp, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    if (st == OQ_OK && !mp && has && !u->skip_check && !(fg = oq_graph_clone(*gp)))
         st = oq_errorf(d, *gp, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
     if (st == OQ_OK && o->bias_correct) {     /* before calibration: observers see the result */
         st = has ? oq_bias_correct(*gp, &s->calib, o, d)
@@ -177,6 +181,9 @@ static oq_status quantize(onnxq_session *s, oq_graph **gp)
         st = mixed(s, gp, ref, c);
     else if (st == OQ_OK)
         st = oq_quantize(*gp, c, o, d);
+    if (st == OQ_OK && fg)
+        st = lib_check_quality(s, fg, *gp, c);
+    oq_graph_free(fg);
     oq_graph_free(ref);
     oq_calib_free(c);
     return st;
