@@ -57,10 +57,10 @@ _ENUMS = {
 }
 _FORMATS = {"qdq": 0, "qop": 1, "int": 2}
 _FLAGS = ("per_tensor", "act_symmetric", "reduce_range", "equalize", "equalize_relu6",
-          "bias_correct", "verify", "debug_dump")
+          "bias_correct", "verify", "debug_dump", "skip_check")
 _STRINGS = ("save_calib", "load_calib", "eval_data", "eval_labels", "dump_after",
             "stop_after", "name", "target", "compare_model")
-_COUNTS = ("calib_limit", "eval_limit")
+_COUNTS = ("calib_limit", "eval_limit", "check_samples")
 _LISTS = {"exclude": "nexclude", "op_types": "nop_types", "overrides": "noverrides",
           "custom_op_types": "ncustom_op_types"}
 

@@ -81,6 +81,7 @@ class Options(ctypes.Structure):
         ("log_fn", LOG_FN), ("log_user", ctypes.c_void_p),
         ("progress_fn", PROGRESS_FN), ("progress_user", ctypes.c_void_p),
         ("output_fn", OUTPUT_FN), ("output_user", ctypes.c_void_p),
+        ("skip_check", ctypes.c_int), ("check_samples", ctypes.c_uint32),
         ("compare_model", ctypes.c_char_p),
     ]
 
