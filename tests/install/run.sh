@@ -2,8 +2,8 @@
 # The installed package, used from outside the source tree as a user would: installs onnxq into
 # a temporary prefix, then
 #  - checks the files (one public header, libonnxq.so with its SONAME and only the onnxq.h
-#    functions exported, libonnxq.a, onnxq.pc, the CMake package) and that the installed header
-#    compiles as C99 and as C++ with -Wall -Wextra -Wpedantic -Werror;
+#    functions exported, libonnxq.a with only those global, onnxq.pc, the CMake package) and
+#    that the installed header compiles as C99 and as C++ with -Wall -Wextra -Wpedantic -Werror;
 #  - `onnxq --version` equals the library's version and pkg-config's;
 #  - examples/api/quantize_eval.c, built with `pkg-config --cflags --libs onnxq` (shared) and
 #    against libonnxq.a (static), writes the same int8 model as `onnxq quantize` and reports the
@@ -12,7 +12,8 @@
 #    README's snippet), compiles the model at build time and its C gives the same top-1 as
 #    `onnxq eval` on the lowered int8 model (--format int, which the emitted C equals bit for
 #    bit); touching a calibration file makes the next build compile the model again;
-#  - the Python binding (python/onnxq) over the installed libonnxq, when numpy is present.
+#  - the installed Python package (python/onnxq), which finds the installed libonnxq by itself,
+#    runs python/tests, when /usr/bin/python3 has numpy (else a SKIP line says so).
 # usage: tests/install/run.sh --fresh            meson setup + install of a new build (-Dtests=false)
 #        tests/install/run.sh --build-dir DIR    meson install --destdir of an existing build
 set -uo pipefail
@@ -63,6 +64,12 @@ if diff "$tmp/api" "$tmp/exported" >/dev/null && [ -s "$tmp/api" ]; then
   ok "libonnxq.so exports exactly the $(wc -l < "$tmp/api") onnxq.h functions"
 else
   bad "exports differ from onnxq.h:"; diff "$tmp/api" "$tmp/exported" | head -20 >&2
+fi
+nm -g --defined-only "$libdir/libonnxq.a" 2>/dev/null | awk 'NF == 3 {print $3}' | sort > "$tmp/static_globals"
+if diff "$tmp/api" "$tmp/static_globals" >/dev/null; then
+  ok "libonnxq.a: the onnxq.h functions are its only global symbols"
+else
+  bad "libonnxq.a global symbols beyond onnxq.h: $(comm -13 "$tmp/api" "$tmp/static_globals" | head -5 | tr '\n' ' ')"
 fi
 printf '#include <onnxq.h>\nint main(void) { return onnxq_version_number() == ONNXQ_VERSION_NUMBER ? 0 : 1; }\n' > "$tmp/h.c"
 cc -std=c99 -Wall -Wextra -Wpedantic -Werror $(pkg-config --cflags onnxq) -c "$tmp/h.c" -o "$tmp/h.o" &&
