@@ -131,6 +131,13 @@ if cmake -S "$ex/classify" -B "$tmp/cmake" "${gen[@]}" -DCMAKE_PREFIX_PATH="$pre
   cmake --build "$tmp/cmake" >"$tmp/rebuild.log" 2>&1
   grep -q "onnxq: compiling" "$tmp/rebuild.log" && bad "CMake: an unchanged tree compiled again"
 else bad "CMake app build:"; tail -30 "$tmp/cmake.log" >&2; fi
+# a model onnxq refuses fails the build with onnxq's message, naming the file
+printf 'not a model' > "$tmp/broken.onnx"
+cmake -S "$ex/classify" -B "$tmp/cmake_bad" "${gen[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DMODEL="$tmp/broken.onnx" >/dev/null 2>&1
+if cmake --build "$tmp/cmake_bad" >"$tmp/bad.log" 2>&1; then bad "CMake: a broken model built"
+elif grep -q "onnxq: $tmp/broken.onnx: " "$tmp/bad.log"; then ok "CMake: a broken model stops the build with onnxq's message"
+else bad "CMake: a broken model failed without onnxq's message:"; tail -5 "$tmp/bad.log" >&2; fi
 
 # --- Meson: the README's custom_target + declare_dependency snippet
 if meson setup "$tmp/meson" "$ex/classify" -Dc_args="-Wall -Wextra -Werror" >"$tmp/meson.log" 2>&1 &&
