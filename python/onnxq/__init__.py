@@ -163,28 +163,26 @@ class _Session:
             o.calib, o.ncalib = _strs(self.keep, items), len(items)
             return
         from ._samples import SampleStream  # needs numpy
-        self.stream = SampleStream(calib, self._input_names(model))
+        self.stream = SampleStream(calib, lambda: self._input_names(model))
         self.sample_cb = _lib.SAMPLE_FN(self._on_sample)
         o.sample_fn = self.sample_cb
 
     def _input_names(self, model):
-        """The model's graph input names (a session of default options loads it)."""
-        if model is None:
-            return None
+        """The model's graph input names, loaded by a second session of the same options (asked
+        for the first dict sample, from inside the sample callback, where the first session is
+        busy); None when it cannot be loaded."""
         s = ctypes.c_void_p()
-        if _L.onnxq_session_new(None, ctypes.byref(s)) != 0:
-            raise MemoryError("onnxq_session_new")
-        try:
-            m = ctypes.c_void_p()
-            st = _L.onnxq_model_load(s, _b(os.fspath(model)), ctypes.byref(m))
-            if st != 0:
-                raise Error(st, _L.onnxq_session_error(s).decode(errors="replace"))
+        if model is None or _L.onnxq_session_new(ctypes.byref(self.opts), ctypes.byref(s)) != 0:
+            _L.onnxq_session_free(s)
+            return None
+        m = ctypes.c_void_p()
+        names = None
+        if _L.onnxq_model_load(s, _b(os.fspath(model)), ctypes.byref(m)) == 0:
             names = [_L.onnxq_model_input_info(m, i, None).decode()
                      for i in range(_L.onnxq_model_num_inputs(m))]
             _L.onnxq_model_free(m)
-            return names
-        finally:
-            _L.onnxq_session_free(s)
+        _L.onnxq_session_free(s)
+        return names
 
     def _on_sample(self, user, index, inputs, ninputs):
         try:

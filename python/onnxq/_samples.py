@@ -28,10 +28,13 @@ def _rows(arrays):
 
 
 class SampleStream:
-    """Feeds samples to the library; names: the model's input names (None: not known)."""
+    """Feeds samples to the library; names_fn() gives the model's input names (or None), asked
+    once, for the first dict sample."""
 
-    def __init__(self, calib, names):
-        self.names = names
+    def __init__(self, calib, names_fn):
+        self.names_fn = names_fn
+        self.names = None
+        self.names_known = False
         if isinstance(calib, np.ndarray):
             self.it = iter(calib)
         elif isinstance(calib, dict):
@@ -45,6 +48,8 @@ class SampleStream:
     def _by_input(self, sample, ninputs):
         """The sample's arrays in graph input order."""
         if isinstance(sample, dict):
+            if not self.names_known:
+                self.names, self.names_known = self.names_fn(), True
             if self.names is None:
                 if ninputs != 1 or len(sample) != 1:
                     raise ValueError("a dict sample needs the model's input names")
