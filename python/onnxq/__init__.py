@@ -162,7 +162,11 @@ class _Session:
             items = [os.fsdecode(c) for c in calib]
             o.calib, o.ncalib = _strs(self.keep, items), len(items)
             return
-        from ._samples import SampleStream  # needs numpy
+        try:
+            from ._samples import SampleStream
+        except ImportError as e:
+            raise ImportError("calibration samples from memory need numpy (%s); calibration "
+                              "files or directories do not" % e) from e
         self.stream = SampleStream(calib, lambda: self._input_names(model))
         self.sample_cb = _lib.SAMPLE_FN(self._on_sample)
         o.sample_fn = self.sample_cb

@@ -120,6 +120,13 @@ if cmake -S "$ex/classify" -B "$tmp/cmake" "${gen[@]}" -DCMAKE_PREFIX_PATH="$pre
   got=$("$tmp/cmake/classify" "${data[@]}" | sed -n 's/^top-1: \([0-9]*\/[0-9]*\).*/\1/p')
   [ "$got" = "$ref_int" ] && [ "$got" = "$ref" ] && ok "CMake app (onnxq_add_model): top-1 $got" ||
     bad "CMake app: top-1 '$got', onnxq eval $ref_int (int) / $ref (QDQ)"
+  for exe in quantize_eval quantize_eval_static; do  # onnxq::onnxq and onnxq::onnxq_static
+    got=$("$tmp/cmake/$exe" "$ex/fashion_cnn.onnx" "$ex/calib" "$tmp/cm_$exe.onnx" "${data[@]}" \
+          2>/dev/null | sed -n 's/.*top-1: //p')
+    [ "$got" = "$ref" ] && cmp -s "$tmp/cm_$exe.onnx" "$tmp/ref.onnx" && ok "CMake $exe: top-1 $got, same model" ||
+      bad "CMake $exe: top-1 '$got' (onnxq eval $ref) or a different model"
+  done
+  ldd "$tmp/cmake/quantize_eval_static" | grep -q libonnxq && bad "onnxq::onnxq_static loads libonnxq.so"
   # a changed calibration file compiles the model again; an unchanged tree builds nothing
   cp -r "$ex/calib" "$tmp/calib_copy"
   cmake -S "$ex/classify" -B "$tmp/cmake" -DCALIB="$tmp/calib_copy" >/dev/null 2>&1
