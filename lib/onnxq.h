@@ -157,7 +157,8 @@ typedef enum onnxq_format {
 
 /* Every option of `onnxq quantize`, `compile` and `report`. Fill with onnxq_options_init
  * and change fields. Strings and arrays are the caller's and must stay valid while a session
- * made from the options lives. Zero counts mean "none". */
+ * made from the options lives. Zero counts mean "none". The Python binding mirrors this struct
+ * field by field (python/onnxq/_lib.py; its tests compare the field names with this header). */
 typedef struct onnxq_options {
     uint32_t struct_size;      /* sizeof(onnxq_options), set by onnxq_options_init */
 

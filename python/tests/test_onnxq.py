@@ -7,6 +7,7 @@ import filecmp
 import glob
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import unittest
@@ -72,6 +73,23 @@ class BindingTest(unittest.TestCase):
         self.assertEqual(cli("--version").strip(), "onnxq " + onnxq.__version__)
         self.assertEqual(onnxq.version(), onnxq.__version__)
         self.assertRegex(onnxq.__version__, r"^\d+\.\d+\.\d+$")
+
+    def test_structs_match_header(self):
+        # field names in order, read from onnxq.h: a field added to the header but not to the
+        # binding fails here even where padding would hide it from the struct_size check
+        from onnxq import _lib
+        with open(os.path.join(ROOT, "lib", "onnxq.h")) as f:
+            header = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+        for c_name, py in [("onnxq_options", _lib.Options), ("onnxq_array", _lib.Array),
+                           ("onnxq_input_shape", _lib.InputShape),
+                           ("onnxq_compile_info", _lib.CompileInfo),
+                           ("onnxq_eval_result", _lib.EvalResult)]:
+            body = re.search(r"typedef struct %s \{(.*?)\} %s;" % (c_name, c_name), header, re.S)
+            self.assertIsNotNone(body, c_name)
+            fields = [re.findall(r"(\w+)\s*(?:\[[^]]*\])?\s*$", d.strip())[0]
+                      for d in body.group(1).split(";") if d.strip()]
+            with self.subTest(struct=c_name):
+                self.assertEqual([n for n, _ in py._fields_], fields)
 
     def test_numpy_samples_equal_cli(self):
         out = self.path("np.onnx")
