@@ -215,8 +215,8 @@ typedef struct onnxq_options {
 
     /* onnxq_session_emit_c */
     const char *name;          /* C identifier prefix of the emitted files (NULL: "model") */
-    const char *target;        /* auto (NULL) | x86 | scalar | avx2 | avxvnni | avx512vnni |
-                                  amx | neon */
+    const char *target;        /* auto (NULL) | native | x86-64 | aarch64 | scalar | avx2 |
+                                  avxvnni | avx512 | avx512vnni | amx | neon | neondot | i8mm */
     int debug_dump;            /* also emit NAME_run_debug (a hook after every node) */
 
     /* callbacks (all may be NULL) */

@@ -1,6 +1,7 @@
-/* CPU feature detection: cpuid + xgetbv (OS-enabled AVX/AVX-512/AMX state) on x86-64,
- * getauxval(AT_HWCAP) on aarch64. AMX needs arch_prctl(ARCH_REQ_XCOMP_PERM) once per process.
- * ONNXQ_ISA caps the result (tests force the scalar path with ONNXQ_ISA=scalar). */
+/* CPU feature detection from the rows of isa.def: cpuid + xgetbv (OS-enabled AVX/AVX-512/AMX
+ * state) on x86-64, getauxval(AT_HWCAP/AT_HWCAP2) on aarch64. AMX needs
+ * arch_prctl(ARCH_REQ_XCOMP_PERM) once per process. ONNXQ_ISA (else -DOQ_FORCE_ISA) caps the
+ * result; an unknown name caps nothing. The ISA functions are pure functions of the table. */
 #if !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* syscall() under -std=c99 */
 #endif
@@ -8,13 +9,31 @@
 
 #include <stdlib.h>
 
-#if defined(__unix__) || defined(__APPLE__)
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(OQ_NO_PTHREAD)
 #define OQ_HAVE_PTHREAD 1
 #include <pthread.h>
 #else
 #define OQ_HAVE_PTHREAD 0
 #endif
 #include <string.h>
+
+static const struct isa_row {
+    const char *name;
+    oq_arch arch;
+    oq_features need;
+} isa_rows[] = {
+#define OQ_ISA_ROW(ID, name, arch, features) {name, OQ_ARCH_##arch, features},
+#include "isa.def"
+#undef OQ_ISA_ROW
+};
+
+/* Fails to compile if target.h lacks a row's OQ_WITH_<ID>. */
+static const unsigned char with_row[] = {
+#define OQ_ISA_ROW(ID, name, arch, features) OQ_WITH_##ID,
+#include "isa.def"
+#undef OQ_ISA_ROW
+};
+typedef char with_row_count[sizeof with_row == OQ_ISA_COUNT ? 1 : -1];
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -30,60 +49,60 @@ static unsigned long long xgetbv0(void)
     return ((unsigned long long)edx << 32) | eax;
 }
 
-static void detect(oq_cpu *c)
+static const struct x86_row {
+    unsigned leaf, sub, reg, bit;
+    unsigned long long xcr0;
+} x86_rows[] = {
+#define OQ_CPU_FEATURE(ID, name, leaf, sub, reg, bit, xcr0, hwcap, hwbit) {leaf, sub, reg, bit, xcr0},
+#include "isa.def"
+#undef OQ_CPU_FEATURE
+};
+
+static oq_features detect(void)
 {
-    unsigned a, b, cx, d;
-    if (!__get_cpuid(1, &a, &b, &cx, &d))
-        return;
-    bool osxsave = cx & (1u << 27), fma = cx & (1u << 12);
-    if (!osxsave)
-        return;
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* no OSXSAVE: no AVX state */
+        return 0;
     unsigned long long xcr0 = xgetbv0();
-    bool ymm = (xcr0 & 6) == 6, zmm = (xcr0 & 0xe6) == 0xe6;
-    bool tiles = (xcr0 & (3ull << 17)) == (3ull << 17);
-    if (__get_cpuid_max(0, NULL) < 7)
-        return;
-    __cpuid_count(7, 0, a, b, cx, d);
-    c->avx2 = ymm && (b & (1u << 5));
-    c->fma = ymm && fma;
-    c->avx512f = zmm && (b & (1u << 16));
-    c->avx512bw = zmm && (b & (1u << 30));
-    c->avx512vl = zmm && (b & (1u << 31));
-    c->avx512vnni = zmm && (cx & (1u << 11));
-    c->amx_int8 = tiles && (d & (1u << 25)) && (d & (1u << 24));
-    unsigned a1, b1, c1, d1;
-    __cpuid_count(7, 1, a1, b1, c1, d1);
-    (void)b1, (void)c1, (void)d1;
-    c->avxvnni = ymm && (a1 & (1u << 4));
+    unsigned max = __get_cpuid_max(0, NULL);
+    oq_features f = 0;
+    for (unsigned i = 0; i < OQ_CPUF_COUNT; i++) {
+        const struct x86_row *r = &x86_rows[i];
+        if (r->leaf == 0 || r->leaf > max || (xcr0 & r->xcr0) != r->xcr0)
+            continue;
+        unsigned reg[4];
+        __cpuid_count(r->leaf, r->sub, reg[0], reg[1], reg[2], reg[3]);
+        if (reg[r->reg] & (1u << r->bit))
+            f |= (oq_features)1 << i;
+    }
 #if defined(__linux__) && defined(__x86_64__)
-    if (c->amx_int8) {
-        /* ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 */
-        c->amx_granted = syscall(SYS_arch_prctl, 0x1023, 18) == 0;
-    }
+    /* ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 */
+    if ((f & OQ_F(AMXINT8)) && syscall(SYS_arch_prctl, 0x1023, 18) == 0)
+        f |= OQ_F(AMXPERM);
 #endif
-    c->best = OQ_ISA_SCALAR;
-    if (c->avx2 && c->fma) {
-        c->best = OQ_ISA_AVX2;
-        if (c->avxvnni)
-            c->best = OQ_ISA_AVXVNNI;
-        if (c->avx512f && c->avx512bw && c->avx512vl && c->avx512vnni)
-            c->best = OQ_ISA_AVX512VNNI;
-        if (c->best == OQ_ISA_AVX512VNNI && c->amx_int8 && c->amx_granted)
-            c->best = OQ_ISA_AMX;
-    }
+    return f;
 }
 #elif defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
-static void detect(oq_cpu *c)
+static const struct arm_row {
+    unsigned hwcap, bit;
+} arm_rows[] = {
+#define OQ_CPU_FEATURE(ID, name, leaf, sub, reg, bit, xcr0, hwcap, hwbit) {hwcap, hwbit},
+#include "isa.def"
+#undef OQ_CPU_FEATURE
+};
+
+static oq_features detect(void)
 {
-    unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
-    c->neon = true;                      /* mandatory on aarch64 */
-    c->neon_dot = hw & (1ul << 20);      /* HWCAP_ASIMDDP */
-    c->neon_i8mm = hw2 & (1ul << 13);    /* HWCAP2_I8MM */
-    c->best = c->neon_i8mm ? OQ_ISA_I8MM : c->neon_dot ? OQ_ISA_NEONDOT : OQ_ISA_NEON;
+    unsigned long hw[3] = {0, getauxval(AT_HWCAP), getauxval(AT_HWCAP2)};
+    oq_features f = 0;
+    for (unsigned i = 0; i < OQ_CPUF_COUNT; i++)
+        if (arm_rows[i].hwcap && (hw[arm_rows[i].hwcap] & (1ul << arm_rows[i].bit)))
+            f |= (oq_features)1 << i;
+    return f;
 }
 #else
-static void detect(oq_cpu *c) { (void)c; }
+static oq_features detect(void) { return 0; }
 #endif
 
 static oq_cpu cpu;
@@ -93,46 +112,18 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static volatile int once_done; /* no threads on bare metal: detection is idempotent anyway */
 #endif
 
-/* Lowers the features to the level named by ONNXQ_ISA (never raises them). */
-static void cap(oq_cpu *c, const char *s)
-{
-    static const struct { const char *name; oq_isa isa; } tab[] = {
-        {"scalar", OQ_ISA_SCALAR},   {"avx2", OQ_ISA_AVX2}, {"avxvnni", OQ_ISA_AVXVNNI},
-        {"avx512vnni", OQ_ISA_AVX512VNNI}, {"amx", OQ_ISA_AMX}, {"neon", OQ_ISA_NEON},
-        {"neondot", OQ_ISA_NEONDOT}, {"i8mm", OQ_ISA_I8MM},
-    };
-    for (unsigned i = 0; i < sizeof tab / sizeof tab[0]; i++) {
-        if (strcmp(s, tab[i].name) != 0)
-            continue;
-        oq_isa want = tab[i].isa;
-        if (want >= c->best)
-            return;
-        c->best = want;
-        if (want < OQ_ISA_AMX)
-            c->amx_int8 = c->amx_granted = false;
-        if (want < OQ_ISA_AVX512VNNI)
-            c->avx512f = c->avx512bw = c->avx512vl = c->avx512vnni = false;
-        if (want < OQ_ISA_AVXVNNI)
-            c->avxvnni = false;
-        if (want < OQ_ISA_AVX2)
-            c->avx2 = c->fma = false;
-        if (want < OQ_ISA_I8MM)
-            c->neon_i8mm = false;
-        if (want < OQ_ISA_NEONDOT)
-            c->neon_dot = false;
-        if (want < OQ_ISA_NEON)
-            c->neon = false;
-        return;
-    }
-}
-
 static void init(void)
 {
-    memset(&cpu, 0, sizeof cpu);
-    detect(&cpu);
+    oq_features f = detect();
     const char *s = getenv("ONNXQ_ISA");
-    if (s && *s)
-        cap(&cpu, s);
+#if defined(OQ_FORCE_ISA)
+    if (!s || !*s)
+        s = OQ_FORCE_ISA;
+#endif
+    if (s && *s && oq_isa_parse(s) != OQ_ISA_COUNT)
+        f = oq_isa_cap(f, oq_isa_parse(s));
+    cpu.features = f;
+    cpu.best = oq_isa_best(f);
 }
 
 const oq_cpu *oq_cpu_get(void)
@@ -150,28 +141,70 @@ const oq_cpu *oq_cpu_get(void)
 
 bool oq_cpu_has(oq_isa isa)
 {
-    const oq_cpu *c = oq_cpu_get();
-    if (isa == OQ_ISA_SCALAR)
-        return true;
-    if (isa >= OQ_ISA_NEON)
-        return c->best >= OQ_ISA_NEON && isa <= c->best;
-    if (c->best >= OQ_ISA_NEON || isa > c->best)
-        return false;
-    /* The x86 levels are not a strict chain: an AVX-512 VNNI CPU may lack AVX-VNNI (VEX). */
-    return isa != OQ_ISA_AVXVNNI || c->avxvnni;
+    return oq_isa_runs(isa, oq_cpu_get()->features);
 }
 
 const char *oq_isa_name(oq_isa isa)
 {
-    switch (isa) {
-    case OQ_ISA_SCALAR: return "scalar";
-    case OQ_ISA_AVX2: return "avx2";
-    case OQ_ISA_AVXVNNI: return "avxvnni";
-    case OQ_ISA_AVX512VNNI: return "avx512vnni";
-    case OQ_ISA_AMX: return "amx";
-    case OQ_ISA_NEON: return "neon";
-    case OQ_ISA_NEONDOT: return "neondot";
-    case OQ_ISA_I8MM: return "i8mm";
+    return (unsigned)isa < OQ_ISA_COUNT ? isa_rows[isa].name : "?";
+}
+
+oq_arch oq_isa_arch(oq_isa isa)
+{
+    return (unsigned)isa < OQ_ISA_COUNT ? isa_rows[isa].arch : OQ_ARCH_ANY;
+}
+
+oq_features oq_isa_features(oq_isa isa)
+{
+    return (unsigned)isa < OQ_ISA_COUNT ? isa_rows[isa].need : 0;
+}
+
+bool oq_isa_built(oq_isa isa)
+{
+    return (unsigned)isa < OQ_ISA_COUNT && with_row[isa];
+}
+
+oq_isa oq_isa_parse(const char *name)
+{
+    for (unsigned i = 0; i < OQ_ISA_COUNT; i++)
+        if (strcmp(name, isa_rows[i].name) == 0)
+            return (oq_isa)i;
+    return OQ_ISA_COUNT;
+}
+
+bool oq_isa_runs(oq_isa isa, oq_features f)
+{
+    return (unsigned)isa < OQ_ISA_COUNT && (f & isa_rows[isa].need) == isa_rows[isa].need;
+}
+
+oq_features oq_isa_cap(oq_features f, oq_isa forced)
+{
+    if ((unsigned)forced >= OQ_ISA_COUNT)
+        return f;
+    if (isa_rows[forced].arch == OQ_ARCH_ANY)
+        return 0;
+    oq_features keep = 0, arch = 0;
+    for (unsigned i = 0; i < OQ_ISA_COUNT; i++) {
+        if (isa_rows[i].arch != isa_rows[forced].arch)
+            continue;
+        arch |= isa_rows[i].need;
+        if (i <= (unsigned)forced)
+            keep |= isa_rows[i].need;
     }
-    return "?";
+    return f & (keep | ~arch);
+}
+
+oq_isa oq_isa_best(oq_features f)
+{
+    oq_isa b = oq_isa_pick(~(oq_isa_set)0, f);
+    return b == OQ_ISA_COUNT ? OQ_ISA_SCALAR : b;
+}
+
+oq_isa oq_isa_pick(oq_isa_set have, oq_features f)
+{
+    oq_isa b = OQ_ISA_COUNT;
+    for (unsigned i = 0; i < OQ_ISA_COUNT; i++)
+        if ((have & OQ_ISA_BIT(i)) && oq_isa_runs((oq_isa)i, f))
+            b = (oq_isa)i;
+    return b;
 }

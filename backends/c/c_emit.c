@@ -63,21 +63,64 @@ static void emit_hook(ectx *e, uint32_t n)
 
 /* ------------------------------------------------------------------------------ driver */
 
-/* The packed GEMM layouts --target selects (e->lay, e->nlay); USAGE error if unknown. */
-static oq_status pick_layouts(ectx *e)
+/* The ISAs a target named by an ISA carries: that ISA and every row of its architecture it
+ * implies (whose features are a subset of its own), scalar included. */
+static oq_isa_set isa_closure(oq_isa t)
+{
+    oq_isa_set s = 0;
+    for (unsigned i = 0; i < OQ_ISA_COUNT; i++) {
+        oq_arch a = oq_isa_arch((oq_isa)i);
+        oq_features f = oq_isa_features((oq_isa)i);
+        if ((a == OQ_ARCH_ANY || a == oq_isa_arch(t)) && (f & oq_isa_features(t)) == f)
+            s |= OQ_ISA_BIT(i);
+    }
+    return s;
+}
+
+/* The rows of architecture a, scalar included (a == OQ_ARCH_ANY: every row). */
+static oq_isa_set isa_arch_set(oq_arch a)
+{
+    oq_isa_set s = 0;
+    for (unsigned i = 0; i < OQ_ISA_COUNT; i++)
+        if (a == OQ_ARCH_ANY || oq_isa_arch((oq_isa)i) == a || i == OQ_ISA_SCALAR)
+            s |= OQ_ISA_BIT(i);
+    return s;
+}
+
+/* What --target selects (see README, Options): the ISAs whose kernels the runtime copy carries
+ * (e->isas; run-time dispatch among them) and the packed GEMM layouts (e->lay, e->nlay).
+ *   auto (default)   every ISA, N16K4 (read by every kernel family)
+ *   native           the ISA of this machine (after ONNXQ_ISA) and those it implies
+ *   x86-64, aarch64  every ISA of that architecture; x86-64 packs N16K4 and N16K4W16 and
+ *                    picks one at run time (AVX2 runs W16 ~1.4x faster)
+ *   an isa.def name  that ISA and those it implies, packed in the layout fastest there
+ * USAGE error if unknown. */
+static oq_status pick_target(ectx *e)
 {
     const char *t = e->o->target && *e->o->target ? e->o->target : "auto";
-    if (strcmp(t, "x86") == 0) {
-        /* both x86 layouts, chosen at run time: AVX2 runs the int16 one ~1.4x faster */
-        e->lay[0] = OQ_Q8_LAYOUT_N16K4, e->lay[1] = OQ_Q8_LAYOUT_N16K4W16, e->nlay = 2;
-    } else if (strcmp(t, "avx2") == 0) {
-        e->lay[0] = OQ_Q8_LAYOUT_N16K4W16, e->nlay = 1;
-    } else if (!strcmp(t, "auto") || !strcmp(t, "scalar") || !strcmp(t, "avxvnni") || !strcmp(t, "avx512vnni") ||
-               !strcmp(t, "amx") || !strcmp(t, "neon")) {
-        e->lay[0] = OQ_Q8_LAYOUT_N16K4, e->nlay = 1;
-    } else
-        return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_USAGE, "unknown --target '%s' (auto, x86, "
-                         "scalar, avx2, avxvnni, avx512vnni, amx, neon)", t);
+    e->target = t;
+    e->lay[0] = OQ_Q8_LAYOUT_N16K4, e->nlay = 1;
+    oq_isa isa = oq_isa_parse(t);
+    if (strcmp(t, "auto") == 0) {
+        e->isas = isa_arch_set(OQ_ARCH_ANY);
+    } else if (strcmp(t, "x86-64") == 0 || strcmp(t, "x86") == 0) {
+        e->isas = isa_arch_set(OQ_ARCH_X86);
+        e->lay[1] = OQ_Q8_LAYOUT_N16K4W16, e->nlay = 2;
+    } else if (strcmp(t, "aarch64") == 0) {
+        e->isas = isa_arch_set(OQ_ARCH_ARM);
+    } else if (strcmp(t, "native") == 0 || isa != OQ_ISA_COUNT) {
+        if (isa == OQ_ISA_COUNT)
+            isa = oq_cpu_get()->best;
+        e->isas = isa_closure(isa);
+        e->lay[0] = oq_q8_gemm_layout(isa);
+    } else {
+        char names[256];
+        size_t k = 0;
+        for (unsigned i = 0; i < OQ_ISA_COUNT && k < sizeof names; i++)
+            k += (size_t)snprintf(names + k, sizeof names - k, ", %s", oq_isa_name((oq_isa)i));
+        return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_USAGE, "unknown --target '%s' (auto, native, "
+                         "x86-64, aarch64%s)", t, names);
+    }
     return OQ_OK;
 }
 
@@ -238,7 +281,7 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
     oq_status st = OQ_OK;
     if (!valid_ident(e->nm))
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--name '%s' is not a C identifier", e->nm);
-    if ((st = pick_layouts(e)) != OQ_OK)
+    if ((st = pick_target(e)) != OQ_OK)
         return st;
     e->v = calloc(g->nvalue + 1, sizeof *e->v);
     e->k = calloc(g->nnode + 1, sizeof *e->k);

@@ -54,6 +54,8 @@ typedef struct ectx {
     uint32_t nbuf, cbufs;
     oq_cbuf c, hdr, w, decl; /* NAME.c body, NAME.h, NAME_weights.c, extern decls in NAME.c */
     oq_cbuf cust;            /* NAME.h: custom-op declarations */
+    oq_isa_set isas;         /* ISAs whose kernels the runtime copy carries (--target) */
+    const char *target;      /* the --target value those came from */
     oq_q8_layout lay[2];     /* packed GEMM layouts emitted */
     int nlay;
     uint32_t nconst;         /* counter for constant array names */

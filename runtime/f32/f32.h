@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../cpu.h"
+
 typedef enum oq_f32_isa {
     OQ_F32_AUTO = 0,           /* best available on this CPU (after the ONNXQ_ISA cap) */
     OQ_F32_SCALAR,             /* portable C; the oracle */
@@ -18,7 +20,9 @@ typedef enum oq_f32_isa {
     OQ_F32_AVX512,             /* AVX-512F/BW/VL, 8x32 micro-kernel */
 } oq_f32_isa;
 
-/* The ISA OQ_F32_AUTO resolves to (computed once). */
+/* The ISA OQ_F32_AUTO resolves to on a CPU with features f (oq_isa_pick). */
+oq_f32_isa oq_f32_isa_for(oq_features f);
+/* The ISA OQ_F32_AUTO resolves to here. */
 oq_f32_isa oq_f32_isa_best(void);
 /* True if this CPU (after the ONNXQ_ISA cap) can run `isa`'s kernels. */
 bool oq_f32_isa_supported(oq_f32_isa isa);

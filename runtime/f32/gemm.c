@@ -2,7 +2,8 @@
  * workspace, or read in place from a prepacked B), M blocks of MC (A block packed, or read in place
  * from a prepacked A), then NR x MR micro-tiles handed to the ISA's micro-kernel. Edge tiles go
  * through a small stack tile so micro-kernels only ever see full MR x NR tiles.
- * Also: ISA dispatch (from oq_cpu_get(), which detects once) and operand packing. The file builds
+ * Also: ISA dispatch (oq_isa_pick over the tables built, with oq_cpu_get()'s features) and
+ * operand packing. The file builds
  * as is in the emitted C: the x86 micro-kernels exist wherever GCC or Clang targets x86-64. */
 #include "f32_internal.h"
 
@@ -16,26 +17,54 @@
 #define OQ_F32_HAVE_X86 1
 #endif
 
-/* The ISA OQ_F32_AUTO resolves to: the widest one the (ONNXQ_ISA-capped) CPU has. */
-oq_f32_isa oq_f32_isa_best(void)
-{
-    const oq_cpu *c = oq_cpu_get();
-    oq_f32_isa best = OQ_F32_SCALAR;
-#if defined(OQ_F32_HAVE_X86)
-    if (c->avx2 && c->fma)
-        best = OQ_F32_AVX2;
-    if (best == OQ_F32_AVX2 && c->avx512f && c->avx512bw && c->avx512vl)
-        best = OQ_F32_AVX512;
-#else
-    (void)c;
+/* The family's kernel tables and the ISA (isa.def) each needs, low to high. */
+static const struct f32_table {
+    oq_isa need;
+    const oq_f32_kernels *k;
+} tables[] = {
+    {OQ_ISA_SCALAR, &oq_f32_kernels_scalar},
+#if defined(OQ_F32_HAVE_X86) && OQ_WITH_AVX2
+    {OQ_ISA_AVX2, &oq_f32_kernels_avx2},
 #endif
-    return best;
+#if defined(OQ_F32_HAVE_X86) && OQ_WITH_AVX512
+    {OQ_ISA_AVX512, &oq_f32_kernels_avx512},
+#endif
+};
+#define NTABLES (sizeof tables / sizeof tables[0])
+
+/* The table of isa compiled into this build, or NULL. */
+static const struct f32_table *table_of(oq_f32_isa isa)
+{
+    for (size_t i = 0; i < NTABLES; i++)
+        if (tables[i].k->isa == isa)
+            return &tables[i];
+    return NULL;
 }
 
-/* True if isa's kernels can run here (AUTO and SCALAR always can). */
+/* The ISA oq_isa_pick chooses among the tables for a CPU with features f. */
+oq_f32_isa oq_f32_isa_for(oq_features f)
+{
+    oq_isa_set have = 0;
+    for (size_t i = 0; i < NTABLES; i++)
+        have |= OQ_ISA_BIT(tables[i].need);
+    oq_isa pick = oq_isa_pick(have, f);
+    for (size_t i = 0; i < NTABLES; i++)
+        if (tables[i].need == pick)
+            return tables[i].k->isa;
+    return OQ_F32_SCALAR;
+}
+
+/* The ISA OQ_F32_AUTO resolves to: the choice for the (ONNXQ_ISA-capped) CPU. */
+oq_f32_isa oq_f32_isa_best(void)
+{
+    return oq_f32_isa_for(oq_cpu_get()->features);
+}
+
+/* True if isa's kernels are built and can run here (AUTO and SCALAR always can). */
 bool oq_f32_isa_supported(oq_f32_isa isa)
 {
-    return isa == OQ_F32_AUTO || isa <= oq_f32_isa_best();
+    const struct f32_table *t = table_of(isa);
+    return isa == OQ_F32_AUTO || (t && oq_cpu_has(t->need));
 }
 
 /* Printable name of isa. */
@@ -57,13 +86,7 @@ const oq_f32_kernels *oq_f32_kernels_get(oq_f32_isa isa)
         isa = oq_f32_isa_best();
     if (!oq_f32_isa_supported(isa))
         return &oq_f32_kernels_scalar;
-#if defined(OQ_F32_HAVE_X86)
-    if (isa == OQ_F32_AVX512)
-        return &oq_f32_kernels_avx512;
-    if (isa == OQ_F32_AVX2)
-        return &oq_f32_kernels_avx2;
-#endif
-    return &oq_f32_kernels_scalar;
+    return table_of(isa)->k;
 }
 
 /* Alpha 1, beta 0, no bias, no clamp. */

@@ -1,7 +1,8 @@
 /* AVX2+FMA fp32 micro-kernels: the 6x16 GEMM tile (12 ymm accumulators, 2 B loads and 6
  * broadcasts per k) and the depthwise channel kernel (4 ymm of output width per pass).
  * Compiled with -mavx2 -mfma; only reached through dispatch when the CPU has both. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include "../target.h"
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && OQ_WITH_AVX2
 /* AVX2+FMA enabled for this file alone, so that it builds with plain `cc -O2` too */
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)

@@ -2,7 +2,8 @@
  * broadcasts per k, A prefetched ahead; MR = 8 divides the usual channel counts) and the
  * depthwise channel kernel (4 zmm of output width per pass, masked tail stores).
  * Compiled with -mavx512f/bw/vl; only reached through dispatch. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include "../target.h"
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && OQ_WITH_AVX512
 /* AVX-512 F/BW/VL enabled for this file alone, so that it builds with plain `cc -O2` too */
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))), apply_to = function)

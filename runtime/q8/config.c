@@ -1,6 +1,7 @@
 /* config.c: kernel tables built from the .inc enumerators and the once-per-process choice of the
- * best usable kernel per family (pthread_once over oq_cpu_get(), which honours ONNXQ_ISA; without
- * pthreads, bare metal or -DOQ_NO_PTHREAD, the first call decides: the choice is idempotent). */
+ * kernel per family: oq_isa_pick (cpu.c) over the ISAs the family has, with the features of
+ * oq_cpu_get() (which honours ONNXQ_ISA); the *_for functions take any feature mask. Without
+ * pthreads, bare metal or -DOQ_NO_PTHREAD, the first call decides: the choice is idempotent. */
 #include <assert.h>
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(OQ_NO_PTHREAD)
 #define OQ_Q8_PTHREAD 1
@@ -41,20 +42,59 @@ const oq_q8_dw_kernel *oq_q8_dw_kernels(size_t *n)
 
 bool oq_q8_isa_usable(oq_isa isa)
 {
-    const oq_cpu *c = oq_cpu_get();
-    switch (isa) {
-    case OQ_ISA_SCALAR: return true;
-    case OQ_ISA_AVX2: return c->avx2 && c->fma;
-    case OQ_ISA_AVXVNNI: return c->avx2 && c->avxvnni;
-    case OQ_ISA_AVX512VNNI: return c->avx512f && c->avx512bw && c->avx512vl && c->avx512vnni;
-    case OQ_ISA_AMX:
-        return c->amx_int8 && c->amx_granted && c->avx512f && c->avx512bw && c->avx512vl &&
-               c->avx512vnni;
-    case OQ_ISA_NEON: return c->neon;
-    case OQ_ISA_NEONDOT: return c->neon && c->neon_dot;
-    case OQ_ISA_I8MM: return c->neon && c->neon_i8mm;
-    }
-    return false;
+    return oq_cpu_has(isa);
+}
+
+const oq_q8_gemm_kernel *oq_q8_gemm_select_for(oq_q8_layout layout, oq_features f)
+{
+    oq_isa_set have = 0;
+    for (size_t i = 0; i < COUNT(gemm_table); i++)
+        if (gemm_table[i].layout == layout)
+            have |= OQ_ISA_BIT(gemm_table[i].isa);
+    oq_isa isa = oq_isa_pick(have, f);
+    const oq_q8_gemm_kernel *k = NULL;
+    for (size_t i = 0; i < COUNT(gemm_table); i++)
+        if (gemm_table[i].layout == layout && gemm_table[i].isa == isa)
+            k = &gemm_table[i];
+    return k;
+}
+
+/* The kernel oq_isa_pick chooses among the entries for exactly `taps` (0: the generic ones). */
+static const oq_q8_dw_kernel *dw_pick(size_t taps, oq_features f)
+{
+    oq_isa_set have = 0;
+    for (size_t i = 0; i < COUNT(dw_table); i++)
+        if (dw_table[i].taps == taps)
+            have |= OQ_ISA_BIT(dw_table[i].isa);
+    oq_isa isa = oq_isa_pick(have, f);
+    const oq_q8_dw_kernel *k = NULL;
+    for (size_t i = 0; i < COUNT(dw_table); i++)
+        if (dw_table[i].taps == taps && dw_table[i].isa == isa)
+            k = &dw_table[i];
+    return k;
+}
+
+const oq_q8_dw_kernel *oq_q8_dw_select_for(size_t taps, oq_features f)
+{
+    const oq_q8_dw_kernel *any = dw_pick(0, f);
+    const oq_q8_dw_kernel *k = taps == 9 || taps == 25 ? dw_pick(taps, f) : NULL;
+    /* a fast path only wins if it is at least as high an ISA as the generic kernel */
+    return k && k->isa >= any->isa ? k : any;
+}
+
+oq_q8_layout oq_q8_gemm_layout_for(oq_features f)
+{
+    /* W16 (int16 weights for vpmaddwd) pays where the best N16K4 kernel has no dot product and
+     * must widen in its loop: that is where the AVX2 kernels are the best ones */
+    const oq_q8_gemm_kernel *k = oq_q8_gemm_select_for(OQ_Q8_LAYOUT_N16K4, f);
+    const oq_q8_gemm_kernel *w = oq_q8_gemm_select_for(OQ_Q8_LAYOUT_N16K4W16, f);
+    return k->isa == OQ_ISA_AVX2 && w->isa == OQ_ISA_AVX2 ? OQ_Q8_LAYOUT_N16K4W16
+                                                          : OQ_Q8_LAYOUT_N16K4;
+}
+
+oq_q8_layout oq_q8_gemm_layout(oq_isa isa)
+{
+    return oq_q8_gemm_layout_for(oq_isa_features(isa));
 }
 
 static const oq_q8_gemm_kernel *gemm_best[2];
@@ -67,22 +107,15 @@ static volatile int once_done;
 #define OQ_Q8_ONCE(fn) ((void)(once_done ? 0 : (fn(), once_done = 1)))
 #endif
 
-/* Highest-ISA usable entry wins (tables list each family from low to high ISA). */
+/* Each family's choice for the (capped) CPU, once. */
 static void choose(void)
 {
-    for (size_t i = 0; i < COUNT(gemm_table); i++) {
-        const oq_q8_gemm_kernel *k = &gemm_table[i];
-        const oq_q8_gemm_kernel **slot = &gemm_best[k->layout];
-        if (oq_q8_isa_usable(k->isa) && (!*slot || k->isa >= (*slot)->isa))
-            *slot = k;
-    }
-    for (size_t i = 0; i < COUNT(dw_table); i++) {
-        const oq_q8_dw_kernel *k = &dw_table[i];
-        const oq_q8_dw_kernel **slot =
-            k->taps == 9 ? &dw_best_9 : k->taps == 25 ? &dw_best_25 : &dw_best_any;
-        if (oq_q8_isa_usable(k->isa) && (!*slot || k->isa >= (*slot)->isa))
-            *slot = k;
-    }
+    oq_features f = oq_cpu_get()->features;
+    gemm_best[OQ_Q8_LAYOUT_N16K4] = oq_q8_gemm_select_for(OQ_Q8_LAYOUT_N16K4, f);
+    gemm_best[OQ_Q8_LAYOUT_N16K4W16] = oq_q8_gemm_select_for(OQ_Q8_LAYOUT_N16K4W16, f);
+    dw_best_any = oq_q8_dw_select_for(0, f);
+    dw_best_9 = oq_q8_dw_select_for(9, f);
+    dw_best_25 = oq_q8_dw_select_for(25, f);
 }
 
 const oq_q8_gemm_kernel *oq_q8_gemm_select(oq_q8_layout layout)
@@ -94,9 +127,5 @@ const oq_q8_gemm_kernel *oq_q8_gemm_select(oq_q8_layout layout)
 const oq_q8_dw_kernel *oq_q8_dw_select(size_t taps)
 {
     OQ_Q8_ONCE(choose);
-    const oq_q8_dw_kernel *k = taps == 9 ? dw_best_9 : taps == 25 ? dw_best_25 : NULL;
-    /* a fast path only wins if it is at least as high an ISA as the generic kernel */
-    if (k && k->isa >= dw_best_any->isa)
-        return k;
-    return dw_best_any;
+    return taps == 9 ? dw_best_9 : taps == 25 ? dw_best_25 : dw_best_any;
 }

@@ -10,11 +10,6 @@
 /* x rounded up to a multiple of m. */
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-oq_q8_layout oq_q8_gemm_layout(oq_isa isa)
-{
-    return isa == OQ_ISA_AVX2 ? OQ_Q8_LAYOUT_N16K4W16 : OQ_Q8_LAYOUT_N16K4;
-}
-
 size_t oq_q8_block_bytes(oq_q8_layout layout, size_t K)
 {
     size_t kp = round_up(K, OQ_Q8_KR);

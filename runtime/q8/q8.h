@@ -74,7 +74,10 @@ typedef enum oq_q8_layout { OQ_Q8_LAYOUT_N16K4 = 0, OQ_Q8_LAYOUT_N16K4W16 = 1 } 
 #define OQ_Q8_NR 16 /* columns per packed block */
 #define OQ_Q8_KR 4  /* K granularity of packing */
 
-/* The layout whose kernels are fastest on `isa` (AVX2 -> W16, all others -> N16K4). */
+/* The layout whose kernels are fastest on a CPU with features f: W16 where the best kernels
+ * are the AVX2 ones (no dot product, e.g. AVX-512 F/BW/VL without VNNI), else N16K4. */
+oq_q8_layout oq_q8_gemm_layout_for(oq_features f);
+/* The same for a CPU with exactly the features of `isa`'s row of isa.def. */
 oq_q8_layout oq_q8_gemm_layout(oq_isa isa);
 /* Bytes of one packed block of 16 columns for depth K. */
 size_t oq_q8_block_bytes(oq_q8_layout layout, size_t K);
@@ -106,11 +109,12 @@ typedef struct oq_q8_gemm_kernel {
 
 /* All GEMM micro-kernels compiled into this binary (usable or not), count in *n. */
 const oq_q8_gemm_kernel *oq_q8_gemm_kernels(size_t *n);
-/* True if the (ONNXQ_ISA-capped) CPU can run ISA `isa` (exact feature check, unlike
- * oq_cpu_has which treats the x86 levels as totally ordered). */
+/* True if the (ONNXQ_ISA-capped) CPU can run ISA `isa` (oq_cpu_has). */
 bool oq_q8_isa_usable(oq_isa isa);
-/* Best usable kernel reading `layout` (chosen once per process, pthread_once). Never NULL:
- * the scalar kernels read every layout. */
+/* Best kernel reading `layout` for a CPU with features f (oq_isa_pick over the kernels of the
+ * layout). Never NULL: the scalar kernels read every layout. */
+const oq_q8_gemm_kernel *oq_q8_gemm_select_for(oq_q8_layout layout, oq_features f);
+/* The same for this CPU (chosen once per process, pthread_once). */
 const oq_q8_gemm_kernel *oq_q8_gemm_select(oq_q8_layout layout);
 
 /* C[M][N] = requant(A[M][K] x W + bias'), A row stride lda bytes, C row stride ldc elements,
@@ -202,7 +206,10 @@ typedef struct oq_q8_dw_kernel {
     oq_q8_dw_row_fn *row;       /* row companion for the same taps, or NULL */
 } oq_q8_dw_kernel;
 const oq_q8_dw_kernel *oq_q8_dw_kernels(size_t *n);
-/* Best usable kernel for `taps` taps (a fast path if one exists). */
+/* Best kernel for `taps` taps on a CPU with features f: the fast path for taps if it has one of
+ * at least the generic kernel's ISA, else the generic kernel. Never NULL. */
+const oq_q8_dw_kernel *oq_q8_dw_select_for(size_t taps, oq_features f);
+/* The same for this CPU (chosen once per process). */
 const oq_q8_dw_kernel *oq_q8_dw_select(size_t taps);
 size_t oq_q8_dw_packed_size(size_t C, size_t kh, size_t kw);
 /* Packs ONNX weights [C][1][kh][kw] and bias (C or NULL) for input zero point x_zp. */

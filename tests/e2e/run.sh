@@ -81,6 +81,10 @@ else
   echo "skip aarch64 check: cross compiler or qemu-aarch64 missing"
 fi
 
+# 5b. every --target: builds with gcc and clang, equals the interpreter under each ISA (aarch64
+#     targets under qemu), carries only its ISAs' kernels
+check "--target values (tests/backends/c_targets.sh --run)" bash "$root/tests/backends/c_targets.sh" "$build" --run
+
 # 6a. accuracy tools: report (text, JSON, HTML), mixed precision to a target full int8 misses,
 #     that mixed graph compiled to C, and CLE / bias correction through the CLI
 check "report (text, JSON, HTML)" "$onnxq" report "$model" --calib "$root/examples/calib" --calib-limit 32 -o "$tmp/r.html" --json "$tmp/r.json"

@@ -5,7 +5,8 @@
  * Channel blocks are the outer loop: the 3x3 / 5x5 kernels keep a block's 9 / 25 weight vectors,
  * bias and scales in registers across the row's pixels; the fp32 epilogue is inlined. Channel
  * tails use masked loads and stores (no scalar tail). */
-#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__x86_64__) && OQ_WITH_AVX512VNNI /* x86-64, avx512vnni kernels built; else an empty unit */
 #include "../qu8-gemm/x86-epilogue.h"
 #include "qu8-dwconv.h"
 

@@ -1,7 +1,8 @@
 /* qu8-dwconv/neon.c: aarch64 depthwise micro-kernel, 16 channels per step: u8 inputs widened to
  * int16, the packed int16 weight pairs de-interleaved by ld2, smlal into four int32 accumulators
  * (exact); NEON epilogue (neon-epilogue.h); channel tails use the scalar formula. */
-#if defined(__aarch64__) /* aarch64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__aarch64__) && OQ_WITH_NEON /* aarch64, neon kernels built; else an empty unit */
 #include <arm_neon.h>
 #include <string.h>
 

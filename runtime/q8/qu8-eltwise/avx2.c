@@ -3,7 +3,8 @@
  * Mul/rescale/Quantize in float, vcvtpd2dq/vcvtps2dq round half to even under the default MXCSR
  * like nearbyint/lrintf; min/max operand order as the scalar ternaries. Results are in range
  * before packing, so the saturating packs never saturate. Tails run the scalar table. */
-#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__x86_64__) && OQ_WITH_AVX2 /* x86-64, avx2 kernels built; else an empty unit */
 #include <immintrin.h>
 
 #include "qu8-eltwise.h"

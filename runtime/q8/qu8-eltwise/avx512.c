@@ -3,7 +3,8 @@
  * like the scalar sum of two exact products), Mul/rescale/Quantize in float, vcvtpd2dq/vcvtps2dq
  * round half to even under the default MXCSR like nearbyint/lrintf; min/max operand order as
  * the scalar ternaries (NaN -> the bound). Tails use masked loads/stores, so no scalar loop. */
-#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__x86_64__) && OQ_WITH_AVX512 /* x86-64, avx512 kernels built; else an empty unit */
 #include <immintrin.h>
 #include <math.h>
 #include <stdbool.h>
@@ -388,7 +389,7 @@ static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 }
 
 const oq_q8_elt_ukernels oq_q8_elt_avx512 = {
-    OQ_ISA_AVX512VNNI, "avx512", add, mul, rescale, maxpool, avgpool, gavgpool, quantize,
+    OQ_ISA_AVX512, "avx512", add, mul, rescale, maxpool, avgpool, gavgpool, quantize,
     dequantize, lut, chw_to_hwc8, hwc_to_chw8,
 };
 #else

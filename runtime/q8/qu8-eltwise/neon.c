@@ -5,7 +5,8 @@
  * propagate NaN). MaxPool with vmaxq; the averaging pools with int32 sums and float64x2 division
  * (IEEE, as the scalar code); LUT with four 64-byte vqtbl4q/vqtbx4q lookups; transposes with
  * vld3q/vst3q (3 channels) or 16x16 vtrn blocks (16+). Tails run the scalar table. */
-#if defined(__aarch64__) /* aarch64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__aarch64__) && OQ_WITH_NEON /* aarch64, neon kernels built; else an empty unit */
 #include <arm_neon.h>
 
 #include "qu8-eltwise.h"

@@ -1,7 +1,7 @@
 /* qu8-eltwise.h: the element-wise int8 micro-kernels (Add, Mul, rescale, pooling, Quantize/
  * Dequantize, LUT, transposes) as one table of function pointers per ISA variant; the public
  * oq_q8_* functions (eltwise.c, pool.c, quant.c, lut.c, transpose.c) call the table chosen once
- * per process (select.c: highest usable ISA, honouring ONNXQ_ISA). Every entry is bit-identical
+ * per process (select.c: oq_isa_pick, honouring ONNXQ_ISA). Every entry is bit-identical
  * to the scalar references of those files (tests/kernels/test_eltwise.c); the scalar table
  * (scalar.c) is the fast portable path and also the tail code of the SIMD variants. */
 #ifndef OQ_QU8_ELTWISE_H
@@ -59,11 +59,13 @@ typedef struct oq_q8_elt_ukernels {
 } oq_q8_elt_ukernels;
 
 extern const oq_q8_elt_ukernels oq_q8_elt_scalar;
-#if defined(__x86_64__)
+#if defined(__x86_64__) && OQ_WITH_AVX2
 extern const oq_q8_elt_ukernels oq_q8_elt_avx2;
+#endif
+#if defined(__x86_64__) && OQ_WITH_AVX512
 extern const oq_q8_elt_ukernels oq_q8_elt_avx512;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) && OQ_WITH_NEON
 extern const oq_q8_elt_ukernels oq_q8_elt_neon;
 #endif
 
@@ -92,6 +94,8 @@ void oq_q8_nhwc_to_nchw_with(const oq_q8_elt_ukernels *k, size_t n, size_t c, si
 
 /* All variants compiled into this binary, low to high ISA (count in *n). */
 const oq_q8_elt_ukernels *const *oq_q8_elt_variants(size_t *n);
-/* The highest usable variant (chosen once per process; ONNXQ_ISA caps it). */
+/* The variant oq_isa_pick chooses for a CPU with features f (never NULL: scalar runs anywhere). */
+const oq_q8_elt_ukernels *oq_q8_elt_for(oq_features f);
+/* The same for this CPU (chosen once per process; ONNXQ_ISA caps it). */
 const oq_q8_elt_ukernels *oq_q8_elt(void);
 #endif

@@ -1,7 +1,7 @@
 /* qu8-eltwise/select.c: the element-wise kernel tables compiled into this binary and the
- * once-per-process choice of the highest usable one (oq_q8_isa_usable honours ONNXQ_ISA; the
- * AVX-512 table asks for the AVX-512 VNNI level, F/BW/VL being part of it). Without pthreads
- * (bare metal, -DOQ_NO_PTHREAD) the first call decides: the choice is idempotent. */
+ * once-per-process choice among them: oq_isa_pick over their ISAs with the features of
+ * oq_cpu_get() (which honours ONNXQ_ISA). Without pthreads (bare metal, -DOQ_NO_PTHREAD) the
+ * first call decides: the choice is idempotent. */
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(OQ_NO_PTHREAD)
 #define OQ_ELT_PTHREAD 1
 #include <pthread.h>
@@ -13,11 +13,13 @@
 
 static const oq_q8_elt_ukernels *const variants[] = {
     &oq_q8_elt_scalar,
-#if defined(__x86_64__)
+#if defined(__x86_64__) && OQ_WITH_AVX2
     &oq_q8_elt_avx2,
+#endif
+#if defined(__x86_64__) && OQ_WITH_AVX512
     &oq_q8_elt_avx512,
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) && OQ_WITH_NEON
     &oq_q8_elt_neon,
 #endif
 };
@@ -30,16 +32,23 @@ const oq_q8_elt_ukernels *const *oq_q8_elt_variants(size_t *n)
     return variants;
 }
 
+const oq_q8_elt_ukernels *oq_q8_elt_for(oq_features f)
+{
+    oq_isa_set have = 0;
+    for (size_t i = 0; i < NVARIANTS; i++)
+        have |= OQ_ISA_BIT(variants[i]->isa);
+    oq_isa isa = oq_isa_pick(have, f);
+    for (size_t i = 0; i < NVARIANTS; i++)
+        if (variants[i]->isa == isa)
+            return variants[i];
+    return variants[0];
+}
+
 static const oq_q8_elt_ukernels *best;
 
-/* Last usable entry of the low-to-high list. */
 static void choose(void)
 {
-    const oq_q8_elt_ukernels *b = variants[0];
-    for (size_t i = 1; i < NVARIANTS; i++)
-        if (oq_q8_isa_usable(variants[i]->isa))
-            b = variants[i];
-    best = b;
+    best = oq_q8_elt_for(oq_cpu_get()->features);
 }
 
 #if OQ_ELT_PTHREAD

@@ -8,7 +8,8 @@
  * NOT EXECUTED on the development machine (no AMX there): written from the Intel SDM/intrinsics
  * guide (LDTILECFG layout: palette byte 0, start_row byte 1, colsb u16[16] at byte 16,
  * rows u8[16] at byte 48). */
-#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__x86_64__) && OQ_WITH_AMX /* x86-64, amx kernels built; else an empty unit */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"

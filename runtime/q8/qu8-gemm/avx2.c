@@ -5,7 +5,8 @@
  * saturates at int16). Per row and k group: one broadcast of 4 activation bytes, one vpmovzxbw
  * giving int16 pairs (a0,a1),(a2,a3) in alternate lanes, and 4 vpmaddwd+vpaddd covering 16
  * columns; the two k-pair partial sums of each column are folded by vphaddd at the end. */
-#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__x86_64__) && OQ_WITH_AVX2 /* x86-64, avx2 kernels built; else an empty unit */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"

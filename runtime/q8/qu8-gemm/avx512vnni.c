@@ -4,7 +4,8 @@
  * accumulators hide the vpdpbusd latency. The fp32 epilogue is inlined with its constants
  * hoisted out of the column loop; q31 and int32 outputs take the shared epi16_512. Row and
  * column tails: duplicated row pointers and masked stores. */
-#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__x86_64__) && OQ_WITH_AVX512VNNI /* x86-64, avx512vnni kernels built; else an empty unit */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"

@@ -1,7 +1,8 @@
 /* qu8-gemm/avxvnni.c: 6x16c4 AVX-VNNI GEMM micro-kernel (VEX vpdpbusd on ymm: u8 x s8, four
  * products summed into int32 without intermediate saturation) on the N16K4 layout. The fp32
  * epilogue is inlined with its constants hoisted; q31 / int32 outputs use epi16_avx2. */
-#if defined(__x86_64__) /* x86-64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__x86_64__) && OQ_WITH_AVXVNNI /* x86-64, avxvnni kernels built; else an empty unit */
 #include "x86-epilogue.h"
 #include "load.h"
 #include "qu8-gemm.h"

@@ -5,7 +5,8 @@
  * int16) pairwise-accumulated by sadalp, then pairwise-added per column. Epilogue in NEON for
  * both modes, bit-identical to requant.h (fp32: scvtf/fcvtns; q31: sqshl, sqrdmulh, srshl with the
  * TFLite ties-away fixup). */
-#if defined(__aarch64__) /* aarch64 only; elsewhere an empty unit */
+#include "../../target.h"
+#if defined(__aarch64__) && OQ_WITH_NEON /* aarch64, neon kernels built; else an empty unit */
 #include <arm_neon.h>
 #include <string.h>
 
@@ -72,6 +73,7 @@ static inline void init_acc(const uint8_t *blk, bool shifted, int32x4_t *acc)
             store_row(acc[i], (uint8_t *)c + (i * c_stride + nb) * es, nn, n0 + nb, rq);           \
     }
 
+#if OQ_WITH_NEONDOT
 #define SHIFTED true
 __attribute__((target("arch=armv8.2-a+dotprod"))) static inline int8x16_t lda_dot(const uint8_t *p)
 {
@@ -90,7 +92,9 @@ oq_qu8_gemm_minmax_ukernel_4x16c4__neondot(size_t mr, size_t nc, size_t kc, cons
     DOT_BODY(vdotq_laneq_s32, int8x16_t, lda_dot, mka_dot)
 }
 #undef SHIFTED
+#endif
 
+#if OQ_WITH_I8MM
 #define SHIFTED false
 __attribute__((target("arch=armv8.2-a+i8mm"))) static inline uint8x16_t lda_mm(const uint8_t *p)
 {
@@ -109,6 +113,7 @@ oq_qu8_gemm_minmax_ukernel_4x16c4__neoni8mm(size_t mr, size_t nc, size_t kc, con
     DOT_BODY(vsudotq_laneq_s32, uint8x16_t, lda_mm, mka_mm)
 }
 #undef SHIFTED
+#endif
 
 void oq_qu8_gemm_minmax_ukernel_2x16c4__neon(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                              size_t a_stride, const void *w, void *c,

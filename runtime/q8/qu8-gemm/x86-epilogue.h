@@ -112,6 +112,7 @@ __attribute__((target("avx2"))) static inline void epi16_avx2(__m256i x0, __m256
     _mm256_storeu_si256((__m256i *)(acc + 8), x1);
     memcpy(crow, acc, nn * 4);
 }
+#if OQ_WITH_AVX512VNNI /* the AVX-512 helpers, for the kernels of that level and AMX */
 /* Requantizes 16 accumulators into nn <= 16 outputs at crow (element size 1, or 4 for S32). */
 __attribute__((target("avx512f,avx512bw,avx512vl"))) static inline void
 epi16_512(__m512i x, void *crow, size_t nn, size_t ch,
@@ -164,6 +165,7 @@ scales16_512(const oq_q8_requant *rq, size_t ch, size_t nn)
     __mmask16 m = nn >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nn) - 1);
     return _mm512_maskz_loadu_ps(m, rq->scale + ch);
 }
+#endif
 
 /* fp32 requantization of 8 lanes with hoisted constants (AVX2), as int32 lanes in range. */
 __attribute__((target("avx2"), always_inline)) static inline __m256i
