@@ -99,19 +99,21 @@ OQ_F32_HIDDEN extern const oq_f32_kernels oq_f32_kernels_scalar;
 OQ_F32_HIDDEN extern const oq_f32_kernels oq_f32_kernels_avx2;
 OQ_F32_HIDDEN extern const oq_f32_kernels oq_f32_kernels_avx512;
 /* Generic scalar micro-kernel for any mr x nr (<= MAX) panels (used for foreign packings). */
-OQ_F32_HIDDEN void oq_f32_ukernel_generic(unsigned mr, unsigned nr, size_t kc, const float *a,
-                                          const float *b, float *c, size_t ldc,
-                                          const oq_f32_ukparams *p);
-OQ_F32_HIDDEN void oq_f32_dw_scalar(const oq_f32_dw_args *a);
-OQ_F32_HIDDEN void oq_f32_put_scalar(float *dst, size_t ps, unsigned nr, size_t col,
-                                     const float *src, size_t n, size_t stride);
-OQ_F32_HIDDEN void oq_f32_put2d_scalar(float *dst, size_t ps, unsigned nr, size_t col,
-                                       const float *src, size_t rows, size_t len, size_t rstride,
-                                       size_t stride);
-OQ_F32_HIDDEN void oq_f32_gatherp_scalar(float *dst, size_t ps, unsigned nr, const float *base,
-                                        const int32_t *off, size_t n);
-OQ_F32_HIDDEN void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd,
-                                        size_t no);
+OQ_F32_HIDDEN void oq_f32_gemm_minmax_ukernel_mrxnr__scalar(unsigned mr, unsigned nr, size_t kc,
+                                                            const float *a, const float *b,
+                                                            float *c, size_t ldc,
+                                                            const oq_f32_ukparams *p);
+OQ_F32_HIDDEN void oq_f32_dwconv_minmax_ukernel_1x1__scalar(const oq_f32_dw_args *a);
+OQ_F32_HIDDEN void oq_f32_put_ukernel_x1__scalar(float *dst, size_t ps, unsigned nr, size_t col,
+                                                 const float *src, size_t n, size_t stride);
+OQ_F32_HIDDEN void oq_f32_put2d_ukernel_x1__scalar(float *dst, size_t ps, unsigned nr, size_t col,
+                                                   const float *src, size_t rows, size_t len,
+                                                   size_t rstride, size_t stride);
+OQ_F32_HIDDEN void oq_f32_gatherp_ukernel_x1__scalar(float *dst, size_t ps, unsigned nr,
+                                                     const float *base, const int32_t *off,
+                                                     size_t n);
+OQ_F32_HIDDEN void oq_f32_deint2_ukernel_x1__scalar(const float *src, float *even, size_t ne,
+                                                    float *odd, size_t no);
 
 /* Packs rows [k0, k0+kc) x columns [j0, j0+nc) of a K x N matrix (op(B), or op(A)^T for an A
  * source) into ceil(nc/nr) panels of kc x nr (zero-filled past nc) at dst, panel stride kc*nr. */

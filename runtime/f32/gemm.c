@@ -354,7 +354,8 @@ void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32
                             if (native)
                                 ks->gemm(kc, apanel, bpanel, ct, ldc, &p);
                             else
-                                oq_f32_ukernel_generic(mr, nr, kc, apanel, bpanel, ct, ldc, &p);
+                                oq_f32_gemm_minmax_ukernel_mrxnr__scalar(mr, nr, kc, apanel,
+                                                                         bpanel, ct, ldc, &p);
                             continue;
                         }
                         /* edge tile: run the full tile on a stack copy */
@@ -377,7 +378,8 @@ void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K, const oq_f32
                         if (native)
                             ks->gemm(kc, apanel, bpanel, tile, nr, &pt);
                         else
-                            oq_f32_ukernel_generic(mr, nr, kc, apanel, bpanel, tile, nr, &pt);
+                            oq_f32_gemm_minmax_ukernel_mrxnr__scalar(mr, nr, kc, apanel, bpanel,
+                                                                     tile, nr, &pt);
                         for (size_t i = 0; i < nrows; i++)
                             memcpy(ct + i * ldc, tile + i * nr, ncols * sizeof(float));
                     }

@@ -17,8 +17,8 @@
 #define NR 16
 
 /* 6x16 tile; epilogue as oq_f32_ukparams says. */
-static void gemm_6x16(size_t kc, const float *a, const float *b, float *c, size_t ldc,
-                      const oq_f32_ukparams *p)
+static void oq_f32_gemm_minmax_ukernel_6x16__avx2(size_t kc, const float *a, const float *b,
+                                                  float *c, size_t ldc, const oq_f32_ukparams *p)
 {
     __m256 acc[MR][2];
     _Pragma("GCC unroll 16")
@@ -83,7 +83,7 @@ static __m256i lane_mask(size_t n)
 
 /* Depthwise channel: 32 outputs (ymm x 4) per pass with taps innermost, then single-ymm
  * passes for the rest of the row (masked store at the end). */
-static void dw_avx2(const oq_f32_dw_args *a)
+static void oq_f32_dwconv_minmax_ukernel_1x32__avx2(const oq_f32_dw_args *a)
 {
     enum { U = 4 };
     __m256 lo = _mm256_set1_ps(a->lo), hi = _mm256_set1_ps(a->hi);
@@ -161,7 +161,8 @@ static void dw_avx2(const oq_f32_dw_args *a)
 }
 
 /* Stride-2 row split: 16 floats -> 8 even + 8 odd per step (shuffle + lane permute). */
-static void deint2_avx2(const float *src, float *even, size_t ne, float *odd, size_t no)
+static void oq_f32_deint2_ukernel_x8__avx2(const float *src, float *even, size_t ne, float *odd,
+                                           size_t no)
 {
     size_t i = 0;
     for (; i + 8 <= no; i += 8, src += 16) {
@@ -172,15 +173,15 @@ static void deint2_avx2(const float *src, float *even, size_t ne, float *odd, si
         _mm256_storeu_ps(even + i, e);
         _mm256_storeu_ps(odd + i, o);
     }
-    oq_f32_deint2_scalar(src, even + i, ne - i, odd + i, no - i);
+    oq_f32_deint2_ukernel_x1__scalar(src, even + i, ne - i, odd + i, no - i);
 }
 
 /* Row -> B panels (any nr): unit stride (or zeros) with masked ymm moves; else scalar. */
-static void put_avx2(float *dst, size_t ps, unsigned nr, size_t col, const float *src, size_t n,
-                     size_t stride)
+static void oq_f32_put_ukernel_x8__avx2(float *dst, size_t ps, unsigned nr, size_t col,
+                                        const float *src, size_t n, size_t stride)
 {
     if (nr > 32 || (src && stride != 1)) {
-        oq_f32_put_scalar(dst, ps, nr, col, src, n, stride);
+        oq_f32_put_ukernel_x1__scalar(dst, ps, nr, col, src, n, stride);
         return;
     }
     const __m256 z = _mm256_setzero_ps();
@@ -204,16 +205,19 @@ static void put_avx2(float *dst, size_t ps, unsigned nr, size_t col, const float
 }
 
 /* Rows of put (inlined per row). */
-static void put2d_avx2(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
-                       size_t rows, size_t len, size_t rstride, size_t stride)
+static void oq_f32_put2d_ukernel_x8__avx2(float *dst, size_t ps, unsigned nr, size_t col,
+                                          const float *src, size_t rows, size_t len, size_t rstride,
+                                          size_t stride)
 {
     for (size_t r = 0; r < rows; r++, col += len, src += rstride)
-        put_avx2(dst, ps, nr, col, src, len, stride);
+        oq_f32_put_ukernel_x8__avx2(dst, ps, nr, col, src, len, stride);
 }
 
-const oq_f32_kernels oq_f32_kernels_avx2 = {OQ_F32_AVX2, MR, NR, gemm_6x16, dw_avx2,
-                                            deint2_avx2, put_avx2,
-                                            put2d_avx2, oq_f32_gatherp_scalar};
+const oq_f32_kernels oq_f32_kernels_avx2 = {
+    OQ_F32_AVX2, MR, NR, oq_f32_gemm_minmax_ukernel_6x16__avx2,
+    oq_f32_dwconv_minmax_ukernel_1x32__avx2, oq_f32_deint2_ukernel_x8__avx2,
+    oq_f32_put_ukernel_x8__avx2, oq_f32_put2d_ukernel_x8__avx2, oq_f32_gatherp_ukernel_x1__scalar,
+};
 #if defined(__clang__)
 #pragma clang attribute pop
 #endif

@@ -18,8 +18,8 @@
 #define NR 32
 
 /* 8x32 tile; epilogue as oq_f32_ukparams says. */
-static void gemm_8x32(size_t kc, const float *a, const float *b, float *c, size_t ldc,
-                      const oq_f32_ukparams *p)
+static void oq_f32_gemm_minmax_ukernel_8x32__avx512(size_t kc, const float *a, const float *b,
+                                                    float *c, size_t ldc, const oq_f32_ukparams *p)
 {
     __m512 acc[MR][2];
     _Pragma("GCC unroll 16")
@@ -84,7 +84,7 @@ static __mmask16 first_lanes(size_t n)
 
 /* Depthwise channel: 64 outputs (zmm x 4) per pass with taps innermost, then single-zmm
  * passes for the rest of the row (masked store at the end). */
-static void dw_avx512(const oq_f32_dw_args *a)
+static void oq_f32_dwconv_minmax_ukernel_1x64__avx512(const oq_f32_dw_args *a)
 {
     enum { U = 4 };
     __m512 lo = _mm512_set1_ps(a->lo), hi = _mm512_set1_ps(a->hi);
@@ -161,7 +161,8 @@ static void dw_avx512(const oq_f32_dw_args *a)
 }
 
 /* Stride-2 row split: 32 floats -> 16 even + 16 odd per step (two-source permutes). */
-static void deint2_avx512(const float *src, float *even, size_t ne, float *odd, size_t no)
+static void oq_f32_deint2_ukernel_x16__avx512(const float *src, float *even, size_t ne, float *odd,
+                                              size_t no)
 {
     const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
                                          30);
@@ -172,16 +173,16 @@ static void deint2_avx512(const float *src, float *even, size_t ne, float *odd, 
         _mm512_storeu_ps(even + i, _mm512_permutex2var_ps(a, ie, b));
         _mm512_storeu_ps(odd + i, _mm512_permutex2var_ps(a, io, b));
     }
-    oq_f32_deint2_scalar(src, even + i, ne - i, odd + i, no - i);
+    oq_f32_deint2_ukernel_x1__scalar(src, even + i, ne - i, odd + i, no - i);
 }
 
 /* Row -> B panels (any nr): unit stride (or zeros) with masked zmm moves, stride 2 with masked
  * loads + a two-source permute; other strides scalar. */
-static void put_avx512(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
-                       size_t n, size_t stride)
+static void oq_f32_put_ukernel_x16__avx512(float *dst, size_t ps, unsigned nr, size_t col,
+                                           const float *src, size_t n, size_t stride)
 {
     if (nr > 32 || (src && stride > 2)) {
-        oq_f32_put_scalar(dst, ps, nr, col, src, n, stride);
+        oq_f32_put_ukernel_x1__scalar(dst, ps, nr, col, src, n, stride);
         return;
     }
     const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
@@ -214,20 +215,21 @@ static void put_avx512(float *dst, size_t ps, unsigned nr, size_t col, const flo
 }
 
 /* Rows of put (inlined per row). */
-static void put2d_avx512(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
-                         size_t rows, size_t len, size_t rstride, size_t stride)
+static void oq_f32_put2d_ukernel_x16__avx512(float *dst, size_t ps, unsigned nr, size_t col,
+                                             const float *src, size_t rows, size_t len,
+                                             size_t rstride, size_t stride)
 {
     for (size_t r = 0; r < rows; r++, col += len, src += rstride)
-        put_avx512(dst, ps, nr, col, src, len, stride);
+        oq_f32_put_ukernel_x16__avx512(dst, ps, nr, col, src, len, stride);
 }
 
 /* Offset-table gather into 8-wide panels with ymm gathers (masked tail, zero fill); other
  * panel widths scalar. */
-static void gatherp_avx512(float *dst, size_t ps, unsigned nr, const float *base,
-                           const int32_t *off, size_t n)
+static void oq_f32_gatherp_ukernel_x8__avx512(float *dst, size_t ps, unsigned nr, const float *base,
+                                              const int32_t *off, size_t n)
 {
     if (nr != 8) {
-        oq_f32_gatherp_scalar(dst, ps, nr, base, off, n);
+        oq_f32_gatherp_ukernel_x1__scalar(dst, ps, nr, base, off, n);
         return;
     }
     for (size_t i = 0; i < n; i += 8, dst += ps) {
@@ -237,9 +239,12 @@ static void gatherp_avx512(float *dst, size_t ps, unsigned nr, const float *base
     }
 }
 
-const oq_f32_kernels oq_f32_kernels_avx512 = {OQ_F32_AVX512, MR, NR, gemm_8x32, dw_avx512,
-                                              deint2_avx512, put_avx512,
-                                              put2d_avx512, gatherp_avx512};
+const oq_f32_kernels oq_f32_kernels_avx512 = {
+    OQ_F32_AVX512, MR, NR, oq_f32_gemm_minmax_ukernel_8x32__avx512,
+    oq_f32_dwconv_minmax_ukernel_1x64__avx512, oq_f32_deint2_ukernel_x16__avx512,
+    oq_f32_put_ukernel_x16__avx512, oq_f32_put2d_ukernel_x16__avx512,
+    oq_f32_gatherp_ukernel_x8__avx512,
+};
 #if defined(__clang__)
 #pragma clang attribute pop
 #endif

@@ -37,8 +37,8 @@ static inline void tile_impl(unsigned mr, unsigned nr, size_t kc, const float *a
 }
 
 /* 4x8 tile: accumulators in a tile-sized local array (kept in registers), then the epilogue. */
-static void gemm_4x8(size_t kc, const float *a, const float *b, float *c, size_t ldc,
-                     const oq_f32_ukparams *p)
+static void oq_f32_gemm_minmax_ukernel_4x8__scalar(size_t kc, const float *a, const float *b,
+                                                   float *c, size_t ldc, const oq_f32_ukparams *p)
 {
     float acc[4][8] = {{0}};
     for (size_t k = 0; k < kc; k++, a += 4, b += 8)
@@ -67,14 +67,15 @@ static void gemm_4x8(size_t kc, const float *a, const float *b, float *c, size_t
 }
 
 /* Any mr x nr tile up to the maxima. */
-void oq_f32_ukernel_generic(unsigned mr, unsigned nr, size_t kc, const float *a, const float *b,
-                            float *c, size_t ldc, const oq_f32_ukparams *p)
+void oq_f32_gemm_minmax_ukernel_mrxnr__scalar(unsigned mr, unsigned nr, size_t kc, const float *a,
+                                              const float *b, float *c, size_t ldc,
+                                              const oq_f32_ukparams *p)
 {
     tile_impl(mr, nr, kc, a, b, c, ldc, p);
 }
 
 /* Depthwise channel, plain loops over (oh, ow, tap). */
-void oq_f32_dw_scalar(const oq_f32_dw_args *a)
+void oq_f32_dwconv_minmax_ukernel_1x1__scalar(const oq_f32_dw_args *a)
 {
     for (size_t oh = 0; oh < a->OH; oh++) {
         const float *base = a->planes + oh * a->rstride;
@@ -90,7 +91,8 @@ void oq_f32_dw_scalar(const oq_f32_dw_args *a)
 }
 
 /* Stride-2 row split, plain loops. */
-void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd, size_t no)
+void oq_f32_deint2_ukernel_x1__scalar(const float *src, float *even, size_t ne, float *odd,
+                                      size_t no)
 {
     for (size_t i = 0; i < ne; i++)
         even[i] = src[2 * i];
@@ -99,8 +101,8 @@ void oq_f32_deint2_scalar(const float *src, float *even, size_t ne, float *odd, 
 }
 
 /* Row -> B panels, plain loops. */
-void oq_f32_put_scalar(float *dst, size_t ps, unsigned nr, size_t col, const float *src, size_t n,
-                       size_t stride)
+void oq_f32_put_ukernel_x1__scalar(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
+                                   size_t n, size_t stride)
 {
     while (n > 0) {
         size_t lane = col % nr, k = nr - lane < n ? nr - lane : n;
@@ -119,16 +121,17 @@ void oq_f32_put_scalar(float *dst, size_t ps, unsigned nr, size_t col, const flo
 }
 
 /* Rows of put(). */
-void oq_f32_put2d_scalar(float *dst, size_t ps, unsigned nr, size_t col, const float *src,
-                         size_t rows, size_t len, size_t rstride, size_t stride)
+void oq_f32_put2d_ukernel_x1__scalar(float *dst, size_t ps, unsigned nr, size_t col,
+                                     const float *src, size_t rows, size_t len, size_t rstride,
+                                     size_t stride)
 {
     for (size_t r = 0; r < rows; r++, col += len, src += rstride)
-        oq_f32_put_scalar(dst, ps, nr, col, src, len, stride);
+        oq_f32_put_ukernel_x1__scalar(dst, ps, nr, col, src, len, stride);
 }
 
 /* Offset-table gather into panels, plain loops. */
-void oq_f32_gatherp_scalar(float *dst, size_t ps, unsigned nr, const float *base,
-                           const int32_t *off, size_t n)
+void oq_f32_gatherp_ukernel_x1__scalar(float *dst, size_t ps, unsigned nr, const float *base,
+                                       const int32_t *off, size_t n)
 {
     size_t i = 0;
     for (; i < n; i++)
@@ -137,6 +140,9 @@ void oq_f32_gatherp_scalar(float *dst, size_t ps, unsigned nr, const float *base
         dst[(i / nr) * ps + i % nr] = 0.0f;
 }
 
-const oq_f32_kernels oq_f32_kernels_scalar = {OQ_F32_SCALAR, 4, 8, gemm_4x8, oq_f32_dw_scalar,
-                                              oq_f32_deint2_scalar, oq_f32_put_scalar,
-                                              oq_f32_put2d_scalar, oq_f32_gatherp_scalar};
+const oq_f32_kernels oq_f32_kernels_scalar = {
+    OQ_F32_SCALAR, 4, 8, oq_f32_gemm_minmax_ukernel_4x8__scalar,
+    oq_f32_dwconv_minmax_ukernel_1x1__scalar, oq_f32_deint2_ukernel_x1__scalar,
+    oq_f32_put_ukernel_x1__scalar, oq_f32_put2d_ukernel_x1__scalar,
+    oq_f32_gatherp_ukernel_x1__scalar,
+};

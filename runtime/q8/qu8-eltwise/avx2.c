@@ -97,8 +97,8 @@ add_dt(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_b
         oq_q8_elt_scalar.add(n - i, pa + i, pb + i * bs, bs, py + i, p);
 }
 
-TAVX2 static void add(size_t n, const void *a, const void *b, size_t bs, void *y,
-                      const oq_q8_binary *p)
+TAVX2 static void oq_qu8_vadd_minmax_ukernel_x16__avx2(size_t n, const void *a, const void *b,
+                                                       size_t bs, void *y, const oq_q8_binary *p)
 {
     if (p->dt == OQ_Q8_S8)
         add_dt(n, a, b, bs, y, p, 1);
@@ -143,8 +143,8 @@ mul_dt(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_b
         oq_q8_elt_scalar.mul(n - i, pa + i, pb + i * bs, bs, py + i, p);
 }
 
-TAVX2 static void mul(size_t n, const void *a, const void *b, size_t bs, void *y,
-                      const oq_q8_binary *p)
+TAVX2 static void oq_qu8_vmul_minmax_ukernel_x16__avx2(size_t n, const void *a, const void *b,
+                                                       size_t bs, void *y, const oq_q8_binary *p)
 {
     if (p->dt == OQ_Q8_S8)
         mul_dt(n, a, b, bs, y, p, 1);
@@ -175,7 +175,8 @@ rescale_dt(size_t n, const void *x, void *y, const oq_q8_rescale_params *p, int 
         oq_q8_elt_scalar.rescale(n - i, px + i, py + i, p);
 }
 
-TAVX2 static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_params *p)
+TAVX2 static void oq_qu8_vrescale_minmax_ukernel_x16__avx2(size_t n, const void *x, void *y,
+                                                           const oq_q8_rescale_params *p)
 {
     if (p->dt == OQ_Q8_S8)
         rescale_dt(n, x, y, p, 1);
@@ -216,8 +217,9 @@ TAVX2 static inline void maxpool1(size_t c, size_t taps, const uint8_t *const *i
     }
 }
 
-TAVX2 static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
-                          size_t step, void *y, oq_q8_dtype dt)
+TAVX2 static void oq_qu8_maxpool_ukernel_x32__avx2(size_t c, size_t pixels, size_t taps,
+                                                   const uint8_t *const *in, size_t step, void *y,
+                                                   oq_q8_dtype dt)
 {
     for (size_t p = 0; p < pixels; p++)
         maxpool1(c, taps, in, p * step, (uint8_t *)y + p * c, dt);
@@ -262,15 +264,17 @@ TAVX2 static inline void avgpool1(size_t c, size_t taps, const uint8_t *const *i
     }
 }
 
-TAVX2 static void avgpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
-                          size_t step, void *y, const oq_q8_avg_params *p)
+TAVX2 static void oq_qu8_avgpool_minmax_ukernel_x16__avx2(size_t c, size_t pixels, size_t taps,
+                                                          const uint8_t *const *in, size_t step,
+                                                          void *y, const oq_q8_avg_params *p)
 {
     for (size_t px = 0; px < pixels; px++)
         avgpool1(c, taps, in, px * step, (uint8_t *)y + px * c, p);
 }
 
 
-TAVX2 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
+TAVX2 static void oq_qu8_gavgpool_minmax_ukernel_x16__avx2(size_t rows, size_t c, const void *x,
+                                                           void *y, const oq_q8_avg_params *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     const uint8_t *px = x;
@@ -301,8 +305,8 @@ TAVX2 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const 
     }
 }
 
-TAVX2 static void quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt,
-                           void *q)
+TAVX2 static void oq_f32_qu8_vcvt_ukernel_x16__avx2(size_t n, const float *x, float scale,
+                                                    int32_t zp, oq_q8_dtype dt, void *q)
 {
     const int32_t qmin = dt == OQ_Q8_S8 ? -128 : 0, qmax = dt == OQ_Q8_S8 ? 127 : 255;
     const __m256 s = _mm256_set1_ps(scale);
@@ -320,8 +324,8 @@ TAVX2 static void quantize(size_t n, const float *x, float scale, int32_t zp, oq
         oq_q8_elt_scalar.quantize(n - i, x + i, scale, zp, dt, o + i);
 }
 
-TAVX2 static void dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int32_t zp,
-                             float *x)
+TAVX2 static void oq_qu8_f32_vcvt_ukernel_x8__avx2(size_t n, const void *q, oq_q8_dtype dt,
+                                                   float scale, int32_t zp, float *x)
 {
     const int s8 = dt == OQ_Q8_S8;
     const __m256 s = _mm256_set1_ps(scale);
@@ -338,7 +342,8 @@ TAVX2 static void dequantize(size_t n, const void *q, oq_q8_dtype dt, float scal
 
 /* 256-entry table: 16 rows of 16 bytes; a byte picks its row by its high nibble (compare,
  * blend) and its entry by the low nibble (vpshufb). */
-TAVX2 static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8_t *y)
+TAVX2 static void oq_x8_lut_ukernel_x32__avx2(size_t n, const uint8_t *x, const uint8_t table[256],
+                                              uint8_t *y)
 {
     __m256i rows[16];
     for (int h = 0; h < 16; h++)
@@ -429,7 +434,8 @@ TAVX2 static void transpose8(size_t rows, size_t cols, const uint8_t *x, size_t 
 
 /* 3 channels (images at the model's input): 16 pixels per step, 9 vpshufb; 16 channels or more:
  * 16x16 blocks; else the scalar strips. */
-TAVX2 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
+TAVX2 static void oq_x8_chw2hwc_ukernel_16x16__avx2(size_t c, size_t hw, const uint8_t *x,
+                                                    uint8_t *y)
 {
     if (c >= 16 && hw >= 16) {
         transpose8(c, hw, x, hw, y, c);
@@ -461,7 +467,8 @@ TAVX2 static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
             y[3 * p + ch] = x[ch * hw + p];
 }
 
-TAVX2 static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
+TAVX2 static void oq_x8_hwc2chw_ukernel_16x16__avx2(size_t c, size_t hw, const uint8_t *x,
+                                                    uint8_t *y)
 {
     if (c >= 16 && hw >= 16) {
         transpose8(hw, c, x, c, y, hw);
@@ -494,8 +501,12 @@ TAVX2 static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 }
 
 const oq_q8_elt_ukernels oq_q8_elt_avx2 = {
-    OQ_ISA_AVX2, "avx2", add, mul, rescale, maxpool, avgpool, gavgpool, quantize, dequantize,
-    lut, chw_to_hwc8, hwc_to_chw8,
+    OQ_ISA_AVX2, "avx2", oq_qu8_vadd_minmax_ukernel_x16__avx2,
+    oq_qu8_vmul_minmax_ukernel_x16__avx2, oq_qu8_vrescale_minmax_ukernel_x16__avx2,
+    oq_qu8_maxpool_ukernel_x32__avx2, oq_qu8_avgpool_minmax_ukernel_x16__avx2,
+    oq_qu8_gavgpool_minmax_ukernel_x16__avx2, oq_f32_qu8_vcvt_ukernel_x16__avx2,
+    oq_qu8_f32_vcvt_ukernel_x8__avx2, oq_x8_lut_ukernel_x32__avx2,
+    oq_x8_chw2hwc_ukernel_16x16__avx2, oq_x8_hwc2chw_ukernel_16x16__avx2,
 };
 #else
 typedef int oq_rt_empty_unit; /* ISO C: no empty file */

@@ -149,8 +149,8 @@ add_dt_fast(size_t n, const void *a, const void *b, size_t bs, void *y, const oq
     }
 }
 
-T512 static void add(size_t n, const void *a, const void *b, size_t bs, void *y,
-                     const oq_q8_binary *p)
+T512 static void oq_qu8_vadd_minmax_ukernel_x16__avx512(size_t n, const void *a, const void *b,
+                                                        size_t bs, void *y, const oq_q8_binary *p)
 {
     /* |(x - z) * r| <= 255 * r for both terms: the fast path needs |sum| < 2^50 */
     double bound = 255.0 * ((double)fabsf(p->a_mul) + (double)fabsf(p->b_mul));
@@ -195,8 +195,8 @@ mul_dt(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_b
     }
 }
 
-T512 static void mul(size_t n, const void *a, const void *b, size_t bs, void *y,
-                     const oq_q8_binary *p)
+T512 static void oq_qu8_vmul_minmax_ukernel_x16__avx512(size_t n, const void *a, const void *b,
+                                                        size_t bs, void *y, const oq_q8_binary *p)
 {
     if (p->dt == OQ_Q8_S8)
         mul_dt(n, a, b, bs, y, p, 1);
@@ -221,7 +221,8 @@ rescale_dt(size_t n, const void *x, void *y, const oq_q8_rescale_params *p, int 
     }
 }
 
-T512 static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_params *p)
+T512 static void oq_qu8_vrescale_minmax_ukernel_x16__avx512(size_t n, const void *x, void *y,
+                                                            const oq_q8_rescale_params *p)
 {
     if (p->dt == OQ_Q8_S8)
         rescale_dt(n, x, y, p, 1);
@@ -229,8 +230,9 @@ T512 static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_p
         rescale_dt(n, x, y, p, 0);
 }
 
-T512 static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
-                         size_t step, void *y, oq_q8_dtype dt)
+T512 static void oq_qu8_maxpool_ukernel_x64__avx512(size_t c, size_t pixels, size_t taps,
+                                                    const uint8_t *const *in, size_t step, void *y,
+                                                    oq_q8_dtype dt)
 {
     uint8_t *o = y;
     for (size_t p = 0; p < pixels; p++, o += c) {
@@ -286,15 +288,17 @@ T512 static inline void avgpool1(size_t c, size_t taps, const uint8_t *const *in
     }
 }
 
-T512 static void avgpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
-                         size_t step, void *y, const oq_q8_avg_params *p)
+T512 static void oq_qu8_avgpool_minmax_ukernel_x16__avx512(size_t c, size_t pixels, size_t taps,
+                                                           const uint8_t *const *in, size_t step,
+                                                           void *y, const oq_q8_avg_params *p)
 {
     for (size_t px = 0; px < pixels; px++)
         avgpool1(c, taps, in, px * step, (uint8_t *)y + px * c, p);
 }
 
 
-T512 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
+T512 static void oq_qu8_gavgpool_minmax_ukernel_x64__avx512(size_t rows, size_t c, const void *x,
+                                                            void *y, const oq_q8_avg_params *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     const uint8_t *px = x;
@@ -325,8 +329,8 @@ T512 static void gavgpool(size_t rows, size_t c, const void *x, void *y, const o
     }
 }
 
-T512 static void quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt,
-                          void *q)
+T512 static void oq_f32_qu8_vcvt_ukernel_x16__avx512(size_t n, const float *x, float scale,
+                                                     int32_t zp, oq_q8_dtype dt, void *q)
 {
     const int32_t qmin = dt == OQ_Q8_S8 ? -128 : 0, qmax = dt == OQ_Q8_S8 ? 127 : 255;
     const __m512 s = _mm512_set1_ps(scale);
@@ -341,8 +345,8 @@ T512 static void quantize(size_t n, const float *x, float scale, int32_t zp, oq_
     }
 }
 
-T512 static void dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int32_t zp,
-                            float *x)
+T512 static void oq_qu8_f32_vcvt_ukernel_x16__avx512(size_t n, const void *q, oq_q8_dtype dt,
+                                                     float scale, int32_t zp, float *x)
 {
     const int s8 = dt == OQ_Q8_S8;
     const __m512 s = _mm512_set1_ps(scale);
@@ -357,7 +361,8 @@ T512 static void dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale
 
 /* 256-entry table: 16 rows of 16 bytes, each broadcast; a byte picks its row by its high
  * nibble (compare mask) and its entry by the low nibble (vpshufb). */
-T512 static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8_t *y)
+T512 static void oq_x8_lut_ukernel_x64__avx512(size_t n, const uint8_t *x, const uint8_t table[256],
+                                               uint8_t *y)
 {
     __m512i rows[16];
     for (int h = 0; h < 16; h++)
@@ -378,19 +383,23 @@ T512 static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8
 }
 
 /* Transposes: the AVX2 table's (vpshufb interleave for 3 channels, 16x16 blocks for 16+). */
-static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
+static void oq_x8_chw2hwc_ukernel_16x16__avx512(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
     oq_q8_elt_avx2.chw_to_hwc8(c, hw, x, y);
 }
 
-static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
+static void oq_x8_hwc2chw_ukernel_16x16__avx512(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
     oq_q8_elt_avx2.hwc_to_chw8(c, hw, x, y);
 }
 
 const oq_q8_elt_ukernels oq_q8_elt_avx512 = {
-    OQ_ISA_AVX512, "avx512", add, mul, rescale, maxpool, avgpool, gavgpool, quantize,
-    dequantize, lut, chw_to_hwc8, hwc_to_chw8,
+    OQ_ISA_AVX512, "avx512", oq_qu8_vadd_minmax_ukernel_x16__avx512,
+    oq_qu8_vmul_minmax_ukernel_x16__avx512, oq_qu8_vrescale_minmax_ukernel_x16__avx512,
+    oq_qu8_maxpool_ukernel_x64__avx512, oq_qu8_avgpool_minmax_ukernel_x16__avx512,
+    oq_qu8_gavgpool_minmax_ukernel_x64__avx512, oq_f32_qu8_vcvt_ukernel_x16__avx512,
+    oq_qu8_f32_vcvt_ukernel_x16__avx512, oq_x8_lut_ukernel_x64__avx512,
+    oq_x8_chw2hwc_ukernel_16x16__avx512, oq_x8_hwc2chw_ukernel_16x16__avx512,
 };
 #else
 typedef int oq_rt_empty_unit; /* ISO C: no empty file */

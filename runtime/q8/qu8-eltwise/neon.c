@@ -65,7 +65,8 @@ static inline void prod4(int32x4_t x, float64x2_t r, float64x2_t *e0, float64x2_
     *e1 = vmulq_f64(vcvtq_f64_s64(vmovl_s32(vget_high_s32(x))), r);
 }
 
-static void add(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_binary *p)
+static void oq_qu8_vadd_minmax_ukernel_x16__neon(size_t n, const void *a, const void *b, size_t bs,
+                                                 void *y, const oq_q8_binary *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     const int32x4_t za = vdupq_n_s32(p->a_zp), zb = vdupq_n_s32(p->b_zp), zy = vdupq_n_s32(p->y_zp);
@@ -98,7 +99,8 @@ static inline int32x4_t round_f(float32x4_t f, float32x4_t lo, float32x4_t hi, i
     return vaddq_s32(vcvtnq_s32_f32(clamp_f(f, lo, hi)), zp);
 }
 
-static void mul(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_binary *p)
+static void oq_qu8_vmul_minmax_ukernel_x16__neon(size_t n, const void *a, const void *b, size_t bs,
+                                                 void *y, const oq_q8_binary *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     const int32x4_t za = vdupq_n_s32(p->a_zp), zb = vdupq_n_s32(p->b_zp), zy = vdupq_n_s32(p->y_zp);
@@ -125,7 +127,8 @@ static void mul(size_t n, const void *a, const void *b, size_t bs, void *y, cons
         oq_q8_elt_scalar.mul(n - i, pa + i, pb + i * bs, bs, py + i, p);
 }
 
-static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_params *p)
+static void oq_qu8_vrescale_minmax_ukernel_x16__neon(size_t n, const void *x, void *y,
+                                                     const oq_q8_rescale_params *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     const int32x4_t zx = vdupq_n_s32(p->zx), zy = vdupq_n_s32(p->zy);
@@ -170,8 +173,9 @@ static inline void maxpool1(size_t c, size_t taps, const uint8_t *const *in, siz
     }
 }
 
-static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in, size_t step,
-                    void *y, oq_q8_dtype dt)
+static void oq_qu8_maxpool_ukernel_x16__neon(size_t c, size_t pixels, size_t taps,
+                                             const uint8_t *const *in, size_t step, void *y,
+                                             oq_q8_dtype dt)
 {
     for (size_t p = 0; p < pixels; p++)
         maxpool1(c, taps, in, p * step, (uint8_t *)y + p * c, dt);
@@ -216,15 +220,17 @@ static inline void avgpool1(size_t c, size_t taps, const uint8_t *const *in, siz
     }
 }
 
-static void avgpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
-                    size_t step, void *y, const oq_q8_avg_params *p)
+static void oq_qu8_avgpool_minmax_ukernel_x16__neon(size_t c, size_t pixels, size_t taps,
+                                                    const uint8_t *const *in, size_t step, void *y,
+                                                    const oq_q8_avg_params *p)
 {
     for (size_t px = 0; px < pixels; px++)
         avgpool1(c, taps, in, px * step, (uint8_t *)y + px * c, p);
 }
 
 
-static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
+static void oq_qu8_gavgpool_minmax_ukernel_x16__neon(size_t rows, size_t c, const void *x, void *y,
+                                                     const oq_q8_avg_params *p)
 {
     const int s8 = p->dt == OQ_Q8_S8;
     const uint8_t *px = x;
@@ -253,7 +259,8 @@ static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_
     }
 }
 
-static void quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt, void *q)
+static void oq_f32_qu8_vcvt_ukernel_x16__neon(size_t n, const float *x, float scale, int32_t zp,
+                                              oq_q8_dtype dt, void *q)
 {
     const int32_t qmin = dt == OQ_Q8_S8 ? -128 : 0, qmax = dt == OQ_Q8_S8 ? 127 : 255;
     const float32x4_t s = vdupq_n_f32(scale);
@@ -271,7 +278,8 @@ static void quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dt
         oq_q8_elt_scalar.quantize(n - i, x + i, scale, zp, dt, o + i);
 }
 
-static void dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int32_t zp, float *x)
+static void oq_qu8_f32_vcvt_ukernel_x16__neon(size_t n, const void *q, oq_q8_dtype dt, float scale,
+                                              int32_t zp, float *x)
 {
     const float32x4_t s = vdupq_n_f32(scale);
     const int32x4_t z = vdupq_n_s32(zp);
@@ -289,7 +297,8 @@ static void dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int
 
 /* Four 64-byte quarters of the table: the first lookup zeroes out-of-range indices, the next
  * three (index - 64k, wrapping) only replace the bytes whose index falls in their quarter. */
-static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8_t *y)
+static void oq_x8_lut_ukernel_x16__neon(size_t n, const uint8_t *x, const uint8_t table[256],
+                                        uint8_t *y)
 {
     uint8x16x4_t t[4];
     for (int k = 0; k < 4; k++)
@@ -363,7 +372,7 @@ static void transpose8(size_t rows, size_t cols, const uint8_t *x, size_t xs, ui
 
 /* 3 channels (images at the model's input): vst3q/vld3q interleave 16 pixels per step; 16
  * channels or more: 16x16 blocks; else the scalar strips. */
-static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
+static void oq_x8_chw2hwc_ukernel_16x16__neon(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
     if (c >= 16 && hw >= 16) {
         transpose8(c, hw, x, hw, y, c);
@@ -385,7 +394,7 @@ static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
             y[3 * p + ch] = x[ch * hw + p];
 }
 
-static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
+static void oq_x8_hwc2chw_ukernel_16x16__neon(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
     if (c >= 16 && hw >= 16) {
         transpose8(hw, c, x, c, y, hw);
@@ -407,8 +416,12 @@ static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 }
 
 const oq_q8_elt_ukernels oq_q8_elt_neon = {
-    OQ_ISA_NEON, "neon", add, mul, rescale, maxpool, avgpool, gavgpool, quantize, dequantize,
-    lut, chw_to_hwc8, hwc_to_chw8,
+    OQ_ISA_NEON, "neon", oq_qu8_vadd_minmax_ukernel_x16__neon,
+    oq_qu8_vmul_minmax_ukernel_x16__neon, oq_qu8_vrescale_minmax_ukernel_x16__neon,
+    oq_qu8_maxpool_ukernel_x16__neon, oq_qu8_avgpool_minmax_ukernel_x16__neon,
+    oq_qu8_gavgpool_minmax_ukernel_x16__neon, oq_f32_qu8_vcvt_ukernel_x16__neon,
+    oq_qu8_f32_vcvt_ukernel_x16__neon, oq_x8_lut_ukernel_x16__neon,
+    oq_x8_chw2hwc_ukernel_16x16__neon, oq_x8_hwc2chw_ukernel_16x16__neon,
 };
 #else
 typedef int oq_rt_empty_unit; /* ISO C: no empty file */

@@ -81,7 +81,8 @@ OQ_INLINE void add_dt(size_t n, const void *a, const void *b, size_t bs, void *y
     }
 }
 
-static void add(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_binary *p)
+static void oq_qu8_vadd_minmax_ukernel_x1__scalar(size_t n, const void *a, const void *b, size_t bs,
+                                                  void *y, const oq_q8_binary *p)
 {
     if (p->dt == OQ_Q8_S8)
         add_dt(n, a, b, bs, y, p, OQ_Q8_S8);
@@ -99,7 +100,8 @@ OQ_INLINE void mul_dt(size_t n, const void *a, const void *b, size_t bs, void *y
     }
 }
 
-static void mul(size_t n, const void *a, const void *b, size_t bs, void *y, const oq_q8_binary *p)
+static void oq_qu8_vmul_minmax_ukernel_x1__scalar(size_t n, const void *a, const void *b, size_t bs,
+                                                  void *y, const oq_q8_binary *p)
 {
     if (p->dt == OQ_Q8_S8)
         mul_dt(n, a, b, bs, y, p, OQ_Q8_S8);
@@ -115,7 +117,8 @@ OQ_INLINE void rescale_dt(size_t n, const void *x, void *y, const oq_q8_rescale_
         st(y, i, requant_f(ld(x, i, dt) - p->zx, p->r, p->zy, lo, hi), dt);
 }
 
-static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_params *p)
+static void oq_qu8_vrescale_minmax_ukernel_x1__scalar(size_t n, const void *x, void *y,
+                                                      const oq_q8_rescale_params *p)
 {
     if (p->dt == OQ_Q8_S8)
         rescale_dt(n, x, y, p, OQ_Q8_S8);
@@ -123,8 +126,9 @@ static void rescale(size_t n, const void *x, void *y, const oq_q8_rescale_params
         rescale_dt(n, x, y, p, OQ_Q8_U8);
 }
 
-static void maxpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in, size_t step,
-                    void *y, oq_q8_dtype dt)
+static void oq_qu8_maxpool_ukernel_x1__scalar(size_t c, size_t pixels, size_t taps,
+                                              const uint8_t *const *in, size_t step, void *y,
+                                              oq_q8_dtype dt)
 {
     for (size_t p = 0; p < pixels; p++) {
         const size_t off = p * step;
@@ -170,15 +174,17 @@ static void avgpool1(size_t c, size_t taps, const uint8_t *const *in, size_t off
     }
 }
 
-static void avgpool(size_t c, size_t pixels, size_t taps, const uint8_t *const *in,
-                    size_t step, void *y, const oq_q8_avg_params *p)
+static void oq_qu8_avgpool_minmax_ukernel_x1__scalar(size_t c, size_t pixels, size_t taps,
+                                                     const uint8_t *const *in, size_t step, void *y,
+                                                     const oq_q8_avg_params *p)
 {
     for (size_t px = 0; px < pixels; px++)
         avgpool1(c, taps, in, px * step, (uint8_t *)y + px * c, p);
 }
 
 
-static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_avg_params *p)
+static void oq_qu8_gavgpool_minmax_ukernel_x1__scalar(size_t rows, size_t c, const void *x, void *y,
+                                                      const oq_q8_avg_params *p)
 {
     const double lo = (double)(p->lo - p->zy), hi = (double)(p->hi - p->zy);
     for (size_t ch = 0; ch < c; ch++) {
@@ -193,7 +199,8 @@ static void gavgpool(size_t rows, size_t c, const void *x, void *y, const oq_q8_
     }
 }
 
-static void quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dtype dt, void *q)
+static void oq_f32_qu8_vcvt_ukernel_x1__scalar(size_t n, const float *x, float scale, int32_t zp,
+                                               oq_q8_dtype dt, void *q)
 {
     int32_t qmin = dt == OQ_Q8_S8 ? -128 : 0, qmax = dt == OQ_Q8_S8 ? 127 : 255;
     float lo = (float)(qmin - zp), hi = (float)(qmax - zp);
@@ -205,7 +212,8 @@ static void quantize(size_t n, const float *x, float scale, int32_t zp, oq_q8_dt
     }
 }
 
-static void dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int32_t zp, float *x)
+static void oq_qu8_f32_vcvt_ukernel_x1__scalar(size_t n, const void *q, oq_q8_dtype dt, float scale,
+                                               int32_t zp, float *x)
 {
     if (dt == OQ_Q8_S8)
         for (size_t i = 0; i < n; i++)
@@ -215,13 +223,14 @@ static void dequantize(size_t n, const void *q, oq_q8_dtype dt, float scale, int
             x[i] = (float)(((const uint8_t *)q)[i] - zp) * scale;
 }
 
-static void lut(size_t n, const uint8_t *x, const uint8_t table[256], uint8_t *y)
+static void oq_x8_lut_ukernel_x1__scalar(size_t n, const uint8_t *x, const uint8_t table[256],
+                                         uint8_t *y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = table[x[i]];
 }
 
-static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
+static void oq_x8_chw2hwc_ukernel_1x1__scalar(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
     for (size_t p0 = 0; p0 < hw; p0 += 64) { /* 64-pixel strips: c input streams, one output */
         size_t pe = p0 + 64 < hw ? p0 + 64 : hw;
@@ -231,7 +240,7 @@ static void chw_to_hwc8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
     }
 }
 
-static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
+static void oq_x8_hwc2chw_ukernel_1x1__scalar(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 {
     for (size_t p0 = 0; p0 < hw; p0 += 64) {
         size_t pe = p0 + 64 < hw ? p0 + 64 : hw;
@@ -242,6 +251,10 @@ static void hwc_to_chw8(size_t c, size_t hw, const uint8_t *x, uint8_t *y)
 }
 
 const oq_q8_elt_ukernels oq_q8_elt_scalar = {
-    OQ_ISA_SCALAR, "scalar", add, mul, rescale, maxpool, avgpool, gavgpool, quantize, dequantize,
-    lut, chw_to_hwc8, hwc_to_chw8,
+    OQ_ISA_SCALAR, "scalar", oq_qu8_vadd_minmax_ukernel_x1__scalar,
+    oq_qu8_vmul_minmax_ukernel_x1__scalar, oq_qu8_vrescale_minmax_ukernel_x1__scalar,
+    oq_qu8_maxpool_ukernel_x1__scalar, oq_qu8_avgpool_minmax_ukernel_x1__scalar,
+    oq_qu8_gavgpool_minmax_ukernel_x1__scalar, oq_f32_qu8_vcvt_ukernel_x1__scalar,
+    oq_qu8_f32_vcvt_ukernel_x1__scalar, oq_x8_lut_ukernel_x1__scalar,
+    oq_x8_chw2hwc_ukernel_1x1__scalar, oq_x8_hwc2chw_ukernel_1x1__scalar,
 };
