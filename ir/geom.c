@@ -80,10 +80,11 @@ static oq_status resolve_convt(oq_graph *g, uint32_t n, int i, int64_t in, int64
         int64_t tot = full - want;
         if (tot < 0)
             tot = 0;   /* the extra output is zero-filled (output_shape larger) */
-        /* the extra pad of an odd total goes to the end except for SAME_LOWER (what
-         * ONNX Runtime and the ONNX backend tests do; the spec text says the reverse) */
-        bool lower = geo->auto_pad == OQ_AUTOPAD_SAME_LOWER;
-        geo->pad[i] = lower ? tot - tot / 2 : tot / 2;
+        /* the extra pad of an odd total goes to the end for SAME_UPPER, to the start for
+         * SAME_LOWER and for an explicit output_shape (the ONNX spec's total_padding rule;
+         * the backend tests, convtranspose_autopad_same and _output_shape, expect it) */
+        bool upper = geo->auto_pad == OQ_AUTOPAD_SAME_UPPER;
+        geo->pad[i] = upper ? tot / 2 : tot - tot / 2;
         geo->pad[nsp + i] = tot - geo->pad[i];
         geo->out[i] = want;
     } else {

@@ -56,6 +56,19 @@ OQ_INTERNAL bool oq_norm_axis(int64_t axis, int rank, int *out);
 OQ_INTERNAL void oq_strides(const oq_shape *s, int64_t *st);
 /* Strides of `in` broadcast to `out` (0 along broadcast dims); in is right-aligned. */
 OQ_INTERNAL bool oq_bcast_strides(const oq_shape *in, const oq_shape *out, int64_t *st);
+/* A MatMul's geometry with numpy semantics (1-D operands promoted, batch dims broadcast). */
+typedef struct oq_matmul_plan {
+    int64_t M, K, N;                      /* the matrix product per batch */
+    oq_shape ab, bb, ob;                  /* batch shapes of A, B and the output */
+    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK]; /* A, B batch strides broadcast to ob (matrices) */
+} oq_matmul_plan;
+/* The plan of node's MatMul of shapes a and b; SHAPE error if the inner dims differ or the batch
+ * dims do not broadcast. */
+OQ_INTERNAL oq_status oq_matmul_plan_of(const oq_graph *g, uint32_t node, const oq_shape *a,
+                                        const oq_shape *b, oq_matmul_plan *p, oq_diag *d);
+/* Steps the batch odometer idx (ob.rank entries, zero at the start) to the next output batch,
+ * moving the A and B batch offsets *ao and *bo (in matrices) along. */
+OQ_INTERNAL void oq_matmul_next(const oq_matmul_plan *p, int64_t *idx, int64_t *ao, int64_t *bo);
 /* Copies t into out (same dtype, same element count). */
 OQ_INTERNAL void oq_rt_copy(oq_rt_tensor *out, const oq_rt_tensor *t);
 /* Round half to even, as ONNX QuantizeLinear (nearbyint under the default rounding mode). */

@@ -51,26 +51,6 @@ static lin_state *new_state(const oq_graph *g, uint32_t node, oq_diag *d)
     return s;
 }
 
-/* ConvTranspose with output_shape or auto_pad SAME_*: pads from the ONNX spec text (SAME_UPPER:
- * begin = total / 2, the extra pad at the end; otherwise begin = total - total / 2), which is
- * what the ONNX test data (test_convtranspose_autopad_same) expects. */
-static void transpose_pads(const oq_node *nd, const oq_conv_geom *cg, oq_f32_conv_params *p)
-{
-    const int64_t *os;
-    bool has_os = ir_attr_is(nd, OQ_A_ConvTranspose_output_shape, &os) >= 0;
-    if (!has_os && cg->auto_pad != OQ_AUTOPAD_SAME_UPPER && cg->auto_pad != OQ_AUTOPAD_SAME_LOWER)
-        return;
-    for (int i = 0; i < p->nspatial; i++) {
-        int64_t full =
-            p->stride[i] * (p->in[i] - 1) + cg->outpad[i] + (p->k[i] - 1) * p->dil[i] + 1;
-        int64_t tot = full - p->out[i];
-        if (tot < 0)
-            tot = 0;
-        p->pad_begin[i] = cg->auto_pad == OQ_AUTOPAD_SAME_UPPER ? tot / 2 : tot - tot / 2;
-        p->pad_end[i] = tot - p->pad_begin[i];
-    }
-}
-
 /* Conv/ConvTranspose: f32 params from ir_conv_geom and shapes; packs constant weights. */
 oq_status oq_prep_conv(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
@@ -109,8 +89,6 @@ oq_status oq_prep_conv(const oq_graph *g, uint32_t node, void **state, oq_diag *
         p->pad_begin[i] = cg.pad[i];
         p->pad_end[i] = cg.pad[nsp + i];
     }
-    if (tr)
-        transpose_pads(nd, &cg, p);
     p->clamp_min = -INFINITY;
     p->clamp_max = INFINITY;
     if (p->C % p->group || p->M % p->group ||
@@ -281,30 +259,14 @@ oq_status oq_exec_matmul(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
 {
     lin_state *s = state;
     const oq_rt_tensor *a = &in[0], *b = &in[1];
-    int ra = a->shape.rank, rb = b->shape.rank;
-    int64_t M = ra >= 2 ? a->shape.dim[ra - 2] : 1, K = a->shape.dim[ra - 1];
-    int64_t Kb = rb >= 2 ? b->shape.dim[rb - 2] : b->shape.dim[0];
-    int64_t N = rb >= 2 ? b->shape.dim[rb - 1] : 1;
-    if (K != Kb)
-        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inner dims %lld and %lld differ",
-                         (long long)K, (long long)Kb);
-    /* batch shapes of A and B (matrix units) broadcast to the output batch shape */
-    oq_shape ab = {ra > 2 ? ra - 2 : 0, {0}}, bb = {rb > 2 ? rb - 2 : 0, {0}};
-    for (int i = 0; i < ab.rank; i++)
-        ab.dim[i] = a->shape.dim[i];
-    for (int i = 0; i < bb.rank; i++)
-        bb.dim[i] = b->shape.dim[i];
-    oq_shape ob = {ab.rank > bb.rank ? ab.rank : bb.rank, {0}};
-    for (int i = 0; i < ob.rank; i++) {
-        int ia = i - (ob.rank - ab.rank), ib = i - (ob.rank - bb.rank);
-        int64_t da = ia >= 0 ? ab.dim[ia] : 1, db = ib >= 0 ? bb.dim[ib] : 1;
-        if (da != db && da != 1 && db != 1)
-            return oq_errorf(d, g, node, OQ_ERR_SHAPE, "batch dims do not broadcast");
-        ob.dim[i] = da == 1 ? db : da;
-    }
+    oq_matmul_plan mp;
+    oq_status st = oq_matmul_plan_of(g, node, &a->shape, &b->shape, &mp, d);
+    if (st)
+        return st;
+    int64_t M = mp.M, K = mp.K, N = mp.N;
     oq_f32_epilogue ep = oq_f32_epilogue_default();
     float *y = out[0].data;
-    int64_t nb = oq_shape_numel(&bb), nob = oq_shape_numel(&ob);
+    int64_t nb = oq_shape_numel(&mp.bb), nob = oq_shape_numel(&mp.ob);
     if (nb == 1) {             /* one B for every batch of A: one GEMM over all rows */
         oq_f32_operand oa = {a->data, (size_t)K, false, NULL};
         oq_f32_operand obp = {b->data, (size_t)N, false, s->wconst ? s->packed : NULL};
@@ -315,24 +277,13 @@ oq_status oq_exec_matmul(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
                        (size_t)N, s->h.ws);
         return OQ_OK;
     }
-    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, oa_off = 0, ob_off = 0;
-    oq_bcast_strides(&ab, &ob, sa);
-    oq_bcast_strides(&bb, &ob, sb);
+    int64_t idx[OQ_MAX_RANK] = {0}, oa_off = 0, ob_off = 0;
     for (int64_t t = 0; t < nob; t++) {
         oq_f32_operand oa = {(const float *)a->data + oa_off * M * K, (size_t)K, false, NULL};
         oq_f32_operand obp = {(const float *)b->data + ob_off * K * N, (size_t)N, false, NULL};
         oq_f32_gemm_ex(OQ_F32_AUTO, (size_t)M, (size_t)N, (size_t)K, &oa, &obp, &ep,
                        y + t * M * N, (size_t)N, s->h.ws);
-        for (int k = ob.rank - 1; k >= 0; k--) {
-            idx[k]++;
-            oa_off += sa[k];
-            ob_off += sb[k];
-            if (idx[k] < ob.dim[k])
-                break;
-            oa_off -= sa[k] * ob.dim[k];
-            ob_off -= sb[k] * ob.dim[k];
-            idx[k] = 0;
-        }
+        oq_matmul_next(&mp, idx, &oa_off, &ob_off);
     }
     return OQ_OK;
 }

@@ -356,29 +356,12 @@ static oq_status matmul_i32(const oq_graph *g, uint32_t node, const oq_rt_tensor
                             const int32_t *ap, const oq_rt_tensor *b, const int32_t *bp,
                             int32_t *acc, oq_diag *d)
 {
-    int ra = a->shape.rank, rb = b->shape.rank;
-    int64_t M = ra >= 2 ? a->shape.dim[ra - 2] : 1, K = a->shape.dim[ra - 1];
-    int64_t Kb = rb >= 2 ? b->shape.dim[rb - 2] : b->shape.dim[0];
-    int64_t N = rb >= 2 ? b->shape.dim[rb - 1] : 1;
-    if (K != Kb)
-        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inner dims differ");
-    oq_shape ab = {ra > 2 ? ra - 2 : 0, {0}}, bb = {rb > 2 ? rb - 2 : 0, {0}};
-    for (int i = 0; i < ab.rank; i++)
-        ab.dim[i] = a->shape.dim[i];
-    for (int i = 0; i < bb.rank; i++)
-        bb.dim[i] = b->shape.dim[i];
-    oq_shape ob = {ab.rank > bb.rank ? ab.rank : bb.rank, {0}};
-    for (int i = 0; i < ob.rank; i++) {
-        int ia = i - (ob.rank - ab.rank), ib = i - (ob.rank - bb.rank);
-        int64_t da = ia >= 0 ? ab.dim[ia] : 1, db = ib >= 0 ? bb.dim[ib] : 1;
-        if (da != db && da != 1 && db != 1)
-            return oq_errorf(d, g, node, OQ_ERR_SHAPE, "batch dims do not broadcast");
-        ob.dim[i] = da == 1 ? db : da;
-    }
-    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, ao = 0, bo = 0;
-    oq_bcast_strides(&ab, &ob, sa);
-    oq_bcast_strides(&bb, &ob, sb);
-    int64_t nob = oq_shape_numel(&ob);
+    oq_matmul_plan mp;
+    oq_status st = oq_matmul_plan_of(g, node, &a->shape, &b->shape, &mp, d);
+    if (st)
+        return st;
+    int64_t M = mp.M, K = mp.K, N = mp.N, idx[OQ_MAX_RANK] = {0}, ao = 0, bo = 0;
+    int64_t nob = oq_shape_numel(&mp.ob);
     for (int64_t t = 0; t < nob; t++) {
         const int32_t *A = ap + ao * M * K, *B = bp + bo * K * N;
         int32_t *C = acc + t * M * N;
@@ -389,16 +372,7 @@ static oq_status matmul_i32(const oq_graph *g, uint32_t node, const oq_rt_tensor
                     s += (int64_t)A[i * K + k] * B[k * N + j];
                 C[i * N + j] = (int32_t)s;
             }
-        for (int k = ob.rank - 1; k >= 0; k--) {
-            idx[k]++;
-            ao += sa[k];
-            bo += sb[k];
-            if (idx[k] < ob.dim[k])
-                break;
-            ao -= sa[k] * ob.dim[k];
-            bo -= sb[k] * ob.dim[k];
-            idx[k] = 0;
-        }
+        oq_matmul_next(&mp, idx, &ao, &bo);
     }
     return OQ_OK;
 }

@@ -121,3 +121,47 @@ oq_status oq_bad_dtype(const oq_graph *g, uint32_t node, oq_diag *d, oq_dtype t)
                      oq_dtype_name(t));
 }
 
+
+/* See ops.h. */
+oq_status oq_matmul_plan_of(const oq_graph *g, uint32_t node, const oq_shape *a,
+                            const oq_shape *b, oq_matmul_plan *p, oq_diag *d)
+{
+    int ra = a->rank, rb = b->rank;
+    p->M = ra >= 2 ? a->dim[ra - 2] : 1, p->K = a->dim[ra - 1];
+    int64_t Kb = rb >= 2 ? b->dim[rb - 2] : b->dim[0];
+    p->N = rb >= 2 ? b->dim[rb - 1] : 1;
+    if (p->K != Kb)
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inner dims %lld and %lld differ",
+                         (long long)p->K, (long long)Kb);
+    p->ab = (oq_shape){ra > 2 ? ra - 2 : 0, {0}}, p->bb = (oq_shape){rb > 2 ? rb - 2 : 0, {0}};
+    for (int i = 0; i < p->ab.rank; i++)
+        p->ab.dim[i] = a->dim[i];
+    for (int i = 0; i < p->bb.rank; i++)
+        p->bb.dim[i] = b->dim[i];
+    p->ob = (oq_shape){p->ab.rank > p->bb.rank ? p->ab.rank : p->bb.rank, {0}};
+    for (int i = 0; i < p->ob.rank; i++) {
+        int ia = i - (p->ob.rank - p->ab.rank), ib = i - (p->ob.rank - p->bb.rank);
+        int64_t da = ia >= 0 ? p->ab.dim[ia] : 1, db = ib >= 0 ? p->bb.dim[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return oq_errorf(d, g, node, OQ_ERR_SHAPE, "batch dims do not broadcast");
+        p->ob.dim[i] = da == 1 ? db : da;
+    }
+    oq_bcast_strides(&p->ab, &p->ob, p->sa);
+    oq_bcast_strides(&p->bb, &p->ob, p->sb);
+    return OQ_OK;
+}
+
+/* See ops.h. */
+void oq_matmul_next(const oq_matmul_plan *p, int64_t *idx, int64_t *ao, int64_t *bo)
+{
+    for (int k = p->ob.rank - 1; k >= 0; k--) {
+        idx[k]++;
+        *ao += p->sa[k];
+        *bo += p->sb[k];
+        if (idx[k] < p->ob.dim[k])
+            return;
+        *ao -= p->sa[k] * p->ob.dim[k];
+        *bo -= p->sb[k] * p->ob.dim[k];
+        idx[k] = 0;
+    }
+}

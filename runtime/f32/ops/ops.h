@@ -58,6 +58,19 @@ typedef struct oq_f32_pool {
 } oq_f32_pool;
 void oq_f32_maxpool__scalar(const oq_f32_pool *p, const float *x, float *y);
 void oq_f32_averagepool__scalar(const oq_f32_pool *p, const float *x, float *y);
+void oq_f64_averagepool__scalar(const oq_f32_pool *p, const double *x, double *y);
+/* MaxPool that also writes, if ind is not NULL, the flat input index of each maximum (plane
+ * offset included; over the spatial dims row-major, or reversed with col_major, as ONNX's
+ * storage_order 1 asks); the first greatest value wins, an empty window gives the type's
+ * lowest value and index -1. One per element type the interpreter runs MaxPool on. */
+void oq_f32_maxpool_idx__scalar(const oq_f32_pool *p, const float *x, float *y, int64_t *ind,
+                                int col_major);
+void oq_f64_maxpool_idx__scalar(const oq_f32_pool *p, const double *x, double *y, int64_t *ind,
+                                int col_major);
+void oq_u8_maxpool_idx__scalar(const oq_f32_pool *p, const uint8_t *x, uint8_t *y, int64_t *ind,
+                               int col_major);
+void oq_s8_maxpool_idx__scalar(const oq_f32_pool *p, const int8_t *x, int8_t *y, int64_t *ind,
+                               int col_major);
 /* First tap kk >= 0 with start + kk*dl >= lo into *k0, the end bound (exclusive) with
  * start + kk*dl < hi into *k1 (k1 >= k0). */
 void oq_f32_pool_taps(int64_t start, int64_t k, int64_t dl, int64_t lo, int64_t hi,
@@ -65,6 +78,8 @@ void oq_f32_pool_taps(int64_t start, int64_t k, int64_t dl, int64_t lo, int64_t 
 /* GlobalAveragePool / GlobalMaxPool: one value per plane of sp elements, nc planes. */
 void oq_f32_globalaveragepool__scalar(int64_t nc, int64_t sp, const float *x, float *y);
 void oq_f32_globalmaxpool__scalar(int64_t nc, int64_t sp, const float *x, float *y);
+void oq_f64_globalaveragepool__scalar(int64_t nc, int64_t sp, const double *x, double *y);
+void oq_f64_globalmaxpool__scalar(int64_t nc, int64_t sp, const double *x, double *y);
 
 /* ----------------------------------------------------------------------- softmax.c */
 
