@@ -14,6 +14,7 @@
 #include "c_emit_int.h"
 #include "runtime/f32/f32.h"
 #include "runtime/f32/ops/ops.h"
+#include "runtime/interp/kparams.h"
 
 /* Reports msg for node n with status st; returns st. */
 static oq_status err(ectx *e, uint32_t n, oq_status st, const char *msg)
@@ -267,29 +268,10 @@ static void hexf_or_inf(oq_cbuf *b, float f)
         cbuf_hexf(b, f);
 }
 
-/* Float conv params as the interpreter's oq_prep_conv builds them. */
+/* Float conv params: the interpreter's (oq_kparams_conv). */
 static oq_status conv_params(ectx *e, uint32_t n, oq_f32_conv_params *p)
 {
-    const oq_node *nd = &e->g->nodes[n];
-    const oq_shape *x = &val(e, nd->in[0])->shape, *w = &val(e, nd->in[1])->shape;
-    const oq_shape *y = &val(e, nd->out[0])->shape;
-    int nsp = x->rank - 2;
-    if (nsp < 1 || nsp > 3)
-        return err(e, n, OQ_ERR_UNSUPPORTED_ATTR, "only 1D, 2D and 3D float convolutions");
-    oq_conv_geom cg;
-    if (ir_conv_geom(e->g, n, &cg, e->d) != OQ_OK)
-        return e->d->status;
-    oq_f32_conv_params_init(p);
-    p->nspatial = nsp;
-    p->N = x->dim[0], p->C = x->dim[1], p->group = cg.group, p->M = y->dim[1];
-    for (int i = 0; i < nsp; i++) {
-        p->in[i] = x->dim[2 + i], p->k[i] = w->dim[2 + i], p->out[i] = y->dim[2 + i];
-        p->stride[i] = cg.stride[i], p->dil[i] = cg.dil[i];
-        p->pad_begin[i] = cg.pad[i], p->pad_end[i] = cg.pad[nsp + i];
-    }
-    if (p->C % p->group || p->M % p->group || w->dim[0] != p->M || w->dim[1] * p->group != p->C)
-        return err(e, n, OQ_ERR_SHAPE, "weight shape does not match input/groups");
-    return OQ_OK;
+    return oq_kparams_conv(e->g, n, p, e->d);
 }
 
 /* Largest packed-weight and workspace bytes of a float conv over every ISA it may run on. */
@@ -651,7 +633,7 @@ static oq_status emit_binary_f(ectx *e, uint32_t n)
 static oq_status emit_pool_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
-    const oq_shape *x = &val(e, nd->in[0])->shape, *y = &val(e, nd->out[0])->shape;
+    const oq_shape *x = &val(e, nd->in[0])->shape;
     oq_cbuf *c = &e->c;
     if (nd->op == OQ_OP_GlobalAveragePool || nd->op == OQ_OP_GlobalMaxPool) {
         if (x->rank < 2)
@@ -667,27 +649,9 @@ static oq_status emit_pool_f(ectx *e, uint32_t n)
         cbuf_printf(c, ");\n");
         return OQ_OK;
     }
-    if (x->rank < 3 || x->rank > 5)
-        return err(e, n, OQ_ERR_UNSUPPORTED_ATTR, "only 1D, 2D and 3D pooling");
-    oq_conv_geom cg;
-    if (ir_conv_geom(e->g, n, &cg, e->d) != OQ_OK)
-        return e->d->status;
     oq_f32_pool p;
-    memset(&p, 0, sizeof p);
-    int off = 3 - cg.nsp;
-    for (int i = 0; i < 3; i++) {
-        int j = i - off;
-        bool real = j >= 0;
-        p.in[i] = real ? x->dim[2 + j] : 1;
-        p.out[i] = real ? y->dim[2 + j] : 1;
-        p.k[i] = real ? cg.k[j] : 1;
-        p.s[i] = real ? cg.stride[j] : 1;
-        p.dl[i] = real ? cg.dil[j] : 1;
-        p.pb[i] = real ? cg.pad[j] : 0;
-        p.pe[i] = real ? cg.pad[cg.nsp + j] : 0;
-    }
-    p.nc = x->dim[0] * x->dim[1];
-    p.include_pad = ir_attr_i(nd, OQ_A_AveragePool_count_include_pad) != 0;
+    if (oq_kparams_pool(e->g, n, &p, e->d) != OQ_OK)
+        return e->d->status;
     cbuf_printf(c, "    {\n        static const oq_f32_pool p = {%lld, {", (long long)p.nc);
     const int64_t *arrs[] = {p.in, p.out, p.k, p.s, p.dl, p.pb, p.pe};
     for (int a = 0; a < 7; a++) {

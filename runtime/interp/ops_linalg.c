@@ -1,11 +1,12 @@
 /* fp32 Conv, ConvTranspose, Gemm and MatMul over the runtime/f32 kernels. Constant weights are
  * packed once at oq_interp_new (Conv/ConvTranspose weights, Gemm B, 2-D MatMul B); weights
- * computed at run time are packed into the node's buffer before each call. Geometry (pads after
- * auto_pad / output_shape) comes from ir_conv_geom, output sizes from the inferred shapes.
+ * computed at run time are packed into the node's buffer before each call. Conv parameters come
+ * from oq_kparams_conv (ir_conv_geom and the inferred shapes).
  * MatMul: numpy semantics (1-D operands promoted, batch dims broadcast); when B is one matrix
  * the whole batch of A is a single GEMM. float only (other dtypes: DTYPE error). */
 #include <math.h>
 
+#include "kparams.h"
 #include "ops.h"
 #include "runtime/f32/f32.h"
 
@@ -56,47 +57,19 @@ oq_status oq_prep_conv(const oq_graph *g, uint32_t node, void **state, oq_diag *
 {
     const oq_node *nd = &g->nodes[node];
     bool tr = nd->op == OQ_OP_ConvTranspose;
-    const oq_value *x = &g->values[nd->in[0]], *w = &g->values[nd->in[1]];
-    const oq_value *y = &g->values[nd->out[0]];
+    const oq_value *w = &g->values[nd->in[1]];
     oq_status st;
     for (uint32_t i = 0; i < nd->nin; i++)
         if ((st = need_float(g, node, nd->in[i], d)))
             return st;
-    int nsp = x->shape.rank - 2;
-    if (nsp < 1 || nsp > 3)
-        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
-                         "only 1D, 2D and 3D convolutions are supported (input rank %d)",
-                         x->shape.rank);
-    oq_conv_geom cg;
-    if ((st = ir_conv_geom(g, node, &cg, d)))
+    oq_f32_conv_params cp;
+    if ((st = oq_kparams_conv(g, node, &cp, d)))
         return st;
     lin_state *s = new_state(g, node, d);
     if (!s)
         return OQ_ERR_NOMEM;
     oq_f32_conv_params *p = &s->p;
-    oq_f32_conv_params_init(p);
-    p->nspatial = nsp;
-    p->N = x->shape.dim[0];
-    p->C = x->shape.dim[1];
-    p->group = cg.group;
-    p->M = y->shape.dim[1];
-    for (int i = 0; i < nsp; i++) {
-        p->in[i] = x->shape.dim[2 + i];
-        p->k[i] = w->shape.dim[2 + i];
-        p->out[i] = y->shape.dim[2 + i];
-        p->stride[i] = cg.stride[i];
-        p->dil[i] = cg.dil[i];
-        p->pad_begin[i] = cg.pad[i];
-        p->pad_end[i] = cg.pad[nsp + i];
-    }
-    p->clamp_min = -INFINITY;
-    p->clamp_max = INFINITY;
-    if (p->C % p->group || p->M % p->group ||
-        (!tr && (w->shape.dim[0] != p->M || w->shape.dim[1] * p->group != p->C)) ||
-        (tr && (w->shape.dim[0] != p->C || w->shape.dim[1] * p->group != p->M))) {
-        free(s);
-        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "weight shape does not match input/groups");
-    }
+    *p = cp;
     size_t psz = tr ? oq_f32_conv_transpose_pack_size(p) : oq_f32_conv_pack_size(p);
     s->packed = malloc(psz ? psz : 1);
     if (!s->packed) {

@@ -1,11 +1,13 @@
 /* Pooling: MaxPool (optional int64 Indices output, dilations, ceil_mode, storage_order),
  * AveragePool (count_include_pad, ceil_mode, dilations), GlobalAveragePool, GlobalMaxPool.
  * 1D/2D/3D: fewer spatial dims are padded to three with size-1 dims. Output sizes come from
- * the inferred output shape (ceil_mode is decided there); pads from ir_conv_geom. Windows
- * are clipped to the input; AveragePool with count_include_pad counts positions inside the
- * padded input ([-pad_begin, in + pad_end)), without it only those inside the input. */
+ * the inferred output shape (ceil_mode is decided there); pads from ir_conv_geom, through
+ * oq_kparams_pool as the C emitter takes them. Windows are clipped to the input; AveragePool
+ * with count_include_pad counts positions inside the padded input ([-pad_begin, in +
+ * pad_end)), without it only those inside the input. */
 #include <math.h>
 
+#include "kparams.h"
 #include "ops.h"
 
 typedef struct pool_state {
@@ -13,36 +15,18 @@ typedef struct pool_state {
     bool col_major;            /* MaxPool storage_order = 1 */
 } pool_state;
 
-/* Pool geometry from ir_conv_geom, padded to three spatial dims. */
+/* Pool geometry (oq_kparams_pool) and storage_order. */
 oq_status oq_prep_pool(const oq_graph *g, uint32_t node, void **state, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[node];
-    const oq_shape *x = &g->values[nd->in[0]].shape, *y = &g->values[nd->out[0]].shape;
-    oq_conv_geom cg;
-    if (x->rank < 3 || x->rank > 5)
-        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
-                         "only 1D, 2D and 3D pooling is supported (input rank %d)", x->rank);
-    oq_status st = ir_conv_geom(g, node, &cg, d);
+    oq_f32_pool p;
+    oq_status st = oq_kparams_pool(g, node, &p, d);
     if (st)
         return st;
     pool_state *ps = calloc(1, sizeof *ps);
     if (!ps)
         return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
-    oq_f32_pool *p = &ps->g;
-    int off = 3 - cg.nsp;
-    for (int i = 0; i < 3; i++) {
-        int j = i - off;
-        bool real = j >= 0;
-        p->in[i] = real ? x->dim[2 + j] : 1;
-        p->out[i] = real ? y->dim[2 + j] : 1;
-        p->k[i] = real ? cg.k[j] : 1;
-        p->s[i] = real ? cg.stride[j] : 1;
-        p->dl[i] = real ? cg.dil[j] : 1;
-        p->pb[i] = real ? cg.pad[j] : 0;
-        p->pe[i] = real ? cg.pad[cg.nsp + j] : 0;
-    }
-    p->nc = x->dim[0] * x->dim[1];
-    p->include_pad = ir_attr_i(nd, OQ_A_AveragePool_count_include_pad) != 0;
+    ps->g = p;
     ps->col_major = ir_attr_i(nd, OQ_A_MaxPool_storage_order) != 0;
     *state = ps;
     return OQ_OK;
@@ -65,9 +49,15 @@ oq_status oq_exec_maxpool(const oq_graph *g, uint32_t node, const oq_rt_tensor *
         else
             oq_f32_maxpool_idx__scalar(p, in[0].data, out[0].data, ind, cm);
         return OQ_OK;
-    case OQ_DT_DOUBLE: oq_f64_maxpool_idx__scalar(p, in[0].data, out[0].data, ind, cm); return OQ_OK;
-    case OQ_DT_UINT8: oq_u8_maxpool_idx__scalar(p, in[0].data, out[0].data, ind, cm); return OQ_OK;
-    case OQ_DT_INT8: oq_s8_maxpool_idx__scalar(p, in[0].data, out[0].data, ind, cm); return OQ_OK;
+    case OQ_DT_DOUBLE:
+        oq_f64_maxpool_idx__scalar(p, in[0].data, out[0].data, ind, cm);
+        return OQ_OK;
+    case OQ_DT_UINT8:
+        oq_u8_maxpool_idx__scalar(p, in[0].data, out[0].data, ind, cm);
+        return OQ_OK;
+    case OQ_DT_INT8:
+        oq_s8_maxpool_idx__scalar(p, in[0].data, out[0].data, ind, cm);
+        return OQ_OK;
     default: return oq_bad_dtype(g, node, d, in[0].dtype);
     }
 }
