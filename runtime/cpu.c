@@ -58,6 +58,7 @@ static const struct x86_row {
 #undef OQ_CPU_FEATURE
 };
 
+/* The features the rows of isa.def find in cpuid (0 without OS-enabled AVX state). */
 static oq_features detect(void)
 {
     unsigned a, b, c, d;
@@ -92,6 +93,7 @@ static const struct arm_row {
 #undef OQ_CPU_FEATURE
 };
 
+/* The features the rows of isa.def find in the auxiliary vector. */
 static oq_features detect(void)
 {
     unsigned long hw[3] = {0, getauxval(AT_HWCAP), getauxval(AT_HWCAP2)};
@@ -112,6 +114,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static volatile int once_done; /* no threads on bare metal: detection is idempotent anyway */
 #endif
 
+/* Detects once, then applies the ONNXQ_ISA (or OQ_FORCE_ISA) cap. */
 static void init(void)
 {
     oq_features f = detect();
@@ -126,6 +129,7 @@ static void init(void)
     cpu.best = oq_isa_best(f);
 }
 
+/* See cpu.h. */
 const oq_cpu *oq_cpu_get(void)
 {
 #if OQ_HAVE_PTHREAD
@@ -139,31 +143,37 @@ const oq_cpu *oq_cpu_get(void)
     return &cpu;
 }
 
+/* See cpu.h. */
 bool oq_cpu_has(oq_isa isa)
 {
     return oq_isa_runs(isa, oq_cpu_get()->features);
 }
 
+/* See cpu.h. */
 const char *oq_isa_name(oq_isa isa)
 {
     return (unsigned)isa < OQ_ISA_COUNT ? isa_rows[isa].name : "?";
 }
 
+/* See cpu.h. */
 oq_arch oq_isa_arch(oq_isa isa)
 {
     return (unsigned)isa < OQ_ISA_COUNT ? isa_rows[isa].arch : OQ_ARCH_ANY;
 }
 
+/* See cpu.h. */
 oq_features oq_isa_features(oq_isa isa)
 {
     return (unsigned)isa < OQ_ISA_COUNT ? isa_rows[isa].need : 0;
 }
 
+/* See cpu.h. */
 bool oq_isa_built(oq_isa isa)
 {
     return (unsigned)isa < OQ_ISA_COUNT && with_row[isa];
 }
 
+/* See cpu.h. */
 oq_isa oq_isa_parse(const char *name)
 {
     for (unsigned i = 0; i < OQ_ISA_COUNT; i++)
@@ -172,11 +182,13 @@ oq_isa oq_isa_parse(const char *name)
     return OQ_ISA_COUNT;
 }
 
+/* See cpu.h. */
 bool oq_isa_runs(oq_isa isa, oq_features f)
 {
     return (unsigned)isa < OQ_ISA_COUNT && (f & isa_rows[isa].need) == isa_rows[isa].need;
 }
 
+/* See cpu.h. */
 oq_features oq_isa_cap(oq_features f, oq_isa forced)
 {
     if ((unsigned)forced >= OQ_ISA_COUNT)
@@ -194,12 +206,14 @@ oq_features oq_isa_cap(oq_features f, oq_isa forced)
     return f & (keep | ~arch);
 }
 
+/* See cpu.h. */
 oq_isa oq_isa_best(oq_features f)
 {
     oq_isa b = oq_isa_pick(~(oq_isa_set)0, f);
     return b == OQ_ISA_COUNT ? OQ_ISA_SCALAR : b;
 }
 
+/* See cpu.h. */
 oq_isa oq_isa_pick(oq_isa_set have, oq_features f)
 {
     oq_isa b = OQ_ISA_COUNT;
