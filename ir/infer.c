@@ -499,7 +499,7 @@ static oq_status infer_reshape(oq_graph *g, uint32_t n, oq_diag *d)
             bool copied = !allowzero && sh[i] == 0;
             if (copied || i == neg)
                 continue;
-            if (o.dim[i] < 0)
+            if (o.dim[i] < 0 || (o.dim[i] && rest_out > INT64_MAX / o.dim[i]))
                 cancel = false;
             else
                 rest_out *= o.dim[i];
