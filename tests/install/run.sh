@@ -152,6 +152,10 @@ if meson setup "$tmp/meson" "$ex/classify" -Dc_args="-Wall -Wextra -Werror" >"$t
   got=$("$tmp/meson/classify" "${data[@]}" | sed -n 's/^top-1: \([0-9]*\/[0-9]*\).*/\1/p')
   [ "$got" = "$ref_int" ] && ok "Meson app (custom_target snippet): top-1 $got" ||
     bad "Meson app: top-1 '$got', onnxq eval $ref_int"
+  got=$("$tmp/meson/quantize_eval" "$ex/fashion_cnn.onnx" "$ex/calib" "$tmp/ms.onnx" "${data[@]}" \
+        2>/dev/null | sed -n 's/.*top-1: //p')
+  [ "$got" = "$ref" ] && cmp -s "$tmp/ms.onnx" "$tmp/ref.onnx" && ok "Meson quantize_eval (dependency('onnxq')): top-1 $got, same model" ||
+    bad "Meson quantize_eval: top-1 '$got' (onnxq eval $ref) or a different model"
 else bad "Meson app build:"; tail -30 "$tmp/meson.log" >&2; fi
 
 # --- the installed Python binding: finds the installed libonnxq from its own location
