@@ -88,7 +88,11 @@ oq_status lib_check_quality(onnxq_session *s, const oq_graph *fg, const oq_graph
     float db = NAN;
     st = oq_measure_sqnr(fg, qg, &view, &db, &s->d);
     if (st == OQ_OK) {
-        lib_info(s, "output SQNR %.2f dB against fp32 on %u %s sample%s", db, view.n,
+        bool preq = false;     /* the input was a QDQ model: it is the reference */
+        for (uint32_t i = 0; i < fg->nnode && !preq; i++)
+            preq = !fg->nodes[i].dead && fg->nodes[i].op == OQ_OP_DequantizeLinear;
+        lib_info(s, "output SQNR %.2f dB against %s on %u %s sample%s", db,
+                 preq ? "the input model (already partly quantized)" : "fp32", view.n,
                  held_out ? "held-out calibration" : "calibration", view.n == 1 ? "" : "s");
         if (db < OQ_CHECK_WARN_DB) {
             char names[1024];
@@ -97,7 +101,7 @@ oq_status lib_check_quality(onnxq_session *s, const oq_graph *fg, const oq_graph
                 st = sensitive_layers(s, fg, c, &view, names, sizeof names);
             if (st == OQ_OK)
                 oq_warnf(&s->d, fg, OQ_NONE, "the int8 model's output SQNR is %.1f dB against "
-                         "fp32 (below %.0f dB: accuracy is likely lost)%s%s; see `onnxq report "
+                         "the float model (below %.0f dB: accuracy is likely lost)%s%s; see `onnxq report "
                          "MODEL --calib DATA` for every layer, or leave layers in float with "
                          "--exclude / --target-sqnr DB", db, OQ_CHECK_WARN_DB,
                          names[0] ? "; it loses most at " : c ? "; no layer alone loses that "

@@ -1,5 +1,7 @@
 /* Canonicalization to the forms later passes match:
- *  - Identity and Dropout (inference) disappear (their output's uses read the input);
+ *  - Identity, Dropout (inference) and a Cast to the type its input already has (PyTorch's
+ *    QDQ export puts Cast(to=uint8) between QuantizeLinear and DequantizeLinear) disappear
+ *    (their output's uses read the input);
  *  - Clip(x, 0, +inf or absent) becomes Relu; Clip(x, 0, 6) is the Relu6 form and stays;
  *  - Gemm alpha/beta fold into new weight/bias constants (alpha = beta = 1 afterwards);
  *  - the linear form: MatMul(A[M,K], const W[K,N]) + const bias[N] (and Gemm without C + bias)
@@ -129,6 +131,11 @@ oq_status pass_canonicalize(oq_graph *g, const oq_options *o, oq_diag *d)
         case OQ_OP_Identity:
         case OQ_OP_Dropout:
             drop_passthrough(g, n);
+            break;
+        case OQ_OP_Cast:
+            if (nd->in[0] != OQ_NONE && g->values[nd->in[0]].dtype != OQ_DT_UNDEFINED &&
+                g->values[nd->in[0]].dtype == g->values[nd->out[0]].dtype)
+                drop_passthrough(g, n);
             break;
         case OQ_OP_Clip: {
             const float *lo = nd->nin > 1 ? const_f32(g, nd->in[1]) : NULL;

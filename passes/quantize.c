@@ -147,8 +147,9 @@ static oq_status calib_qparams(qctx *q, uint32_t node, uint32_t v, float *s, int
     }
     if (!oq_calib_range(q->c, v, kind, q->o->percentile, &lo, &hi))
         return oq_errorf(q->d, q->g, node, OQ_ERR_DATA,
-                         "no calibration statistics for value '%s' (run calibration first)",
-                         vname(q->g, v));
+                         "no calibration statistics for value '%s' (give --calib DATA: a "
+                         "model that is not, or only partly, quantized needs calibration "
+                         "samples for its float edges)", vname(q->g, v));
     oq_calc_qparams(&q->act, &lo, &hi, 1, s, z);
     return OQ_OK;
 }

@@ -60,6 +60,25 @@ line=$("$tmp/c/fashion_main_gcc" "$tmp/test/images.npy" "$tmp/out_all.npy" --lab
 c_all=$(echo "$line" | sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p')
 awk -v a="$fp" -v b="$c_all" 'BEGIN { exit !(a - b <= 1.0) }' && ok "emitted C top-1 $c_all% within 1.0 point of fp32 $fp% (10,000 images)" || bad "emitted C top-1 $c_all% vs fp32 $fp%"
 
+# 3b. pre-quantized QDQ models (PyTorch's export: Cast around Q/DQ, int32 bias zero points from
+# ConstantOfShape) compile with their own scales, without --calib, bit-exact with the interpreter
+for pq in fashion_cnn_torch_qdq fashion_cnn_torch_qdq_qnnpack; do
+  pm=$root/examples/$pq.onnx
+  check "$pq: compile without --calib" "$onnxq" compile "$pm" --emit-c "$tmp/$pq" --name pq
+  check "$pq: emitted C builds" sh -c "cd '$tmp/$pq' && gcc $strict -o pq_main pq.c pq_weights.c pq_main.c $(cd "$tmp/$pq" 2>/dev/null && find onnxq_rt -name '*.c' | sort | tr '\n' ' ') -lpthread -lm"
+  check "$pq: quantize --format int without --calib" "$onnxq" quantize "$pm" --format int -o "$tmp/$pq.int.onnx"
+  "$onnxq" run "$tmp/$pq.int.onnx" --input "$tmp/small/images.npy" --output "$tmp/${pq}_interp" >/dev/null 2>&1
+  "$tmp/$pq/pq_main" "$tmp/small/images.npy" "$tmp/${pq}_c.npy" >/dev/null 2>&1
+  pref=$(ls "$tmp/${pq}_interp"/*.npy 2>/dev/null | head -1)
+  if [ -n "$pref" ] && same_data "$tmp/${pq}_c.npy" "$pref"; then ok "$pq: emitted C == interpreter, bit for bit"
+  else bad "$pq: emitted C differs from the interpreter on its own scales"; fi
+  pqa=$("$onnxq" eval "$pm" --data "$tmp/k1/images.npy" --labels "$tmp/k1/labels.npy" | sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p')
+  pca=$("$tmp/$pq/pq_main" "$tmp/k1/images.npy" "$tmp/${pq}_k1.npy" --labels "$tmp/k1/labels.npy" 2>/dev/null | sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p')
+  awk -v a="$pqa" -v b="$pca" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 80 && d <= 0.5) }' \
+    && ok "$pq: emitted C top-1 $pca% within 0.5 point of the QDQ model's $pqa% (first 1,000)" \
+    || bad "$pq: emitted C top-1 $pca% vs the QDQ model's $pqa%"
+done
+
 # 4. bare metal: Cortex-M4, scalar target, compile only
 if command -v arm-none-eabi-gcc >/dev/null; then
   "$onnxq" compile "$model" --calib "$root/examples/calib" --emit-c "$tmp/m4" --name fashion --target scalar >/dev/null
