@@ -11,13 +11,10 @@
 #include <math.h>
 #include <string.h>
 
-typedef struct geo {           /* conv geometry as 3D (d = 0 depth, 1 height, 2 width) */
-    size_t in[3], k[3], out[3], s[3], d[3], pb[3];
-    size_t inv, kv, outv;      /* volumes */
-} geo;
+typedef oq_f32_geo geo;
 
-/* Fills g from p, padding missing leading spatial dims with size 1. */
-static void geo_of(const oq_f32_conv_params *p, geo *g)
+/* See f32_internal.h. */
+void oq_f32_geo_of(const oq_f32_conv_params *p, oq_f32_geo *g)
 {
     int ns = p->nspatial;
     assert(ns >= 1 && ns <= 3);
@@ -80,7 +77,7 @@ static bool use_tr(const oq_f32_conv_params *p, const geo *g)
 size_t oq_f32_conv_pack_size(const oq_f32_conv_params *p)
 {
     geo g;
-    geo_of(p, &g);
+    oq_f32_geo_of(p, &g);
     size_t Mg = (size_t)(p->M / p->group), K = (size_t)(p->C / p->group) * g.kv;
     if (use_dw(p))
         return OQ_F32_HDR + (size_t)p->M * g.kv * sizeof(float);
@@ -93,7 +90,7 @@ size_t oq_f32_conv_pack_size(const oq_f32_conv_params *p)
 void oq_f32_conv_pack(const oq_f32_conv_params *p, const float *w, void *packed)
 {
     geo g;
-    geo_of(p, &g);
+    oq_f32_geo_of(p, &g);
     size_t Mg = (size_t)(p->M / p->group), K = (size_t)(p->C / p->group) * g.kv;
     if (use_dw(p)) {
         memset(packed, 0, OQ_F32_HDR);
@@ -123,7 +120,7 @@ static void dw_dims(const geo *g, size_t *rows, size_t *wq)
 size_t oq_f32_conv_workspace_size(const oq_f32_conv_params *p)
 {
     geo g;
-    geo_of(p, &g);
+    oq_f32_geo_of(p, &g);
     if (use_dw(p)) {
         size_t rows, wq;
         dw_dims(&g, &rows, &wq);
@@ -373,7 +370,7 @@ void oq_f32_conv(const oq_f32_conv_params *p, const float *x, const void *packed
                  const float *bias, float *y, void *ws)
 {
     geo g;
-    geo_of(p, &g);
+    oq_f32_geo_of(p, &g);
     if (use_dw(p)) {
         conv_dw(p, &g, x, (const float *)((const char *)packed_w + OQ_F32_HDR), bias, y, ws);
         return;

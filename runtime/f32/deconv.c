@@ -7,33 +7,13 @@
 #include <math.h>
 #include <string.h>
 
-typedef struct tgeo {          /* geometry as 3D, leading dims of size 1 */
-    size_t in[3], k[3], out[3], s[3], d[3], pb[3];
-    size_t inv, kv, outv;
-} tgeo;
-
-static void tgeo_of(const oq_f32_conv_params *p, tgeo *g)
-{
-    int ns = p->nspatial;
-    for (int d = 0; d < 3; d++) {
-        int s = d - (3 - ns);
-        g->in[d] = s < 0 ? 1 : (size_t)p->in[s];
-        g->k[d] = s < 0 ? 1 : (size_t)p->k[s];
-        g->out[d] = s < 0 ? 1 : (size_t)p->out[s];
-        g->s[d] = s < 0 ? 1 : (size_t)p->stride[s];
-        g->d[d] = s < 0 ? 1 : (size_t)p->dil[s];
-        g->pb[d] = s < 0 ? 0 : (size_t)p->pad_begin[s];
-    }
-    g->inv = g->in[0] * g->in[1] * g->in[2];
-    g->kv = g->k[0] * g->k[1] * g->k[2];
-    g->outv = g->out[0] * g->out[1] * g->out[2];
-}
+typedef oq_f32_geo tgeo;
 
 /* Bytes of packed weights: one packed A (Mg*kvol x Cg) per group. */
 size_t oq_f32_conv_transpose_pack_size(const oq_f32_conv_params *p)
 {
     tgeo g;
-    tgeo_of(p, &g);
+    oq_f32_geo_of(p, &g);
     size_t Cg = (size_t)(p->C / p->group), Mg = (size_t)(p->M / p->group);
     return (size_t)p->group * oq_f32_pack_a_size(p->isa, Mg * g.kv, Cg);
 }
@@ -42,7 +22,7 @@ size_t oq_f32_conv_transpose_pack_size(const oq_f32_conv_params *p)
 void oq_f32_conv_transpose_pack(const oq_f32_conv_params *p, const float *w, void *packed)
 {
     tgeo g;
-    tgeo_of(p, &g);
+    oq_f32_geo_of(p, &g);
     size_t Cg = (size_t)(p->C / p->group), Mg = (size_t)(p->M / p->group), R = Mg * g.kv;
     size_t sz = oq_f32_pack_a_size(p->isa, R, Cg);
     for (size_t gi = 0; gi < (size_t)p->group; gi++)
@@ -53,7 +33,7 @@ void oq_f32_conv_transpose_pack(const oq_f32_conv_params *p, const float *w, voi
 size_t oq_f32_conv_transpose_workspace_size(const oq_f32_conv_params *p)
 {
     tgeo g;
-    tgeo_of(p, &g);
+    oq_f32_geo_of(p, &g);
     size_t Cg = (size_t)(p->C / p->group), Mg = (size_t)(p->M / p->group), R = Mg * g.kv;
     return R * g.inv * sizeof(float) + 64 + oq_f32_gemm_workspace_size(R, g.inv, Cg);
 }
@@ -96,7 +76,7 @@ void oq_f32_conv_transpose(const oq_f32_conv_params *p, const float *x, const vo
                            const float *bias, float *y, void *ws)
 {
     tgeo g;
-    tgeo_of(p, &g);
+    oq_f32_geo_of(p, &g);
     size_t C = (size_t)p->C, M = (size_t)p->M, G = (size_t)p->group;
     size_t Cg = C / G, Mg = M / G, R = Mg * g.kv;
     const oq_f32_pack_hdr *h = packed_w;

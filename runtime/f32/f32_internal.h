@@ -127,6 +127,15 @@ typedef struct oq_f32_src {
     const void *ctx;
 } oq_f32_src;
 
+/* A convolution's geometry as three spatial dims (d = 0 depth, 1 height, 2 width; missing
+ * leading dims of size 1), with the volumes. */
+typedef struct oq_f32_geo {
+    size_t in[3], k[3], out[3], s[3], d[3], pb[3];
+    size_t inv, kv, outv;      /* volumes */
+} oq_f32_geo;
+/* Fills g from p (1 to 3 spatial dims). */
+OQ_F32_HIDDEN void oq_f32_geo_of(const oq_f32_conv_params *p, oq_f32_geo *g);
+
 /* The blocked GEMM. ws as oq_f32_gemm_workspace_size(M, N, K). */
 OQ_F32_HIDDEN void oq_f32_gemm_core(oq_f32_isa isa, size_t M, size_t N, size_t K,
                                     const oq_f32_src *a, const oq_f32_src *b,
