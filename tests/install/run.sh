@@ -7,11 +7,12 @@
 #  - `onnxq --version` equals the library's version and pkg-config's;
 #  - examples/api/quantize_eval.c, built with `pkg-config --cflags --libs onnxq` (shared) and
 #    against libonnxq.a (static), writes the same int8 model as `onnxq quantize` and reports the
-#    same top-1 as `onnxq eval` on it;
+#    same top-1 as `onnxq eval` on it (the shared build over the 10,000 Fashion-MNIST test
+#    images, the others over the 100 bundled ones);
 #  - examples/classify, built with CMake (find_package + onnxq_add_model) and with Meson (the
 #    README's snippet), compiles the model at build time and its C gives the same top-1 as
-#    `onnxq eval` on the lowered int8 model (--format int, which the emitted C equals bit for
-#    bit); touching a calibration file makes the next build compile the model again;
+#    `onnxq eval` on the lowered int8 model over the 10,000 Fashion-MNIST test images
+#    (--format int, which the emitted C equals bit for bit); touching a calibration file makes the next build compile the model again;
 #  - the installed Python package (python/onnxq), which finds the installed libonnxq by itself,
 #    runs python/tests, when /usr/bin/python3 has numpy (else a SKIP line says so).
 # usage: tests/install/run.sh --fresh            meson setup + install of a new build (-Dtests=false)
@@ -47,6 +48,11 @@ onnxq=$(pkg-config --variable=onnxq onnxq)
 version=$(pkg-config --modversion onnxq)
 ex=$src/examples
 data=("$ex/test100_input.npy" "$ex/test100_labels.npy")
+# the whole Fashion-MNIST test set (10,000 images) for the C apps, the pkg-config program and
+# the references they are held to; the 100 bundled images for the other library programs
+full=("$tmp/fm/images.npy" "$tmp/fm/labels.npy")
+node "$src/scripts/fashion-npy.js" "$tmp/fm" >/dev/null 2>&1 && [ -f "${full[0]}" ] ||
+  { echo "FAIL: the Fashion-MNIST test set (node + dataset-fashion-mnist: scripts/setup)" >&2; exit 1; }
 
 # --- files, exports, header
 [ "$(ls "$prefix/include")" = onnxq.h ] && ok "one public header" || bad "include/ holds $(ls "$prefix/include")"
@@ -92,15 +98,19 @@ v_cli=$("$onnxq" --version)
 top1() { sed -n 's/.*(\([0-9]*\/[0-9]*\)).*/\1/p'; }  # "top-1: 91.00% (91/100) ..." -> 91/100
 ref=$("$onnxq" eval "$tmp/ref.onnx" --data "${data[0]}" --labels "${data[1]}" | top1)
 ref_int=$("$onnxq" eval "$tmp/ref_int.onnx" --data "${data[0]}" --labels "${data[1]}" | top1)
-[ -n "$ref" ] && [ -n "$ref_int" ] || bad "onnxq eval gave no top-1"
-echo "onnxq eval: QDQ model $ref, lowered int8 model $ref_int"
+full_ref=$("$onnxq" eval "$tmp/ref.onnx" --data "${full[0]}" --labels "${full[1]}" | top1)
+full_int=$("$onnxq" eval "$tmp/ref_int.onnx" --data "${full[0]}" --labels "${full[1]}" | top1)
+[ -n "$ref" ] && [ -n "$ref_int" ] && [ -n "$full_ref" ] && [ -n "$full_int" ] ||
+  bad "onnxq eval gave no top-1"
+echo "onnxq eval: QDQ model $ref, lowered int8 model $ref_int (100 images); $full_ref, $full_int (test set)"
 
 # --- a program built with pkg-config: shared, then static
 if cc -std=c99 -Wall -Wextra -Werror "$ex/api/quantize_eval.c" $(pkg-config --cflags --libs onnxq) \
      -o "$tmp/qe_shared" 2>&1; then
   got=$(LD_LIBRARY_PATH=$libdir "$tmp/qe_shared" "$ex/fashion_cnn.onnx" "$ex/calib" "$tmp/qe.onnx" \
-        "${data[@]}" 2>/dev/null | sed -n 's/.*top-1: //p')
-  [ "$got" = "$ref" ] && ok "pkg-config program (shared): top-1 $got" || bad "shared program: top-1 '$got', onnxq eval $ref"
+        "${full[@]}" 2>/dev/null | sed -n 's/.*top-1: //p')
+  [ "$got" = "$full_ref" ] && ok "pkg-config program (shared): top-1 $got on the test set" ||
+    bad "shared program: top-1 '$got', onnxq eval $full_ref"
   cmp -s "$tmp/qe.onnx" "$tmp/ref.onnx" && ok "its model equals onnxq quantize's" || bad "shared program's model differs"
 else bad "build with pkg-config --cflags --libs onnxq"; fi
 if cc -std=c99 -Wall -Wextra -Werror "$ex/api/quantize_eval.c" $(pkg-config --cflags onnxq) \
@@ -117,9 +127,9 @@ gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
 if cmake -S "$ex/classify" -B "$tmp/cmake" "${gen[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
      -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >"$tmp/cmake.log" 2>&1 &&
    cmake --build "$tmp/cmake" >>"$tmp/cmake.log" 2>&1; then
-  got=$("$tmp/cmake/classify" "${data[@]}" | sed -n 's/^top-1: \([0-9]*\/[0-9]*\).*/\1/p')
-  [ "$got" = "$ref_int" ] && [ "$got" = "$ref" ] && ok "CMake app (onnxq_add_model): top-1 $got" ||
-    bad "CMake app: top-1 '$got', onnxq eval $ref_int (int) / $ref (QDQ)"
+  got=$("$tmp/cmake/classify" "${full[@]}" | sed -n 's/^top-1: \([0-9]*\/[0-9]*\).*/\1/p')
+  [ "$got" = "$full_int" ] && ok "CMake app (onnxq_add_model): top-1 $got on the test set" ||
+    bad "CMake app: top-1 '$got', onnxq eval $full_int (int)"
   for exe in quantize_eval quantize_eval_static; do  # onnxq::onnxq and onnxq::onnxq_static
     got=$("$tmp/cmake/$exe" "$ex/fashion_cnn.onnx" "$ex/calib" "$tmp/cm_$exe.onnx" "${data[@]}" \
           2>/dev/null | sed -n 's/.*top-1: //p')
@@ -149,9 +159,9 @@ else bad "CMake: a broken model failed without onnxq's message:"; tail -5 "$tmp/
 # --- Meson: the README's custom_target + declare_dependency snippet
 if meson setup "$tmp/meson" "$ex/classify" -Dc_args="-Wall -Wextra -Werror" >"$tmp/meson.log" 2>&1 &&
    ninja -C "$tmp/meson" >>"$tmp/meson.log" 2>&1; then
-  got=$("$tmp/meson/classify" "${data[@]}" | sed -n 's/^top-1: \([0-9]*\/[0-9]*\).*/\1/p')
-  [ "$got" = "$ref_int" ] && ok "Meson app (custom_target snippet): top-1 $got" ||
-    bad "Meson app: top-1 '$got', onnxq eval $ref_int"
+  got=$("$tmp/meson/classify" "${full[@]}" | sed -n 's/^top-1: \([0-9]*\/[0-9]*\).*/\1/p')
+  [ "$got" = "$full_int" ] && ok "Meson app (custom_target snippet): top-1 $got on the test set" ||
+    bad "Meson app: top-1 '$got', onnxq eval $full_int"
   got=$("$tmp/meson/quantize_eval" "$ex/fashion_cnn.onnx" "$ex/calib" "$tmp/ms.onnx" "${data[@]}" \
         2>/dev/null | sed -n 's/.*top-1: //p')
   [ "$got" = "$ref" ] && cmp -s "$tmp/ms.onnx" "$tmp/ref.onnx" && ok "Meson quantize_eval (dependency('onnxq')): top-1 $got, same model" ||
