@@ -53,8 +53,10 @@ oq_status oq_file_note_input(oq_diag *d, int fd, const char *path)
     struct stat st;
     if (!d || !d->inputs || fstat(fd, &st) != 0)
         return OQ_OK;
-    if (!set_add(d->inputs, &st, path))
+    if (!set_add(d->inputs, &st, path)) {
+        d->inputs->lost = true;
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory", path);
+    }
     return OQ_OK;
 }
 
@@ -170,6 +172,9 @@ oq_status oq_write_file_atomic(const char *path, const char *const *protect, siz
 {
     if (!path || !path[0])
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "no output path given");
+    if (d && d->inputs && d->inputs->lost)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM,
+                         "%s: not written: an input could not be recorded (out of memory)", path);
     struct stat st;
     const char *in = NULL;
     if (lstat(path, &st) == 0)                  /* the name itself (a link to an input) */

@@ -397,6 +397,7 @@ typedef struct oq_file_id {
 struct oq_file_set {
     uint32_t n, cap;
     oq_file_id *id;
+    bool lost;                 /* an input could not be recorded (NOMEM): every write is refused */
 };
 OQ_INTERNAL void oq_file_set_free(oq_file_set *s);  /* frees the entries and zeroes s */
 /* Records the open file fd (opened as path) in d->inputs (nothing when d->inputs is NULL).

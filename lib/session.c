@@ -89,6 +89,9 @@ void lib_begin(onnxq_session *s)
     s->d.warn = warn_sink;
     s->d.warn_ctx = s;
     s->d.inputs = &s->inputs;
+    /* the custom-op libraries loaded so far are inputs too; if one cannot be recorded (NOMEM),
+     * d holds the error and the set refuses every write */
+    (void)oq_custom_note_inputs(&s->d);
 }
 
 onnxq_status lib_end(onnxq_session *s, oq_status st)

@@ -7,8 +7,13 @@
  * each custom node's outputs the library's shapes, or keeps the model's value_info when the
  * library has no shape function. */
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "custom.h"
 #include "ops.h"
@@ -16,10 +21,14 @@
 #define MAX_LIBS 16
 
 static void *libs[MAX_LIBS];   /* guarded by lock */
+static int lib_fd[MAX_LIBS];   /* the file each library was loaded from, kept open */
+static char *lib_path[MAX_LIBS];
 static uint32_t nlibs;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* dlopen()s path (RTLD_NOW | RTLD_LOCAL) into the registry; IO error naming dlerror(). */
+/* dlopen()s path (RTLD_NOW | RTLD_LOCAL) into the registry and keeps the file it loaded open
+ * (the file dlopen found, which oq_custom_note_inputs records as an input); IO error naming
+ * dlerror(). */
 oq_status oq_custom_load(const char *path, oq_diag *d)
 {
     pthread_mutex_lock(&lock);
@@ -29,14 +38,40 @@ oq_status oq_custom_load(const char *path, oq_diag *d)
                        path, MAX_LIBS);
     } else {
         void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (h) {
-            libs[nlibs++] = h;
-        } else {
+        struct link_map *lm = NULL;
+        int fd = -1;
+        char *copy = strdup(path);
+        if (!h) {
             const char *why = dlerror();
             st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "cannot load custom-op library: %s",
                            why ? why : path);
+        } else if (!copy) {
+            st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "%s: out of memory", path);
+        } else if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm || !lm->l_name ||
+                   (fd = open(lm->l_name[0] ? lm->l_name : path, O_RDONLY | O_CLOEXEC)) < 0) {
+            st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot open the loaded library",
+                           path);
+        }
+        if (st == OQ_OK) {
+            libs[nlibs] = h;
+            lib_fd[nlibs] = fd;
+            lib_path[nlibs++] = copy;
+        } else {
+            free(copy);
+            if (h)
+                dlclose(h);
         }
     }
+    pthread_mutex_unlock(&lock);
+    return st;
+}
+
+oq_status oq_custom_note_inputs(oq_diag *d)
+{
+    oq_status st = OQ_OK;
+    pthread_mutex_lock(&lock);
+    for (uint32_t i = 0; i < nlibs && st == OQ_OK; i++)
+        st = oq_file_note_input(d, lib_fd[i], lib_path[i]);
     pthread_mutex_unlock(&lock);
     return st;
 }

@@ -8,6 +8,9 @@
 
 /* Loads a custom-op library (dlopen). IO error with the loader's message; USAGE past 16. */
 oq_status oq_custom_load(const char *path, oq_diag *d) OQ_NODISCARD;
+/* Records every loaded library's file in d->inputs (oq_file_note_input), so no output of the
+ * run replaces one; NOMEM is an error (d->inputs then refuses every write). */
+oq_status oq_custom_note_inputs(oq_diag *d);
 /* onnxq_custom_<type> from the loaded libraries, or NULL. */
 onnxq_custom_fn oq_custom_find(const char *type);
 /* True if node is a live custom (unknown-op) node. */

@@ -15,6 +15,9 @@ trap 'rm -rf "$tmp"' EXIT
 c=$tmp/corpus
 /usr/bin/python3 "$root/tests/hostile/make_corpus.py" "$c" || { echo "FAIL corpus"; exit 1; }
 mkfifo "$c/fifo.onnx" "$c/fifo.npy"
+# a custom-op library (exports nothing onnxq calls): an input like the model
+printf 'int onnxq_hostile_plugin;\n' > "$tmp/plugin.c"
+command cc -shared -fPIC -o "$c/plugin.so" "$tmp/plugin.c" || { echo "FAIL cc -shared"; exit 1; }
 # a valid calibration state, then the same with min above max in its first record
 "$onnxq" quantize "$c/good.onnx" --calib "$c/calib" --save-calib "$c/good.calib" -o "$tmp/g.onnx" \
   >/dev/null 2>&1 || { echo "FAIL --save-calib on the good model"; exit 1; }
@@ -103,6 +106,9 @@ expect 1 "no inputs" -- compile "$c/no_inputs.onnx" --calib "$c/calib" --emit-c 
 # Bad option values and outputs onto inputs are usage errors.
 expect 2 "refusing to overwrite the input" -- quantize "$c/good.onnx" --calib "$c/calib" -o "$c/good.onnx"
 expect 2 "refusing to overwrite the input" -- quantize "$c/good.onnx" --calib "$c/calib" --save-calib "$c/good.onnx" -o "$out/q.onnx"
+expect 2 "refusing to overwrite the input" plugin.so -- quantize "$c/good.onnx" --calib "$c/calib" --custom-op-lib "$c/plugin.so" -o "$c/plugin.so"
+expect 2 "refusing to overwrite the input" plugin.so -- quantize "$c/good.onnx" --calib "$c/calib" --custom-op-lib "$c/plugin.so" -o "$c/../corpus/plugin.so"
+expect 2 "refusing to overwrite the input" plugin.so -- quantize "$c/good.onnx" --custom-op-lib "$c/plugin.so" --calib "$c/calib" --save-calib "$c/plugin.so" -o "$out/q.onnx"
 expect 2 "no output path" -- quantize "$c/good.onnx" --calib "$c/calib" -o ""
 expect 2 "--target 'bogus'" -- compile "$c/good.onnx" --calib "$c/calib" --emit-c "$out/c" --target bogus
 expect 2 --override inf -- quantize "$c/good.onnx" --calib "$c/calib" --override x=inf:0 -o "$out/q.onnx"
