@@ -5,7 +5,8 @@
  * on failure it is removed and the target is untouched. A target that is one of the run's
  * inputs (same device and inode as a file read through the run's oq_diag, or as a path the
  * caller names) is refused before anything is created, whatever the spelling: symlink, hard
- * link, relative path. It lives in ir/, the base library that every folder links. */
+ * link, relative path. An output folder (oq_outdir: onnxq compile) is filled in a sibling and
+ * moved in only when complete. It lives in ir/, the base library that every folder links. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -167,14 +168,10 @@ static void sync_dir(const char *path)
     free(dir);
 }
 
-oq_status oq_write_file_atomic(const char *path, const char *const *protect, size_t nprotect,
-                               oq_file_writer fn, void *ctx, oq_diag *d)
+/* USAGE error when path is, or links to, an input (d->inputs, protect[]) or is a directory. */
+static oq_status check_target(const char *path, const char *const *protect, size_t nprotect,
+                              oq_diag *d)
 {
-    if (!path || !path[0])
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "no output path given");
-    if (d && d->inputs && d->inputs->lost)
-        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM,
-                         "%s: not written: an input could not be recorded (out of memory)", path);
     struct stat st;
     const char *in = NULL;
     if (lstat(path, &st) == 0)                  /* the name itself (a link to an input) */
@@ -191,6 +188,20 @@ oq_status oq_write_file_atomic(const char *path, const char *const *protect, siz
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
                          "%s: refusing to overwrite the input %s (the same file); choose another "
                          "output path", path, in);
+    return OQ_OK;
+}
+
+oq_status oq_write_file_atomic(const char *path, const char *const *protect, size_t nprotect,
+                               oq_file_writer fn, void *ctx, oq_diag *d)
+{
+    if (!path || !path[0])
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "no output path given");
+    if (d && d->inputs && d->inputs->lost)
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM,
+                         "%s: not written: an input could not be recorded (out of memory)", path);
+    oq_status cst = check_target(path, protect, nprotect, d);
+    if (cst != OQ_OK)
+        return cst;
 
     char *tmp;
     int fd = create_temp(path, &tmp, d);
@@ -229,4 +240,278 @@ fail:
     unlink(tmp);
     free(tmp);
     return status == OQ_OK ? OQ_ERR_IO : status;
+}
+
+/* ------------------------------------------------------------------ output folders */
+
+/* "a/b" joined into a new string; NULL on NOMEM. */
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+/* rel is relative and has no empty, "." or ".." part. */
+static bool rel_ok(const char *rel)
+{
+    if (!rel[0] || rel[0] == '/')
+        return false;
+    for (const char *p = rel; *p;) {
+        size_t l = strcspn(p, "/");
+        if (l == 0 || (l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        p += l;
+        if (*p == '/')
+            p++;
+        if (!*p && p[-1] == '/')
+            return false;
+    }
+    return true;
+}
+
+/* mkdir -p of the folders of rel under base (base exists). */
+static bool mkdirs_under(const char *base, const char *rel)
+{
+    char *p = join(base, rel);
+    if (!p)
+        return false;
+    bool ok = true;
+    for (char *s = p + strlen(base) + 1; ok && (s = strchr(s, '/')); s++) {
+        *s = '\0';
+        ok = mkdir(p, 0777) == 0 || errno == EEXIST;
+        *s = '/';
+    }
+    free(p);
+    return ok;
+}
+
+/* Removes the now empty folders of rel under base, deepest first (best effort). */
+static void rmdirs_under(const char *base, const char *rel)
+{
+    char *p = join(base, rel);
+    if (!p)
+        return;
+    char *stop = p + strlen(base);
+    for (char *s = strrchr(p, '/'); s && s > stop; s = strrchr(p, '/')) {
+        *s = '\0';
+        if (rmdir(p) != 0)
+            break;
+    }
+    free(p);
+}
+
+oq_status oq_outdir_begin(oq_outdir *o, const char *dir, oq_diag *d)
+{
+    memset(o, 0, sizeof *o);
+    if (!dir || !dir[0])
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "no output folder given");
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "%s: not a directory", dir);
+    char *real = realpath(dir, NULL);          /* an existing folder: stage beside its real path */
+    if (!real) {
+        /* a new folder: its parents are made now (mkdir -p), the folder itself at commit */
+        char *p = strdup(dir);
+        if (!p)
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        for (char *s = p + 1; (s = strchr(s, '/')); s++) {
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                oq_status e = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot create: %s", p,
+                                        strerror(errno));
+                free(p);
+                return e;
+            }
+            *s = '/';
+        }
+        real = p;
+    }
+    size_t l = strlen(real);
+    while (l > 1 && real[l - 1] == '/')
+        real[--l] = '\0';
+    o->dir = real;
+    o->stage = malloc(l + 32);
+    if (!o->stage) {
+        oq_outdir_abort(o);
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    }
+    for (int tries = 0; tries < 64; tries++) {
+        snprintf(o->stage, l + 32, "%s.%016llx.tmp", real, (unsigned long long)random_bits());
+        if (mkdir(o->stage, 0777) == 0)
+            return OQ_OK;
+        if (errno != EEXIST)
+            break;
+    }
+    oq_status e = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot create a folder beside it: %s",
+                            dir, strerror(errno));
+    free(o->stage);
+    o->stage = NULL;
+    oq_outdir_abort(o);
+    return e;
+}
+
+oq_status oq_outdir_write(oq_outdir *o, const char *rel, oq_file_writer fn, void *ctx, oq_diag *d)
+{
+    if (!rel_ok(rel))
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_INTERNAL, "bad output name '%s'", rel);
+    if (o->n == o->cap) {
+        uint32_t nc = o->cap ? o->cap * 2 : 32;
+        char **p = realloc(o->rel, nc * sizeof *p);
+        if (!p)
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        o->rel = p;
+        o->cap = nc;
+    }
+    char *copy = strdup(rel), *path = join(o->stage, rel);
+    if (!copy || !path) {
+        free(copy);
+        free(path);
+        return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    }
+    oq_status st = OQ_OK;
+    if (!mkdirs_under(o->stage, rel))
+        st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot create its folder: %s", path,
+                       strerror(errno));
+    if (st == OQ_OK)
+        st = oq_write_file_atomic(path, NULL, 0, fn, ctx, d);
+    free(path);
+    size_t sl = strlen(o->stage);
+    if (st != OQ_OK && d && strncmp(d->msg, o->stage, sl) == 0) {   /* name the target */
+        char msg[sizeof d->msg];
+        snprintf(msg, sizeof msg, "%s%s (the folder is unchanged)", o->dir, d->msg + sl);
+        memcpy(d->msg, msg, sizeof msg);
+    }
+    if (st != OQ_OK) {
+        free(copy);
+        return st;
+    }
+    o->rel[o->n++] = copy;
+    return OQ_OK;
+}
+
+/* Writes the manifest: one relative path a line. */
+static bool put_manifest(void *ctx, FILE *f, oq_diag *d)
+{
+    const oq_outdir *o = ctx;
+    (void)d;
+    fputs("# files written by onnxq into this folder; the next compile into it replaces them\n", f);
+    for (uint32_t i = 0; i < o->n; i++)
+        fprintf(f, "%s\n", o->rel[i]);
+    return true;
+}
+
+/* A name a previous commit may have written and this one may remove: .c, .h, Makefile,
+ * meson.build. */
+static bool stale_name(const char *rel)
+{
+    const char *b = strrchr(rel, '/');
+    b = b ? b + 1 : rel;
+    size_t l = strlen(b);
+    return (l > 2 && b[l - 2] == '.' && (b[l - 1] == 'c' || b[l - 1] == 'h')) ||
+           strcmp(b, "Makefile") == 0 || strcmp(b, "meson.build") == 0;
+}
+
+/* Removes what dir/OQ_OUTDIR_MANIFEST lists and o did not write (regular files with a
+ * stale_name that are no input of d; best effort). */
+static void remove_stale(const oq_outdir *o, oq_diag *d)
+{
+    char *mpath = join(o->dir, OQ_OUTDIR_MANIFEST);
+    int fd = mpath ? open(mpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+    free(mpath);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '#' || !rel_ok(line) || !stale_name(line))
+            continue;
+        bool mine = false;
+        for (uint32_t i = 0; i < o->n && !mine; i++)
+            mine = strcmp(o->rel[i], line) == 0;
+        char *p = mine ? NULL : join(o->dir, line);
+        if (p && lstat(p, &st) == 0 && S_ISREG(st.st_mode) && !input_named(&st, NULL, 0, d) &&
+            unlink(p) == 0)
+            rmdirs_under(o->dir, line);
+        free(p);
+    }
+    fclose(f);
+}
+
+oq_status oq_outdir_commit(oq_outdir *o, oq_diag *d)
+{
+    oq_status st = oq_outdir_write(o, OQ_OUTDIR_MANIFEST, put_manifest, o, d);
+    if (st != OQ_OK)
+        return st;
+    if (rename(o->stage, o->dir) == 0) {       /* dir was missing or empty */
+        free(o->stage);
+        o->stage = NULL;
+        sync_dir(o->dir);
+        return OQ_OK;
+    }
+    for (uint32_t i = 0; i < o->n; i++) {      /* nothing moves unless every target may go */
+        char *p = join(o->dir, o->rel[i]);
+        if (!p)
+            return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        struct stat ps;
+        for (char *s = p + strlen(o->dir) + 1; st == OQ_OK && (s = strchr(s, '/')); s++) {
+            *s = '\0';                         /* each folder on the way: missing or a folder */
+            if (lstat(p, &ps) == 0 && !S_ISDIR(ps.st_mode))
+                st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "%s: not a directory", p);
+            *s = '/';
+        }
+        if (st == OQ_OK)
+            st = check_target(p, NULL, 0, d);
+        free(p);
+        if (st != OQ_OK)
+            return st;
+    }
+    remove_stale(o, d);
+    for (uint32_t i = 0; i < o->n; i++) {      /* in the order written: the manifest last */
+        char *from = join(o->stage, o->rel[i]), *to = join(o->dir, o->rel[i]);
+        if (!from || !to)
+            st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        else if (!mkdirs_under(o->dir, o->rel[i]) || rename(from, to) != 0)
+            st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot move in: %s (the folder now "
+                           "mixes two compiles; their files refuse to build together)", to,
+                           strerror(errno));
+        free(from);
+        free(to);
+        if (st != OQ_OK)
+            return st;
+        rmdirs_under(o->stage, o->rel[i]);
+    }
+    char *m = join(o->dir, OQ_OUTDIR_MANIFEST);
+    if (m)
+        sync_dir(m);                           /* fsync of dir itself */
+    free(m);
+    rmdir(o->stage);
+    free(o->stage);
+    o->stage = NULL;
+    return OQ_OK;
+}
+
+void oq_outdir_abort(oq_outdir *o)
+{
+    for (uint32_t i = 0; o->stage && i < o->n; i++) {
+        char *p = join(o->stage, o->rel[i]);
+        if (p && unlink(p) == 0)
+            rmdirs_under(o->stage, o->rel[i]);
+        free(p);
+    }
+    if (o->stage)
+        rmdir(o->stage);
+    for (uint32_t i = 0; i < o->n; i++)
+        free(o->rel[i]);
+    free(o->rel);
+    free(o->stage);
+    free(o->dir);
+    memset(o, 0, sizeof *o);
 }

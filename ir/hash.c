@@ -195,6 +195,11 @@ uint64_t ir_hash_graph(const oq_graph *g)
     return XXH3_64bits_digest(&h);
 }
 
+uint64_t ir_hash_bytes(uint64_t seed, const void *p, size_t n)
+{
+    return XXH3_64bits_withSeed(p, n, seed);
+}
+
 uint64_t ir_hash_node(const oq_graph *g, uint32_t node)
 {
     const oq_node *nd = &g->nodes[node];

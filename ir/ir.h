@@ -420,11 +420,36 @@ OQ_INTERNAL oq_status oq_write_file_atomic(const char *path, const char *const *
                                            size_t nprotect, oq_file_writer fn, void *ctx,
                                            oq_diag *d) OQ_NODISCARD;
 
+/* An output folder replaced as a whole (onnxq compile --emit-c). oq_outdir_begin creates a new
+ * sibling "<dir>.<16 hex>.tmp" (next to dir's real path) that oq_outdir_write fills; on success
+ * oq_outdir_commit moves the files in: the stage itself becomes dir when dir is missing or
+ * empty, else each file is renamed over its namesake in dir (files of dir that onnxq did not
+ * write stay; files the previous commit listed in dir/.onnxq-files and this one did not write
+ * are removed, only .c/.h/Makefile/meson.build names that are not inputs). A refused target
+ * (an input of d, a folder) fails the commit before anything moves. oq_outdir_abort (also after
+ * a failed commit) removes the stage and what it holds, so dir is untouched when any write
+ * fails. */
+typedef struct oq_outdir {
+    char *dir;                 /* the target folder (real path once it exists) */
+    char *stage;               /* the sibling folder being filled; NULL once gone */
+    char **rel;                /* paths written so far, relative to the folder, in order */
+    uint32_t n, cap;
+} oq_outdir;
+#define OQ_OUTDIR_MANIFEST ".onnxq-files"
+OQ_INTERNAL oq_status oq_outdir_begin(oq_outdir *o, const char *dir, oq_diag *d) OQ_NODISCARD;
+/* Writes o's stage/rel with fn (oq_write_file_atomic; subfolders made as needed); rel is
+ * relative, without "." or ".." parts. */
+OQ_INTERNAL oq_status oq_outdir_write(oq_outdir *o, const char *rel, oq_file_writer fn,
+                                      void *ctx, oq_diag *d) OQ_NODISCARD;
+OQ_INTERNAL oq_status oq_outdir_commit(oq_outdir *o, oq_diag *d) OQ_NODISCARD;
+OQ_INTERNAL void oq_outdir_abort(oq_outdir *o); /* removes the stage (if any); frees o */
+
 /* ---------------------------------------------------------------- ir/hash.c */
 
 /* XXH3-64 over canonical graph + data; value/node names excluded except graph inputs/outputs.
  * Returns 0 only when the backing allocator fails. */
 OQ_INTERNAL uint64_t ir_hash_graph(const oq_graph *g);
+OQ_INTERNAL uint64_t ir_hash_bytes(uint64_t seed, const void *p, size_t n); /* XXH3-64 */
 OQ_INTERNAL uint64_t ir_hash_node(const oq_graph *g, uint32_t node); /* op, attrs, inputs (CSE) */
 /* Same op, domain, attributes (any order) and input ids: CSE may merge a and b. */
 OQ_INTERNAL bool ir_nodes_equivalent(const oq_graph *g, uint32_t a, uint32_t b);

@@ -289,8 +289,10 @@ typedef struct onnxq_compile_info {
 } onnxq_compile_info;
 
 /* Lowers the session's quantized model to integer operators and writes standalone C into
- * out_dir (NAME.h, NAME.c, NAME_weights.c, NAME_main.c, onnxq_rt/, Makefile, meson.build;
- * created if missing). info may be NULL. */
+ * out_dir (NAME.h, NAME.c, NAME_weights.c, NAME_main.c, onnxq_rt/, Makefile, meson.build,
+ * .onnxq-files; created if missing). The files are staged in a sibling folder and moved in only
+ * when complete (on failure out_dir is as it was); files onnxq did not write stay. info may be
+ * NULL. */
 ONNXQ_API onnxq_status onnxq_session_emit_c(onnxq_session *s, const char *out_dir,
                                             onnxq_compile_info *info);
 

@@ -9,7 +9,7 @@
 #include "ir/ir.h"
 
 typedef struct oq_emit_opts {
-    const char *out_dir;       /* created if missing; files are replaced atomically */
+    const char *out_dir;       /* created if missing; replaced as a whole (oq_outdir) */
     const char *name;          /* C identifier used as prefix (validated) */
     const char *target;        /* auto (default) | scalar | avx2 | avxvnni | avx512vnni | amx | neon */
     bool debug_dump;           /* emit NAME_run_debug calling a user hook after every node */
@@ -26,8 +26,8 @@ typedef struct oq_emit_report {
     uint32_t nsteps;           /* kernel calls in NAME_run */
 } oq_emit_report;
 
-/* Emits g (static shapes; lowered by pass lower_int). On error nothing under out_dir is left
- * half-written (each file is written whole or not at all). Float nodes are reported through
+/* Emits g (static shapes; lowered by pass lower_int) into out_dir as a whole (ir/file.c
+ * oq_outdir): on error out_dir is as it was. Float nodes are reported through
  * d->warn with the reason, so nothing silently stays slow. */
 oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
                     oq_diag *d) OQ_NODISCARD;

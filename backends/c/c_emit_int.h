@@ -56,6 +56,7 @@ typedef struct ectx {
     oq_cbuf cust;            /* NAME.h: custom-op declarations */
     oq_isa_set isas;         /* ISAs whose kernels the runtime copy carries (--target) */
     const char *target;      /* the --target value those came from */
+    oq_outdir *od;           /* the output folder being written (ce_write_files) */
     oq_q8_layout lay[2];     /* packed GEMM layouts emitted */
     int nlay;
     uint32_t nconst;         /* counter for constant array names */
@@ -80,9 +81,8 @@ OQ_INTERNAL uint32_t ce_emit_bytes(ectx *e, const void *data, size_t n);
 /* A const float array (exact hex literals) in NAME.c; its number. */
 OQ_INTERNAL uint32_t ce_emit_floats(ectx *e, const float *f, size_t n);
 OQ_INTERNAL void ce_comment(ectx *e, uint32_t n);       /* "/ * nN Op 'name' * /" line */
-/* Writes OUT/file (a path under o->out_dir) whole or not at all. */
+/* Writes file (relative to the output folder) into e->od's stage, whole or not at all. */
 OQ_INTERNAL oq_status ce_write_out(ectx *e, const char *file, const oq_cbuf *b) OQ_NODISCARD;
-OQ_INTERNAL oq_status ce_mkdirs(ectx *e, const char *dir) OQ_NODISCARD; /* mkdir -p */
 
 /* c_emit_q8.c: nodes an int8 kernel takes */
 /* Classifies node n if an int8 kernel (or a plain copy) runs it: sets e->k[n], its outputs'

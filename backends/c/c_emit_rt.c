@@ -91,16 +91,6 @@ oq_status ce_copy_runtime(ectx *e, oq_cbuf *srcs)
             rel = f->path + 15;
         char file[512];
         snprintf(file, sizeof file, "onnxq_rt/%s", rel);
-        size_t dl = strlen(e->o->out_dir) + strlen(file) + 2;
-        char *dir = malloc(dl);
-        if (!dir)
-            return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-        snprintf(dir, dl, "%s/%s", e->o->out_dir, file);
-        *strrchr(dir, '/') = '\0';
-        oq_status mst = ce_mkdirs(e, dir);
-        free(dir);
-        if (mst != OQ_OK)
-            return mst;
         /* copied verbatim: each file guards itself (architecture, ISA, threads) */
         oq_cbuf b = {0};
         cbuf_put(&b, (const char *)f->data, f->size);

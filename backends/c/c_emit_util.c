@@ -102,38 +102,10 @@ static bool put_cbuf(void *ctx, FILE *f, oq_diag *d)
     return b->len == 0 || fwrite(b->p, 1, b->len, f) == b->len;
 }
 
-/* Writes OUT/file atomically (ir/file.c). */
+/* Writes file into the output folder's stage (ir/file.c: oq_outdir_write). */
 oq_status ce_write_out(ectx *e, const char *file, const oq_cbuf *b)
 {
     if (b->oom)
         return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory writing %s", file);
-    size_t n = strlen(e->o->out_dir) + strlen(file) + 2;
-    char *path = malloc(n);
-    if (!path)
-        return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-    snprintf(path, n, "%s/%s", e->o->out_dir, file);
-    oq_status st = oq_write_file_atomic(path, NULL, 0, put_cbuf, (void *)b, e->d);
-    free(path);
-    return st;
-}
-
-oq_status ce_mkdirs(ectx *e, const char *dir)
-{
-    char buf[4096];
-    if (strlen(dir) >= sizeof buf)
-        return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_IO, "%s: path too long", dir);
-    strcpy(buf, dir);
-    for (char *p = buf + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_IO, "%s: cannot create: %s", buf,
-                                 strerror(errno));
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return OQ_OK;
+    return oq_outdir_write(e->od, file, put_cbuf, (void *)b, e->d);
 }

@@ -132,6 +132,48 @@ if "$onnxq" run "$c/two_outputs.onnx" --input "x=$c/x.npy" --output "$out/r" >/d
 else echo "FAIL [run: outputs a/b and a_b]: $(ls "$out/r" 2>&1 | tr '\n' ' ')"; fail=1; fi
 rm -rf "${out:?}"/*
 
+# onnxq compile into a folder: a compile that fails midway (a file size limit stops the weights)
+# leaves the previous output and the user's own file as they were, and no staging folder; the
+# next compile (another model and name) keeps the user's file and drops the old model's files;
+# files of two compiles refuse to build together.
+ed=$tmp/emit
+"$onnxq" compile "$c/good.onnx" --calib "$c/calib" --emit-c "$ed" --name net >/dev/null 2>&1 ||
+  { echo "FAIL compile good.onnx into $ed"; fail=1; }
+echo "my notes" > "$ed/notes.txt"
+esnap() { (cd "$ed" && find . -type f -print0 | sort -z | xargs -0 sha256sum) }
+before=$(esnap)
+n=$((n + 1))
+(trap '' XFSZ; ulimit -f 48; exec "$onnxq" compile "$root/examples/fashion_mlp.onnx" \
+  --calib "$root/examples/calib" --calib-limit 2 --emit-c "$ed" --name net) >/dev/null 2>"$tmp/se"
+got=$?
+if [ "$got" = 0 ]; then echo "FAIL [compile stopped midway]: exit 0"; fail=1
+elif [ "$(esnap)" != "$before" ]; then echo "FAIL [compile stopped midway]: the folder changed"; fail=1
+elif ls -d "$ed".*.tmp >/dev/null 2>&1; then echo "FAIL [compile stopped midway]: staging folder left"; fail=1
+else echo "ok   [compile stopped midway -> $got: previous output unchanged]"; fi
+n=$((n + 1))
+"$onnxq" compile "$root/examples/fashion_mlp.onnx" --calib "$root/examples/calib" --calib-limit 2 \
+  --emit-c "$ed" --name mlp >/dev/null 2>&1
+if [ $? != 0 ] || [ ! -f "$ed/mlp.c" ] || [ -e "$ed/net.c" ] || [ -e "$ed/net_weights.c" ] ||
+   [ "$(cat "$ed/notes.txt" 2>/dev/null)" != "my notes" ]; then
+  echo "FAIL [compile over a previous one]: $(ls "$ed" | tr '\n' ' ')"; fail=1
+else echo "ok   [compile over a previous one: old model's files gone, notes.txt kept]"; fi
+"$onnxq" compile "$c/good.onnx" --calib "$c/calib" --emit-c "$tmp/emit2" --name mlp >/dev/null 2>&1
+mx=$tmp/mixed
+cp -r "$ed" "$mx" && cp "$tmp/emit2/mlp.h" "$mx/mlp.h"
+n=$((n + 1))
+if (cd "$ed" && command cc -std=c99 -c mlp_weights.c -o /dev/null) >/dev/null 2>&1; then
+  echo "ok   [mlp_weights.c with its own mlp.h: builds]"
+else echo "FAIL [mlp_weights.c with its own mlp.h]: does not build"; fail=1; fi
+for f in mlp.c mlp_weights.c mlp_main.c; do
+  n=$((n + 1))
+  if (cd "$mx" && command cc -std=c99 -c "$f" -o /dev/null) >/dev/null 2>"$tmp/se"; then
+    echo "FAIL [$f of one compile with mlp.h of another]: builds"; fail=1
+  elif ! grep -q "different onnxq compiles" "$tmp/se"; then
+    echo "FAIL [$f with another mlp.h]: message"; head -3 "$tmp/se"; fail=1
+  else echo "ok   [$f with mlp.h of another compile: refused]"; fi
+done
+expect 2 "not a directory" -- compile "$c/good.onnx" --calib "$c/calib" --emit-c "$c/x.npy"
+
 # The emitted example program NAME_main on bad input files: exit 1 (2 for usage) and a message
 # naming the file, never a hang (FIFO), a division by zero (no samples) or a read past the data;
 # built with ASan+UBSan when the C compiler has them.
