@@ -759,8 +759,11 @@ static oq_status import_model(imp *im, const Onnx__ModelProto *m)
     if (g->nnode && (st = ir_toposort(g, d)) != OQ_OK)
         return st;
     ir_fill_uses(g);
+    /* attributes are checked before inference reads them, and again once shapes are known */
+    if ((st = ir_verify_attrs(g, d)) != OQ_OK)
+        return st;
     if (!im->any_unknown) {
-        if ((st = ir_infer(g, d)) != OQ_OK)
+        if ((st = ir_infer(g, d)) != OQ_OK || (st = ir_verify_attrs(g, d)) != OQ_OK)
             return st;
         check_declared_outputs(im);
         return oq_fe_fill_qparams(g, d);

@@ -368,6 +368,11 @@ OQ_INTERNAL oq_status ir_conv_geom(const oq_graph *g, uint32_t node, oq_conv_geo
 
 /* Checks SSA, topological order, arity, dtype/shape consistency, use lists. */
 OQ_INTERNAL oq_status ir_verify(const oq_graph *g, oq_diag *d) OQ_NODISCARD;
+/* The attribute part of ir_verify, run on import: each attribute ir/attrs.def knows has its
+ * type, required ones are present, and convolution / pool attributes agree with each other and
+ * with the input and weight shapes known so far (kernel_shape = weight dims, list lengths,
+ * strides/dilations/kernel >= 1, pads >= 0, group dividing the channels). */
+OQ_INTERNAL oq_status ir_verify_attrs(const oq_graph *g, oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- ir/print.c, ir/parse.c */
 

@@ -1,7 +1,8 @@
 /* The IR verifier (QBE's ssacheck), run after every pass in test builds: ids in range, SSA
  * (each node output names its producer exactly once), topological order, arity from ops.def,
  * inputs defined (graph input, constant or an earlier node), cheap dtype/shape agreement,
- * qparams and constant data sizes, and use lists when they have been filled. Allocates nothing. */
+ * qparams and constant data sizes, attributes against ir/attrs.def and the node's shapes, and
+ * use lists when they have been filled. Allocates nothing. */
 #include <string.h>
 
 #include "ir.h"
@@ -141,6 +142,154 @@ static oq_status check_types(const oq_graph *g, uint32_t n, oq_diag *d)
     return OQ_OK;
 }
 
+/* An attribute of type a->type serves where ir/attrs.def says want: the same type, an INT for
+ * a FLOAT (read as its value), or an empty list for any list type. */
+static bool attr_type_fits(const oq_attr *a, oq_attr_type want)
+{
+    if (a->type == want || (want == OQ_ATTR_FLOAT && a->type == OQ_ATTR_INT))
+        return true;
+    bool list = a->type == OQ_ATTR_INTS || a->type == OQ_ATTR_FLOATS || a->type == OQ_ATTR_STRINGS;
+    bool want_list = want == OQ_ATTR_INTS || want == OQ_ATTR_FLOATS || want == OQ_ATTR_STRINGS;
+    return list && want_list && a->n == 0;
+}
+
+/* Each attribute of node n that ir/attrs.def knows for its op has the table's type, and every
+ * attribute the table marks required is there; attributes the table does not know are kept. */
+static oq_status check_attr_types(const oq_graph *g, uint32_t n, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[n];
+    const char *op = oq_op_info(nd->op)->name;
+    for (uint32_t i = 0; i < nd->nattr; i++) {
+        const oq_attr *a = &nd->attr[i];
+        const oq_attrinfo *r = a->name ? oq_attr_find(nd->op, a->name) : NULL;
+        if (r && !attr_type_fits(a, r->type))
+            return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "attribute '%s' is %s; %s takes %s",
+                             a->name, oq_attr_type_name(a->type), op, oq_attr_type_name(r->type));
+    }
+    for (int id = 0; id < OQ_A_COUNT; id++) {
+        const oq_attrinfo *r = oq_attr_info(id);
+        if (r->op == (int)nd->op && r->def == OQ_ADEF_REQUIRED && !ir_attr_get(nd, id))
+            return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "attribute '%s' is missing", r->name);
+    }
+    return OQ_OK;
+}
+
+/* The list attributes of a convolution or pool against spatial rank nsp: entry counts and
+ * ranges. */
+static oq_status check_window_lists(const oq_graph *g, uint32_t n, int nsp, oq_diag *d)
+{
+    static const struct {
+        oq_attr_id id;
+        int per_dim;               /* entries per spatial dim */
+        int64_t min;               /* smallest valid entry */
+    } lists[] = {
+        {OQ_A_Conv_kernel_shape, 1, 1}, {OQ_A_Conv_strides, 1, 1}, {OQ_A_Conv_dilations, 1, 1},
+        {OQ_A_Conv_pads, 2, 0}, {OQ_A_ConvTranspose_output_padding, 1, 0},
+    };
+    const oq_node *nd = &g->nodes[n];
+    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+        const int64_t *a;
+        int na = ir_attr_is(nd, lists[k].id, &a);
+        const char *name = oq_attr_info(lists[k].id)->name;
+        if (na < 0)
+            continue;
+        if (na != lists[k].per_dim * nsp)
+            return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                             "attribute '%s' has %d entries; %d spatial dims need %d", name, na,
+                             nsp, lists[k].per_dim * nsp);
+        for (int i = 0; i < na; i++)
+            if (a[i] < lists[k].min)
+                return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                                 "attribute '%s' has %lld at index %d; expected >= %lld", name,
+                                 (long long)a[i], i, (long long)lists[k].min);
+    }
+    const int64_t *os;
+    int nos = ir_attr_is(nd, OQ_A_ConvTranspose_output_shape, &os);
+    if (nos >= 0 && nos != nsp && nos != nsp + 2)
+        return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                         "attribute 'output_shape' has %d entries for %d spatial dims", nos, nsp);
+    return OQ_OK;
+}
+
+/* A convolution's kernel_shape and group against its input and weight shapes, where known:
+ * kernel_shape equals the weight's spatial dims, group >= 1 divides the input channels and
+ * the weight's channel dims match (Conv: W[1] * group = C, group | W[0]; ConvTranspose:
+ * W[0] = C). */
+static oq_status check_conv_shapes(const oq_graph *g, uint32_t n, int nsp, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[n];
+    uint32_t wi = nd->op == OQ_OP_QLinearConv ? 3 : 1;
+    const oq_value *x = &g->values[nd->in[0]];
+    const oq_value *w = nd->nin > wi && nd->in[wi] != OQ_NONE ? &g->values[nd->in[wi]] : NULL;
+    int64_t grp = ir_attr_i(nd, OQ_A_Conv_group);
+    if (grp < 1)
+        return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "attribute 'group' is %lld; expected >= 1",
+                         (long long)grp);
+    if (!w || w->shape.rank != nsp + 2)
+        return OQ_OK;          /* weight rank unknown or wrong: inference reports it */
+    const int64_t *ks;
+    if (ir_attr_is(nd, OQ_A_Conv_kernel_shape, &ks) == nsp)
+        for (int i = 0; i < nsp; i++)
+            if (w->shape.dim[2 + i] >= 0 && ks[i] != w->shape.dim[2 + i])
+                return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                                 "attribute 'kernel_shape' has %lld in spatial dim %d but weight "
+                                 "'%s' has %lld", (long long)ks[i], i, w->name,
+                                 (long long)w->shape.dim[2 + i]);
+    int64_t c = x->shape.rank == nsp + 2 ? x->shape.dim[1] : -1;
+    int64_t w0 = w->shape.dim[0], w1 = w->shape.dim[1];
+    if (c >= 0 && c % grp)
+        return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                         "attribute 'group' = %lld does not divide the %lld channels of input '%s'",
+                         (long long)grp, (long long)c, x->name);
+    if (nd->op == OQ_OP_ConvTranspose) {
+        if (c >= 0 && w0 >= 0 && w0 != c)
+            return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                             "weight '%s' has %lld input channels; input '%s' has %lld", w->name,
+                             (long long)w0, x->name, (long long)c);
+        return OQ_OK;
+    }
+    if (w0 >= 0 && w0 % grp)
+        return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                         "attribute 'group' = %lld does not divide the %lld output channels of "
+                         "weight '%s'", (long long)grp, (long long)w0, w->name);
+    if (c >= 0 && w1 >= 0 && w1 * grp != c)
+        return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL,
+                         "input '%s' has %lld channels but weight '%s' expects %lld x group %lld",
+                         x->name, (long long)c, w->name, (long long)w1, (long long)grp);
+    return OQ_OK;
+}
+
+/* Attributes of node n: types and required ones from ir/attrs.def, then for convolutions and
+ * pools (the ops with a kernel_shape row) their consistency with each other and the shapes. */
+static oq_status check_attrs(const oq_graph *g, uint32_t n, oq_diag *d)
+{
+    oq_status st = check_attr_types(g, n, d);
+    const oq_node *nd = &g->nodes[n];
+    if (st || !oq_attr_find(nd->op, "kernel_shape") || !nd->nin || nd->in[0] == OQ_NONE)
+        return st;
+    const oq_value *x = &g->values[nd->in[0]];
+    const int64_t *ks;
+    int nk = ir_attr_is(nd, OQ_A_Conv_kernel_shape, &ks);
+    int nsp = x->shape.rank >= 0 ? x->shape.rank - 2 : nk;
+    if (nsp < 1)
+        return OQ_OK;          /* rank unknown or too small: inference reports it */
+    if ((st = check_window_lists(g, n, nsp, d)))
+        return st;
+    return oq_attr_find(nd->op, "group") ? check_conv_shapes(g, n, nsp, d) : OQ_OK;
+}
+
+oq_status ir_verify_attrs(const oq_graph *g, oq_diag *d)
+{
+    for (uint32_t n = 0; n < g->nnode; n++) {
+        if (g->nodes[n].dead || g->nodes[n].op >= OQ_OP_COUNT)
+            continue;
+        oq_status st = check_attrs(g, n, d);
+        if (st)
+            return st;
+    }
+    return OQ_OK;
+}
+
 /* Use lists match the live nodes' inputs (only when ir_fill_uses has run). */
 static oq_status check_uses(const oq_graph *g, oq_diag *d)
 {
@@ -258,7 +407,7 @@ oq_status ir_verify(const oq_graph *g, oq_diag *d)
         }
         if (!any)
             return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "node has no outputs");
-        if ((st = check_types(g, n, d)))
+        if ((st = check_types(g, n, d)) || (st = check_attrs(g, n, d)))
             return st;
     }
     for (uint32_t i = 0; i < g->noutput; i++) {

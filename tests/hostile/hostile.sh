@@ -86,6 +86,18 @@ expect 1 inf_bias.onnx conv0 "'b'" infinity -- $(q "$c/inf_bias.onnx")
 expect 1 nan_gemm.onnx fc0 Gemm NaN -- quantize "$c/nan_gemm.onnx" --mode dynamic -o "$out/q.onnx"
 expect 1 nan_gemm.onnx fc0 Gemm NaN -- $(q "$c/nan_gemm.onnx")
 
+# Attributes that are of the wrong type or contradict the inputs: every command names the
+# file, node, op and attribute.
+for m in kernel_vs_weight:kernel_shape float_kernel:kernel_shape string_strides:strides \
+         bad_group:group; do
+  f=${m%%:*}.onnx a="'${m#*:}'"
+  expect 1 "$f" conv0 Conv "$a" -- inspect "$c/$f"
+  expect 1 "$f" conv0 Conv "$a" -- run "$c/$f" --input "x=$c/x.npy" --output "$out/r"
+  expect 1 "$f" conv0 Conv "$a" -- $(q "$c/$f")
+  expect 1 "$f" conv0 Conv "$a" -- $(cc "$c/$f")
+  expect 1 "$f" conv0 Conv "$a" -- report "$c/$f" --calib "$c/calib" -o "$out/r.html"
+done
+
 # Bad calibration data.
 expect 1 calib_nan -- quantize "$c/good.onnx" --calib "$c/calib_nan" -o "$out/q.onnx"
 expect 1 b.npy -- quantize "$c/good.onnx" --calib "$c/calib_rank" -o "$out/q.onnx"

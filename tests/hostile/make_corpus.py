@@ -67,6 +67,13 @@ for name, start, step in (("slice_step_min.onnx", 7, -2**63), ("slice_step_max.o
         opset_imports=[h.make_opsetid("", 13)])
     sm.ir_version = 8
     onnx.save(sm, os.path.join(d, name))
+# Attributes the verifier refuses: a kernel_shape that contradicts the weight (the interpreter
+# and the emitted C would compute different convolutions), one of the wrong type, a group that
+# does not divide the channels.
+conv_model("kernel_vs_weight.onnx", attrs={"kernel_shape": [5, 5]})
+conv_model("float_kernel.onnx", attrs={"kernel_shape": [3.0, 3.0]})
+conv_model("string_strides.onnx", attrs={"strides": "1,1"})
+conv_model("bad_group.onnx", attrs={"group": 3})
 good = open(os.path.join(d, "good.onnx"), "rb").read()
 open(os.path.join(d, "truncated.onnx"), "wb").write(good[: len(good) // 2])
 open(os.path.join(d, "empty.onnx"), "wb").close()

@@ -154,3 +154,34 @@ Test(verify, many_uses_of_one_value_stay_linear, .timeout = 20)
     cr_expect_neq(ir_hash_graph(g), 0u);
     oq_graph_free(g);
 }
+
+/* Attributes against ir/attrs.def and the shapes: wrong type, missing required, kernel_shape
+ * against the weight, list lengths; an attribute the table does not know passes. */
+Test(verify, attributes_checked_against_table_and_shapes)
+{
+    static const char *pre = "input %x:f32[1,2,8,8]\n const %w:f32[4,1,3,3]\n";
+    static const struct {
+        const char *node, *part;
+    } cases[] = {
+        {"%y = Conv(%x, %w) {group=2, kernel_shape=floats [3, 3]}", "'kernel_shape' is FLOATS"},
+        {"%y = Conv(%x, %w) {group=2, strides=\"2\"}", "'strides' is STRING; Conv takes INTS"},
+        {"%y = Conv(%x, %w) {group=2, kernel_shape=[3, 5]}", "has 5 in spatial dim 1"},
+        {"%y = Conv(%x, %w) {group=2, pads=[1, 1]}", "'pads' has 2 entries; 2 spatial dims"},
+        {"%y = Conv(%x, %w) {group=2, dilations=[1, 0]}", "'dilations' has 0 at index 1"},
+        {"%y = Conv(%x, %w)", "expects 1 x group 1"},
+        {"%y = MaxPool(%x) {strides=[2, 2]}", "attribute 'kernel_shape' is missing"},
+        {"%y = Cast(%x)", "attribute 'to' is missing"},
+    };
+    char buf[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(buf, sizeof buf, "%s %s # n\n", pre, cases[i].node);
+        oq_graph *g = tu_parse(buf);
+        expect_verify(g, OQ_ERR_INVALID_MODEL, cases[i].part);
+        oq_graph_free(g);
+    }
+    snprintf(buf, sizeof buf, "%s %%y = Conv(%%x, %%w) {group=2, kernel_shape=[3, 3], "
+             "made_by=\"tool\", alpha=2} # n\n", pre);
+    oq_graph *g = tu_parse(buf);
+    expect_verify(g, OQ_OK, NULL);
+    oq_graph_free(g);
+}
