@@ -459,18 +459,88 @@ OQ_INTERNAL uint64_t ir_hash_node(const oq_graph *g, uint32_t node); /* op, attr
 /* Same op, domain, attributes (any order) and input ids: CSE may merge a and b. */
 OQ_INTERNAL bool ir_nodes_equivalent(const oq_graph *g, uint32_t a, uint32_t b);
 
-/* ---------------------------------------------------------------- ir/infer.c, ir/fold.c */
+/* ---------------------------------------------------------------- ir/infer.c: helpers shared
+ * by the per-op inference files (ir/infer_nn.c, ir/infer_shape.c) and ir/fold.c */
 
-/* Helpers of inference shared with constant folding (ir/infer.c). */
 OQ_INTERNAL oq_value *ir_in_val(oq_graph *g, const oq_node *nd, uint32_t i); /* NULL if absent */
+OQ_INTERNAL oq_value *ir_out_val(oq_graph *g, const oq_node *nd, uint32_t i); /* NULL if absent */
+OQ_INTERNAL oq_shape ir_unknown_shape(void);             /* rank -1 */
+OQ_INTERNAL oq_shape ir_rank_shape(int r);               /* rank r, every dim unknown */
+OQ_INTERNAL bool ir_dt_int(oq_dtype t);                  /* an integer type or bool */
+OQ_INTERNAL bool ir_dt_float(oq_dtype t);                /* float or double */
+/* A constant integer vector (or scalar) value v into buf (at most max entries): the count, or
+ * -1 when v is absent, not constant, not integer or too long. */
+OQ_INTERNAL int ir_const_ints(const oq_graph *g, uint32_t v, int64_t *buf, int max);
+OQ_INTERNAL int64_t ir_vec_len(const oq_graph *g, uint32_t v); /* dim 0 of a 1-D value, or -1 */
 OQ_INTERNAL bool ir_norm_axis(int64_t a, int r, int *out);  /* false outside [-r, r) */
+/* SHAPE errors: "WHAT A out of range for rank R"; output rank above OQ_MAX_RANK. */
+OQ_INTERNAL oq_status ir_err_axis(oq_graph *g, uint32_t n, oq_diag *d, const char *what,
+                                  int64_t a, int r);
+OQ_INTERNAL oq_status ir_err_rank(oq_graph *g, uint32_t n, oq_diag *d, int r);
+/* INVALID_MODEL unless input i of node n is present. */
+OQ_INTERNAL oq_status ir_need_in(oq_graph *g, uint32_t n, oq_diag *d, uint32_t i);
+/* Numpy broadcast of a and b into o (SHAPE error on a mismatch; unknown dims give way to a
+ * known dim other than 1). */
+OQ_INTERNAL oq_status ir_bcast2(oq_graph *g, uint32_t n, const oq_shape *a, const oq_shape *b,
+                                oq_shape *o, oq_diag *d);
 OQ_INTERNAL int64_t ir_bcast_off(const oq_shape *in, const oq_shape *out, const int64_t *idx);
 OQ_INTERNAL void ir_unravel(int64_t i, const oq_shape *s, int64_t *idx);
+/* The axes of Squeeze/Unsqueeze/Reduce* (input 1 or the legacy attribute) into axes (at most
+ * max): *n = -1 when none is given, *known = false when given but not constant. */
+OQ_INTERNAL void ir_infer_axes(oq_graph *g, const oq_node *nd, int64_t *axes, int *n,
+                               bool *known, int max);
+
+/* ---------------------------------------------------------------- ir/infer_nn.c */
+
+/* Per-op rules of compute ops: each fills node n's outputs; ir/infer.c's driver calls them
+ * with input 0 and output 0 present. */
+OQ_INTERNAL oq_status ir_infer_elementwise(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_softmax(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_batchnorm(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_layernorm(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_dropout(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_conv(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_pool(oq_graph *g, uint32_t n, oq_diag *d);
+/* MatMul family; ai and bi are the input indices of the two matrices. */
+OQ_INTERNAL oq_status ir_infer_matmul(oq_graph *g, uint32_t n, oq_diag *d, uint32_t ai,
+                                      uint32_t bi);
+OQ_INTERNAL oq_status ir_infer_gemm(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_reduce(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_qdq(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_dynamic_quantize(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_cast(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_qlinear_add(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_qlinear_gap(oq_graph *g, uint32_t n, oq_diag *d);
+
+/* ---------------------------------------------------------------- ir/infer_shape.c */
+
+/* Per-op rules of data movement and shape ops (same contract as ir/infer_nn.c; Concat may
+ * lack input 0 and Split output 0). */
+OQ_INTERNAL oq_status ir_infer_reshape(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_flatten(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_transpose(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_concat(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_split(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_slice(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_squeeze(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_unsqueeze(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_gather(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_expand(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_pad(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_resize(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_shape_of(oq_graph *g, uint32_t n, oq_diag *d);  /* op Shape */
+OQ_INTERNAL oq_status ir_infer_constant(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_constant_of_shape(oq_graph *g, uint32_t n, oq_diag *d);
 typedef struct oq_slice_plan {  /* a Slice node's clamped per-axis parameters */
     int64_t start[OQ_MAX_RANK], step[OQ_MAX_RANK], count[OQ_MAX_RANK];
 } oq_slice_plan;
+/* Slice node n's plan from its constant operands; *ok false when they are not constant. */
 OQ_INTERNAL oq_status ir_plan_slice(oq_graph *g, uint32_t n, oq_diag *d, oq_slice_plan *p,
                                     bool *ok);
+
+/* ---------------------------------------------------------------- ir/fold.c */
+
 /* Evaluates node n into its output's data when it is flagged FOLD and its inputs are small
  * constants; leaves the output untouched when it cannot (not an error). */
 OQ_INTERNAL oq_status ir_fold(oq_graph *g, uint32_t n, oq_diag *d);
