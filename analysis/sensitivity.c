@@ -45,19 +45,6 @@ out:
     free(sig);
 }
 
-/* Output-channel axis of a layer's weight (input 1). */
-static int out_axis(const oq_graph *g, const oq_node *n)
-{
-    int r = g->values[n->in[1]].shape.rank;
-    switch (n->op) {
-    case OQ_OP_Conv: return 0;
-    case OQ_OP_ConvTranspose: return 1;
-    case OQ_OP_Gemm: return ir_attr_i(n, OQ_A_Gemm_transB) ? 0 : 1;
-    case OQ_OP_MatMul: return r - 1;
-    default: return -1;
-    }
-}
-
 /* Node called name in g, OQ_NONE if none. */
 static uint32_t find_node(const oq_graph *g, const char *name, oq_op op)
 {
@@ -131,7 +118,7 @@ void oq_dq_weight_figures(const oq_graph *fg, uint32_t fn, const oq_graph *qg, u
     }
     *smin = lo;
     *smax = hi;
-    oq_weight_sqnr(W->data, deq, &W->shape, out_axis(fg, f), min, mean);
+    oq_weight_sqnr(W->data, deq, &W->shape, ir_weight_axis(fg, f), min, mean);
     free(deq);
 }
 

@@ -1,6 +1,7 @@
 /* Geometry facts of ops computed once for every client (shape inference, the interpreter, the
  * C emitter): the clamping of Slice bounds, and the kernel, strides, dilations, pads and
- * spatial output sizes of Conv, ConvTranspose, the quantized convolutions and the pools. */
+ * spatial output sizes of Conv, ConvTranspose, the quantized convolutions and the pools, and
+ * the channel axis of a layer's weight. */
 #include <string.h>
 
 #include "ir.h"
@@ -203,4 +204,18 @@ oq_status ir_conv_geom(const oq_graph *cg, uint32_t n, oq_conv_geom *geo, oq_dia
         geo->out[i] = o;
     }
     return OQ_OK;
+}
+
+int ir_weight_axis(const oq_graph *g, const oq_node *n)
+{
+    if (n->nin < 2 || n->in[1] == OQ_NONE)
+        return -1;
+    switch (oq_op_info(n->op)->wax) {
+    case OQ_WAX_OUT0: return 0;
+    case OQ_WAX_CONVT: return ir_attr_i(n, OQ_A_ConvTranspose_group) == 1 ? 1 : -1;
+    case OQ_WAX_GEMM: return ir_attr_i(n, OQ_A_Gemm_transB) ? 0 : 1;
+    case OQ_WAX_MATMUL: return g->values[n->in[1]].shape.rank == 2 ? 1 : -1;
+    case OQ_WAX_NONE: return -1;
+    }
+    return -1;
 }

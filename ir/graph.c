@@ -12,6 +12,7 @@ enum {                         /* the short flag names of ops.def rows */
     F_MOVE = OQ_OPF_MOVE, F_UNARY = OQ_OPF_UNARY, F_BINARY = OQ_OPF_BINARY,
     F_QUANT = OQ_OPF_QUANT, F_WEIGHTS = OQ_OPF_WEIGHTS, F_OWNQ = OQ_OPF_OWNQ,
     F_KEEPQ = OQ_OPF_KEEPQ, F_FOLD = OQ_OPF_FOLD, F_INTMOVE = OQ_OPF_INTMOVE,
+    F_CHSCALE = OQ_OPF_CHSCALE,
 };
 
 static const oq_opinfo optab[] = {
@@ -23,8 +24,8 @@ static const oq_opinfo optab[] = {
 #define FK_SOFTMAX FK_NAME
 #define FK_REDUCE FK_NAME
 #define FK_NONE NULL
-#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k) \
-    {str, mini, maxi, mino, maxo, flags, OQ_##csup, f32k},
+#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k, wax) \
+    {str, mini, maxi, mino, maxo, flags, OQ_##csup, f32k, OQ_##wax},
 #include "ops.def"
 #undef OQ_OP
 #undef FK_NAME
@@ -50,7 +51,7 @@ const char *oq_csup_text(oq_csup c)
 
 const oq_opinfo *oq_op_info(oq_op op)
 {
-    static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0, OQ_C_NONE, NULL};
+    static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0, OQ_C_NONE, NULL, OQ_WAX_NONE};
     if ((unsigned)op >= OQ_OP_COUNT)
         return &unknown;
     return &optab[op];

@@ -59,7 +59,12 @@ enum {
     OQ_OPF_KEEPQ = 1 << 6,   /* the output reuses input 0's qparams */
     OQ_OPF_FOLD = 1 << 7,    /* inference evaluates it when its inputs are small constants */
     OQ_OPF_INTMOVE = 1 << 8, /* integer lowering runs it on the int8 tensor */
+    OQ_OPF_CHSCALE = 1 << 9, /* a positive per-channel input scale passes through it */
 };
+
+typedef enum oq_wax {        /* weight channel axis rule (ops.def column wax) */
+    OQ_WAX_NONE, OQ_WAX_OUT0, OQ_WAX_CONVT, OQ_WAX_GEMM, OQ_WAX_MATMUL,
+} oq_wax;
 
 typedef enum oq_csup {       /* how the emitted C runs an op (ops.def column, csup.def) */
 #define OQ_CSUP(id, text) OQ_##id,
@@ -74,6 +79,7 @@ typedef struct oq_opinfo {
     unsigned flags;            /* OQ_OPF_* */
     oq_csup csup;              /* C backend support */
     const char *f32k;          /* runtime/f32/ops kernel oq_f32_<f32k>__scalar; NULL: none */
+    oq_wax wax;                /* how its weight's output-channel axis is found */
 } oq_opinfo;
 
 /* ---------------------------------------------------------------- ir/attrs.c */
@@ -145,6 +151,11 @@ void oq_elem_set_i64(void *p, oq_dtype t, int64_t i, int64_t v);
  * the end (adds dim), then clamped to [0, dim] when step > 0 or to [-1, dim - 1] when step < 0.
  * A start of -1 (step < 0) only occurs when the axis selects nothing. */
 int64_t oq_slice_clamp(int64_t dim, int64_t idx, int64_t step);
+struct oq_graph;
+struct oq_node;
+/* The output-channel axis of node n's weight (input 1) for per-channel quantization, by the
+ * op's ops.def rule (wax); -1 when the weight is quantized per tensor only or n has none. */
+OQ_INTERNAL int ir_weight_axis(const struct oq_graph *g, const struct oq_node *n);
 
 /* ---------------------------------------------------------------- ir/arena.c */
 

@@ -232,8 +232,7 @@ static oq_status fake_quant(const oq_graph *g, const oq_node *nd, const oq_optio
                             float *wq, oq_diag *d)
 {
     const oq_value *W = &g->values[nd->in[1]];
-    int axis = o->per_tensor ? -1 : nd->op == OQ_OP_Conv ? 0
-               : ir_attr_i(nd, OQ_A_Gemm_transB) ? 0 : 1;
+    int axis = o->per_tensor ? -1 : ir_weight_axis(g, nd);
     uint32_t C = axis >= 0 ? (uint32_t)W->shape.dim[axis] : 1;
     oq_observer ob;
     oq_status st = oq_observer_init(&ob, OQ_OBS_MINMAX, axis, C, d);

@@ -125,20 +125,13 @@ static uint32_t find_l2(const oq_graph *g, uint32_t n1, int64_t M, bool cross_cl
         if (pr->inner != 1 || a->in[0] != v)
             return OQ_NONE;     /* after a Flatten only the Gemm may follow */
         switch (a->op) {
-        case OQ_OP_Relu: case OQ_OP_LeakyRelu: case OQ_OP_AveragePool:
-        case OQ_OP_GlobalAveragePool:
-            break;
-        case OQ_OP_MaxPool:
-            if (a->nout > 1 && a->out[1] != OQ_NONE)
-                return OQ_NONE;
-            break;
         case OQ_OP_Clip:
             if (!cross_clip || !relu6_like(g, a) || pr->nclip == 16)
                 return OQ_NONE;
             pr->clips[pr->nclip++] = u;
             break;
         case OQ_OP_Flatten: {
-            if (ir_attr_i(a, OQ_A_DequantizeLinear_axis) != 1 || vs->rank < 2)
+            if (ir_attr_i(a, OQ_A_Flatten_axis) != 1 || vs->rank < 2)
                 return OQ_NONE;
             int64_t inner = oq_shape_numel(vs) / (vs->dim[0] * vs->dim[1]);
             if (inner <= 0)
@@ -146,8 +139,12 @@ static uint32_t find_l2(const oq_graph *g, uint32_t n1, int64_t M, bool cross_cl
             pr->inner = inner;
             break;
         }
-        default:
-            return OQ_NONE;
+        default:            /* ops.def: a per-channel scale passes through (Relu, pools) */
+            if (!(oq_op_info(a->op)->flags & OQ_OPF_CHSCALE))
+                return OQ_NONE;
+            if (a->nout > 1 && a->out[1] != OQ_NONE)
+                return OQ_NONE;     /* MaxPool's indices output would not follow the scale */
+            break;
         }
         if (a->nout < 1 || vs->rank < 2 || vs->dim[1] != M)
             return OQ_NONE;

@@ -224,19 +224,6 @@ static oq_status quantize_output(qctx *q, uint32_t node, uint32_t oi, float s, i
     return OQ_OK;
 }
 
-/* Weight layout: channel axis of weight w for node n (-1: per tensor only). */
-static int weight_axis(const oq_graph *g, const oq_node *n)
-{
-    const oq_shape *s = &g->values[n->in[1]].shape;
-    switch (n->op) {
-    case OQ_OP_Conv: return 0;
-    case OQ_OP_ConvTranspose: return ir_attr_i(n, OQ_A_Conv_group) == 1 ? 1 : -1;
-    case OQ_OP_Gemm: return ir_attr_i(n, OQ_A_Gemm_transB) ? 0 : 1;
-    case OQ_OP_MatMul: return s->rank == 2 ? 1 : -1;
-    default: return -1;
-    }
-}
-
 /* Quantizes w[] (numel n) along axis of shape s with scales sc (per channel). */
 static void quant_weights(const float *w, int8_t *wq, const oq_shape *s, int axis,
                           const float *sc)
@@ -277,7 +264,7 @@ static oq_status quantize_weights(qctx *q, uint32_t node, float s_in)
     const oq_node *nd = &g->nodes[node];
     uint32_t wv = nd->in[1];
     const oq_value *W = &g->values[wv];
-    int axis = q->o->per_tensor ? -1 : weight_axis(g, nd);
+    int axis = q->o->per_tensor ? -1 : ir_weight_axis(g, nd);
     uint32_t C = axis >= 0 ? (uint32_t)W->shape.dim[axis] : 1;
     int64_t nw = oq_shape_numel(&W->shape);
     /* output channels that the bias indexes: weight channel c, or 1 when per tensor */

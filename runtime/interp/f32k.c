@@ -10,7 +10,7 @@ static const oq_f32k f32k_tab[OQ_OP_COUNT] = {
 #define FK_GPOOL(k) {.gpool = oq_f32_##k##__scalar}
 #define FK_SOFTMAX(k) {.softmax = oq_f32_##k##__scalar}
 #define FK_REDUCE(k) {.reduce = oq_f32_##k##__scalar}
-#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k) [OQ_OP_##id] = f32k,
+#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k, ...) [OQ_OP_##id] = f32k,
 #include "ir/ops.def"
 #undef OQ_OP
 #undef FK_NONE

@@ -90,3 +90,27 @@ Test(graph, toposort_reversed_long_chain_is_fast_and_stable, .timeout = 10)
     cr_expect_eq(ir_verify(g, &d), OQ_OK, "%s", d.msg);
     oq_graph_free(g);
 }
+
+/* The weight channel axis per-channel quantization uses comes from ops.def's wax column:
+ * ConvTranspose with groups and MatMul with a batched weight are per tensor (axis 1 of a
+ * grouped ConvTranspose weight [C, M/group, k] is not the output channel). */
+Test(graph, weight_channel_axis_from_ops_def)
+{
+    oq_diag d = {0};
+    oq_graph *g = NULL;
+    cr_assert_eq(ir_parse("input %x:f32[1,4,5,5]\n const %w:f32[8,4,3,3]\n"
+                          " const %wt:f32[4,2,3,3]\n const %g:f32[6,4]\n const %m:f32[4,6]\n"
+                          " const %b:f32[2,4,6]\n input %x2:f32[3,4]\n input %x3:f32[2,3,4]\n"
+                          " %c = Conv(%x, %w)\n %t = ConvTranspose(%x, %wt)\n"
+                          " %t2 = ConvTranspose(%x, %wt) {group=2}\n"
+                          " %y = Gemm(%x2, %g) {transB=1}\n %y2 = Gemm(%x2, %m)\n"
+                          " %z = MatMul(%x2, %m)\n %z3 = MatMul(%x3, %b)\n %r = Relu(%x)\n",
+                          &g, &d), OQ_OK, "%s", d.msg);
+    static const int want[] = {0, 1, -1, 0, 1, 1, -1, -1};
+    for (uint32_t n = 0; n < g->nnode; n++)
+        cr_expect_eq(ir_weight_axis(g, &g->nodes[n]), want[n], "node %u (%s): %d, want %d", n,
+                     oq_op_info(g->nodes[n].op)->name, ir_weight_axis(g, &g->nodes[n]), want[n]);
+    cr_expect(oq_op_info(OQ_OP_MaxPool)->flags & OQ_OPF_CHSCALE);
+    cr_expect(!(oq_op_info(OQ_OP_Sigmoid)->flags & OQ_OPF_CHSCALE));
+    oq_graph_free(g);
+}
