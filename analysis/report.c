@@ -91,6 +91,25 @@ static void names(const oq_graph *fg, const oq_layer *L, uint32_t idx, oq_layer_
     snprintf(rl->output, sizeof rl->output, "%s", fg->values[L->output].name);
 }
 
+/* One sample through quantized graph q (interpreter qi; lay: its value id -> layer): each
+ * layer output's SQNR into acc, the model output's against ref (nf floats) into model. */
+static oq_status quant_run(side *sd, oq_interp *qi, const oq_graph *q, uint32_t *lay,
+                           oq_sqnr_acc *acc, const oq_rt_tensor *in, oq_rt_tensor *outs,
+                           const float *ref, float *got, int64_t nf, oq_sqnr_acc *model,
+                           oq_diag *d)
+{
+    uint32_t *fl = sd->lay_of;
+    sd->lay_of = lay;
+    sd->acc = acc;
+    oq_status st = oq_interp_run(qi, in, outs, quant_hook, sd, d);
+    sd->lay_of = fl;
+    if (st == OQ_OK) {
+        oq_copy_outputs(q, outs, got);
+        oq_sqnr_add(model, ref, got, nf);
+    }
+    return st;
+}
+
 /* The side-by-side pass: cumulative and output-quantization SQNR per layer, model SQNR,
  * histograms; the same figures for the --compare model og (layer k's output: its value
  * ovalue[k]) when given. */
@@ -141,28 +160,14 @@ static oq_status side_by_side(const oq_graph *fg, const oq_graph *qg, const oq_g
         goto out;
     for (uint32_t i = 0; i < s->n && st == OQ_OK; i++) {
         oq_samples_bind(fg, s, i, in);
-        uint32_t *fl = sd.lay_of;
         if ((st = oq_interp_run(fi, in, outs, float_hook, &sd, d)))
             break;
         oq_copy_outputs(fg, outs, ref);
-        sd.lay_of = qlay;
-        sd.acc = sd.cum;
-        st = oq_interp_run(qi, in, outs, quant_hook, &sd, d);
-        sd.lay_of = fl;
-        if (st != OQ_OK)
+        if ((st = quant_run(&sd, qi, qg, qlay, sd.cum, in, outs, ref, got, nf, &model, d)))
             break;
-        oq_copy_outputs(qg, outs, got);
-        oq_sqnr_add(&model, ref, got, nf);
-        if (!oi)
-            continue;
-        sd.lay_of = olay;
-        sd.acc = sd.ocum;
-        st = oq_interp_run(oi, in, outs, quant_hook, &sd, d);
-        sd.lay_of = fl;
-        if (st != OQ_OK)
+        if (oi && (st = quant_run(&sd, oi, og, olay, sd.ocum, in, outs, ref, got, nf, &omodel,
+                                  d)))
             break;
-        oq_copy_outputs(og, outs, got);
-        oq_sqnr_add(&omodel, ref, got, nf);
     }
     for (uint32_t k = 0; k < nk; k++) {
         r->layers[k].cum_sqnr = oq_sqnr_db(&sd.cum[k]);
