@@ -35,15 +35,16 @@ static const char *foreign_domain(const Onnx__NodeProto *n)
 }
 
 /* Maps a proto node to an op of ops.def (Upsample is adapted into Resize); OQ_OP_UNKNOWN for
- * other domains and ops we do not implement. */
+ * ops we do not implement. A node of another domain maps only to an op of that domain (ops.def
+ * column opset: ONNX Runtime's contrib ops onnxq implements). */
 static oq_op node_op(const Onnx__NodeProto *n)
 {
-    if (n->domain && strcmp(n->domain, "com.microsoft") == 0 &&
-        (strcmp(n->op_type, "QLinearAdd") == 0 || strcmp(n->op_type, "QLinearGlobalAveragePool") == 0 ||
-         strcmp(n->op_type, "QLinearConcat") == 0))
-        return oq_op_lookup(n->op_type);   /* ONNX Runtime contrib ops onnxq implements */
-    if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
-        return OQ_OP_UNKNOWN;
+    const char *dom = foreign_domain(n);
+    if (dom[0]) {
+        oq_op op = oq_op_lookup(n->op_type);
+        return op != OQ_OP_UNKNOWN && strcmp(oq_op_info(op)->domain, dom) == 0 ? op
+                                                                             : OQ_OP_UNKNOWN;
+    }
     if (strcmp(n->op_type, "Upsample") == 0)
         return OQ_OP_Resize;
     return oq_op_lookup(n->op_type);

@@ -24,8 +24,10 @@ static const oq_opinfo optab[] = {
 #define FK_SOFTMAX FK_NAME
 #define FK_REDUCE FK_NAME
 #define FK_NONE NULL
-#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k, wax) \
-    {str, mini, maxi, mino, maxo, flags, OQ_##csup, f32k, OQ_##wax},
+#define ONNX(v) "", v
+#define MSFT(v) "com.microsoft", v
+#define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k, wax, opset) \
+    {str, mini, maxi, mino, maxo, flags, OQ_##csup, f32k, OQ_##wax, opset},
 #include "ops.def"
 #undef OQ_OP
 #undef FK_NAME
@@ -36,6 +38,8 @@ static const oq_opinfo optab[] = {
 #undef FK_SOFTMAX
 #undef FK_REDUCE
 #undef FK_NONE
+#undef ONNX
+#undef MSFT
 };
 
 static const char *const csup_text[] = {
@@ -51,7 +55,8 @@ const char *oq_csup_text(oq_csup c)
 
 const oq_opinfo *oq_op_info(oq_op op)
 {
-    static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0, OQ_C_NONE, NULL, OQ_WAX_NONE};
+    static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0, OQ_C_NONE, NULL,
+                                        OQ_WAX_NONE, "", 1};
     if ((unsigned)op >= OQ_OP_COUNT)
         return &unknown;
     return &optab[op];

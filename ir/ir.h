@@ -80,6 +80,8 @@ typedef struct oq_opinfo {
     oq_csup csup;              /* C backend support */
     const char *f32k;          /* runtime/f32/ops kernel oq_f32_<f32k>__scalar; NULL: none */
     oq_wax wax;                /* how its weight's output-channel axis is found */
+    const char *domain;        /* "" for the default ONNX domain, else e.g. "com.microsoft" */
+    int since;                 /* first opset version of domain that has the op */
 } oq_opinfo;
 
 /* ---------------------------------------------------------------- ir/attrs.c */

@@ -185,10 +185,8 @@ bool ow_emit_node(wctx *w, uint32_t ni)
     const oq_graph *g = w->g;
     const oq_node *n = &g->nodes[ni];
     const char *op_type = n->op == OQ_OP_UNKNOWN ? n->op_type : oq_op_info(n->op)->name;
-    const char *domain = n->op == OQ_OP_UNKNOWN && n->domain ? n->domain : "";
-    if (n->op == OQ_OP_QLinearAdd || n->op == OQ_OP_QLinearGlobalAveragePool ||
-        n->op == OQ_OP_QLinearConcat)
-        domain = "com.microsoft";   /* ONNX Runtime contrib ops */
+    const char *domain = n->op == OQ_OP_UNKNOWN ? (n->domain ? n->domain : "")
+                                                : oq_op_info(n->op)->domain;
     nodeb b;
     if (!ow_node_begin(w, &b, op_type, domain, n->name, w->first_name[ni], n->nin + 2,
                        n->nout + 1, n->nattr + 8))

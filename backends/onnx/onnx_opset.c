@@ -1,7 +1,8 @@
 /* ONNX writer, opset choice: the written default-domain opset is the model's (or the one asked
- * for), raised to the minimum the graph's canonical forms need (opset_needs: per-axis Q/DQ 13,
- * axes computed at run time 13/18, ...). An explicit opset below that is an error naming the
- * node. Also the constant-input readers the rewrites share. */
+ * for), raised to the minimum the graph's ops need (the version that introduced each op, ops.def
+ * column opset) and their canonical forms need (form_needs: per-axis Q/DQ 13, axes computed at
+ * run time 13/18, ...). An explicit opset below that is an error naming the node. Also the
+ * constant-input readers the rewrites share. */
 #include <string.h>
 
 #include "onnx_int.h"
@@ -74,11 +75,11 @@ int64_t ow_softmax_axis(const wctx *w, const oq_node *n)
 
 /* ------------------------------------------------------------------ opset selection */
 
-/* Minimum default-domain opset that can express node n's canonical form; *why says what. */
-static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
+/* Minimum default-domain opset that node n's canonical form needs beyond the op's own
+ * (attributes, inputs computed at run time, ...); OW_MIN_OPSET when none. *why says what. */
+static int64_t form_needs(wctx *w, const oq_node *n, const char **why)
 {
     const oq_graph *g = w->g;
-    *why = "";
     switch (n->op) {
     case OQ_OP_QuantizeLinear:
     case OQ_OP_DequantizeLinear: {
@@ -88,32 +89,8 @@ static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
             *why = "per-axis quantization";
             return 13;
         }
-        *why = "QuantizeLinear/DequantizeLinear";
-        return 10;
+        return OW_MIN_OPSET;
     }
-    case OQ_OP_QLinearConv:
-    case OQ_OP_QLinearMatMul:
-    case OQ_OP_ConvInteger:
-    case OQ_OP_MatMulInteger:
-        *why = "quantized operator";
-        return 10;
-    case OQ_OP_DynamicQuantizeLinear:
-        *why = "DynamicQuantizeLinear";
-        return 11;
-    case OQ_OP_HardSwish:
-        *why = "HardSwish";
-        return 14;
-    case OQ_OP_LayerNormalization:
-        *why = "LayerNormalization";
-        return 17;
-    case OQ_OP_Where:
-    case OQ_OP_Erf:
-    case OQ_OP_ConstantOfShape:
-        *why = "operator introduced in opset 9";
-        return 9;
-    case OQ_OP_Expand:
-        *why = "Expand";
-        return 8;
     case OQ_OP_Squeeze:
     case OQ_OP_Unsqueeze:
     case OQ_OP_ReduceSum:
@@ -171,8 +148,7 @@ static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
         const char *ctm = ir_resize_str(g, n, OQ_A_Resize_coordinate_transformation_mode);
         const char *mode = ir_attr_s(n, OQ_A_Resize_mode);
         const char *nmode = ir_resize_str(g, n, OQ_A_Resize_nearest_mode);
-        int64_t need = 10;
-        *why = "Resize";
+        int64_t need = OW_MIN_OPSET;
         for (uint32_t i = 0; i < n->nattr; i++) {
             const char *a = n->attr[i].name;
             if (strcmp(a, "antialias") == 0 || strcmp(a, "axes") == 0 ||
@@ -211,6 +187,22 @@ static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
     default:
         return OW_MIN_OPSET;
     }
+}
+
+/* Minimum default-domain opset that can express node n: the version that introduced its op
+ * (ops.def column opset; ops of another domain need none) or what its form needs. */
+static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
+{
+    const oq_opinfo *oi = oq_op_info(n->op);
+    *why = oi->name;
+    int64_t need = oi->domain[0] ? OW_MIN_OPSET : oi->since;
+    const char *fwhy = oi->name;
+    int64_t k = form_needs(w, n, &fwhy);
+    if (k > need) {
+        need = k;
+        *why = fwhy;
+    }
+    return need;
 }
 
 /* Decides w->opset; on an explicit opset too low for a node, reports it and returns false. */

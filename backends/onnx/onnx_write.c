@@ -19,12 +19,11 @@ static bool check_values(wctx *w)
         const oq_node *n = &g->nodes[i];
         if (n->dead)
             continue;
-        if ((n->op == OQ_OP_QLinearAdd || n->op == OQ_OP_QLinearGlobalAveragePool ||
-             n->op == OQ_OP_QLinearConcat) && w->o &&
-            w->o->format == OQ_FORMAT_QOP)
+        const char *dom = oq_op_info(n->op)->domain;
+        if (n->op != OQ_OP_UNKNOWN && dom[0] && w->o && w->o->format == OQ_FORMAT_QOP)
             return oq_errorf(w->d, g, i, OQ_ERR_UNSUPPORTED_OP,
                              "QOperator output holds only standard-domain ops (this is a "
-                             "com.microsoft op)") == OQ_OK;
+                             "%s op)", dom) == OQ_OK;
         if (n->op == OQ_OP_UNKNOWN && w->o && w->o->format == OQ_FORMAT_QOP)
             return oq_errorf(w->d, g, i, OQ_ERR_UNSUPPORTED_OP,
                              "QOperator output holds only standard-domain ops") == OQ_OK;
@@ -158,40 +157,34 @@ static Onnx__ModelProto *build_model(wctx *w)
     def->has_version = 1;
     def->version = w->opset;
     ops[nops++] = def;
-    for (uint32_t i = 0; i < g->nnode; i++) {   /* com.microsoft ops onnxq lowers to */
-        const oq_node *n = &g->nodes[i];
-        if (n->dead || (n->op != OQ_OP_QLinearAdd && n->op != OQ_OP_QLinearGlobalAveragePool &&
-                        n->op != OQ_OP_QLinearConcat))
-            continue;
-        Onnx__OperatorSetIdProto *op = ow_alloc(w, sizeof *op);
-        if (!op)
-            return fail_nomem(w), NULL;
-        onnx__operator_set_id_proto__init(op);
-        op->domain = "com.microsoft";
-        op->has_version = 1;
-        op->version = 1;
-        ops[nops++] = op;
-        break;
-    }
-    for (uint32_t i = 0; i < g->nnode; i++) {
-        const oq_node *n = &g->nodes[i];
-        if (n->dead || n->op != OQ_OP_UNKNOWN || !n->domain || !n->domain[0] ||
-            strcmp(n->domain, "ai.onnx") == 0)
-            continue;
-        bool seen = false;
-        for (size_t k = 0; k < nops; k++)
-            seen |= strcmp(ops[k]->domain, n->domain) == 0;
-        if (seen)
-            continue;
-        Onnx__OperatorSetIdProto *op = ow_alloc(w, sizeof *op);
-        if (!op)
-            return fail_nomem(w), NULL;
-        onnx__operator_set_id_proto__init(op);
-        op->domain = (char *)n->domain;
-        op->has_version = 1;
-        op->version = 1;
-        ops[nops++] = op;
-    }
+    /* then the domains of ops.def's other-domain ops (version: ops.def column opset), then
+     * those of unknown nodes (v1) */
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < g->nnode; i++) {
+            const oq_node *n = &g->nodes[i];
+            if (n->dead || (pass == 0) == (n->op == OQ_OP_UNKNOWN))
+                continue;
+            const char *dom = pass == 0 ? oq_op_info(n->op)->domain : n->domain;
+            int64_t ver = pass == 0 ? oq_op_info(n->op)->since : 1;
+            if (!dom || !dom[0] || strcmp(dom, "ai.onnx") == 0)
+                continue;
+            size_t k = 0;
+            while (k < nops && strcmp(ops[k]->domain, dom) != 0)
+                k++;
+            if (k < nops) {
+                if (ops[k]->version < ver)
+                    ops[k]->version = ver;
+                continue;
+            }
+            Onnx__OperatorSetIdProto *op = ow_alloc(w, sizeof *op);
+            if (!op)
+                return fail_nomem(w), NULL;
+            onnx__operator_set_id_proto__init(op);
+            op->domain = (char *)dom;
+            op->has_version = 1;
+            op->version = ver;
+            ops[nops++] = op;
+        }
     onnx__model_proto__init(m);
     m->has_ir_version = 1;
     m->ir_version = ow_ir_version(w->opset);

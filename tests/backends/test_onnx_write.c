@@ -341,6 +341,54 @@ Test(backends, per_axis_quantization_raises_opset_to_13)
     oq_graph_free(g);
 }
 
+/* The version that introduced an op (ops.def column opset) raises the written opset, and an
+ * explicit older opset is an error naming the op; a contrib op is written in its own domain,
+ * whose opset_import version comes from the same column. */
+Test(backends, op_introduction_raises_opset_and_contrib_ops_keep_their_domain)
+{
+    oq_graph *g = gb_new(11);
+    uint32_t x = gb_input(g, "x", OQ_DT_FLOAT, GB_SHAPE(1, 4));
+    uint32_t y = gb_value(g, "y", OQ_DT_FLOAT, GB_SHAPE(1, 4));
+    GB_NODE(g, HardSwish, "hs", GB_L(x), GB_L(y));
+    gb_output(g, y);
+    Onnx__ModelProto *m = write_unpack(g, NULL);
+    cr_expect_eq(opset_of(m), 14);
+    onnx__model_proto__free_unpacked(m, NULL);
+    oq_write_opts o = {.opset = 13};
+    oq_diag d = {0};
+    void *buf = NULL;
+    size_t len;
+    cr_expect_eq(oq_write_onnx_mem(g, &o, &buf, &len, &d), OQ_ERR_USAGE);
+    cr_expect(strstr(d.msg, "HardSwish needs opset 14") && strstr(d.msg, "hs"), "msg: %s",
+              d.msg);
+    cr_expect_null(buf);
+    oq_graph_free(g);
+
+    g = gb_new(13);
+    uint8_t zd[1] = {128};
+    uint32_t a = gb_input(g, "a", OQ_DT_UINT8, GB_SHAPE(1, 4));
+    uint32_t b = gb_input(g, "b", OQ_DT_UINT8, GB_SHAPE(1, 4));
+    uint32_t s = gb_f32(g, "s", 0.5f);
+    uint32_t z = gb_const(g, "z", OQ_DT_UINT8, GB_SCALAR, zd);
+    uint32_t c = gb_value(g, "c", OQ_DT_UINT8, GB_SHAPE(1, 4));
+    GB_NODE(g, QLinearAdd, "qadd", GB_L(a, s, z, b, s, z, s, z), GB_L(c));
+    gb_output(g, c);
+    m = write_unpack(g, NULL);
+    cr_expect_eq(opset_of(m), 13);
+    cr_expect_str_eq(find_node(m, "QLinearAdd")->domain, "com.microsoft");
+    bool found = false;
+    for (size_t i = 0; i < m->n_opset_import; i++)
+        if (m->opset_import[i]->domain && strcmp(m->opset_import[i]->domain, "com.microsoft") == 0)
+            found = m->opset_import[i]->version == oq_op_info(OQ_OP_QLinearAdd)->since;
+    cr_expect(found, "com.microsoft opset_import at the column's version");
+    onnx__model_proto__free_unpacked(m, NULL);
+    oq_write_opts q = {.format = OQ_FORMAT_QOP};
+    d = (oq_diag){0};
+    cr_expect_eq(oq_write_onnx_mem(g, &q, &buf, &len, &d), OQ_ERR_UNSUPPORTED_OP);
+    cr_expect(strstr(d.msg, "com.microsoft op"), "msg: %s", d.msg);
+    oq_graph_free(g);
+}
+
 /* x[2,3,4] -> Softmax (legacy 2-D at axis, or single axis) -> y */
 static oq_graph *softmax_graph(int64_t opset, bool legacy, int64_t axis)
 {
