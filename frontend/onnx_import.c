@@ -93,7 +93,7 @@ static oq_status scan_ops(imp *im)
     }
     if (!im->any_unknown || im->o->allow_unknown_ops)
         return OQ_OK;
-    /* one line: "Elu (nodes 'a', 'b'), com.x:Foo (node 'c')" in first-seen order */
+    /* one line: "Elu (2 nodes: 'a', 'b'), com.x:Foo (1 node: 'c')" in first-seen order */
     char msg[900];
     size_t len = 0, ntypes = 0;
     bool *seen = oq_arena_alloc(a, gp->n_node + 1);
@@ -122,8 +122,8 @@ static oq_status scan_ops(imp *im)
                 count++;
             }
         }
-        appendf(msg, sizeof msg, &len, "%s%s%s%.64s (node%s ", ntypes ? ", " : "", dom,
-                dom[0] ? ":" : "", n->op_type, count > 1 ? "s" : "");
+        appendf(msg, sizeof msg, &len, "%s%s%s%.64s (%zu node%s: ", ntypes ? ", " : "", dom,
+                dom[0] ? ":" : "", n->op_type, count, count > 1 ? "s" : "");
         size_t shown = 0;
         for (size_t j = i; j < gp->n_node && shown < 4; j++) {
             const Onnx__NodeProto *m = gp->node[j];
@@ -132,13 +132,14 @@ static oq_status scan_ops(imp *im)
                 appendf(msg, sizeof msg, &len, "%s'%.48s'", shown++ ? ", " : "", im->nname[j]);
         }
         if (count > shown)
-            appendf(msg, sizeof msg, &len, " and %zu more", count - shown);
+            appendf(msg, sizeof msg, &len, ", ...");
         appendf(msg, sizeof msg, &len, ")");
         ntypes++;
     }
     return oq_errorf(im->d, im->g, OQ_NONE, OQ_ERR_UNSUPPORTED_OP,
-                     "%s%zu unsupported operator type%s: %s", more ? "more than " : "", ntypes,
-                     ntypes > 1 ? "s" : "", msg);
+                     "%s%zu unsupported operator type%s (not in onnxq's op table, "
+                     "ir/ops.def): %s", more ? "more than " : "", ntypes, ntypes > 1 ? "s" : "",
+                     msg);
 }
 
 /* Converts a TypeProto into dtype + shape (dim_param and missing dims -> -1). what names the

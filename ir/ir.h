@@ -204,6 +204,29 @@ OQ_INTERNAL oq_status oq_verrorf(oq_diag *d, const oq_graph *g, uint32_t node, o
 OQ_INTERNAL void oq_warnf(oq_diag *d, const oq_graph *g, uint32_t node, const char *fmt, ...)
     OQ_PRINTF(4, 5);
 
+/* Refusals gathered over a whole graph and reported in one message, grouped by op type and
+ * reason in first-seen order: "3 op types lack support in the C backend: Resize (node 'r'):
+ * attribute mode='cubic' not supported; Relu (2 nodes: 'a', 'b'): no kernel for double data".
+ * Zero-initialize; nothing to free. */
+#define OQ_UNSUP_MAX 16        /* distinct (op type, reason) pairs kept */
+typedef struct oq_unsup {
+    uint32_t n;                /* pairs kept */
+    uint32_t more;             /* refused nodes of pairs past OQ_UNSUP_MAX */
+    oq_status st;              /* status of the first refusal */
+    struct {
+        uint32_t node[3];      /* the first nodes refused for this pair */
+        uint32_t count;        /* nodes refused for this pair */
+        char reason[224];      /* the error text without its file/node prefix */
+    } it[OQ_UNSUP_MAX];
+} oq_unsup;
+/* If d holds a refusal of node (UNSUPPORTED_OP, UNSUPPORTED_ATTR or DTYPE), moves it into u,
+ * clears d and returns true; false (d untouched) for any other status. */
+OQ_INTERNAL bool oq_unsup_take(oq_unsup *u, const oq_graph *g, uint32_t node, oq_diag *d);
+/* The one error for everything u holds ("who" names the part that refuses, e.g. "the C
+ * backend"); OQ_OK when u is empty. */
+OQ_INTERNAL oq_status oq_unsup_report(const oq_unsup *u, const oq_graph *g, const char *who,
+                                      oq_diag *d);
+
 /* ---------------------------------------------------------------- ir/dtype.c */
 
 size_t oq_dtype_size(oq_dtype t);      /* 0 for unknown / unstorable */

@@ -153,15 +153,20 @@ static oq_status init_storage(ectx *e)
 }
 
 /* Phase 1: the kind of every node (an int8 kernel, else the float side), the qparams and the
- * layout (NHWC or not) of every output. */
+ * layout (NHWC or not) of every output. Every node the backend refuses is listed in one error. */
 static oq_status classify_all(ectx *e)
 {
     const oq_graph *g = e->g;
+    oq_unsup u = {0};          /* every node refused, reported together at the end */
     for (uint32_t n = 0; n < g->nnode; n++) {
         bool taken;
         oq_status st = ce_classify_q8(e, n, &taken);
         if (st == OQ_OK && !taken)
             st = ce_classify_float(e, n);
+        if (st != OQ_OK && oq_unsup_take(&u, g, n, e->d)) {
+            e->k[n] = K_SKIP;
+            continue;
+        }
         if (st != OQ_OK)
             return st;
         const oq_node *nd = &g->nodes[n];
@@ -177,7 +182,7 @@ static oq_status classify_all(ectx *e)
                 vy->store = ST_WS;
         }
     }
-    return OQ_OK;
+    return oq_unsup_report(&u, g, "the C backend", e->d);
 }
 
 /* Phase 2: the activation and scratch buffers, with liveness over node positions, placed in

@@ -156,9 +156,10 @@ oq_status ce_classify_float(ectx *e, uint32_t n)
     return OQ_OK;
 unsupported:
     return oq_errorf(e->d, e->g, n, OQ_ERR_UNSUPPORTED_OP,
-                     "the C backend has no kernel for %s on %s data (quantize it, leave it out "
-                     "of the model, or pass --custom-op %s and provide %s_custom_%s)",
-                     nd->op_type, x != OQ_NONE ? oq_dtype_name(val(e, x)->dtype) : "no",
+                     "%s for %s data (or pass --custom-op %s and provide %s_custom_%s)",
+                     oq_op_info(nd->op)->csup ? "no C kernel of this op"
+                     : "in ops.def, but the C backend has no kernel of this op",
+                     x != OQ_NONE ? oq_dtype_name(val(e, x)->dtype) : "no",
                      nd->op_type, e->nm, nd->op_type);
 }
 

@@ -188,39 +188,28 @@ void oq_interp_free(oq_interp *it)
     free(it);
 }
 
-/* Lists every op type without an implementation in one message. */
-static oq_status check_ops(const oq_graph *g, oq_diag *d)
+/* Gathers every node of an op without an implementation into u. */
+static void check_ops(const oq_graph *g, oq_unsup *u, oq_diag *d)
 {
-    char buf[512];
-    size_t k = 0;
-    uint32_t first = OQ_NONE;
-    bool seen[OQ_OP_COUNT + 1] = {false};
-    buf[0] = 0;
     for (uint32_t n = 0; n < g->nnode; n++) {
         const oq_node *nd = &g->nodes[n];
         if (nd->dead || oq_interp_supports(nd->op) ||
             (nd->op == OQ_OP_UNKNOWN && oq_custom_find(nd->op_type)))
             continue;
-        unsigned op = (unsigned)nd->op <= OQ_OP_COUNT ? (unsigned)nd->op : OQ_OP_COUNT;
-        if (first == OQ_NONE)
-            first = n;
-        if (seen[op] && op != OQ_OP_COUNT)
-            continue;
-        seen[op] = true;
-        if (k < sizeof buf)
-            k += snprintf(buf + k, sizeof buf - k, "%s%s", k ? ", " : "", nd->op_type);
+        oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_OP, nd->op == OQ_OP_UNKNOWN
+                  ? "not in onnxq's op table (ir/ops.def) and no custom-op library runs it"
+                  : "in ops.def, but the interpreter has no implementation");
+        oq_unsup_take(u, g, n, d);
     }
-    if (first == OQ_NONE)
-        return OQ_OK;
-    return oq_errorf(d, g, first, OQ_ERR_UNSUPPORTED_OP,
-                     "the interpreter has no implementation of: %s", buf);
 }
 
 /* See interp.h: checks ops and values, plans blocks, runs every prepare step. */
 oq_status oq_interp_new(const oq_graph *g, oq_interp **out, oq_diag *d)
 {
     *out = NULL;
-    oq_status st = check_ops(g, d);
+    oq_unsup u = {0};          /* ops without an implementation, attribute refusals of prep */
+    check_ops(g, &u, d);
+    oq_status st = u.n ? oq_unsup_report(&u, g, "the interpreter", d) : OQ_OK;
     if (st)
         return st;
     oq_interp *it = calloc(1, sizeof *it);
@@ -319,13 +308,15 @@ oq_status oq_interp_new(const oq_graph *g, oq_interp **out, oq_diag *d)
             goto fail;
         }
     }
-    /* per-node preparation (attribute checks, packed weights) */
+    /* per-node preparation (attribute checks, packed weights); every refusal in one message */
     for (uint32_t n = 0; n < nn; n++) {
         if (it->skip[n] || !impl_of(g, n)->prep)
             continue;
-        if ((st = impl_of(g, n)->prep(g, n, &it->state[n], d)))
+        if ((st = impl_of(g, n)->prep(g, n, &it->state[n], d)) && !oq_unsup_take(&u, g, n, d))
             goto fail;
     }
+    if ((st = oq_unsup_report(&u, g, "the interpreter", d)))
+        goto fail;
     size_t wsz = 64;
     for (uint32_t n = 0; n < nn; n++)
         if (it->state[n] && impl_of(g, n)->ws) {

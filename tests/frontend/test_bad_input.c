@@ -238,8 +238,8 @@ Test(frontend_bad, unknown_ops)
     fm_node(m, "FancyOp", "f1", "x", "y");
     fm_node(m, "OtherOp", "o1", "y", "z");
     fm_output(m, "z");
-    expect_bad(m, "unknown.onnx", OQ_ERR_UNSUPPORTED_OP, "FancyOp (node 'f1')",
-               "OtherOp (node 'o1')");
+    expect_bad(m, "unknown.onnx", OQ_ERR_UNSUPPORTED_OP, "FancyOp (1 node: 'f1')",
+               "OtherOp (1 node: 'o1')");
     fm_free(m);
 }
 
