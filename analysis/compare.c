@@ -67,7 +67,7 @@ static uint32_t reader(const oq_graph *g, uint32_t v, oq_op op, uint32_t *count)
 
 /* The value of og holding the output of layer node m (matched to float-graph layer L): the
  * float layer's output name when og has it, else m's output, through one fused activation
- * (Relu / Clip / LeakyRelu reading it alone) when the float layer fused one. */
+ * (an activation flagged FUSEACT in ir/ops.def reading it alone) when the float layer fused one. */
 static uint32_t layer_value(const oq_graph *fg, const oq_layer *L, const oq_graph *og, uint32_t m)
 {
     uint32_t v = ir_find_value(og, fg->values[L->output].name);
@@ -78,8 +78,7 @@ static uint32_t layer_value(const oq_graph *fg, const oq_layer *L, const oq_grap
         return v;
     uint32_t cnt = 0, a = reader(og, v, OQ_OP_COUNT, &cnt);
     if (cnt == 1 && a != OQ_NONE &&
-        (og->nodes[a].op == OQ_OP_Relu || og->nodes[a].op == OQ_OP_Clip ||
-         og->nodes[a].op == OQ_OP_LeakyRelu) && og->nodes[a].nout == 1)
+        (oq_op_info(og->nodes[a].op)->flags & OQ_OPF_FUSEACT) && og->nodes[a].nout == 1)
         return og->nodes[a].out[0];
     return v;
 }

@@ -12,7 +12,8 @@ enum {                         /* the short flag names of ops.def rows */
     F_MOVE = OQ_OPF_MOVE, F_UNARY = OQ_OPF_UNARY, F_BINARY = OQ_OPF_BINARY,
     F_QUANT = OQ_OPF_QUANT, F_WEIGHTS = OQ_OPF_WEIGHTS, F_OWNQ = OQ_OPF_OWNQ,
     F_KEEPQ = OQ_OPF_KEEPQ, F_FOLD = OQ_OPF_FOLD, F_INTMOVE = OQ_OPF_INTMOVE,
-    F_CHSCALE = OQ_OPF_CHSCALE,
+    F_CHSCALE = OQ_OPF_CHSCALE, F_FUSEACT = OQ_OPF_FUSEACT, F_ANCHOR = OQ_OPF_ANCHOR,
+    F_SHAPEIN = OQ_OPF_SHAPEIN,
 };
 
 static const oq_opinfo optab[] = {
@@ -42,15 +43,23 @@ static const oq_opinfo optab[] = {
 #undef MSFT
 };
 
-static const char *const csup_text[] = {
-#define OQ_CSUP(id, text) text,
+static const struct {
+    const char *text;          /* words for `onnxq ops`; NULL for C_NONE */
+    bool f32;                  /* the emitted C has an fp32 form */
+} csup_tab[] = {
+#define OQ_CSUP(id, text, f32) {text, f32},
 #include "csup.def"
 #undef OQ_CSUP
 };
 
 const char *oq_csup_text(oq_csup c)
 {
-    return (unsigned)c < sizeof csup_text / sizeof csup_text[0] ? csup_text[c] : NULL;
+    return (unsigned)c < sizeof csup_tab / sizeof csup_tab[0] ? csup_tab[c].text : NULL;
+}
+
+bool oq_csup_f32(oq_csup c)
+{
+    return (unsigned)c < sizeof csup_tab / sizeof csup_tab[0] && csup_tab[c].f32;
 }
 
 const oq_opinfo *oq_op_info(oq_op op)

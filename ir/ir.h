@@ -60,6 +60,9 @@ enum {
     OQ_OPF_FOLD = 1 << 7,    /* inference evaluates it when its inputs are small constants */
     OQ_OPF_INTMOVE = 1 << 8, /* integer lowering runs it on the int8 tensor */
     OQ_OPF_CHSCALE = 1 << 9, /* a positive per-channel input scale passes through it */
+    OQ_OPF_FUSEACT = 1 << 10, /* an activation that fuses into the op before it */
+    OQ_OPF_ANCHOR = 1 << 11, /* a fusion anchor: an activation after it fuses into it */
+    OQ_OPF_SHAPEIN = 1 << 12, /* inputs after the first are integer axes/shape operands */
 };
 
 typedef enum oq_wax {        /* weight channel axis rule (ops.def column wax) */
@@ -67,7 +70,7 @@ typedef enum oq_wax {        /* weight channel axis rule (ops.def column wax) */
 } oq_wax;
 
 typedef enum oq_csup {       /* how the emitted C runs an op (ops.def column, csup.def) */
-#define OQ_CSUP(id, text) OQ_##id,
+#define OQ_CSUP(id, ...) OQ_##id,
 #include "csup.def"
 #undef OQ_CSUP
 } oq_csup;
@@ -326,6 +329,7 @@ struct oq_graph {
 
 const oq_opinfo *oq_op_info(oq_op op);
 const char *oq_csup_text(oq_csup c);        /* words for `onnxq ops`; NULL for OQ_C_NONE */
+bool oq_csup_f32(oq_csup c);                /* the emitted C has an fp32 form (csup.def) */
 oq_op oq_op_lookup(const char *onnx_type);   /* bsearch over ops.def; OQ_OP_UNKNOWN if absent */
 
 oq_graph *oq_graph_new(oq_allocfn fn, void *ctx);  /* NULL on NOMEM */

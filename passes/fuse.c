@@ -2,37 +2,31 @@
  * activation's output is observed and quantized. Representation: the activation node stays;
  * the producer gets INT attribute "onnxq_fused" = 1 (dropped by the ONNX writer like every
  * onnxq_* attribute). The quantizer then inserts no Q/DQ between the two, and lower_int turns
- * the activation into the clamp bounds of the requantize step. Fusable activations: Relu,
- * Clip with constant bounds (Relu6 is Clip(0, 6) after canonicalize), and, for int8 only,
- * LeakyRelu, HardSwish, HardSigmoid, Sigmoid, Tanh (table below). The producer's output must have
- * exactly one use (the activation) and not be a graph output; excluded nodes are not fused. */
+ * the activation into the clamp bounds of the requantize step. Producers are the ops flagged
+ * ANCHOR in ir/ops.def (Conv, ConvTranspose, Gemm, MatMul, Add); activations those flagged
+ * FUSEACT (Relu, Clip with constant bounds -- Relu6 is Clip(0, 6) after canonicalize -- and,
+ * for int8 only, LeakyRelu, HardSwish, HardSigmoid, Sigmoid, Tanh). The producer's output must
+ * have exactly one use (the activation) and not be a graph output; excluded nodes are not
+ * fused. */
 #include <string.h>
 
 #include "passes.h"
 
-static const oq_op acts[] = {
-    OQ_OP_Relu, OQ_OP_Clip, OQ_OP_LeakyRelu, OQ_OP_HardSwish, OQ_OP_HardSigmoid, OQ_OP_Sigmoid,
-    OQ_OP_Tanh,
-};
-
+/* Is op a fusion anchor (ops.def flag ANCHOR)? */
 static bool fusable_producer(oq_op op)
 {
-    return op == OQ_OP_Conv || op == OQ_OP_ConvTranspose || op == OQ_OP_Gemm ||
-           op == OQ_OP_MatMul || op == OQ_OP_Add;
+    return (oq_op_info(op)->flags & OQ_OPF_ANCHOR) != 0;
 }
 
+/* Is node a an activation that fuses (ops.def flag FUSEACT; Clip with constant bounds)? */
 static bool fusable_act(const oq_graph *g, const oq_node *a)
 {
-    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
-        if (acts[i] == a->op) {
-            if (a->op != OQ_OP_Clip)
-                return true;
-            for (uint32_t k = 1; k < a->nin; k++)   /* Clip bounds must be constants */
-                if (a->in[k] != OQ_NONE && !g->values[a->in[k]].data)
-                    return false;
-            return true;
-        }
-    return false;
+    if (!(oq_op_info(a->op)->flags & OQ_OPF_FUSEACT))
+        return false;
+    for (uint32_t k = 1; k < a->nin; k++)   /* Clip bounds must be constants */
+        if (a->in[k] != OQ_NONE && !g->values[a->in[k]].data)
+            return false;
+    return true;
 }
 
 static bool name_excluded(const oq_graph *g, uint32_t n, const oq_options *o)

@@ -31,26 +31,16 @@ static void put_kernel(oq_cbuf *c, oq_op op)
     cbuf_printf(c, "oq_f32_%s__scalar", oq_op_info(op)->f32k);
 }
 
-/* Ops the fallback computes in fp32. */
+/* Ops the fallback computes in fp32 (ops.def column csup: a form with fp32, csup.def). */
 static bool is_float_op(oq_op op)
 {
-    switch (op) {
-    case OQ_OP_Clip: case OQ_OP_Add: case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div:
-    case OQ_OP_Softmax: case OQ_OP_LogSoftmax: case OQ_OP_MaxPool: case OQ_OP_AveragePool:
-    case OQ_OP_GlobalAveragePool: case OQ_OP_GlobalMaxPool: case OQ_OP_ReduceMean:
-    case OQ_OP_ReduceSum: case OQ_OP_ReduceMax: case OQ_OP_Conv: case OQ_OP_Gemm:
-    case OQ_OP_MatMul:
-        return true;
-    default:
-        return (oq_op_info(op)->flags & OQ_OPF_UNARY) != 0;
-    }
+    return oq_csup_f32(oq_op_info(op)->csup);
 }
 
-/* Ops the fallback runs as strided copies on any element type. */
+/* Ops the fallback runs as strided copies on any element type (csup C_MOVE_NHWC). */
 static bool is_move_op(oq_op op)
 {
-    return op == OQ_OP_Transpose || op == OQ_OP_Slice || op == OQ_OP_Split ||
-           op == OQ_OP_Concat || op == OQ_OP_Pad;
+    return oq_op_info(op)->csup == OQ_C_MOVE_NHWC;
 }
 
 /* True if s is one of l[0..n). */
@@ -141,8 +131,7 @@ oq_status ce_classify_float(ectx *e, uint32_t n)
         uint32_t v = nd->in[i];
         if (v == OQ_NONE)
             continue;
-        bool shape_in = i > 0 && (nd->op == OQ_OP_ReduceMean || nd->op == OQ_OP_ReduceSum ||
-                                  nd->op == OQ_OP_ReduceMax);
+        bool shape_in = i > 0 && (oq_op_info(nd->op)->flags & OQ_OPF_SHAPEIN);
         if (!shape_in && val(e, v)->dtype != OQ_DT_FLOAT)
             goto unsupported;
     }

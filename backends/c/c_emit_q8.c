@@ -28,10 +28,10 @@ static bool scalar_qp(const ectx *e, uint32_t s, uint32_t z, float *scale, int32
 
 /* ------------------------------------------------------------------------------ classification */
 
+/* Ops the emitted C runs as copies of any element type (ops.def column csup C_MOVE). */
 static bool is_copy_op(oq_op op)
 {
-    return op == OQ_OP_Reshape || op == OQ_OP_Flatten || op == OQ_OP_Squeeze ||
-           op == OQ_OP_Unsqueeze || op == OQ_OP_Identity || op == OQ_OP_Dropout;
+    return oq_op_info(op)->csup == OQ_C_MOVE;
 }
 
 /* Fills the oq_q8_conv_shape of a QLinearConv node (NHWC view of its NCHW shapes). */
