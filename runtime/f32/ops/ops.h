@@ -3,9 +3,11 @@
  * movement that works on any element size (strided copy, Pad). The interpreter binds tensors and
  * calls these; the emitted C copies this folder verbatim into onnxq_rt/f32/ops/ and calls the
  * same functions, so both give the same bytes. C99, no IR, no malloc, no stdio.
- * A float kernel is named oq_f32_<op>__<isa>, <op> the ONNX op type in lower case; data
- * movement is oq_x_<op>__<isa> (x: any element size). Shapes and strides count elements,
- * C order; ranks go up to OQ_F32_MAX_RANK. */
+ * Names are operator kernels of runtime/README.md's grammar, oq_<dtype>_<op>[_<variant>]__<isa>:
+ * <op> the ONNX op type in lower case (the f32k column of ir/ops.def), dtype f32 (f64, u8, s8 for
+ * the element types the interpreter also runs), x for data movement on any element size; each
+ * loops over the whole tensor itself (no tile). Shapes and strides count elements, C order; ranks
+ * go up to OQ_F32_MAX_RANK. */
 #ifndef OQ_F32_OPS_H
 #define OQ_F32_OPS_H
 #include <stddef.h>

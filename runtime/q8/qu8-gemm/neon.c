@@ -1,6 +1,6 @@
 /* qu8-gemm/neon.c: aarch64 GEMM micro-kernels on the N16K4 layout (4 columns x 4 k per q
  * register). neondot: sdot on activations shifted to s8 (a ^ 0x80 = a - 128), the shift folded
- * back by adding 128 * colsum (block header) to the packed bias; neoni8mm: sudot multiplies the
+ * back by adding 128 * colsum (block header) to the packed bias; i8mm: sudot multiplies the
  * s8 weights by the u8 activations directly; neon: smull s8 x s8 products (|p| <= 16384 fits
  * int16) pairwise-accumulated by sadalp, then pairwise-added per column. Epilogue in NEON for
  * both modes, bit-identical to requant.h (fp32: scvtf/fcvtns; q31: sqshl, sqrdmulh, srshl with the
@@ -106,7 +106,7 @@ __attribute__((target("arch=armv8.2-a+i8mm"))) static inline uint8x16_t mka_mm(i
 }
 
 __attribute__((target("arch=armv8.2-a+i8mm"))) void
-oq_qu8_gemm_minmax_ukernel_4x16c4__neoni8mm(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+oq_qu8_gemm_minmax_ukernel_4x16c4__i8mm(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                             size_t a_stride, const void *w, void *c,
                                             size_t c_stride, size_t n0, const oq_q8_requant *rq)
 {
