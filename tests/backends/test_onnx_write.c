@@ -30,6 +30,18 @@ static Onnx__ModelProto *write_unpack(const oq_graph *g, const oq_write_opts *o)
     return m;
 }
 
+/* Writes g with options o into memory expecting a failure: no output, *d holds the message. */
+static oq_status write_fails(const oq_graph *g, const oq_write_opts *o, oq_diag *d)
+{
+    *d = (oq_diag){0};
+    void *buf = NULL;
+    size_t len;
+    oq_status st = oq_write_onnx_mem(g, o, &buf, &len, d);
+    cr_expect_null(buf, "a failed write returned bytes");
+    free(buf);
+    return st;
+}
+
 static int64_t opset_of(const Onnx__ModelProto *m)
 {
     for (size_t i = 0; i < m->n_opset_import; i++)
@@ -236,13 +248,10 @@ Test(backends, explicit_opset_rewrites_and_runtime_axes_need_newer_opset)
     /* axes computed at run time (a graph input) cannot become an attribute */
     uint32_t ax = gb_input(g, "axes_rt", OQ_DT_INT64, GB_SHAPE(1));
     g->nodes[1].in[1] = ax;
-    oq_diag d = {0};
-    void *buf = NULL;
-    size_t len;
-    cr_expect_eq(oq_write_onnx_mem(g, &o, &buf, &len, &d), OQ_ERR_USAGE);
+    oq_diag d;
+    cr_expect_eq(write_fails(g, &o, &d), OQ_ERR_USAGE);
     cr_expect(strstr(d.msg, "axes computed at run time") && strstr(d.msg, "mean"), "msg: %s",
               d.msg);
-    cr_expect_null(buf);
     g->opset = 11;
     cr_expect_eq(oq_onnx_write_opset(g, NULL, &d), 18);
     oq_graph_free(g);
@@ -326,10 +335,8 @@ Test(backends, per_axis_quantization_raises_opset_to_13)
     onnx__model_proto__free_unpacked(m, NULL);
 
     oq_write_opts o = {.opset = 12};
-    oq_diag d = {0};
-    void *buf = NULL;
-    size_t len;
-    cr_expect_eq(oq_write_onnx_mem(g, &o, &buf, &len, &d), OQ_ERR_USAGE);
+    oq_diag d;
+    cr_expect_eq(write_fails(g, &o, &d), OQ_ERR_USAGE);
     cr_expect(strstr(d.msg, "per-axis") && strstr(d.msg, "w_dq"), "msg: %s", d.msg);
     oq_graph_free(g);
 
@@ -355,13 +362,10 @@ Test(backends, op_introduction_raises_opset_and_contrib_ops_keep_their_domain)
     cr_expect_eq(opset_of(m), 14);
     onnx__model_proto__free_unpacked(m, NULL);
     oq_write_opts o = {.opset = 13};
-    oq_diag d = {0};
-    void *buf = NULL;
-    size_t len;
-    cr_expect_eq(oq_write_onnx_mem(g, &o, &buf, &len, &d), OQ_ERR_USAGE);
+    oq_diag d;
+    cr_expect_eq(write_fails(g, &o, &d), OQ_ERR_USAGE);
     cr_expect(strstr(d.msg, "HardSwish needs opset 14") && strstr(d.msg, "hs"), "msg: %s",
               d.msg);
-    cr_expect_null(buf);
     oq_graph_free(g);
 
     g = gb_new(13);
@@ -383,8 +387,7 @@ Test(backends, op_introduction_raises_opset_and_contrib_ops_keep_their_domain)
     cr_expect(found, "com.microsoft opset_import at the column's version");
     onnx__model_proto__free_unpacked(m, NULL);
     oq_write_opts q = {.format = OQ_FORMAT_QOP};
-    d = (oq_diag){0};
-    cr_expect_eq(oq_write_onnx_mem(g, &q, &buf, &len, &d), OQ_ERR_UNSUPPORTED_OP);
+    cr_expect_eq(write_fails(g, &q, &d), OQ_ERR_UNSUPPORTED_OP);
     cr_expect(strstr(d.msg, "com.microsoft op"), "msg: %s", d.msg);
     oq_graph_free(g);
 }
@@ -492,10 +495,8 @@ Test(backends, undefined_value_is_an_error)
     uint32_t y = gb_value(g, "y", OQ_DT_FLOAT, GB_SHAPE(1));
     GB_NODE(g, Relu, "r", GB_L(x), GB_L(y));
     gb_output(g, y);
-    oq_diag d = {0};
-    void *buf = NULL;
-    size_t len;
-    cr_expect_eq(oq_write_onnx_mem(g, NULL, &buf, &len, &d), OQ_ERR_INVALID_MODEL);
+    oq_diag d;
+    cr_expect_eq(write_fails(g, NULL, &d), OQ_ERR_INVALID_MODEL);
     cr_expect(strstr(d.msg, "ghost") && strstr(d.msg, "'r'"), "msg: %s", d.msg);
     oq_graph_free(g);
 }
