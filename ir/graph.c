@@ -25,8 +25,9 @@ static const oq_opinfo optab[] = {
 #define FK_SOFTMAX FK_NAME
 #define FK_REDUCE FK_NAME
 #define FK_NONE NULL
-#define ONNX(v) "", v
-#define MSFT(v) "com.microsoft", v
+#define ONNX(v) "", v, 0
+#define ONNX_IN(v, vin) "", v, vin
+#define MSFT(v) "com.microsoft", v, 0
 #define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k, wax, opset) \
     {str, mini, maxi, mino, maxo, flags, OQ_##csup, f32k, OQ_##wax, opset},
 #include "ops.def"
@@ -40,6 +41,7 @@ static const oq_opinfo optab[] = {
 #undef FK_REDUCE
 #undef FK_NONE
 #undef ONNX
+#undef ONNX_IN
 #undef MSFT
 };
 
@@ -65,7 +67,7 @@ bool oq_csup_f32(oq_csup c)
 const oq_opinfo *oq_op_info(oq_op op)
 {
     static const oq_opinfo unknown = {"?", 0, 65535, 0, 65535, 0, OQ_C_NONE, NULL,
-                                        OQ_WAX_NONE, "", 1};
+                                        OQ_WAX_NONE, "", 1, 0};
     if ((unsigned)op >= OQ_OP_COUNT)
         return &unknown;
     return &optab[op];

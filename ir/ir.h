@@ -85,6 +85,8 @@ typedef struct oq_opinfo {
     oq_wax wax;                /* how its weight's output-channel axis is found */
     const char *domain;        /* "" for the default ONNX domain, else e.g. "com.microsoft" */
     int since;                 /* first opset version of domain that has the op */
+    int inputs_since;          /* opset from which operands of older opsets' attributes are
+                                * inputs (axes, pads, ...); 0: none */
 } oq_opinfo;
 
 /* ---------------------------------------------------------------- ir/attrs.c */

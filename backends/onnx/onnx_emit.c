@@ -66,7 +66,8 @@ static bool skip_attr(const wctx *w, const oq_node *n, const char *name)
                (strcmp(name, "training_mode") == 0 && w->opset < 14) ||
                strcmp(name, "is_test") == 0 || strcmp(name, "consumed_inputs") == 0;
     case OQ_OP_Dropout:
-        return strcmp(name, "is_test") == 0 || (strcmp(name, "ratio") == 0 && w->opset >= 12);
+        return strcmp(name, "is_test") == 0 ||
+               (strcmp(name, "ratio") == 0 && w->opset >= oq_op_info(n->op)->inputs_since);
     case OQ_OP_Split:
         return strcmp(name, "num_outputs") == 0 && w->opset < 18;
     case OQ_OP_QuantizeLinear:
@@ -199,23 +200,22 @@ bool ow_emit_node(wctx *w, uint32_t ni)
         if (!skip_attr(w, n, n->attr[i].name) && !attr_copy(w, &b, &n->attr[i], ni))
             return false;
     int64_t T = w->opset;
+    int64_t T_in = oq_op_info(n->op)->inputs_since;  /* below: constant operands as attributes */
     switch (n->op) {
     case OQ_OP_Squeeze:
     case OQ_OP_Unsqueeze:
     case OQ_OP_ReduceSum:
     case OQ_OP_ReduceMean:
-    case OQ_OP_ReduceMax: {
-        int64_t since = (n->op == OQ_OP_ReduceMean || n->op == OQ_OP_ReduceMax) ? 18 : 13;
-        if (T < since) {
+    case OQ_OP_ReduceMax:
+        if (T < T_in) {
             if (!input_to_ints_attr(w, ni, &b, 1, "axes"))
                 return false;
             b.p->n_input = 1;
         }
         break;
-    }
     case OQ_OP_Split: {
         bool has_split = ow_in(n, 1) != OQ_NONE;
-        if (has_split && T < 13) {
+        if (has_split && T < T_in) {
             if (!input_to_ints_attr(w, ni, &b, 1, "split"))
                 return false;
             b.p->n_input = 1;
@@ -226,7 +226,7 @@ bool ow_emit_node(wctx *w, uint32_t ni)
                 return oq_errorf(w->d, g, ni, OQ_ERR_SHAPE, "output shapes unknown; cannot "
                                  "write num_outputs below opset 18") == OQ_OK;
             if (!equal) {
-                if (T < 13) {
+                if (T < T_in) {
                     ow_attr_ints(w, &b, "split", sz, n->nout);
                 } else {
                     const char *c = ow_const_i64(w, "split", sz, n->nout, ni);
@@ -242,7 +242,7 @@ bool ow_emit_node(wctx *w, uint32_t ni)
         break;
     }
     case OQ_OP_Clip:
-        if (T < 11) {
+        if (T < T_in) {
             float v;
             if (ow_in(n, 1) != OQ_NONE && ow_const_scalar_f(w, n->in[1], &v))
                 ow_attr_float(w, &b, "min", v);
@@ -252,7 +252,7 @@ bool ow_emit_node(wctx *w, uint32_t ni)
         }
         break;
     case OQ_OP_Pad:
-        if (T < 11) {
+        if (T < T_in) {
             float v;
             if (!input_to_ints_attr(w, ni, &b, 1, "pads"))
                 return false;
@@ -262,7 +262,7 @@ bool ow_emit_node(wctx *w, uint32_t ni)
         }
         break;
     case OQ_OP_Slice:
-        if (T < 10) {
+        if (T < T_in) {
             if (!input_to_ints_attr(w, ni, &b, 1, "starts") ||
                 !input_to_ints_attr(w, ni, &b, 2, "ends") ||
                 !input_to_ints_attr(w, ni, &b, 3, "axes"))
@@ -296,7 +296,7 @@ bool ow_emit_node(wctx *w, uint32_t ni)
         }
         break;
     case OQ_OP_Dropout:
-        if (T < 12) {
+        if (T < T_in) {
             float v;
             if (ow_in(n, 1) != OQ_NONE && ow_const_scalar_f(w, n->in[1], &v))
                 ow_attr_float(w, &b, "ratio", v);

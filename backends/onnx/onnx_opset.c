@@ -1,8 +1,9 @@
 /* ONNX writer, opset choice: the written default-domain opset is the model's (or the one asked
- * for), raised to the minimum the graph's ops need (the version that introduced each op, ops.def
- * column opset) and their canonical forms need (form_needs: per-axis Q/DQ 13, axes computed at
- * run time 13/18, ...). An explicit opset below that is an error naming the node. Also the
- * constant-input readers the rewrites share. */
+ * for), raised to the minimum the graph's ops need (ops.def column opset: the version that
+ * introduced each op, and the one that made its attribute operands inputs when one is computed
+ * at run time) and their canonical forms need (form_needs: per-axis Q/DQ 13, ...). An explicit
+ * opset below that is an error naming the node. Also the constant-input readers the rewrites
+ * share. */
 #include <string.h>
 
 #include "onnx_int.h"
@@ -91,52 +92,15 @@ static int64_t form_needs(wctx *w, const oq_node *n, const char **why)
         }
         return OW_MIN_OPSET;
     }
-    case OQ_OP_Squeeze:
-    case OQ_OP_Unsqueeze:
-    case OQ_OP_ReduceSum:
-        if (ow_in(n, 1) != OQ_NONE && !ow_is_const(w, n->in[1])) {
-            *why = "axes computed at run time";
-            return 13;
-        }
-        return OW_MIN_OPSET;
-    case OQ_OP_ReduceMean:
-    case OQ_OP_ReduceMax:
-        if (ow_in(n, 1) != OQ_NONE && !ow_is_const(w, n->in[1])) {
-            *why = "axes computed at run time";
-            return 18;
-        }
-        return OW_MIN_OPSET;
-    case OQ_OP_Split:
-        if (ow_in(n, 1) != OQ_NONE && !ow_is_const(w, n->in[1])) {
-            *why = "split sizes computed at run time";
-            return 13;
-        }
-        return OW_MIN_OPSET;
-    case OQ_OP_Clip:
-        if ((ow_in(n, 1) != OQ_NONE && !ow_is_const(w, n->in[1])) ||
-            (ow_in(n, 2) != OQ_NONE && !ow_is_const(w, n->in[2]))) {
-            *why = "Clip bounds computed at run time";
-            return 11;
-        }
+    case OQ_OP_Clip: {
         oq_dtype xt = g->values[n->in[0]].dtype;
         if (xt != OQ_DT_FLOAT && xt != OQ_DT_UNDEFINED) {
             *why = "Clip on a non-float type";
             return 12;
         }
         return OW_MIN_OPSET;
-    case OQ_OP_Pad:
-        if ((ow_in(n, 1) != OQ_NONE && !ow_is_const(w, n->in[1])) ||
-            (ow_in(n, 2) != OQ_NONE && !ow_is_const(w, n->in[2]))) {
-            *why = "pads computed at run time";
-            return 11;
-        }
-        return OW_MIN_OPSET;
+    }
     case OQ_OP_Slice:
-        for (uint32_t i = 1; i < n->nin; i++)
-            if (n->in[i] != OQ_NONE && !ow_is_const(w, n->in[i])) {
-                *why = "Slice bounds computed at run time";
-                return 10;
-            }
         if (ow_in(n, 4) != OQ_NONE && !all_ones(w, n, 4)) {
             *why = "Slice steps";
             return 10;
@@ -189,13 +153,19 @@ static int64_t form_needs(wctx *w, const oq_node *n, const char **why)
     }
 }
 
-/* Minimum default-domain opset that can express node n: the version that introduced its op
- * (ops.def column opset; ops of another domain need none) or what its form needs. */
+/* Minimum default-domain opset that can express node n: the version that introduced its op,
+ * the one that made its attribute operands inputs when one is computed at run time (ops.def
+ * column opset; ops of another domain need none), or what its form needs. */
 static int64_t opset_needs(wctx *w, const oq_node *n, const char **why)
 {
     const oq_opinfo *oi = oq_op_info(n->op);
     *why = oi->name;
     int64_t need = oi->domain[0] ? OW_MIN_OPSET : oi->since;
+    for (uint32_t i = 1; oi->inputs_since > need && i < n->nin; i++)
+        if (n->in[i] != OQ_NONE && !ow_is_const(w, n->in[i])) {
+            need = oi->inputs_since;
+            *why = "an operand computed at run time (an attribute in older opsets)";
+        }
     const char *fwhy = oi->name;
     int64_t k = form_needs(w, n, &fwhy);
     if (k > need) {

@@ -250,7 +250,8 @@ Test(backends, explicit_opset_rewrites_and_runtime_axes_need_newer_opset)
     g->nodes[1].in[1] = ax;
     oq_diag d;
     cr_expect_eq(write_fails(g, &o, &d), OQ_ERR_USAGE);
-    cr_expect(strstr(d.msg, "axes computed at run time") && strstr(d.msg, "mean"), "msg: %s",
+    cr_expect(strstr(d.msg, "operand computed at run time") &&
+              strstr(d.msg, "'mean' (ReduceMean)") && strstr(d.msg, "needs opset 18"), "msg: %s",
               d.msg);
     g->opset = 11;
     cr_expect_eq(oq_onnx_write_opset(g, NULL, &d), 18);
@@ -291,6 +292,42 @@ Test(backends, clip_and_pad_inputs_become_attributes_below_11)
     cr_expect_eq(find_node(m, "Clip")->n_input, 3);
     cr_expect_eq(find_node(m, "Pad")->n_input, 3);
     cr_expect_null(find_attr(find_node(m, "Pad"), "pads"));
+    onnx__model_proto__free_unpacked(m, NULL);
+    oq_graph_free(g);
+}
+
+/* An operand computed at run time raises the opset to the one that made it an input (ops.def
+ * column opset, ONNX_IN): Dropout's ratio 12, Clip's bounds 11 -- and a Clip on int32 with such
+ * bounds needs 12 for its type, the higher of the two. */
+Test(backends, runtime_operands_raise_opset_to_their_inputs_version)
+{
+    oq_graph *g = gb_new(9);
+    uint32_t x = gb_input(g, "x", OQ_DT_FLOAT, GB_SHAPE(2, 3));
+    uint32_t r = gb_input(g, "ratio", OQ_DT_FLOAT, GB_SCALAR);
+    uint32_t y = gb_value(g, "y", OQ_DT_FLOAT, GB_SHAPE(2, 3));
+    GB_NODE(g, Dropout, "drop", GB_L(x, r), GB_L(y));
+    gb_output(g, y);
+    Onnx__ModelProto *m = write_unpack(g, NULL);
+    cr_expect_eq(opset_of(m), 12);
+    cr_expect_eq(find_node(m, "Dropout")->n_input, 2, "the ratio stays an input");
+    cr_expect_null(find_attr(find_node(m, "Dropout"), "ratio"));
+    onnx__model_proto__free_unpacked(m, NULL);
+    oq_write_opts o = {.opset = 11};
+    oq_diag d;
+    cr_expect_eq(write_fails(g, &o, &d), OQ_ERR_USAGE);
+    cr_expect(strstr(d.msg, "'drop' (Dropout)") && strstr(d.msg, "needs opset 12"), "msg: %s",
+              d.msg);
+    oq_graph_free(g);
+
+    g = gb_new(9);
+    x = gb_input(g, "x", OQ_DT_INT32, GB_SHAPE(2, 3));
+    uint32_t hi = gb_input(g, "hi", OQ_DT_INT32, GB_SCALAR);
+    y = gb_value(g, "y", OQ_DT_INT32, GB_SHAPE(2, 3));
+    GB_NODE(g, Clip, "clip", GB_L(x, OQ_NONE, hi), GB_L(y));
+    gb_output(g, y);
+    m = write_unpack(g, NULL);
+    cr_expect_eq(opset_of(m), 12);
+    cr_expect_eq(find_node(m, "Clip")->n_input, 3);
     onnx__model_proto__free_unpacked(m, NULL);
     oq_graph_free(g);
 }
