@@ -14,6 +14,30 @@ Test(graph, op_table_sorted_for_bsearch)
     cr_assert_eq(oq_op_lookup("NoSuchOp"), OQ_OP_UNKNOWN);
 }
 
+/* The columns of ops.def and csup.def agree with each other: csup's f32 column with the words
+ * `onnxq ops` prints for it, a fusable activation is a one-input element-wise op, a fusion anchor
+ * quantizes its own output, and opset versions are positive with inputs_since after since. */
+Test(graph, op_table_columns_agree)
+{
+    for (int c = 0; c == OQ_C_NONE || oq_csup_text((oq_csup)c); c++) {   /* every row */
+        const char *t = oq_csup_text((oq_csup)c);
+        cr_expect_eq(oq_csup_f32((oq_csup)c), t && strstr(t, "fp32") != NULL,
+                     "csup %d (%s): f32 column and text disagree", c, t ? t : "none");
+    }
+    for (int i = 0; i < OQ_OP_COUNT; i++) {
+        const oq_opinfo *oi = oq_op_info(i);
+        if (oi->flags & OQ_OPF_FUSEACT)
+            cr_expect(oi->flags & OQ_OPF_UNARY, "%s: FUSEACT without UNARY", oi->name);
+        if (oi->flags & OQ_OPF_ANCHOR)
+            cr_expect(oi->flags & OQ_OPF_OWNQ, "%s: ANCHOR without OWNQ", oi->name);
+        cr_expect(oi->since >= 1, "%s: opset %d", oi->name, oi->since);
+        cr_expect(oi->inputs_since == 0 || oi->inputs_since > oi->since,
+                  "%s: inputs from opset %d, introduced in %d", oi->name, oi->inputs_since,
+                  oi->since);
+        cr_expect(oi->domain != NULL, "%s: no domain", oi->name);
+    }
+}
+
 Test(graph, values_nodes_uses_and_toposort)
 {
     oq_graph *g = oq_graph_new(NULL, NULL);
