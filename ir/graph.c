@@ -192,6 +192,14 @@ static bool names_put(oq_graph *g, uint32_t v)
     return true;
 }
 
+bool ir_has_op(const oq_graph *g, oq_op op)
+{
+    for (uint32_t i = 0; i < g->nnode; i++)
+        if (!g->nodes[i].dead && g->nodes[i].op == op)
+            return true;
+    return false;
+}
+
 uint32_t ir_find_value(const oq_graph *g, const char *name)
 {
     const nametab *t = &((const graph_impl *)g)->names;

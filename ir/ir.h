@@ -347,6 +347,8 @@ OQ_INTERNAL uint32_t ir_insert_node(oq_graph *g, uint32_t pos, oq_op op, const c
                                     const uint32_t *in, uint32_t nin, const uint32_t *out,
                                     uint32_t nout);
 OQ_INTERNAL uint32_t ir_find_value(const oq_graph *g, const char *name); /* OQ_NONE if absent */
+/* True if a live node of g has op `op` (e.g. DequantizeLinear: a QDQ, pre-quantized model). */
+OQ_INTERNAL bool ir_has_op(const oq_graph *g, oq_op op);
 /* A fresh unique name "base", "base_1", ... (arena). */
 OQ_INTERNAL const char *ir_unique_name(oq_graph *g, const char *base);
 OQ_INTERNAL void ir_fill_uses(oq_graph *g);          /* rebuilds every value's use list */

@@ -88,9 +88,8 @@ oq_status lib_check_quality(onnxq_session *s, const oq_graph *fg, const oq_graph
     float db = NAN;
     st = oq_measure_sqnr(fg, qg, &view, &db, &s->d);
     if (st == OQ_OK) {
-        bool preq = false;     /* the input was a QDQ model: it is the reference */
-        for (uint32_t i = 0; i < fg->nnode && !preq; i++)
-            preq = !fg->nodes[i].dead && fg->nodes[i].op == OQ_OP_DequantizeLinear;
+        /* the input was a QDQ model: it is the reference */
+        bool preq = ir_has_op(fg, OQ_OP_DequantizeLinear);
         lib_info(s, "output SQNR %.2f dB against %s on %u %s sample%s", db,
                  preq ? "the input model (already partly quantized)" : "fp32", view.n,
                  held_out ? "held-out calibration" : "calibration", view.n == 1 ? "" : "s");

@@ -144,16 +144,6 @@ static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, con
     return st;
 }
 
-/* True when g already holds DequantizeLinear nodes (a QDQ model from QAT or another tool): its
- * own scales stand, and calibration is needed only for edges they leave float. */
-static bool prequantized(const oq_graph *g)
-{
-    for (uint32_t i = 0; i < g->nnode; i++)
-        if (!g->nodes[i].dead && g->nodes[i].op == OQ_OP_DequantizeLinear)
-            return true;
-    return false;
-}
-
 /* The pipeline after the float passes: bias correction, calibration, quantization, the output
  * SQNR check. */
 static oq_status quantize(onnxq_session *s, oq_graph **gp)
@@ -175,7 +165,9 @@ static oq_status quantize(onnxq_session *s, oq_graph **gp)
                  : oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--bias-correct needs --calib DATA");
     }
     if (st == OQ_OK && o->mode == OQ_MODE_STATIC) {
-        if (!has && !u->load_calib && !prequantized(*gp))
+        /* a model holding DequantizeLinear nodes (QAT, another tool) keeps its own scales and
+         * needs samples only for the edges they leave float */
+        if (!has && !u->load_calib && !ir_has_op(*gp, OQ_OP_DequantizeLinear))
             st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "static quantization needs --calib "
                            "DATA (or --load-calib FILE, or --mode dynamic)");
         if (st == OQ_OK)

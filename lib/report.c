@@ -98,11 +98,7 @@ static oq_status load_other(onnxq_session *s, const oq_graph *g, const char *pat
     }
     if (st != OQ_OK)
         return st;
-    const oq_graph *o = *og;
-    bool qdq = false;
-    for (uint32_t i = 0; i < o->nnode && !qdq; i++)
-        qdq = !o->nodes[i].dead && o->nodes[i].op == OQ_OP_DequantizeLinear;
-    if (!qdq)
+    if (!ir_has_op(*og, OQ_OP_DequantizeLinear))
         return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "--compare %s: not a QDQ model (no "
                          "DequantizeLinear node)", path);
     if ((st = ir_require_static(*og, d)) == OQ_OK && !same_io(g, *og, &symbolic))
