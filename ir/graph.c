@@ -28,6 +28,7 @@ static const oq_opinfo optab[] = {
 #define ONNX(v) "", v, 0
 #define ONNX_IN(v, vin) "", v, vin
 #define MSFT(v) "com.microsoft", v, 0
+#define ONNXQ(v) "com.onnxq", v, 0
 #define OQ_OP(id, str, mini, maxi, mino, maxo, flags, csup, f32k, wax, opset) \
     {str, mini, maxi, mino, maxo, flags, OQ_##csup, f32k, OQ_##wax, opset},
 #include "ops.def"
@@ -43,6 +44,7 @@ static const oq_opinfo optab[] = {
 #undef ONNX
 #undef ONNX_IN
 #undef MSFT
+#undef ONNXQ
 };
 
 static const struct {

@@ -242,7 +242,8 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
     case OQ_OP_LayerNormalization: return ir_infer_layernorm(g, n, d);
     case OQ_OP_MatMul: case OQ_OP_MatMulInteger: return ir_infer_matmul(g, n, d, 0, 1);
     case OQ_OP_QLinearMatMul: return ir_infer_matmul(g, n, d, 0, 3);
-    case OQ_OP_QLinearAdd: return ir_infer_qlinear_add(g, n, d);
+    case OQ_OP_QLinearAdd: case OQ_OP_QLinearMul: return ir_infer_qlinear_add(g, n, d);
+    case OQ_OP_QLinearLookup: return ir_infer_qlinear_lookup(g, n, d);
     case OQ_OP_QLinearConcat: return ir_infer_qlinear_concat(g, n, d);
     case OQ_OP_QLinearGlobalAveragePool: return ir_infer_qlinear_gap(g, n, d);
     case OQ_OP_Pad: return ir_infer_pad(g, n, d);

@@ -70,16 +70,36 @@ oq_status ir_infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d)
     return OQ_OK;
 }
 
-/* com.microsoft QLinearAdd(A, sA, zA, B, sB, zB, sC, zC): dtype of A, broadcast of A and B. */
+/* com.microsoft QLinearAdd / QLinearMul(A, sA, zA, B, sB, zB, sC, zC): dtype of A, broadcast
+ * of A and B. */
 oq_status ir_infer_qlinear_add(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
     const oq_value *a = ir_in_val(g, nd, 0), *b = ir_in_val(g, nd, 3);
     oq_value *y = ir_out_val(g, nd, 0);
     if (!a || !b || !y)
-        return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearAdd needs inputs A and B");
+        return oq_errorf(d, g, n, OQ_ERR_SHAPE, "%s needs inputs A and B", nd->op_type);
     y->dtype = a->dtype;
     return ir_bcast2(g, n, &a->shape, &b->shape, &y->shape, d);
+}
+
+/* QLinearLookup(X, table, sY, zY): a 256-entry table indexed by X's byte; X's shape, the
+ * table's dtype (uint8 or int8). */
+oq_status ir_infer_qlinear_lookup(oq_graph *g, uint32_t n, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[n];
+    const oq_value *x = ir_in_val(g, nd, 0), *t = ir_in_val(g, nd, 1);
+    oq_value *y = ir_out_val(g, nd, 0);
+    if (!x || !t || !y)
+        return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearLookup needs inputs X and table");
+    if ((x->dtype != OQ_DT_UINT8 && x->dtype != OQ_DT_INT8) ||
+        (t->dtype != OQ_DT_UINT8 && t->dtype != OQ_DT_INT8))
+        return oq_errorf(d, g, n, OQ_ERR_DTYPE, "QLinearLookup takes uint8 or int8 X and table");
+    if (t->shape.rank != 1 || t->shape.dim[0] != 256)
+        return oq_errorf(d, g, n, OQ_ERR_SHAPE, "QLinearLookup table must have shape [256]");
+    y->dtype = t->dtype;
+    y->shape = x->shape;
+    return OQ_OK;
 }
 
 oq_status ir_infer_conv(oq_graph *g, uint32_t n, oq_diag *d)

@@ -556,6 +556,7 @@ OQ_INTERNAL oq_status ir_infer_cast(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_qlinear_add(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_qlinear_concat(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_qlinear_gap(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_qlinear_lookup(oq_graph *g, uint32_t n, oq_diag *d);
 
 /* ---------------------------------------------------------------- ir/infer_shape.c */
 

@@ -152,7 +152,8 @@ typedef enum onnxq_format {
     ONNXQ_FORMAT_QDQ = 0,      /* QuantizeLinear/DequantizeLinear pairs (default) */
     ONNXQ_FORMAT_QOP = 1,      /* QLinearConv / QLinearMatMul, standard domain only */
     ONNXQ_FORMAT_INT = 2       /* the lowered integer graph onnxq_session_emit_c compiles
-                                  (+ com.microsoft QLinearAdd/Concat/GlobalAveragePool) */
+                                  (+ com.microsoft QLinearAdd/Mul/Concat/
+                                  GlobalAveragePool, com.onnxq QLinearLookup) */
 } onnxq_format;
 
 /* Every option of `onnxq quantize`, `compile` and `report`. Fill with onnxq_options_init

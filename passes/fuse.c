@@ -3,19 +3,26 @@
  * the producer gets INT attribute "onnxq_fused" = 1 (dropped by the ONNX writer like every
  * onnxq_* attribute). The quantizer then inserts no Q/DQ between the two, and lower_int turns
  * the activation into the clamp bounds of the requantize step. Producers are the ops flagged
- * ANCHOR in ir/ops.def (Conv, ConvTranspose, Gemm, MatMul, Add); activations those flagged
- * FUSEACT (Relu, Clip with constant bounds -- Relu6 is Clip(0, 6) after canonicalize -- and,
- * for int8 only, LeakyRelu, HardSwish, HardSigmoid, Sigmoid, Tanh). The producer's output must
- * have exactly one use (the activation) and not be a graph output; excluded nodes are not
- * fused. */
+ * ANCHOR in ir/ops.def (Conv, ConvTranspose, Gemm, MatMul, Add), but not an Add with a scalar
+ * constant operand (it belongs to an element-wise region such as Clip(x + 3, 0, 6),
+ * passes/eltregion.c); activations those flagged FUSEACT (Relu, Clip with constant bounds --
+ * Relu6 is Clip(0, 6) after canonicalize), the ones a clamp expresses: the others (HardSwish,
+ * Sigmoid, ...) follow a quantized output as lookup tables. The producer's output must have
+ * exactly one use (the activation) and not be a graph output; excluded nodes are not fused. */
 #include <string.h>
 
 #include "passes.h"
 
-/* Is op a fusion anchor (ops.def flag ANCHOR)? */
-static bool fusable_producer(oq_op op)
+/* Is node p a fusion anchor (ops.def flag ANCHOR; an Add without a scalar constant)? */
+static bool fusable_producer(const oq_graph *g, const oq_node *p)
 {
-    return (oq_op_info(op)->flags & OQ_OPF_ANCHOR) != 0;
+    if (!(oq_op_info(p->op)->flags & OQ_OPF_ANCHOR))
+        return false;
+    for (uint32_t i = 0; p->op == OQ_OP_Add && i < p->nin; i++)
+        if (p->in[i] != OQ_NONE && g->values[p->in[i]].data &&
+            oq_shape_numel(&g->values[p->in[i]].shape) == 1)
+            return false;
+    return true;
 }
 
 /* Is node a an activation that fuses (ops.def flag FUSEACT; Clip with constant bounds)? */
@@ -43,7 +50,7 @@ oq_status pass_fuse(oq_graph *g, const oq_options *o, oq_diag *d)
     ir_fill_uses(g);
     for (uint32_t n = 0; n < g->nnode; n++) {
         oq_node *p = &g->nodes[n];
-        if (p->dead || !fusable_producer(p->op) || p->nout != 1 || p->out[0] == OQ_NONE ||
+        if (p->dead || !fusable_producer(g, p) || p->nout != 1 || p->out[0] == OQ_NONE ||
             ir_attr_i(p, OQ_A_ANY_onnxq_fused))
             continue;
         const oq_value *y = &g->values[p->out[0]];

@@ -12,8 +12,11 @@
  * that match no pattern stay as they are (float islands between DQ and Q).
  * With o->contrib_ops (onnxq compile, quantize --format int), ONNX Runtime's com.microsoft ops:
  *   DQ(a), DQ(b) -> Add [-> Relu] -> Q                    =>  QLinearAdd
+ *   DQ(a), DQ(b) -> Mul -> Q (a != b)                     =>  QLinearMul
  *   DQ(x) -> GlobalAveragePool -> Q                       =>  QLinearGlobalAveragePool
- *   DQ(x0), DQ(x1), ... -> Concat -> Q                    =>  QLinearConcat */
+ *   DQ(x0), DQ(x1), ... -> Concat -> Q                    =>  QLinearConcat
+ * and onnxq's com.onnxq QLinearLookup (lower_lut.c):
+ *   DQ(x) -> element-wise region -> Q                     =>  QLinearLookup (256-entry table) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,13 +367,17 @@ static bool act_in(lctx *c, uint32_t v, uint32_t *dqn)
            node(c, *dqn)->in[2] != OQ_NONE;
 }
 
-/* DQ(a), DQ(b) -> Add -> [act] -> Q  =>  QLinearAdd (com.microsoft); same int8 dtype. */
+/* DQ(a), DQ(b) -> Add -> [act] -> Q  =>  QLinearAdd (com.microsoft); same int8 dtype. Mul the
+ * same into QLinearMul, without an activation; x + x and x * x are lookup tables instead. */
 static oq_status lower_add(lctx *c, uint32_t n)
 {
     uint32_t adq, bdq;
-    if (!act_in(c, node(c, n)->in[0], &adq) || !act_in(c, node(c, n)->in[1], &bdq))
+    bool mul = node(c, n)->op == OQ_OP_Mul;
+    if (!act_in(c, node(c, n)->in[0], &adq) || !act_in(c, node(c, n)->in[1], &bdq) ||
+        node(c, n)->in[0] == node(c, n)->in[1])
         return OQ_OK;
-    uint32_t act, q = out_q(c, node(c, n)->out[0], &act);
+    uint32_t act = OQ_NONE, q = mul ? only_q_user(c, node(c, n)->out[0])
+                                    : out_q(c, node(c, n)->out[0], &act);
     float s;
     int32_t z;
     oq_dtype dt;
@@ -381,7 +388,8 @@ static oq_status lower_add(lctx *c, uint32_t n)
     if (ta != c->g->values[B->in[0]].dtype || ta != c->g->values[Q->out[0]].dtype)
         return OQ_OK;
     uint32_t in[8] = {A->in[0], A->in[1], A->in[2], B->in[0], B->in[1], B->in[2], Q->in[1], Q->in[2]};
-    if (add(c, OQ_OP_QLinearAdd, node(c, n)->name, in, 8, Q->out[0]) == OQ_NONE)
+    if (add(c, mul ? OQ_OP_QLinearMul : OQ_OP_QLinearAdd, node(c, n)->name, in, 8, Q->out[0]) ==
+        OQ_NONE)
         return nomem(c, n);
     kill(c, n, act, q);
     c->nlowered++;
@@ -492,7 +500,8 @@ oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d)
         case OQ_OP_Conv: st = lower_conv(&c, n); break;
         case OQ_OP_Gemm: st = lower_gemm(&c, n); break;
         case OQ_OP_MatMul: st = lower_matmul(&c, n); break;
-        case OQ_OP_Add: st = o->contrib_ops ? lower_add(&c, n) : OQ_OK; break;
+        case OQ_OP_Add:
+        case OQ_OP_Mul: st = o->contrib_ops ? lower_add(&c, n) : OQ_OK; break;
         case OQ_OP_GlobalAveragePool: st = o->contrib_ops ? lower_gap(&c, n) : OQ_OK; break;
         case OQ_OP_Concat: st = o->contrib_ops ? lower_concat(&c, n) : OQ_OK; break;
         default:
@@ -500,6 +509,11 @@ oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d)
                 st = lower_move(&c, n);
             break;
         }
+        if (st != OQ_OK)
+            return st;
+    }
+    if (o->contrib_ops) {
+        oq_status st = oq_lower_lut(g, o, &c.nlowered, d);
         if (st != OQ_OK)
             return st;
     }

@@ -72,9 +72,23 @@ oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD
 oq_status pass_fuse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 /* Cross-layer equalization of Conv/Gemm pairs; no-op unless o->equalize (equalize.c). */
 oq_status pass_equalize(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
-/* QDQ -> integer ops (QLinearConv incl. Gemm as 1x1, QLinearMatMul, data movement on int8),
- * standard ONNX only; what the interpreter and the C backend run bit-exactly (lower_int.c). */
+/* QDQ -> integer ops (QLinearConv incl. Gemm as 1x1, QLinearMatMul, data movement on int8;
+ * with contrib_ops also QLinearAdd/Mul/Concat/GlobalAveragePool and QLinearLookup tables);
+ * what the interpreter and the C backend run bit-exactly (lower_int.c). */
 oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- eltregion.c */
+enum { OQ_ELT_NONE, OQ_ELT_INNER, OQ_ELT_TAIL };  /* role of a node in an element-wise region */
+/* Element-wise regions of g (uses filled; o may be NULL: nothing excluded): per node, src[n]
+ * is the value its region computes from (OQ_NONE: in no region) and role[n] OQ_ELT_INNER
+ * (output read only inside the region) or OQ_ELT_TAIL (output leaves it). Arrays of g->nnode. */
+oq_status oq_elt_regions(const oq_graph *g, const oq_options *o, uint32_t *src, uint8_t *role,
+                         oq_diag *d) OQ_NODISCARD;
+
+/* ---------------------------------------------------------------- lower_lut.c */
+/* Part of lower_int: DQ -> element-wise region -> Q becomes QLinearLookup (a 256-entry table
+ * the interpreter computes from the region); adds the number lowered to *count. */
+oq_status oq_lower_lut(oq_graph *g, const oq_options *o, uint32_t *count, oq_diag *d) OQ_NODISCARD;
 
 /* ---------------------------------------------------------------- pipeline.c */
 /* Runs the float passes (canonicalize .. fuse) in order, honouring dump_after / stop_after. */

@@ -12,6 +12,10 @@
  * inputs made for it alone take the Concat's qparams (one scale for all of its inputs). Outputs
  * of "onnxq_fused" producers are not quantized (the activation after them is), per PyTorch
  * fusion semantics.
+ * Element-wise regions (eltregion.c: x * HardSigmoid(x), x * Clip(x + 3, 0, 6) / 6, ...) are
+ * quantized as one node: Q/DQ on the source and on the tails, none inside, so lower_int turns
+ * each into one lookup table. A region is quantized when it holds an OWNQ op, or when its
+ * source is already quantized and every reader of its tails is an OWNQ or weight op.
  * Pre-quantized input: values already read by a QuantizeLinear or written by a
  * DequantizeLinear keep their Q/DQ; only the still-float edges are quantized.
  * Dynamic mode: MatMul/Gemm with a constant weight -> DynamicQuantizeLinear + MatMulInteger +
@@ -40,6 +44,9 @@ typedef struct qctx {
     bool *ovr_used;            /* per override: matched a quantized tensor */
     bool *forced;              /* per original value: qparams imposed by a Concat (scale/zp) */
     uint32_t nnode0;           /* nodes before quantization */
+    uint32_t *esrc;            /* per original node: its element-wise region's source, or OQ_NONE */
+    uint8_t *erole;            /* per original node: OQ_ELT_NONE / INNER / TAIL */
+    int8_t *edec;              /* per original value: region from it quantized (-1 undecided) */
 } qctx;
 
 static bool is_weight_op(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_WEIGHTS; }
@@ -465,7 +472,39 @@ static void mark_prequantized(qctx *q)
     }
 }
 
-static bool decide(const qctx *q, uint32_t n);
+static bool decide(qctx *q, uint32_t n);
+
+/* Is the element-wise region with source s quantized (file comment)? Decided once. */
+static bool region_quantized(qctx *q, uint32_t s)
+{
+    if (q->edec[s] >= 0)
+        return q->edec[s] == 1;
+    const oq_graph *g = q->g;
+    bool own = false, readers = true;
+    for (uint32_t n = 0; n < q->nnode0; n++) {
+        if (q->esrc[n] != s)
+            continue;
+        own |= own_qparams_op(g->nodes[n].op);
+        if (q->erole[n] != OQ_ELT_TAIL)
+            continue;
+        const oq_value *y = &g->values[g->nodes[n].out[0]];
+        for (uint32_t u = 0; u < y->nuse; u++) {
+            const oq_node *r = &g->nodes[y->uses[u]];
+            readers &= !r->dead && (own_qparams_op(r->op) || is_weight_op(r->op));
+        }
+    }
+    bool yes = own || (s < q->nvalue0 && q->has[s] && readers);
+    q->edec[s] = yes ? 1 : 0;
+    return yes;
+}
+
+/* Is input v of node n inside n's element-wise region (no Q/DQ on it)? */
+static bool region_inner_input(const qctx *q, uint32_t n, uint32_t v)
+{
+    uint32_t p = v == OQ_NONE ? OQ_NONE : q->g->values[v].producer;
+    return n < q->nnode0 && q->esrc[n] != OQ_NONE && p != OQ_NONE && p < q->nnode0 &&
+           q->esrc[p] == q->esrc[n] && q->erole[p] == OQ_ELT_INNER;
+}
 
 /* Node n is quantized (static mode); decided once, in topological order. */
 static bool node_quantized(qctx *q, uint32_t n)
@@ -477,7 +516,7 @@ static bool node_quantized(qctx *q, uint32_t n)
     return q->qnode[n] == 1;
 }
 
-static bool decide(const qctx *q, uint32_t n)
+static bool decide(qctx *q, uint32_t n)
 {
     const oq_graph *g = q->g;
     const oq_node *nd = &g->nodes[n];
@@ -494,6 +533,8 @@ static bool decide(const qctx *q, uint32_t n)
     }
     if (oq_pass_excluded(g, n, q->o))
         return false;
+    if (q->esrc[n] != OQ_NONE)
+        return region_quantized(q, q->esrc[n]);
     if (keeps_qparams(nd->op)) /* only between quantized tensors */
         return pv < q->nvalue0 && q->has[pv];
     if (!own_qparams_op(nd->op))
@@ -569,6 +610,8 @@ static oq_status quantize_static(qctx *q)
                 continue;
             if (keeps_qparams(op) && i > 0)
                 continue;      /* shape / index operands */
+            if (region_inner_input(q, n, v))
+                continue;      /* inside an element-wise region: stays float */
             uint32_t r;
             if ((st = quantize_input(q, n, v, &r)))
                 return st;
@@ -588,7 +631,7 @@ static oq_status quantize_static(qctx *q)
                 return st;
         }
         /* outputs */
-        if (ir_attr_i(&g->nodes[n], OQ_A_ANY_onnxq_fused))
+        if (ir_attr_i(&g->nodes[n], OQ_A_ANY_onnxq_fused) || q->erole[n] == OQ_ELT_INNER)
             continue;
         for (uint32_t oi = 0; oi < g->nodes[n].nout; oi++) {
             uint32_t y = g->nodes[n].out[oi];
@@ -781,13 +824,21 @@ oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o, oq_di
         memset(q.qnode, 0xff, g->nnode + 1);
     q.ovr_used = calloc(o->noverride + 1, sizeof *q.ovr_used);
     q.forced = calloc(g->nvalue + 1, sizeof *q.forced);
-    if (!q.has || !q.scale || !q.zp || !q.dq || !q.qnode || !q.ovr_used || !q.forced) {
+    q.esrc = malloc((g->nnode + 1) * sizeof *q.esrc);
+    q.erole = malloc(g->nnode + 1);
+    q.edec = malloc(g->nvalue + 1);
+    if (q.edec)
+        memset(q.edec, 0xff, g->nvalue + 1);
+    if (!q.has || !q.scale || !q.zp || !q.dq || !q.qnode || !q.ovr_used || !q.forced ||
+        !q.esrc || !q.erole || !q.edec) {
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (uint32_t n = 0; n < g->nnode; n++)  /* the user's reasons a node stays float */
         g->nodes[n].float_why = (uint8_t)oq_pass_float_why(g, n, o);
     ir_fill_uses(g);
+    if ((st = oq_elt_regions(g, o, q.esrc, q.erole, d)) != OQ_OK)
+        goto out;
     mark_prequantized(&q);
     st = o->mode == OQ_MODE_DYNAMIC ? quantize_dynamic(&q) : quantize_static(&q);
     for (uint32_t i = 0; st == OQ_OK && i < o->noverride; i++)
@@ -813,5 +864,8 @@ out:
     free(q.qnode);
     free(q.ovr_used);
     free(q.forced);
+    free(q.esrc);
+    free(q.erole);
+    free(q.edec);
     return st;
 }

@@ -25,6 +25,8 @@ typedef enum kind {
     K_QADD,          /* Add of two quantized tensors (DQ/Q folded by the lowering) */
     K_RELU_Q,        /* Relu on a quantized tensor: clamp at the zero point */
     K_QCONCAT,       /* QLinearConcat -> oq_q8_concat (channel axis innermost in NHWC) */
+    K_QMUL,          /* QLinearMul -> oq_q8_mul (equal shapes, a scalar, or a per-channel gate) */
+    K_LUT,           /* QLinearLookup -> oq_q8_lut_apply (256-entry table) */
     K_FLOAT,         /* an fp32 op (c_emit_float.c): runtime/f32 or runtime/f32/ops */
     K_MOVE,          /* Transpose/Slice/Split/Concat/Pad on any dtype (strided copies) */
     K_CUSTOM,        /* custom op: a call of NAME_custom_<TYPE> (user-provided, float) */

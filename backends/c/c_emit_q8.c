@@ -1,6 +1,6 @@
 /* C emitter, int8 kernels: classifies the nodes an int8 runtime kernel takes (QuantizeLinear,
- * DequantizeLinear, QLinearConv, QLinearMatMul, pooling, QLinearAdd, QLinearConcat, Relu and
- * reshapes on quantized tensors), sizes their scratch and writes their calls. Weights are packed
+ * DequantizeLinear, QLinearConv, QLinearMatMul, pooling, QLinearAdd, QLinearMul, QLinearConcat,
+ * QLinearLookup, Relu and reshapes on quantized tensors), sizes their scratch and writes their calls. Weights are packed
  * here at compile time by the runtime's own packing functions. Calls only c_emit_util.c. */
 #include "c_emit_int.h"
 
@@ -139,6 +139,23 @@ oq_status ce_classify_q8(ectx *e, uint32_t n, bool *taken)
             break;
         vy->quant = true;
         e->k[n] = K_QADD;
+        return OQ_OK;
+    case OQ_OP_QLinearMul:
+        if (!scalar_qp(e, in[6], nd->nin > 7 ? in[7] : OQ_NONE, &vy->qs, &vy->qz))
+            return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR, "%soutput scale must be a constant scalar", "");
+        if (!e->v[in[0]].quant || !e->v[in[3]].quant)
+            break;
+        vy->quant = true;
+        e->k[n] = K_QMUL;
+        return OQ_OK;
+    case OQ_OP_QLinearLookup:
+        if (!scalar_qp(e, in[2], in[3], &vy->qs, &vy->qz))
+            return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR, "%soutput scale must be a constant scalar", "");
+        if (!is_const(e, in[1]) || numel(e, in[1]) != 256)
+            return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sthe table must be a constant of 256 "
+                        "entries", "");
+        vy->quant = true;
+        e->k[n] = K_LUT;
         return OQ_OK;
     case OQ_OP_QLinearConcat:
         if (!scalar_qp(e, in[0], in[1], &vy->qs, &vy->qz))
@@ -667,6 +684,105 @@ static oq_status emit_qadd(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* QLinearMul: oq_q8_mul over equal shapes in one layout, a scalar operand, or [N, C, H, W] x
+ * [N, C, 1, 1] (the gate of a squeeze-excite block; per pixel in NHWC, per plane in NCHW). */
+static oq_status emit_qmul(ectx *e, uint32_t n)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    uint32_t a = nd->in[0], b = nd->in[3], y = nd->out[0];
+    int64_t ny = numel(e, y), na = numel(e, a), nb = numel(e, b);
+    const oq_shape *ys = &val(e, y)->shape;
+    if (val(e, a)->dtype != val(e, y)->dtype || val(e, b)->dtype != val(e, y)->dtype)
+        return fail(e, n, OQ_ERR_DTYPE, "%sQLinearMul operands must share the output dtype", "");
+    bool same = shape_eq(&val(e, a)->shape, ys) && shape_eq(&val(e, b)->shape, ys) &&
+                e->v[a].nhwc == e->v[y].nhwc && e->v[b].nhwc == e->v[y].nhwc;
+    bool ascal = na == 1 && nb == ny && e->v[b].nhwc == e->v[y].nhwc;
+    bool bscal = nb == 1 && na == ny && e->v[a].nhwc == e->v[y].nhwc;
+    /* the gate: [N, C, 1, 1] against [N, C, H, W] (its NHWC and NCHW bytes are the same) */
+    int gate = 0;
+    for (int k = 0; k < 2 && ys->rank == 4 && !same; k++) {
+        uint32_t big = k ? b : a, small = k ? a : b;
+        const oq_shape *gs = &val(e, small)->shape;
+        if (shape_eq(&val(e, big)->shape, ys) && e->v[big].nhwc == e->v[y].nhwc &&
+            gs->rank == 4 && gs->dim[0] == ys->dim[0] && gs->dim[1] == ys->dim[1] &&
+            gs->dim[2] == 1 && gs->dim[3] == 1)
+            gate = k ? 2 : 1;  /* 1: b is the gate, 2: a is */
+    }
+    if (!same && !ascal && !bscal && !gate)
+        return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sQLinearMul broadcasting other than a scalar "
+                    "or a per-channel [N, C, 1, 1] operand is not in the C backend yet", "");
+    ce_comment(e, n);
+    cbuf_printf(&e->c, "    {\n        oq_q8_binary p;\n        oq_q8_mul_init(&p, %s, ",
+                q8dt(val(e, y)->dtype));
+    cbuf_hexf(&e->c, e->v[a].qs);
+    cbuf_printf(&e->c, ", %d, ", e->v[a].qz);
+    cbuf_hexf(&e->c, e->v[b].qs);
+    cbuf_printf(&e->c, ", %d, ", e->v[b].qz);
+    cbuf_hexf(&e->c, e->v[y].qs);
+    cbuf_printf(&e->c, ", %d);\n", e->v[y].qz);
+    const char *t = ce_ctype(val(e, y)->dtype);
+    if (!gate) {
+        cbuf_printf(&e->c, "        oq_q8_mul(%lld, ", (long long)ny);
+        ce_ptr(e, &e->c, a);
+        cbuf_printf(&e->c, ", %d, ", na == 1 && ny != 1 ? 0 : 1);
+        ce_ptr(e, &e->c, b);
+        cbuf_printf(&e->c, ", %d, ", nb == 1 && ny != 1 ? 0 : 1);
+        ce_ptr(e, &e->c, y);
+        cbuf_printf(&e->c, ", &p);\n    }\n");
+        return OQ_OK;
+    }
+    long long N = ys->dim[0], C = ys->dim[1], HW = ys->dim[2] * ys->dim[3];
+    bool nhwc = e->v[y].nhwc;
+    cbuf_printf(&e->c, "        const %s *a = ", t);
+    ce_ptr(e, &e->c, a);
+    cbuf_printf(&e->c, ", *b = ");
+    ce_ptr(e, &e->c, b);
+    cbuf_printf(&e->c, ";\n        %s *y = ", t);
+    ce_ptr(e, &e->c, y);
+    /* rows of the full operand against the gate: NHWC rows of C channels, NCHW planes of HW */
+    long long rows = nhwc ? N * HW : N * C, len = nhwc ? C : HW;
+    char off[64] = "r";
+    if (nhwc)
+        snprintf(off, sizeof off, "(r / %lld) * %lld", HW, C);
+    cbuf_printf(&e->c, ";\n        for (size_t r = 0; r < %lld; r++)\n", rows);
+    if (gate == 1)
+        cbuf_printf(&e->c, "            oq_q8_mul(%lld, a + r * %lld, 1, b + %s, %d, y + r * %lld, "
+                    "&p);\n    }\n", len, len, off, nhwc ? 1 : 0, len);
+    else
+        cbuf_printf(&e->c, "            oq_q8_mul(%lld, a + %s, %d, b + r * %lld, 1, y + r * %lld, "
+                    "&p);\n    }\n", len, off, nhwc ? 1 : 0, len, len);
+    return OQ_OK;
+}
+
+/* QLinearLookup: the table as a constant array, oq_q8_lut_apply; a layout change between input
+ * and output (a graph boundary) is a transpose first, then the table in place. */
+static oq_status emit_lut(ectx *e, uint32_t n)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    uint32_t x = nd->in[0], y = nd->out[0];
+    uint32_t tid = ce_emit_bytes(e, val(e, nd->in[1])->data, 256);
+    size_t a, b, c;
+    ce_comment(e, n);
+    cbuf_printf(&e->c, "    {\n");
+    if (e->v[x].nhwc == e->v[y].nhwc) {
+        cbuf_printf(&e->c, "        oq_q8_lut_apply(%lld, ", (long long)numel(e, y));
+        ce_ptr(e, &e->c, x);
+    } else {
+        nchw(e, e->v[x].nhwc ? x : y, &a, &b, &c);
+        cbuf_printf(&e->c, "        oq_q8_%s(%zu, %zu, %zu, 1, ",
+                    e->v[x].nhwc ? "nhwc_to_nchw" : "nchw_to_nhwc", a, b, c);
+        ce_ptr(e, &e->c, x);
+        cbuf_printf(&e->c, ", ");
+        ce_ptr(e, &e->c, y);
+        cbuf_printf(&e->c, ");\n        oq_q8_lut_apply(%lld, ", (long long)numel(e, y));
+        ce_ptr(e, &e->c, y);
+    }
+    cbuf_printf(&e->c, ", %s_c%u, ", e->nm, tid);
+    ce_ptr(e, &e->c, y);
+    cbuf_printf(&e->c, ");\n    }\n");
+    return OQ_OK;
+}
+
 /* See c_emit_int.h. */
 oq_status ce_emit_q8(ectx *e, uint32_t n)
 {
@@ -683,6 +799,8 @@ oq_status ce_emit_q8(ectx *e, uint32_t n)
     case K_RELU_Q: return emit_relu(e, n);
     case K_QADD: return emit_qadd(e, n);
     case K_QCONCAT: return emit_qconcat(e, n);
+    case K_QMUL: return emit_qmul(e, n);
+    case K_LUT: return emit_lut(e, n);
     default: break;
     }
     return oq_errorf(e->d, e->g, n, OQ_ERR_INTERNAL, "node kind %d has no int8 emitter", (int)e->k[n]);

@@ -80,6 +80,8 @@ static const oq_op_impl impls[OQ_OP_COUNT] = {
                              .free_state = oq_free_qstate, .ws = true},
     [OQ_OP_MatMulInteger] = {.exec = oq_exec_matmul_integer},
     [OQ_OP_QLinearAdd] = {.exec = oq_exec_qlinear_add},
+    [OQ_OP_QLinearMul] = {.exec = oq_exec_qlinear_add},
+    [OQ_OP_QLinearLookup] = {.exec = oq_exec_qlinear_lookup},
     [OQ_OP_QLinearGlobalAveragePool] = {.exec = oq_exec_qlinear_gap},
     [OQ_OP_QLinearConcat] = {.exec = oq_exec_qlinear_concat},
 };

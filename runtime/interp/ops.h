@@ -139,8 +139,10 @@ OQ_DECL_EXEC(oq_exec_qlinear_conv);
 OQ_DECL_EXEC(oq_exec_conv_integer);
 OQ_DECL_PREP(oq_prep_qmatmul);
 OQ_DECL_EXEC(oq_exec_qlinear_matmul);
-/* ops_qcontrib.c: com.microsoft QLinearAdd, QLinearGlobalAveragePool over runtime/q8 */
-OQ_DECL_EXEC(oq_exec_qlinear_add);
+/* ops_qcontrib.c: com.microsoft QLinearAdd/Mul, QLinearGlobalAveragePool, QLinearConcat and
+ * onnxq's QLinearLookup over runtime/q8 */
+OQ_DECL_EXEC(oq_exec_qlinear_add);      /* QLinearAdd and QLinearMul */
+OQ_DECL_EXEC(oq_exec_qlinear_lookup);
 OQ_DECL_EXEC(oq_exec_qlinear_gap);
 OQ_DECL_EXEC(oq_exec_qlinear_concat);
 OQ_DECL_EXEC(oq_exec_matmul_integer);

@@ -1,6 +1,9 @@
 /* ONNX Runtime com.microsoft quantized contrib ops, over the runtime/q8 kernels the emitted C
  * calls (so `onnxq run` and the C backend agree bit for bit):
  *   QLinearAdd(A, sA, zA, B, sB, zB, sC, zC)          numpy broadcasting, oq_q8_add
+ *   QLinearMul(A, sA, zA, B, sB, zB, sC, zC)          numpy broadcasting, oq_q8_mul
+ * and onnxq's own (domain com.onnxq):
+ *   QLinearLookup(X, table, sY, zY)                   y = table[byte of x], oq_q8_lut_apply
  *   QLinearGlobalAveragePool(X, sx, zx, sy, zy)       NCHW (channels_last=0), oq_q8_global_avgpool
  *   QLinearConcat(sy, zy, X0, s0, z0, ...; axis)      oq_q8_concat
  * Scales and zero points are per tensor; absent zero points are 0. */
@@ -43,12 +46,14 @@ static size_t bcast_off(const oq_shape *sh, int r, const int64_t *idx)
     return off;
 }
 
-/* QLinearAdd: y = q8 add of a and b (broadcast), row by row over the last output dim. */
+/* QLinearAdd / QLinearMul: y = q8 add or mul of a and b (broadcast), row by row over the last
+ * output dim. */
 oq_status oq_exec_qlinear_add(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                               oq_rt_tensor *out, void *state, oq_diag *d)
 {
     (void)state;
     uint32_t nin = g->nodes[node].nin;
+    bool mul = g->nodes[node].op == OQ_OP_QLinearMul;
     oq_q8_dtype dt;
     if (!q8_of(in[0].dtype, &dt) || in[3].dtype != in[0].dtype || out[0].dtype != in[0].dtype)
         return oq_bad_dtype(g, node, d, in[0].dtype);
@@ -56,9 +61,13 @@ oq_status oq_exec_qlinear_add(const oq_graph *g, uint32_t node, const oq_rt_tens
     int32_t za, zb, zy;
     if (!scalar_qp(in, nin, 1, 2, &sa, &za) || !scalar_qp(in, nin, 4, 5, &sb, &zb) ||
         !scalar_qp(in, nin, 6, 7, &sy, &zy))
-        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "QLinearAdd scales/zero points must be scalars");
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "%s scales/zero points must be scalars",
+                         g->nodes[node].op_type);
     oq_q8_binary p;
-    oq_q8_add_init(&p, dt, sa, za, sb, zb, sy, zy);
+    if (mul)
+        oq_q8_mul_init(&p, dt, sa, za, sb, zb, sy, zy);
+    else
+        oq_q8_add_init(&p, dt, sa, za, sb, zb, sy, zy);
     const oq_shape *ys = &out[0].shape, *as = &in[0].shape, *bs = &in[3].shape;
     int64_t n = oq_rt_numel(&out[0]);
     if (n == 0)
@@ -71,14 +80,28 @@ oq_status oq_exec_qlinear_add(const oq_graph *g, uint32_t node, const oq_rt_tens
     const uint8_t *a = in[0].data, *b = in[3].data;
     uint8_t *y = out[0].data;
     for (int64_t row = 0; row < n / last; row++) {
-        oq_q8_add((size_t)last, a + bcast_off(as, r, idx), sta, b + bcast_off(bs, r, idx), stb,
-                  y + row * last, &p);
+        (mul ? oq_q8_mul : oq_q8_add)((size_t)last, a + bcast_off(as, r, idx), sta,
+                                      b + bcast_off(bs, r, idx), stb, y + row * last, &p);
         for (int i = r - 2; i >= 0; i--) {   /* next row index */
             if (++idx[i] < ys->dim[i])
                 break;
             idx[i] = 0;
         }
     }
+    return OQ_OK;
+}
+
+/* QLinearLookup: y = table[x] over the raw bytes (X and table uint8 or int8). */
+oq_status oq_exec_qlinear_lookup(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                                 oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    (void)state;
+    oq_q8_dtype dt;
+    if (!q8_of(in[0].dtype, &dt) || !q8_of(in[1].dtype, &dt) || out[0].dtype != in[1].dtype)
+        return oq_bad_dtype(g, node, d, in[0].dtype);
+    if (oq_rt_numel(&in[1]) != 256)
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "QLinearLookup table must have 256 entries");
+    oq_q8_lut_apply((size_t)oq_rt_numel(&out[0]), in[0].data, in[1].data, out[0].data);
     return OQ_OK;
 }
 
