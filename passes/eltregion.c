@@ -38,7 +38,7 @@ static bool member_op(const oq_graph *g, uint32_t n, const oq_options *o)
         if (nd->out[i] != OQ_NONE)
             return false;
     const oq_value *y = &g->values[nd->out[0]];
-    if (y->dtype != OQ_DT_FLOAT || y->is_output || oq_shape_numel(&y->shape) <= 0)
+    if (y->dtype != OQ_DT_FLOAT || oq_shape_numel(&y->shape) <= 0)
         return false;
     uint32_t nact = 0;
     for (uint32_t i = 0; i < nd->nin; i++) {
