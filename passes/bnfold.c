@@ -2,7 +2,10 @@
  * (axis 1). When x comes from a Conv, ConvTranspose or Gemm whose only use is this BN (and every
  * BN parameter is constant), a and c go into that node's weight and bias as new constants (the
  * old ones may be shared); otherwise the BN becomes Mul(x, a) then Add(., c) with a, c shaped
- * [C, 1, ...] to broadcast over axis 1. Numbers are computed in double, stored as float. */
+ * [C, 1, ...] to broadcast over axis 1. Then scale-and-bias layers fold the same way: a Mul,
+ * Div (x / k), Add or Sub by a constant that is a scalar or per channel (axis 1), reading the
+ * only use of such a producer's output, goes into its weight and bias (again after the first
+ * fold: Conv -> Mul -> Add is one Conv). Numbers are computed in double, stored as float. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,16 @@
 static bool is_const_f32(const oq_graph *g, uint32_t v)
 {
     return v != OQ_NONE && g->values[v].data && g->values[v].dtype == OQ_DT_FLOAT;
+}
+
+static bool shape_eq(const oq_shape *a, const oq_shape *b)
+{
+    if (a->rank != b->rank)
+        return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dim[i] != b->dim[i])
+            return false;
+    return true;
 }
 
 /* a[c] and c[c] of BN node n (C channels); false if a parameter is not a constant [C]. */
@@ -149,6 +162,105 @@ static oq_status to_mul_add(oq_graph *g, uint32_t bnn, int64_t C, const double *
     return OQ_OK;                /* new nodes sit at the end; oq_pass_finish re-sorts */
 }
 
+/* The channel map of producer pn of x (C channels on axis 1) when a per-channel affine map of x
+ * folds into it (constant float weight, constant [C] bias or none, x its only output use). */
+static chan_fn fold_target(const oq_graph *g, uint32_t pn, uint32_t x, int64_t C)
+{
+    const oq_node *p = pn != OQ_NONE ? &g->nodes[pn] : NULL;
+    const oq_shape *xs = &g->values[x].shape;
+    if (!p || p->dead || oq_use_count(g, x) != 1 || g->values[x].is_output || p->nin < 2 ||
+        !is_const_f32(g, p->in[1]) ||
+        !(p->nin < 3 || p->in[2] == OQ_NONE ||
+          (is_const_f32(g, p->in[2]) && oq_shape_numel(&g->values[p->in[2]].shape) == C)))
+        return NULL;
+    const oq_shape *ws = &g->values[p->in[1]].shape;
+    if (p->op == OQ_OP_Conv && ws->dim[0] == C)
+        return conv_ch;
+    if (p->op == OQ_OP_ConvTranspose && ws->dim[1] * ir_attr_i(p, OQ_A_Conv_group) == C)
+        return convt_ch;
+    if (p->op == OQ_OP_Gemm && ws->rank == 2 &&
+        ws->dim[ir_attr_i(p, OQ_A_Gemm_transB) ? 0 : 1] == C && xs->rank == 2)
+        return gemm_ch;
+    return NULL;
+}
+
+/* y = a*x + c per channel for node n = Mul/Div/Add/Sub of activation input xi and a constant k
+ * that is a scalar or spans only axis 1 of the output (rank r, C channels); false otherwise. */
+static bool affine_of(const oq_graph *g, const oq_node *n, uint32_t xi, int64_t C, double *a,
+                      double *c)
+{
+    uint32_t kv = n->in[1 - xi];
+    if (!is_const_f32(g, kv))
+        return false;
+    const oq_shape *ks = &g->values[kv].shape;
+    int r = g->values[n->out[0]].shape.rank;
+    int64_t m = oq_shape_numel(ks);
+    if (m != 1) {
+        if (m != C || ks->rank > r)
+            return false;
+        bool spans = false;
+        for (int i = 0; i < ks->rank; i++) {
+            int j = r - ks->rank + i;
+            if (ks->dim[i] != (j == 1 ? C : 1))
+                return false;
+            spans |= j == 1;
+        }
+        if (!spans)
+            return false;
+    }
+    const float *k = g->values[kv].data;
+    for (int64_t ch = 0; ch < C; ch++) {
+        double v = k[m == 1 ? 0 : ch];
+        switch (n->op) {
+        case OQ_OP_Mul: a[ch] = v, c[ch] = 0; break;
+        case OQ_OP_Div: a[ch] = 1.0 / v, c[ch] = 0; break;
+        case OQ_OP_Add: a[ch] = 1, c[ch] = v; break;
+        default: a[ch] = xi == 0 ? 1 : -1, c[ch] = xi == 0 ? -v : v; break;   /* Sub */
+        }
+        if (!isfinite(a[ch]) || !isfinite(c[ch]))
+            return false;
+    }
+    return true;
+}
+
+/* Folds scale-and-bias nodes into their Conv / ConvTranspose / Gemm producer; *changed set. */
+static oq_status fold_scale_bias(oq_graph *g, const oq_options *o, bool *changed, oq_diag *d)
+{
+    *changed = false;
+    ir_fill_uses(g);
+    for (uint32_t n = 0; n < g->nnode; n++) {
+        const oq_node *nd = &g->nodes[n];
+        if (nd->dead || (nd->op != OQ_OP_Mul && nd->op != OQ_OP_Div && nd->op != OQ_OP_Add &&
+                         nd->op != OQ_OP_Sub) || (o && oq_pass_excluded(g, n, o)))
+            continue;
+        for (uint32_t xi = 0; xi < 2; xi++) {
+            uint32_t x = nd->in[xi];
+            if ((xi == 1 && nd->op == OQ_OP_Div) || g->values[x].data ||
+                g->values[x].shape.rank < 2 || g->values[x].shape.dim[1] <= 0)
+                continue;
+            int64_t C = g->values[x].shape.dim[1];
+            chan_fn ch = fold_target(g, g->values[x].producer, x, C);
+            if (!ch || !shape_eq(&g->values[x].shape, &g->values[nd->out[0]].shape))
+                continue;
+            double *a = malloc(2 * (size_t)C * sizeof *a);
+            if (!a)
+                return oq_errorf(d, g, n, OQ_ERR_NOMEM, "out of memory folding '%s'", nd->name);
+            oq_status st = OQ_OK;
+            if (affine_of(g, nd, xi, C, a, a + C)) {
+                st = fold_into(g, g->values[x].producer, n, C, a, a + C, ch, d);
+                *changed = true;
+            }
+            free(a);
+            if (st != OQ_OK)
+                return st;
+            break;
+        }
+        if (*changed)
+            return OQ_OK;      /* uses changed: the caller calls again */
+    }
+    return OQ_OK;
+}
+
 oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d)
 {
     ir_fill_uses(g);
@@ -176,25 +288,17 @@ oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d)
             continue;          /* non-constant statistics: the interpreter runs it as is */
         }
         uint32_t pn = g->values[x].producer;
-        const oq_node *p = pn != OQ_NONE ? &g->nodes[pn] : NULL;
-        chan_fn ch = NULL;
-        if (p && !p->dead && oq_use_count(g, x) == 1 && p->nin >= 2 && is_const_f32(g, p->in[1]) &&
-            (p->nin < 3 || p->in[2] == OQ_NONE ||
-             (is_const_f32(g, p->in[2]) && oq_shape_numel(&g->values[p->in[2]].shape) == C))) {
-            const oq_shape *ws = &g->values[p->in[1]].shape;
-            if (p->op == OQ_OP_Conv && ws->dim[0] == C)
-                ch = conv_ch;
-            else if (p->op == OQ_OP_ConvTranspose &&
-                     ws->dim[1] * ir_attr_i(p, OQ_A_Conv_group) == C)
-                ch = convt_ch;
-            else if (p->op == OQ_OP_Gemm && ws->rank == 2 &&
-                     ws->dim[ir_attr_i(p, OQ_A_Gemm_transB) ? 0 : 1] == C && xs->rank == 2)
-                ch = gemm_ch;
-        }
+        chan_fn ch = fold_target(g, pn, x, C);
         oq_status st = ch ? fold_into(g, pn, n, C, a, c, ch, d) : to_mul_add(g, n, C, a, c, d);
         free(a);
         if (st != OQ_OK)
             return st;
     }
-    return oq_pass_finish(g, o, d);
+    oq_status st = oq_pass_finish(g, o, d);
+    for (bool changed = true; st == OQ_OK && changed;) {
+        st = fold_scale_bias(g, o, &changed, d);
+        if (st == OQ_OK && changed)
+            st = oq_pass_finish(g, o, d);
+    }
+    return st;
 }
