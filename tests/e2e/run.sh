@@ -119,6 +119,14 @@ check "C float fallback + custom ops (tests/backends/c_fallback_e2e.sh)" bash "$
 # 6c. the README's operator table is what the binary says
 check "README op table == onnxq ops --markdown" bash -c "diff <('$onnxq' ops --markdown) <(sed -n '/^| op | interpreter/,/^\$/p' '$root/README.md' | sed '/^\$/d')"
 
+# 6d. the QDQ model we write means the same in ONNX Runtime (default optimizations, its QDQ
+#     fusions on) as in `onnxq run`: output SQNR vs fp32 within 1 dB (bench models when present)
+check "QDQ in ONNX Runtime == onnxq run within 1 dB (fashion_cnn)" /usr/bin/python3 "$root/tests/e2e/ort_agree.py" "$onnxq" "$model" "$root/examples/calib" "$root/examples/calib" --limit 16 --calib-limit 128
+for m in resnet18 mobilenet_v2 squeezenet1_1 shufflenet_v2_x1_0 mobilenet_v3_small; do
+  [ -f "$root/bench/models/$m.onnx" ] && [ -d "$root/bench/models/data/vision_test" ] || continue
+  check "QDQ in ONNX Runtime == onnxq run within 1 dB ($m)" /usr/bin/python3 "$root/tests/e2e/ort_agree.py" "$onnxq" "$root/bench/models/$m.onnx" "$root/bench/models/data/vision_calib" "$root/bench/models/data/vision_test" --limit 4 --calib-limit 16
+done
+
 # 6. optional: torchvision ResNet-18 / MobileNetV2 / SqueezeNet 1.1 (bench/setup makes them):
 #    compile to C (QLinearAdd / QLinearGlobalAveragePool / QLinearConcat, com.microsoft), build, and
 #    check every ISA's output equals `onnxq run` of `quantize --format int` byte for byte; and
