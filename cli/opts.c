@@ -1,4 +1,5 @@
 /* Option helpers shared by the onnxq subcommands. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -48,10 +49,20 @@ bool cli_parse_shape(const char *spec, onnxq_input_shape *s)
         }
         char *end;
         errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || errno || v <= 0 || v > (1ll << 31) || (*end != ',' && *end != '\0')) {
-            fprintf(stderr, "onnxq: --input-shape '%s': bad dim at '%s' (positive integers)\n",
-                    spec, p);
+        long long v;
+        if (*p == '?' || *p == '_' || isalpha((unsigned char)*p)) {  /* a symbolic dim */
+            end = (char *)p + 1;
+            while (*p != '?' && (*end == '_' || isalnum((unsigned char)*end)))
+                end++;
+            v = -1;
+        } else {
+            v = strtoll(p, &end, 10);
+            if (end == p || errno || v <= 0 || v > (1ll << 31))
+                v = 0;
+        }
+        if (v == 0 || (*end != ',' && *end != '\0')) {
+            fprintf(stderr, "onnxq: --input-shape '%s': bad dim at '%s' (positive integers, "
+                    "or ? or a name for a symbolic dim)\n", spec, p);
             return false;
         }
         s->dims[s->rank++] = v;

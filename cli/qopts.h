@@ -43,7 +43,7 @@ typedef struct qflow {
     "  --override T=SPEC     per tensor: an observer kind, or fixed SCALE:ZERO_POINT\n"   \
     "  --save-calib FILE     save the observer states after calibration\n"                \
     "  --load-calib FILE     reuse saved observer states instead of running the model\n"  \
-    "  --input-shape N=...   fix the shape of graph input N\n"                            \
+    "  --input-shape N=...   fix the shape of graph input N (? or a name: symbolic)\n"  \
     "  --custom-op TYPE      TYPE is a custom operator (any op of another domain is one too\n" \
     "                        once a --custom-op* option is given); repeatable\n"          \
     "  --custom-op-lib FILE  shared library of onnxq_custom_<TYPE> functions (C ABI in\n" \

@@ -641,6 +641,8 @@ static oq_status apply_shapes(imp *im)
         int64_t numel = 1;
         for (int i = 0; i < is->shape.rank; i++) {
             int64_t dm = is->shape.dim[i];
+            if (dm == -1)      /* left symbolic (--input-shape N=1,3,?,?) */
+                continue;
             if (dm < 0)
                 return oq_errorf(im->d, g, OQ_NONE, OQ_ERR_USAGE,
                                  "--input-shape %s: dim %d is negative", is->name, i);

@@ -22,6 +22,8 @@ struct onnxq_session {
     oq_rt_tensor *mem;         /* those samples: nmem x graph inputs, data malloc'ed each */
     uint32_t nmem;
     oq_graph *g;               /* the model: quantized QDQ (or float with stop_after) */
+    oq_graph *gsym;            /* g with the model's symbolic input dims kept (quantized QDQ;
+                                  the QDQ writer's graph), or NULL (lib/dynamic.c) */
     char *model_path;          /* where g came from (never overwritten by a write) */
     bool stopped;              /* g is the float graph at stop_after */
     int lowered;               /* 0: QDQ; 1: lowered, standard ops; 2: lowered, contrib ops */
@@ -46,10 +48,26 @@ OQ_INTERNAL oq_status lib_load_samples(onnxq_session *s, const oq_graph *g) OQ_N
 OQ_INTERNAL bool lib_has_samples(const onnxq_session *s);
 
 /* lib/quantize.c */
-/* Import with the session's shapes and custom-op setting, symbolic input dims fixed to 1
- * (recorded in sym_in/sym_out, warned), static shapes required, samples loaded, float passes
- * run (dump_after to the output callback). *out is the float graph (or NULL on error). */
-OQ_INTERNAL oq_status lib_prepare(onnxq_session *s, const char *path, oq_graph **out) OQ_NODISCARD;
+/* Import with the session's shapes and custom-op setting, symbolic input dims fixed (beyond
+ * the batch, with calibration files: to the first sample's shapes; else to 1, recorded in
+ * sym_in/sym_out, warned), static shapes required, samples loaded, float passes run
+ * (dump_after to the output callback). *out is the float graph (or NULL on error); *sym (when
+ * sym is not NULL) the same graph with the symbolic dims kept, or NULL (lib/dynamic.c). */
+OQ_INTERNAL oq_status lib_prepare(onnxq_session *s, const char *path, oq_graph **out,
+                                  oq_graph **sym) OQ_NODISCARD;
+
+/* lib/dynamic.c */
+/* True when a graph input has a symbolic dim other than dim 0. */
+OQ_INTERNAL bool lib_dyn_dims(const oq_graph *g);
+/* shapes[i] (g->ninput entries): graph input i's shape in the first calibration sample. */
+OQ_INTERNAL oq_status lib_dyn_first_shapes(onnxq_session *s, const oq_graph *g,
+                                           oq_input_shape *shapes) OQ_NODISCARD;
+/* Feeds every calibration sample into c (made on gsym), each run on gsym fixed to its shapes. */
+OQ_INTERNAL oq_status lib_dyn_calibrate(onnxq_session *s, const oq_graph *gsym,
+                                        oq_calib *c) OQ_NODISCARD;
+/* Copies each float constant of `from` into the same-named, same-shaped constant of `to`
+ * (bias correction's and equalization's results on the fixed graph, into the symbolic one). */
+OQ_INTERNAL void lib_dyn_transplant(const oq_graph *from, oq_graph *to);
 
 /* lib/check.c */
 /* Measures the output SQNR of quantized qg against float fg (same value ids; c: fg's

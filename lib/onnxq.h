@@ -98,7 +98,8 @@ typedef struct onnxq_array {
 typedef struct onnxq_input_shape {
     const char *name;          /* graph input name */
     int32_t rank;              /* 1..ONNXQ_MAX_RANK */
-    int64_t dims[ONNXQ_MAX_RANK]; /* each > 0 */
+    int64_t dims[ONNXQ_MAX_RANK]; /* each > 0, or -1: symbolic (calibrated and quantized at
+                                     each sample's extent, kept symbolic in the QDQ model) */
 } onnxq_input_shape;
 
 /* ---------------------------------------------------------------- callbacks */

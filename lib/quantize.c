@@ -12,29 +12,82 @@
 #include "internal.h"
 #include "runtime/interp/custom.h"
 
-oq_status lib_prepare(onnxq_session *s, const char *path, oq_graph **out)
+static oq_status import(onnxq_session *s, const char *path, const oq_input_shape *shapes,
+                        uint32_t nshapes, oq_graph **g)
+{
+    oq_import_opts io = {.shapes = shapes, .nshapes = nshapes,
+                         .allow_unknown_ops = s->o.custom_ops};
+    oq_status st = oq_import_onnx(path, &io, g, &s->d);
+    if (st == OQ_OK && s->o.custom_ops)  /* custom ops: types from their libraries or value_info */
+        st = oq_custom_infer_graph(*g, &s->d);
+    return st;
+}
+
+/* Symbolic input dims beyond the batch, left open by --input-shape, with calibration files:
+ * *g becomes the model fixed to the first sample's shapes and *gsym the symbolic one
+ * (lib/dynamic.c); samples of other shapes are passed over by the fixed graph's users. */
+static oq_status dyn_split(onnxq_session *s, const char *path, oq_graph **g, oq_graph **gsym)
+{
+    oq_graph *sg = *g;
+    oq_input_shape *first = calloc(sg->ninput + 1, sizeof *first);
+    if (!first)
+        return oq_errorf(&s->d, sg, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    oq_status st = lib_dyn_first_shapes(s, sg, first);
+    *g = NULL;
+    if (st == OQ_OK)
+        st = import(s, path, first, sg->ninput, g);
+    if (st == OQ_OK) {
+        char line[512];
+        size_t k = 0;
+        for (uint32_t i = 0; i < sg->ninput && k < sizeof line - 64; i++) {
+            const oq_shape *sh = &first[i].shape;
+            k += (size_t)snprintf(line + k, sizeof line - k, "%s'%s' [", i ? ", " : "",
+                                  first[i].name);
+            for (int j = 0; j < sh->rank && k < sizeof line - 32; j++)
+                k += (size_t)snprintf(line + k, sizeof line - k, "%s%lld", j ? "," : "",
+                                      (long long)sh->dim[j]);
+            k += (size_t)snprintf(line + k, sizeof line - k, "]");
+        }
+        lib_info(s, "symbolic input dims: each calibration sample is observed at its own shape "
+                 "and the QDQ model keeps the dims symbolic; the analyses and the C code use "
+                 "the first sample's shape: %s (fix it with --input-shape)", line);
+        s->calib.skip_misfit = true;
+    }
+    free(first);
+    if (st != OQ_OK) {
+        oq_graph_free(sg);
+        return st;
+    }
+    *gsym = sg;
+    return OQ_OK;
+}
+
+oq_status lib_prepare(onnxq_session *s, const char *path, oq_graph **out, oq_graph **symout)
 {
     oq_options *o = &s->opt;
     oq_diag *d = &s->d;
     *out = NULL;
+    if (symout)
+        *symout = NULL;
     memset(s->sym_in, 0, sizeof s->sym_in);
     memset(s->sym_out, 0, sizeof s->sym_out);
-    oq_import_opts io = {.shapes = s->shapes, .nshapes = s->o.ninput_shapes,
-                         .allow_unknown_ops = s->o.custom_ops};
-    oq_graph *g = NULL;
-    oq_status st = oq_import_onnx(path, &io, &g, d);
-    if (st == OQ_OK && s->o.custom_ops)  /* custom ops: types from their libraries or value_info */
-        st = oq_custom_infer_graph(g, d);
-    /* symbolic dims (a dynamic batch, typically) are calibrated and compiled as 1 */
+    oq_graph *g = NULL, *gsym = NULL;
+    oq_status st = import(s, path, s->shapes, s->o.ninput_shapes, &g);
+    s->calib = (oq_calib_data){.spec = s->o.calib, .nspec = s->o.ncalib};
+    if (st == OQ_OK && s->o.ncalib && !s->o.sample_fn && lib_dyn_dims(g))
+        st = dyn_split(s, path, &g, &gsym);
+    /* the remaining symbolic dims (a dynamic batch, typically) are calibrated and compiled as
+     * 1; the written model keeps them (sym_in / sym_out) */
     bool sym = false;
-    for (uint32_t i = 0; st == OQ_OK && i < g->ninput + g->noutput; i++) {
-        uint32_t v = i < g->ninput ? g->inputs[i] : g->outputs[i - g->ninput];
-        oq_shape *sh = &g->values[v].shape;
-        uint8_t *mask = i < g->ninput ? &s->sym_in[i % 64] : &s->sym_out[(i - g->ninput) % 64];
+    const oq_graph *sg = gsym ? gsym : g;
+    for (uint32_t i = 0; st == OQ_OK && i < sg->ninput + sg->noutput; i++) {
+        uint32_t v = i < sg->ninput ? sg->inputs[i] : sg->outputs[i - sg->ninput];
+        oq_shape *sh = &sg->values[v].shape;
+        uint8_t *mask = i < sg->ninput ? &s->sym_in[i % 64] : &s->sym_out[(i - sg->ninput) % 64];
         for (int k = 0; k < sh->rank && k < 8; k++)
             if (sh->dim[k] < 0) {
                 *mask |= (uint8_t)(1u << k);
-                if (i < g->ninput) {
+                if (i < sg->ninput && !gsym) {
                     sh->dim[k] = 1;
                     sym = true;
                     oq_warnf(d, g, OQ_NONE, "input '%s' dim %d is symbolic: using 1 (set it with "
@@ -63,17 +116,31 @@ oq_status lib_prepare(onnxq_session *s, const char *path, oq_graph **out)
         lib_output(s, dump, ndump);
     }
     free(dump);
+    if (st == OQ_OK && gsym && symout) {   /* the same passes, without samples or dumps */
+        oq_options so = *o;
+        so.samples = NULL;
+        so.dump_after = so.stop_after = NULL;
+        st = oq_run_passes(gsym, &so, d);
+    }
+    if (st != OQ_OK || !symout) {
+        oq_graph_free(gsym);
+        gsym = NULL;
+    }
     if (st != OQ_OK) {
         oq_graph_free(g);
         return st;
     }
     *out = g;
+    if (symout)
+        *symout = gsym;
     return OQ_OK;
 }
 
 /* Automatic mixed precision (analysis/mixed.c) on the calibrated float graph *gp: logs the
- * layers left float and the figure reached; *gp becomes the quantized graph with them float. */
-static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, const oq_calib *c)
+ * layers left float and the figure reached; *gp becomes the quantized graph with them float,
+ * and so does s->gsym (calibration csym) when the model has symbolic input dims. */
+static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, const oq_calib *c,
+                       const oq_calib *csym)
 {
     oq_graph *g = *gp;
     oq_options *o = &s->opt;
@@ -132,6 +199,16 @@ static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, con
                    : oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         if (st == OQ_OK && ref && res.nfloat)
             oq_restore_float_biases(qg, ref);
+        if (st == OQ_OK && s->gsym) {  /* the symbolic graph, with the same float layers */
+            oq_graph *qs = NULL;
+            st = oq_quantize_copy(s->gsym, csym, o, names, res.nfloat, &qs, d);
+            if (st == OQ_OK && ref && res.nfloat)
+                oq_restore_float_biases(qs, ref);   /* matched by node and value name */
+            if (st == OQ_OK) {
+                oq_graph_free(s->gsym);
+                s->gsym = qs;
+            }
+        }
         free((void *)names);
         if (st == OQ_OK) {
             oq_graph_free(g);
@@ -154,7 +231,7 @@ static oq_status quantize(onnxq_session *s, oq_graph **gp)
     bool mp = u->target_sqnr_set || u->max_drop_set, has = lib_has_samples(s);
     oq_graph *ref = NULL;      /* mixed precision: the float graph before bias correction */
     oq_graph *fg = NULL;       /* the quality check's reference (lib/check.c) */
-    oq_calib *c = NULL;
+    oq_calib *c = NULL, *csym = NULL;     /* csym: s->gsym's; c then reads its states */
     oq_status st = OQ_OK;
     if (o->bias_correct && mp && !(ref = oq_graph_clone(*gp)))
         st = oq_errorf(d, *gp, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
@@ -170,24 +247,40 @@ static oq_status quantize(onnxq_session *s, oq_graph **gp)
         if (!has && !u->load_calib && !ir_has_op(*gp, OQ_OP_DequantizeLinear))
             st = oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE, "static quantization needs --calib "
                            "DATA (or --load-calib FILE, or --mode dynamic)");
-        if (st == OQ_OK)
-            st = oq_calib_new(*gp, o, &c, d);
-        if (st == OQ_OK && u->load_calib)
-            st = oq_calib_load(c, *gp, u->load_calib, d);
-        if (st == OQ_OK && has)
-            st = oq_calibrate(c, *gp, &s->calib, o, d);
-        if (st == OQ_OK && u->save_calib)
-            st = oq_calib_save(c, *gp, u->save_calib, d);
+        if (st == OQ_OK && s->gsym) {
+            lib_dyn_transplant(*gp, s->gsym);  /* bias correction's, equalization's weights */
+            st = oq_calib_new(s->gsym, o, &csym, d);
+            if (st == OQ_OK && u->load_calib)
+                st = oq_calib_load(csym, s->gsym, u->load_calib, d);
+            if (st == OQ_OK && has)
+                st = lib_dyn_calibrate(s, s->gsym, csym);
+            if (st == OQ_OK && u->save_calib)
+                st = oq_calib_save(csym, s->gsym, u->save_calib, d);
+            if (st == OQ_OK)
+                st = oq_calib_view(csym, s->gsym, *gp, &c, d);
+        } else {
+            if (st == OQ_OK)
+                st = oq_calib_new(*gp, o, &c, d);
+            if (st == OQ_OK && u->load_calib)
+                st = oq_calib_load(c, *gp, u->load_calib, d);
+            if (st == OQ_OK && has)
+                st = oq_calibrate(c, *gp, &s->calib, o, d);
+            if (st == OQ_OK && u->save_calib)
+                st = oq_calib_save(c, *gp, u->save_calib, d);
+        }
     }
     if (st == OQ_OK && mp)
-        st = mixed(s, gp, ref, c);
+        st = mixed(s, gp, ref, c, csym);
     else if (st == OQ_OK)
         st = oq_quantize(*gp, c, o, d);
+    if (st == OQ_OK && s->gsym && !mp)
+        st = oq_quantize(s->gsym, csym, o, d);
     if (st == OQ_OK && fg)
         st = lib_check_quality(s, fg, *gp, c);
     oq_graph_free(fg);
     oq_graph_free(ref);
     oq_calib_free(c);
+    oq_calib_free(csym);
     return st;
 }
 
@@ -198,7 +291,7 @@ ONNXQ_API onnxq_status onnxq_session_quantize(onnxq_session *s, const char *mode
     if (!model_path)
         return lib_end(s, oq_errorf(&s->d, NULL, OQ_NONE, OQ_ERR_USAGE, "no model given"));
     oq_graph *g = NULL;
-    oq_status st = lib_prepare(s, model_path, &g);
+    oq_status st = lib_prepare(s, model_path, &g, &s->gsym);
     if (st == OQ_OK && s->opt.stop_after) {
         s->stopped = true;
     } else if (st == OQ_OK && (st = quantize(s, &g)) != OQ_OK) {
@@ -272,6 +365,10 @@ ONNXQ_API onnxq_status onnxq_session_write_onnx(onnxq_session *s, const char *pa
     oq_write_opts wo = {0};
     wo.format = format == ONNXQ_FORMAT_QOP ? OQ_FORMAT_QOP : OQ_FORMAT_QDQ;
     wo.input_path = s->model_path;
+    if (format == ONNXQ_FORMAT_QDQ && s->gsym) {   /* symbolic input dims stay symbolic */
+        wo.no_value_info = true;
+        return lib_end(s, oq_write_onnx(s->gsym, path, &wo, &s->d));
+    }
     /* keep the model's symbolic dims (dynamic batch); intermediate shapes were computed with
      * them set to 1, so value_info is left out */
     wo.no_value_info = set_symbolic(s, true);

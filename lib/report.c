@@ -30,7 +30,7 @@ static oq_status prepare(onnxq_session *s, const char *path, oq_graph **g, oq_gr
 {
     oq_diag *d = &s->d;
     oq_options *o = &s->opt;
-    oq_status st = lib_prepare(s, path, g);
+    oq_status st = lib_prepare(s, path, g, NULL);
     if (st != OQ_OK)
         return st;
     if (!lib_has_samples(s))

@@ -215,6 +215,8 @@ void lib_drop_model(onnxq_session *s)
     s->nmem = 0;
     oq_graph_free(s->g);
     s->g = NULL;
+    oq_graph_free(s->gsym);
+    s->gsym = NULL;
     free(s->model_path);
     s->model_path = NULL;
     s->stopped = false;
@@ -382,7 +384,8 @@ static oq_status pull_samples(onnxq_session *s, const oq_graph *g)
 
 oq_status lib_load_samples(onnxq_session *s, const oq_graph *g)
 {
-    s->calib = (oq_calib_data){.spec = s->o.calib, .nspec = s->o.ncalib};
+    bool skip = s->calib.skip_misfit;     /* set by lib_prepare for symbolic input dims */
+    s->calib = (oq_calib_data){.spec = s->o.calib, .nspec = s->o.ncalib, .skip_misfit = skip};
     if (!s->o.sample_fn)
         return OQ_OK;
     if (s->o.ncalib)

@@ -173,24 +173,39 @@ static void shape_str(const oq_shape *s, char *buf, size_t n)
         snprintf(buf + k, n - k, "]");
 }
 
-/* Samples in file t for graph input v: 0 when the shape does not fit. */
-static int64_t samples_in(const oq_graph *g, uint32_t v, const oq_tensor_file *t)
+/* A file's dim f fits the model's dim m: equal, or m symbolic (< 0) and f at least 1. */
+static bool dim_fits(int64_t f, int64_t m)
+{
+    return m < 0 ? f >= 1 : f == m;
+}
+
+/* Samples in file t for graph input v: 0 when the shape does not fit. A symbolic dim of the
+ * input takes the file's extent, except a symbolic dim 0 (the batch), which is 1: the file
+ * then holds dim-0 samples. *one gets the shape of one sample. */
+static int64_t samples_in(const oq_graph *g, uint32_t v, const oq_tensor_file *t, oq_shape *one)
 {
     const oq_shape *ms = &g->values[v].shape, *fs = &t->shape;
+    *one = *ms;
+    if (ms->rank > 0 && ms->dim[0] < 0)
+        one->dim[0] = 1;
     if (fs->rank == ms->rank) {
-        for (int i = 1; i < ms->rank; i++)
-            if (fs->dim[i] != ms->dim[i])
+        for (int i = 1; i < ms->rank; i++) {
+            if (!dim_fits(fs->dim[i], ms->dim[i]))
                 return 0;
+            one->dim[i] = fs->dim[i];
+        }
         if (ms->rank == 0)
             return 1;
-        if (ms->dim[0] <= 0 || fs->dim[0] % ms->dim[0] || fs->dim[0] == 0)
+        if (one->dim[0] <= 0 || fs->dim[0] % one->dim[0] || fs->dim[0] == 0)
             return 0;
-        return fs->dim[0] / ms->dim[0];
+        return fs->dim[0] / one->dim[0];
     }
-    if (fs->rank + 1 == ms->rank && ms->dim[0] == 1) {
-        for (int i = 0; i < fs->rank; i++)
-            if (fs->dim[i] != ms->dim[i + 1])
+    if (fs->rank + 1 == ms->rank && one->dim[0] == 1) {
+        for (int i = 0; i < fs->rank; i++) {
+            if (!dim_fits(fs->dim[i], ms->dim[i + 1]))
                 return 0;
+            one->dim[i + 1] = fs->dim[i];
+        }
         return 1;
     }
     return 0;
@@ -208,9 +223,11 @@ static oq_status read_tensor(const char *path, oq_arena *a, oq_tensor_file *t, o
 /* Reads file f of every input's list into tf (arena a) and checks it against the inputs:
  * the input's dtype; a shape of one sample (the input's, or the input's without a leading
  * batch dim of 1) or a batch (dim 0 a multiple of the input's); the same sample count for
- * every input; no NaN or Inf. *k is the number of samples the files hold. */
+ * every input; no NaN or Inf. *k is the number of samples the files hold (0: a shape that does
+ * not fit, passed over with skip_misfit), one[i] the shape of one sample of input i. */
 static oq_status read_file_set(const oq_graph *g, const flist *lists, uint32_t f, oq_arena *a,
-                               oq_tensor_file *tf, int64_t *k, oq_diag *d)
+                               oq_tensor_file *tf, oq_shape *one, bool skip_misfit, int64_t *k,
+                               oq_diag *d)
 {
     oq_status st;
     *k = -1;
@@ -224,7 +241,11 @@ static oq_status read_file_set(const oq_graph *g, const flist *lists, uint32_t f
                              "%s: dtype %s, but model input '%s' is %s", path,
                              oq_dtype_name(tf[i].dtype), g->values[v].name,
                              oq_dtype_name(g->values[v].dtype));
-        int64_t ki = samples_in(g, v, &tf[i]);
+        int64_t ki = samples_in(g, v, &tf[i], &one[i]);
+        if (ki == 0 && skip_misfit) {
+            *k = 0;
+            return OQ_OK;
+        }
         if (ki == 0 || (*k >= 0 && ki != *k)) {
             char fs[128], ms[128];
             shape_str(&tf[i].shape, fs, sizeof fs);
@@ -269,7 +290,8 @@ oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint3
     flist *lists = calloc(nin, sizeof *lists);
     oq_tensor_file *tf = calloc(nin, sizeof *tf);
     oq_rt_tensor *rt = calloc(nin, sizeof *rt);
-    if (!lists || !tf || !rt) {
+    oq_shape *one = calloc(nin, sizeof *one);
+    if (!lists || !tf || !rt || !one) {
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -282,13 +304,13 @@ oq_status oq_for_each_sample(const oq_graph *g, const oq_calib_data *data, uint3
         oq_arena a;
         oq_arena_init(&a, NULL, NULL);
         int64_t k;
-        st = read_file_set(g, lists, f, &a, tf, &k, d);
+        st = read_file_set(g, lists, f, &a, tf, one, data->skip_misfit, &k, d);
         for (int64_t s = 0; st == OQ_OK && s < k && (!limit || fed < limit); s++) {
             for (uint32_t i = 0; i < nin; i++) {
                 const oq_value *val = &g->values[g->inputs[i]];
-                size_t bytes = ir_value_nbytes(g, g->inputs[i]);
+                size_t bytes = (size_t)oq_shape_numel(&one[i]) * oq_dtype_size(val->dtype);
                 rt[i].dtype = val->dtype;
-                rt[i].shape = val->shape;
+                rt[i].shape = one[i];
                 rt[i].data = (char *)tf[i].data + (size_t)s * bytes;
             }
             st = fn(ctx, g, rt, d);
@@ -305,6 +327,7 @@ out:
     free(lists);
     free(tf);
     free(rt);
+    free(one);
     return st;
 }
 

@@ -15,5 +15,6 @@ struct oq_calib {
     uint32_t nsamples;         /* samples fed */
     struct oq_interp *it;      /* interpreter over g, made on the first feed */
     const oq_graph *g;         /* graph of it */
+    bool borrowed;             /* hist/avg belong to another state (oq_calib_view) */
 };
 #endif

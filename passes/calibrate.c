@@ -69,16 +69,42 @@ void oq_calib_free(oq_calib *c)
     if (!c)
         return;
     oq_interp_free(c->it);
-    for (uint32_t i = 0; i < c->nstate; i++) {
+    for (uint32_t i = 0; !c->borrowed && i < c->nstate; i++) {
         if (c->hist)
             oq_observer_free(&c->hist[i]);
         if (c->avg)
             oq_observer_free(&c->avg[i]);
     }
-    free(c->hist);
-    free(c->avg);
+    if (!c->borrowed) {
+        free(c->hist);
+        free(c->avg);
+    }
     free(c->slot);
     free(c);
+}
+
+oq_status oq_calib_view(const oq_calib *src, const oq_graph *gsrc, const oq_graph *dst,
+                        oq_calib **out, oq_diag *d)
+{
+    *out = NULL;
+    oq_calib *c = calloc(1, sizeof *c);
+    if (!c || !(c->slot = malloc((dst->nvalue + 1) * sizeof *c->slot))) {
+        free(c);
+        return oq_errorf(d, dst, OQ_NONE, OQ_ERR_NOMEM, "out of memory for calibration");
+    }
+    c->nvalue = dst->nvalue;
+    for (uint32_t v = 0; v < dst->nvalue; v++) {
+        uint32_t w = ir_find_value(gsrc, dst->values[v].name);
+        c->slot[v] = w != OQ_NONE && w < src->nvalue && dst->values[v].dtype == OQ_DT_FLOAT
+                   ? src->slot[w] : OQ_NONE;
+    }
+    c->nstate = src->nstate;
+    c->hist = src->hist;
+    c->avg = src->avg;
+    c->nsamples = src->nsamples;
+    c->borrowed = true;
+    *out = c;
+    return OQ_OK;
 }
 
 static void observe(oq_calib *c, uint32_t v, const oq_rt_tensor *t)

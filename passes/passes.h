@@ -115,6 +115,9 @@ typedef struct oq_calib_data {
                                   sample k's tensor for g->inputs[i] is mem[k * ninput + i],
                                   of exactly that input's dtype and shape, values finite */
     uint32_t nmem;
+    bool skip_misfit;          /* files whose shape does not fit the graph's inputs are passed
+                                  over instead of being an error (a graph fixed to one of the
+                                  shapes of a calibration set whose samples differ) */
 } oq_calib_data;
 
 /* The sample files of a calibration spec, one list per graph input (same length, k-th files of
@@ -148,6 +151,11 @@ bool oq_calib_range(const oq_calib *c, uint32_t v, oq_obs_kind k, float percenti
 uint32_t oq_calib_samples(const oq_calib *c);
 /* Releases the interpreter oq_calib_feed keeps (the observer state stays). */
 void oq_calib_done(oq_calib *c);
+/* A calibration state for graph dst that shares src's observer states (made on graph gsrc),
+ * matched by value name; src must outlive it and not be fed while it lives. Used when src was
+ * calibrated on a graph whose input dims are symbolic and dst is that graph fixed to one shape. */
+oq_status oq_calib_view(const oq_calib *src, const oq_graph *gsrc, const oq_graph *dst,
+                        oq_calib **out, oq_diag *d) OQ_NODISCARD;
 /* Saves / loads the observer states (binary "OQCALIB1" file keyed by value name). */
 oq_status oq_calib_save(const oq_calib *c, const oq_graph *g, const char *path,
                         oq_diag *d) OQ_NODISCARD;
