@@ -171,23 +171,33 @@ typedef struct oq_mixed_target {
     float sqnr_db;
     bool by_accuracy;          /* target: fp32 top-1 - top-1 <= max_drop (points, eval set) */
     float max_drop;
+    /* called when a phase starts ("sensitivity", "search", "observers") with the number of
+     * steps it takes; o->progress then counts them (NULL: no calls) */
+    void (*phase)(void *ctx, const char *name, uint32_t steps);
+    void *phase_ctx;
 } oq_mixed_target;
 
 typedef struct oq_mixed_result {
     uint32_t *float_nodes;     /* node ids (in fg) of the layers left in float, in the order
                                   they were chosen (malloc; oq_mixed_result_free) */
     uint32_t nfloat;
+    oq_override *overrides;    /* observer kinds that keep layers int8 which the search would
+                                  otherwise leave float (malloc; o's overrides not included) */
+    uint32_t noverride;
+    uint32_t measured;         /* quantize + measure steps the search took */
     uint32_t nlayers;          /* layers the full int8 graph quantizes */
     float int8_sqnr, sqnr;     /* dB: full int8, and the result */
     float acc_fp32, int8_acc, acc; /* top-1 % (NAN without an eval set) */
     bool met;                  /* the result meets the target */
 } oq_mixed_result;
 
-/* Automatic mixed precision: quantizes fg with o; while the target does not hold, leaves the
- * most sensitive remaining layer (one-at-a-time sensitivity: lowest model SQNR, or lowest
- * top-1 for an accuracy target) in float too. On OQ_OK res says which layers stay float (the
- * caller adds them to its exclude list); ERR_DATA (naming the best figure reached) when even
- * every layer in float misses the target. ref: the float reference (NULL = fg), as for
+/* Automatic mixed precision: quantizes fg with o; when the target does not hold, ranks the
+ * layers by one-at-a-time sensitivity (lowest model SQNR, or lowest top-1 for an accuracy
+ * target), finds by bisection the fewest most-sensitive layers whose float version meets it,
+ * then tries to bring each of those back to int8 with another observer (percentile, MSE) on
+ * its output. On OQ_OK res says which layers stay float (the caller adds them to its exclude
+ * list) and which observer overrides to add; ERR_DATA (naming the best figure reached) when
+ * even every layer in float misses the target. ref: the float reference (NULL = fg), as for
  * oq_layer_sensitivity; layers left float keep fg's constants. */
 oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
                              const oq_options *o,

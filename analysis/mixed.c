@@ -1,9 +1,11 @@
-/* Automatic mixed precision (--target-sqnr / --max-accuracy-drop): quantize everything; while
- * the target misses, leave the most sensitive remaining layer in float as well (one at a time,
- * in the order of the one-at-a-time sensitivity: lowest model output SQNR first, or lowest
- * top-1 first for an accuracy target, SQNR breaking ties) and measure again. Cost: the
- * sensitivity of every quantized layer (see analysis.h) plus one quantize + measure per layer
- * left float. The SQNR is measured on the calibration samples, accuracy on the eval set. */
+/* Automatic mixed precision (--target-sqnr / --max-accuracy-drop): quantize everything; when
+ * the target misses, rank the layers by one-at-a-time sensitivity (lowest model output SQNR
+ * first, or lowest top-1 first for an accuracy target, SQNR breaking ties), find by bisection
+ * the fewest most-sensitive layers to leave float, then try to bring each of those back to int8
+ * with another observer on its output. Cost: the sensitivity of every quantized layer (see
+ * analysis.h), about log2(layers) quantize + measure steps for the bisection and two per float
+ * layer for the observer trial (up to OQ_MIXED_PRUNE_MAX float layers). The SQNR is measured on
+ * the calibration samples, accuracy on the eval set. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +100,156 @@ static void rank(uint32_t *order, uint32_t n, const oq_sensitivity *sens, bool b
     }
 }
 
+#define OQ_MIXED_PRUNE_MAX 48   /* float layers the observer trial still tries, at most */
+
+typedef struct search {
+    const oq_graph *fg, *ref, *fr;
+    const oq_calib *c;
+    const oq_options *o;
+    const oq_samples *s, *e;
+    const oq_mixed_target *t;
+    oq_mixed_result *res;
+    oq_diag *d;
+    uint32_t step, steps;      /* progress within the phase */
+} search;
+
+static void phase(search *x, const char *name, uint32_t steps)
+{
+    x->step = 0;
+    x->steps = steps;
+    if (x->t->phase)
+        x->t->phase(x->t->phase_ctx, name, steps);
+}
+
+/* Quantizes with the first n names float and the extra overrides ov (nov) added to o's;
+ * *met and the figures of the result. A quantizer refusal of an override is *ok false. */
+static oq_status try_set(search *x, const char *const *names, uint32_t n, const oq_override *ov,
+                         uint32_t nov, bool *ok, float *sqnr, float *acc)
+{
+    oq_options o = *x->o;
+    oq_override *all = NULL;
+    *ok = false;
+    if (nov) {
+        all = calloc(x->o->noverride + nov, sizeof *all);
+        if (!all)
+            return oq_errorf(x->d, x->fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        memcpy(all, x->o->overrides, x->o->noverride * sizeof *all);
+        memcpy(all + x->o->noverride, ov, nov * sizeof *all);
+        for (uint32_t i = x->o->noverride; i < x->o->noverride + nov; i++)
+            all[i].tensor = all[i].buf;
+        o.overrides = all;
+        o.noverride = x->o->noverride + nov;
+    }
+    oq_graph *q = NULL;
+    oq_diag quiet = {.file = x->d->file};
+    oq_status st = quiet_copy(x->fg, x->ref, x->c, &o, names, n, &q, nov ? &quiet : x->d);
+    if (st != OQ_OK && nov) {   /* the override does not apply: not a candidate */
+        free(all);
+        return OQ_OK;
+    }
+    if (st == OQ_OK)
+        st = measure(x->fr, q, x->s, x->e, x->t, sqnr, acc, x->d);
+    *ok = st == OQ_OK;
+    oq_graph_free(q);
+    free(all);
+    x->res->measured++;
+    if (x->o->progress && x->steps)
+        x->o->progress(x->o->progress_ctx, ++x->step < x->steps ? x->step : x->steps, x->steps);
+    return st;
+}
+
+/* Bisection over k, the number of most sensitive layers (order[0..k)) left float: the least k
+ * in [1, n] that meets the target, assuming more float layers never lower the figure (the
+ * result is measured, so a non-monotone model costs float layers, not the target). */
+static oq_status bisect(search *x, const uint32_t *order, const oq_layer *layers, uint32_t n,
+                        const char **names, uint32_t *kout)
+{
+    oq_mixed_result *res = x->res;
+    for (uint32_t k = 0; k < n; k++)
+        names[k] = x->fg->nodes[layers[order[k]].node].name;
+    uint32_t steps = 1;
+    while ((1u << steps) < n && steps < 31)
+        steps++;
+    phase(x, "search", steps + 1);
+    bool ok;
+    float sq, acc;
+    oq_status st = try_set(x, names, n, NULL, 0, &ok, &sq, &acc);
+    if (st != OQ_OK)
+        return st;
+    float best_sq = sq, best_acc = acc;
+    if (!meets(x->t, sq, acc, res->acc_fp32)) {
+        res->sqnr = sq, res->acc = acc;
+        *kout = n;
+        return OQ_OK;
+    }
+    uint32_t lo = 0, hi = n;   /* lo misses (full int8), hi meets */
+    while (hi - lo > 1 && st == OQ_OK) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((st = try_set(x, names, mid, NULL, 0, &ok, &sq, &acc)) != OQ_OK)
+            break;
+        if (meets(x->t, sq, acc, res->acc_fp32))
+            hi = mid, best_sq = sq, best_acc = acc;
+        else
+            lo = mid;
+    }
+    res->sqnr = best_sq, res->acc = best_acc, res->met = true;
+    *kout = hi;
+    return st;
+}
+
+/* For the float layers names[0..*k), least sensitive first: keep the target with the layer
+ * int8 under another observer for its output (percentile, then MSE)? Then it leaves the float
+ * list and its override joins res->overrides. */
+static oq_status observer_trial(search *x, const oq_layer *layers, const uint32_t *order,
+                                const char **names, uint32_t *k)
+{
+    static const oq_obs_kind kinds[] = {OQ_OBS_PERCENTILE, OQ_OBS_MSE};
+    oq_mixed_result *res = x->res;
+    uint32_t n = *k;
+    if (n == 0 || n > OQ_MIXED_PRUNE_MAX)
+        return OQ_OK;
+    uint32_t *idx = malloc(n * sizeof *idx);   /* layer index of names[i] */
+    const char **set = calloc(n + 1, sizeof *set);
+    res->overrides = calloc(n, sizeof *res->overrides);
+    if (!idx || !set || !res->overrides) {
+        free(idx);
+        free((void *)set);
+        return oq_errorf(x->d, x->fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; i < n; i++)
+        idx[i] = order[i];
+    phase(x, "observers", n * 2);
+    oq_status st = OQ_OK;
+    for (uint32_t j = n; j-- > 0 && st == OQ_OK;) {
+        uint32_t m = 0;        /* the float set without layer j */
+        for (uint32_t i = 0; i < *k; i++)
+            if (i != j)
+                set[m++] = names[i];
+        const char *y = x->fg->values[layers[idx[j]].output].name;
+        for (size_t q = 0; q < sizeof kinds / sizeof *kinds && st == OQ_OK; q++) {
+            oq_override *ov = &res->overrides[res->noverride];
+            memset(ov, 0, sizeof *ov);
+            snprintf(ov->buf, sizeof ov->buf, "%s", y);
+            ov->tensor = ov->buf;
+            ov->observer = kinds[q];
+            bool ok;
+            float sq, acc;
+            st = try_set(x, set, m, res->overrides, res->noverride + 1, &ok, &sq, &acc);
+            if (st != OQ_OK || !ok || !meets(x->t, sq, acc, res->acc_fp32))
+                continue;
+            res->noverride++;  /* layer j goes back to int8 with this observer */
+            res->sqnr = sq, res->acc = acc;
+            memmove(&names[j], &names[j + 1], (*k - j - 1) * sizeof *names);
+            memmove(&idx[j], &idx[j + 1], (*k - j - 1) * sizeof *idx);
+            (*k)--;
+            break;
+        }
+    }
+    free(idx);
+    free((void *)set);
+    return st;
+}
+
 /* Full int8 first; sensitivities only when the target misses. */
 oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_calib *c,
                              const oq_options *o,
@@ -119,6 +271,7 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_c
     oq_graph *q = NULL;
     oq_status st = OQ_OK;
     const oq_graph *fr = ref ? ref : fg;    /* the float reference */
+    search x = {fg, ref, fr, c, o, s, e, t, res, d, 0, 0};
     if (t->by_accuracy && (st = oq_measure_accuracy(fr, e, &res->acc_fp32, d)))
         return st;
     if ((st = quiet_copy(fg, ref, c, o, NULL, 0, &q, d)) ||
@@ -144,6 +297,7 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_c
     res->met = meets(t, res->sqnr, res->acc, res->acc_fp32);
     if (res->met)
         goto out;
+    phase(&x, "sensitivity", res->nlayers);
     if ((st = oq_layer_sensitivity(fg, ref, c, o, layers, nl, skip, s, t->by_accuracy ? e : NULL,
                                    sens, d)))
         goto out;
@@ -151,16 +305,17 @@ oq_status oq_mixed_precision(const oq_graph *fg, const oq_graph *ref, const oq_c
         if (!skip[l] && sens[l].quantizable)
             order[nrank++] = l;
     rank(order, nrank, sens, t->by_accuracy);
-    for (uint32_t k = 0; k < nrank && !res->met; k++) {
-        names[k] = fg->nodes[layers[order[k]].node].name;
-        res->float_nodes[res->nfloat++] = layers[order[k]].node;
-        oq_graph_free(q);
-        q = NULL;
-        if ((st = quiet_copy(fg, ref, c, o, names, k + 1, &q, d)) ||
-            (st = measure(fr, q, s, e, t, &res->sqnr, &res->acc, d)))
-            goto out;
-        res->met = meets(t, res->sqnr, res->acc, res->acc_fp32);
-    }
+    uint32_t k = 0;
+    if (nrank && (st = bisect(&x, order, layers, nrank, names, &k)) == OQ_OK && res->met)
+        st = observer_trial(&x, layers, order, names, &k);
+    if (st != OQ_OK)
+        goto out;
+    for (uint32_t i = 0; i < k; i++)   /* names[] is a subsequence of the ranked layers */
+        for (uint32_t r = 0; r < nrank; r++)
+            if (fg->nodes[layers[order[r]].node].name == names[i]) {
+                res->float_nodes[res->nfloat++] = layers[order[r]].node;
+                break;
+            }
     if (!res->met) {
         if (t->by_accuracy)
             st = oq_errorf(d, fg, OQ_NONE, OQ_ERR_DATA,
@@ -194,4 +349,7 @@ void oq_mixed_result_free(oq_mixed_result *res)
     free(res->float_nodes);
     res->float_nodes = NULL;
     res->nfloat = 0;
+    free(res->overrides);
+    res->overrides = NULL;
+    res->noverride = 0;
 }

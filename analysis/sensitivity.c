@@ -207,11 +207,16 @@ oq_status oq_layer_sensitivity(const oq_graph *fg, const oq_graph *ref, const oq
         if ((st = oq_interp_run(fi, in, outs, NULL, NULL, d)) == OQ_OK)
             oq_copy_outputs(fg, outs, fout + (size_t)i * (size_t)nf);
     }
+    uint32_t done = 0, todo = 0;
+    for (uint32_t l = 0; l < nlayers; l++)
+        todo += !(skip && skip[l]);
     for (uint32_t l = 0; l < nlayers && st == OQ_OK; l++) {
         oq_sensitivity *r = &sens[l];
         *r = (oq_sensitivity){false, NAN, NAN, NAN, NAN, NAN, NAN, 0};
         if (skip && skip[l])
             continue;
+        if (o->progress)       /* layers measured so far, of those not skipped */
+            o->progress(o->progress_ctx, ++done, todo);
         if ((st = oq_quantize_only(fg, c, o, layers, nlayers, l, &qg, d)) || !qg)
             continue;
         r->quantizable = true;

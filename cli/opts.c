@@ -96,10 +96,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 void cli_log(void *user, onnxq_log_level level, const char *msg)
 {
     (void)user;
-    if (level == ONNXQ_LOG_WARNING)
+    if (level == ONNXQ_LOG_WARNING) {
         fprintf(stderr, "onnxq: warning: %s\n", msg);
-    else
+    } else {
         printf("%s\n", msg);
+        fflush(stdout);        /* a log piped to a file shows each stage as it starts */
+    }
 }
 
 void cli_output(void *user, const char *text, size_t len)

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "qopts.h"
@@ -241,16 +242,30 @@ int qflow_opt(qflow *q, int argc, char **argv, int *i)
     return 1;
 }
 
-/* Calibration progress on stderr (set only when stderr is a terminal). */
+/* Progress on stderr (set only when stderr is a terminal): calibration in samples, the
+ * sensitivity pass in layers, the mixed-precision search in steps; with the time left
+ * estimated from the pace so far. */
 static void progress(void *user, const char *stage, uint32_t done, uint32_t total)
 {
-    (void)user, (void)stage;
+    static const char *last;
+    static struct timespec t0;
+    struct timespec t;
+    (void)user;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (stage != last || done <= 1)
+        t0 = t, last = stage;
+    const char *unit = strcmp(stage, "calibrate") == 0 ? "samples"
+                     : strcmp(stage, "sensitivity") == 0 ? "layers" : "steps";
+    const char *what = strcmp(stage, "calibrate") == 0 ? "calibrating" : stage;
+    double el = (double)(t.tv_sec - t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - t0.tv_nsec);
     if (total)
-        fprintf(stderr, "\rcalibrating: %u/%u samples", done, total);
+        fprintf(stderr, "\r%s: %u/%u %s", what, done, total, unit);
     else
-        fprintf(stderr, "\rcalibrating: %u samples", done);
+        fprintf(stderr, "\r%s: %u %s", what, done, unit);
+    if (total && done > 1 && done < total && el > 0.5)
+        fprintf(stderr, ", about %.0f s left   ", el / (double)(done - 1) * (double)(total - done));
     if (total && done == total)
-        fprintf(stderr, "\n");
+        fprintf(stderr, "%20s\n", "");
 }
 
 const onnxq_options *qflow_finish(qflow *q)

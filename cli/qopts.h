@@ -50,9 +50,9 @@ typedef struct qflow {
     "                        runtime/interp/onnxq_custom.h) for calibration; repeatable\n" \
     "  --dump-after PASS     print the IR after PASS; --stop-after PASS stops there\n"   \
     "  --verify              run the IR verifier after every pass\n"                     \
-    "  --target-sqnr DB      mixed precision: leave the most sensitive layers in float, one\n" \
-    "                        at a time, until the output SQNR on the calibration samples\n" \
-    "                        reaches DB\n"                                              \
+    "  --target-sqnr DB      mixed precision: leave the fewest most sensitive layers in\n" \
+    "                        float (bisection, then another observer tried for each) so\n" \
+    "                        that the output SQNR on the calibration samples reaches DB\n" \
     "  --max-accuracy-drop P mixed precision: ... until top-1 on --eval is within P points\n" \
     "                        of fp32\n"                                                 \
     "  --eval X.npy --labels Y.npy  labelled data for --max-accuracy-drop (--eval-limit N)\n"

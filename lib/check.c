@@ -31,9 +31,11 @@ static oq_status sensitive_layers(onnxq_session *s, const oq_graph *fg, const oq
         st = oq_errorf(&s->d, fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
     oq_samples few = *sm;
     few.n = sm->n < OQ_CHECK_SENS_SAMPLES ? sm->n : OQ_CHECK_SENS_SAMPLES;
+    s->stage = "sensitivity";
     if (st == OQ_OK)
         st = oq_layer_sensitivity(fg, NULL, c, &s->opt, layers, nl, NULL, &few, NULL, sens,
                                   &s->d);
+    s->stage = NULL;
     bool *used = st == OQ_OK ? calloc(nl + 1, sizeof *used) : NULL;
     size_t k = 0;
     for (int n = 0; used && n < OQ_CHECK_NAMED; n++) {

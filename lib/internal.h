@@ -27,6 +27,7 @@ struct onnxq_session {
     char *model_path;          /* where g came from (never overwritten by a write) */
     bool stopped;              /* g is the float graph at stop_after */
     int lowered;               /* 0: QDQ; 1: lowered, standard ops; 2: lowered, contrib ops */
+    const char *stage;         /* the progress callback's stage (NULL: "calibrate") */
     uint8_t sym_in[64], sym_out[64]; /* bit k: dim k of input/output i was symbolic (set to 1) */
 };
 

@@ -4,6 +4,7 @@
  * (onnxq_session_write_onnx, onnxq_session_emit_c). Option errors are USAGE; they name the
  * command-line flag, which is also the options field of the same name. */
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "analysis/analysis.h"
@@ -136,6 +137,36 @@ oq_status lib_prepare(onnxq_session *s, const char *path, oq_graph **out, oq_gra
     return OQ_OK;
 }
 
+/* Mixed precision's phases: each start logs the previous phase's time and the steps to come
+ * (the progress callback, when set, counts them under the phase's stage name). */
+typedef struct mixed_clock {
+    onnxq_session *s;
+    const char *name;          /* the running phase, or NULL */
+    uint32_t steps;
+    double t0;                 /* its start, seconds */
+} mixed_clock;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void mixed_phase(void *ctx, const char *name, uint32_t steps)
+{
+    mixed_clock *k = ctx;
+    double t = now_s();
+    if (k->name)
+        lib_info(k->s, "mixed precision: %s: %u step%s in %.1f s", k->name, k->steps,
+                 k->steps == 1 ? "" : "s", t - k->t0);
+    if (name)
+        lib_info(k->s, "mixed precision: %s: %u quantize + measure step%s", name, steps,
+                 steps == 1 ? "" : "s");
+    k->name = name, k->steps = steps, k->t0 = t;
+    k->s->stage = name;
+}
+
 /* Automatic mixed precision (analysis/mixed.c) on the calibrated float graph *gp: logs the
  * layers left float and the figure reached; *gp becomes the quantized graph with them float,
  * and so does s->gsym (calibration csym) when the model has symbolic input dims. */
@@ -153,13 +184,17 @@ static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, con
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_USAGE,
                          "--max-accuracy-drop needs --eval X.npy --labels Y.npy");
     oq_samples sm = {0}, e = {0};
-    oq_mixed_target t = {u->target_sqnr_set, u->target_sqnr, u->max_drop_set, u->max_drop};
+    mixed_clock clk = {s, NULL, 0, 0};
+    oq_mixed_target t = {u->target_sqnr_set, u->target_sqnr, u->max_drop_set, u->max_drop,
+                         mixed_phase, &clk};
     oq_mixed_result res = {0};
     oq_status st = oq_samples_load_calib(g, &s->calib, o->calib_limit, &sm, d);
     if (st == OQ_OK && u->eval_data)
         st = oq_samples_load_eval(g, u->eval_data, u->eval_labels, u->eval_limit, &e, d);
     if (st == OQ_OK)
         st = oq_mixed_precision(g, ref, c, o, &sm, u->eval_data ? &e : NULL, &t, &res, d);
+    mixed_phase(&clk, NULL, 0);
+    s->stage = NULL;
     if (st == OQ_OK) {
         char line[4096];
         int k = snprintf(line, sizeof line, "mixed precision: full int8: output SQNR %.2f dB",
@@ -179,6 +214,12 @@ static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, con
         lib_info(s, "mixed precision: %u of %u layers left in float%s%s", res.nfloat,
                  res.nlayers, res.nfloat ? ":" : "", names_line ? names_line : "");
         free(names_line);
+        for (uint32_t i = 0; i < res.noverride; i++)
+            lib_info(s, "mixed precision: '%s' kept int8 with observer %s (--override %s=%s)",
+                     res.overrides[i].tensor, oq_observer_name(res.overrides[i].observer),
+                     res.overrides[i].tensor, oq_observer_name(res.overrides[i].observer));
+        lib_info(s, "mixed precision: %u quantize + measure steps after the sensitivity pass",
+                 res.measured);
         k = snprintf(line, sizeof line, "mixed precision: result: output SQNR %.2f dB on %u "
                      "calibration samples", res.sqnr, sm.n);
         if (u->max_drop_set)
@@ -192,16 +233,26 @@ static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, con
                      u->target_sqnr_set ? "," : "", u->max_drop);
         lib_info(s, "%s", line);
         const char **names = calloc(res.nfloat + 1, sizeof *names);
+        oq_override *ov = calloc(o->noverride + res.noverride + 1, sizeof *ov);
+        oq_options mo = *o;    /* o plus the overrides the search chose */
         oq_graph *qg = NULL;
         for (uint32_t i = 0; names && i < res.nfloat; i++)
             names[i] = g->nodes[res.float_nodes[i]].name;
-        st = names ? oq_quantize_copy(g, c, o, names, res.nfloat, &qg, d)
-                   : oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        if (ov) {
+            memcpy(ov, o->overrides, o->noverride * sizeof *ov);
+            memcpy(ov + o->noverride, res.overrides, res.noverride * sizeof *ov);
+            for (uint32_t i = o->noverride; i < o->noverride + res.noverride; i++)
+                ov[i].tensor = ov[i].buf;
+            mo.overrides = ov;
+            mo.noverride = o->noverride + res.noverride;
+        }
+        st = names && ov ? oq_quantize_copy(g, c, &mo, names, res.nfloat, &qg, d)
+                         : oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         if (st == OQ_OK && ref && res.nfloat)
             oq_restore_float_biases(qg, ref);
         if (st == OQ_OK && s->gsym) {  /* the symbolic graph, with the same float layers */
             oq_graph *qs = NULL;
-            st = oq_quantize_copy(s->gsym, csym, o, names, res.nfloat, &qs, d);
+            st = oq_quantize_copy(s->gsym, csym, &mo, names, res.nfloat, &qs, d);
             if (st == OQ_OK && ref && res.nfloat)
                 oq_restore_float_biases(qs, ref);   /* matched by node and value name */
             if (st == OQ_OK) {
@@ -210,6 +261,7 @@ static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, con
             }
         }
         free((void *)names);
+        free(ov);
         if (st == OQ_OK) {
             oq_graph_free(g);
             *gp = qg;

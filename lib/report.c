@@ -137,9 +137,11 @@ ONNXQ_API onnxq_status onnxq_report(onnxq_session *s, const char *model_path,
         st = oq_samples_load_calib(g, &s->calib, s->opt.calib_limit, &sm, d);
     if (st == OQ_OK && u->eval_data)
         st = oq_samples_load_eval(g, u->eval_data, u->eval_labels, u->eval_limit, &e, d);
+    s->stage = "sensitivity";
     if (st == OQ_OK)
         st = oq_report_build(g, ref, c, &s->opt, &sm, u->eval_data ? &e : NULL, model_path, og,
                              u->compare_model, &r, d);
+    s->stage = NULL;
 #ifdef OQ_REPORT_DOCS
     FILE *f = NULL;
     if (st == OQ_OK && !(f = open_memstream(&text, &ntext)))

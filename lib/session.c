@@ -76,11 +76,12 @@ static void warn_sink(void *ctx, const char *msg)
         s->o.log_fn(s->o.log_user, ONNXQ_LOG_WARNING, msg);
 }
 
-/* oq_options progress: the session's progress callback, stage "calibrate". */
+/* oq_options progress: the session's progress callback, stage s->stage ("calibrate" when
+ * unset; "sensitivity", "search", "observers" during mixed precision and the analyses). */
 static void progress_sink(void *ctx, uint32_t done, uint32_t total)
 {
     onnxq_session *s = ctx;
-    s->o.progress_fn(s->o.progress_user, "calibrate", done, total);
+    s->o.progress_fn(s->o.progress_user, s->stage ? s->stage : "calibrate", done, total);
 }
 
 void lib_begin(onnxq_session *s)
