@@ -29,6 +29,8 @@ int cmd_compile(int argc, char **argv)
             q.o.target = v;
         } else if (strcmp(argv[i], "--debug-dump") == 0) {
             q.o.debug_dump = 1;
+        } else if (strcmp(argv[i], "--profile") == 0) {
+            q.o.profile = 1;
         } else if (argv[i][0] == '-') {
             cli_usage_error("compile", "unknown option '%s'", argv[i]);
             goto done;

@@ -239,6 +239,9 @@ typedef struct onnxq_options {
     /* onnxq_report: another tool's quantized (QDQ) model of the same network, measured beside
        onnxq's layer by layer (NULL: none) */
     const char *compare_model;
+
+    /* onnxq_session_emit_c: time every kernel call (NAME_profile(), NAME_main --profile) */
+    int profile;
 } onnxq_options;
 
 /* Sets every field to its default (the defaults of the onnxq command). */

@@ -441,6 +441,7 @@ ONNXQ_API onnxq_status onnxq_session_emit_c(onnxq_session *s, const char *out_di
     eo.name = s->o.name;
     eo.target = s->o.target;
     eo.debug_dump = s->o.debug_dump;
+    eo.profile = s->o.profile;
     eo.custom_ops = s->o.custom_op_types, eo.ncustom_ops = s->o.ncustom_op_types;
     oq_emit_report rep = {0};
     st = oq_emit_c(s->g, &eo, &rep, &s->d);

@@ -61,6 +61,41 @@ static void emit_hook(ectx *e, uint32_t n)
     }
 }
 
+/* The profile's category of step n (NAME_main --profile sums the time by category). */
+static const char *prof_category(const ectx *e, uint32_t n)
+{
+    switch (e->k[n]) {
+    case K_QUANT: case K_DEQUANT: return "Q/DQ conversion";
+    case K_QCONV: case K_QMATMUL: return "int8 GEMM/conv";
+    case K_QDWCONV: return "int8 depthwise";
+    case K_MAXPOOL: case K_AVGPOOL: case K_GAP: return "int8 pooling";
+    case K_QADD: case K_RELU_Q: return "int8 element-wise";
+    case K_COPY: case K_QCONCAT: case K_MOVE: return "data movement";
+    case K_FLOAT: return "float fallback";
+    case K_CUSTOM: return "custom op";
+    default: return "int8 other";
+    }
+}
+
+/* With profile: the table row of step n (its name, op, output shape, category, MACs). */
+static void prof_row(ectx *e, uint32_t n, double macs)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    char shape[128] = "";
+    size_t k = 0;
+    if (nd->nout && nd->out[0] != OQ_NONE) {
+        const oq_shape *s = &val(e, nd->out[0])->shape;
+        for (int i = 0; i < s->rank && k < sizeof shape - 24; i++)
+            k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i ? "x" : "",
+                                  (long long)s->dim[i]);
+    }
+    cbuf_printf(&e->prof, "    {");
+    ce_cstring(&e->prof, nd->name);
+    cbuf_printf(&e->prof, ", \"%s\", \"%s\", \"%s\", %.0f, 0, 0},\n", nd->op_type, shape,
+                prof_category(e, n), macs);
+    e->nprof++;
+}
+
 /* ------------------------------------------------------------------------------ driver */
 
 /* The ISAs a target named by an ISA carries: that ISA and every row of its architecture it
@@ -258,8 +293,13 @@ static oq_status emit_run(ectx *e)
         cbuf_printf(&e->c, "    if (!in[%u])\n        return 1;\n", i);
     for (uint32_t i = 0; i < g->noutput; i++)
         cbuf_printf(&e->c, "    if (!out[%u])\n        return 1;\n", i);
+    if (e->o->profile)
+        cbuf_printf(&e->c, "    unsigned long long pt;\n");
     for (uint32_t n = 0; n < g->nnode; n++) {
         oq_status st = OQ_OK;
+        double macs = e->rep.macs;
+        if (e->k[n] != K_SKIP && e->o->profile)
+            cbuf_printf(&e->c, "    pt = prof_now();\n");
         switch (e->k[n]) {
         case K_SKIP: continue;
         case K_FLOAT:
@@ -270,6 +310,11 @@ static oq_status emit_run(ectx *e)
         e->rep.nsteps++;
         if (st != OQ_OK)
             return st;
+        if (e->o->profile) {
+            cbuf_printf(&e->c, "    prof_tab[%u].ns += prof_now() - pt;\n    prof_tab[%u].calls++;\n",
+                        e->nprof, e->nprof);
+            prof_row(e, n, e->rep.macs - macs);
+        }
         if (e->o->debug_dump)
             emit_hook(e, n);
     }
@@ -311,6 +356,7 @@ oq_status oq_emit_c(const oq_graph *g, const oq_emit_opts *o, oq_emit_report *r,
     cbuf_free(&e->w);
     cbuf_free(&e->decl);
     cbuf_free(&e->cust);
+    cbuf_free(&e->prof);
     free((void *)e->ctypes);
     free(e->v);
     free(e->k);

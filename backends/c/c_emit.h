@@ -13,6 +13,7 @@ typedef struct oq_emit_opts {
     const char *name;          /* C identifier used as prefix (validated) */
     const char *target;        /* auto (default) | scalar | avx2 | avxvnni | avx512vnni | amx | neon */
     bool debug_dump;           /* emit NAME_run_debug calling a user hook after every node */
+    bool profile;              /* time every kernel call: NAME_profile(), NAME_main --profile */
     const char *const *custom_ops; /* --custom-op types: calls of NAME_custom_<TYPE> */
     uint32_t ncustom_ops;
 } oq_emit_opts;

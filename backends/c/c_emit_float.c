@@ -973,22 +973,6 @@ static oq_status declare_custom(ectx *e, uint32_t n, const char *type)
     return OQ_OK;
 }
 
-/* A C string literal of s (quotes, backslashes and non-printables escaped). */
-static void cstring(oq_cbuf *b, const char *s)
-{
-    cbuf_printf(b, "\"");
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            cbuf_printf(b, "\\%c", ch);
-        else if (ch < 32 || ch > 126)
-            cbuf_printf(b, "\\%03o", ch);
-        else
-            cbuf_printf(b, "%c", ch);
-    }
-    cbuf_printf(b, "\"");
-}
-
 /* A call of NAME_custom_<TYPE>: tensors (data, shape, rank, dtype) and attributes as literals. */
 static oq_status emit_custom(ectx *e, uint32_t n)
 {
@@ -1055,7 +1039,7 @@ static oq_status emit_custom(ectx *e, uint32_t n)
             a->type != OQ_ATTR_INTS && a->type != OQ_ATTR_FLOATS)
             continue;          /* tensors/graphs are not passed */
         cbuf_printf(c, "%s\n            {", na++ ? "," : "");
-        cstring(c, a->name);
+        ce_cstring(c, a->name);
         int t = a->type == OQ_ATTR_INT ? 1 : a->type == OQ_ATTR_FLOAT ? 2 : a->type == OQ_ATTR_STRING ? 3
               : a->type == OQ_ATTR_INTS ? 4 : 5;
         bool list = a->type == OQ_ATTR_INTS || a->type == OQ_ATTR_FLOATS;
@@ -1064,7 +1048,7 @@ static oq_status emit_custom(ectx *e, uint32_t n)
         cbuf_hexf(c, a->type == OQ_ATTR_FLOAT ? a->f : 0.0f);
         cbuf_printf(c, ", ");
         if (a->type == OQ_ATTR_STRING && a->s)
-            cstring(c, a->s);
+            ce_cstring(c, a->s);
         else
             cbuf_printf(c, "0");
         if (a->type == OQ_ATTR_INTS && a->n)

@@ -56,6 +56,8 @@ typedef struct ectx {
     uint32_t nbuf, cbufs;
     oq_cbuf c, hdr, w, decl; /* NAME.c body, NAME.h, NAME_weights.c, extern decls in NAME.c */
     oq_cbuf cust;            /* NAME.h: custom-op declarations */
+    oq_cbuf prof;            /* with profile: the rows of the kernel table (one per step) */
+    uint32_t nprof;
     oq_isa_set isas;         /* ISAs whose kernels the runtime copy carries (--target) */
     const char *target;      /* the --target value those came from */
     oq_outdir *od;           /* the output folder being written (ce_write_files) */
@@ -77,6 +79,7 @@ static inline bool is_const(const ectx *e, uint32_t v) { return v != OQ_NONE && 
 OQ_INTERNAL double ce_cnum(const ectx *e, uint32_t v, int64_t i);  /* element i as double */
 OQ_INTERNAL const char *ce_ctype(oq_dtype t);          /* C element type; NULL if none */
 OQ_INTERNAL void ce_ptr(ectx *e, oq_cbuf *b, uint32_t v); /* typed pointer expression */
+OQ_INTERNAL void ce_cstring(oq_cbuf *b, const char *s); /* a C string literal of s */
 OQ_INTERNAL void ce_scratch_ptr(ectx *e, oq_cbuf *b, uint32_t node);
 /* A const byte array in NAME_weights.c (64-aligned) with its extern declaration; its number. */
 OQ_INTERNAL uint32_t ce_emit_bytes(ectx *e, const void *data, size_t n);

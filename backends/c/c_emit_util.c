@@ -109,3 +109,19 @@ oq_status ce_write_out(ectx *e, const char *file, const oq_cbuf *b)
         return oq_errorf(e->d, NULL, OQ_NONE, OQ_ERR_NOMEM, "out of memory writing %s", file);
     return oq_outdir_write(e->od, file, put_cbuf, (void *)b, e->d);
 }
+
+/* A C string literal of s (quotes, backslashes and non-printables escaped). */
+void ce_cstring(oq_cbuf *b, const char *s)
+{
+    cbuf_printf(b, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            cbuf_printf(b, "\\%c", ch);
+        else if (ch < 32 || ch > 126)
+            cbuf_printf(b, "\\%03o", ch);
+        else
+            cbuf_printf(b, "%c", ch);
+    }
+    cbuf_printf(b, "\"");
+}

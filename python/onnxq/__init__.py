@@ -57,7 +57,7 @@ _ENUMS = {
 }
 _FORMATS = {"qdq": 0, "qop": 1, "int": 2}
 _FLAGS = ("per_tensor", "act_symmetric", "reduce_range", "equalize", "equalize_relu6",
-          "bias_correct", "verify", "debug_dump", "skip_check")
+          "bias_correct", "verify", "debug_dump", "skip_check", "profile")
 _STRINGS = ("save_calib", "load_calib", "eval_data", "eval_labels", "dump_after",
             "stop_after", "name", "target", "compare_model")
 _COUNTS = ("calib_limit", "eval_limit", "check_samples")

@@ -83,6 +83,7 @@ class Options(ctypes.Structure):
         ("output_fn", OUTPUT_FN), ("output_user", ctypes.c_void_p),
         ("skip_check", ctypes.c_int), ("check_samples", ctypes.c_uint32),
         ("compare_model", ctypes.c_char_p),
+        ("profile", ctypes.c_int),
     ]
 
 
