@@ -69,7 +69,7 @@ static const char *prof_category(const ectx *e, uint32_t n)
     case K_QCONV: case K_QMATMUL: return "int8 GEMM/conv";
     case K_QDWCONV: return "int8 depthwise";
     case K_MAXPOOL: case K_AVGPOOL: case K_GAP: return "int8 pooling";
-    case K_QADD: case K_RELU_Q: return "int8 element-wise";
+    case K_QADD: case K_RELU_Q: case K_QMUL: case K_LUT: return "int8 element-wise";
     case K_COPY: case K_QCONCAT: case K_MOVE: return "data movement";
     case K_FLOAT: return "float fallback";
     case K_CUSTOM: return "custom op";
