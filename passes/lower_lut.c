@@ -4,7 +4,9 @@
  * DequantizeLinear; scales and zero points per tensor, xq and y 8-bit. The table is computed
  * here by the interpreter itself: a small graph DQ -> the region's nodes -> Q over the 256
  * codes, so each entry is exactly what the QDQ graph gives for that code in `onnxq run`. The
- * region's nodes are left to dead-code elimination (another tail may still read them). */
+ * region's nodes are left to dead-code elimination (another tail may still read them). The
+ * quantizer asks the same machinery where the regions from a source are not constant, to
+ * quantize that source only over that range (oq_elt_active_range). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +202,85 @@ static oq_status lower_tail(lut_ctx *c, uint32_t t, uint32_t *count)
     g->nodes[q].dead = true;   /* the region's nodes go with dead-code elimination */
     (*count)++;
     return OQ_OK;
+}
+
+/* See passes.h. */
+oq_status oq_elt_active_range(oq_graph *g, const uint32_t *src, const uint8_t *role, uint32_t s,
+                              float *lo, float *hi, oq_diag *d)
+{
+    enum { N = 4096 };
+    if (!(*lo < *hi))
+        return OQ_OK;
+    lut_ctx c = {.g = g, .d = d, .src = src, .role = role};
+    c.map = malloc((g->nvalue + 1) * sizeof *c.map);
+    float *x = malloc(N * sizeof *x);
+    uint32_t *outs = malloc((g->nnode + 1) * sizeof *outs), nout = 0;
+    oq_graph *m = oq_graph_new(NULL, NULL);
+    oq_interp *it = NULL;
+    oq_status st = OQ_OK;
+    if (!c.map || !x || !outs || !m) {
+        st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (uint32_t v = 0; v < g->nvalue; v++)
+        c.map[v] = OQ_NONE;
+    for (int i = 0; i < N; i++)
+        x[i] = *lo + (*hi - *lo) * (float)i / (float)(N - 1);
+    int32_t rank = 1;
+    for (uint32_t n = 0; n < g->nnode; n++)
+        if (src[n] == s && g->values[g->nodes[n].out[0]].shape.rank > rank)
+            rank = g->values[g->nodes[n].out[0]].shape.rank;
+    oq_shape sh = {.rank = rank};
+    for (int32_t i = 0; i < rank; i++)
+        sh.dim[i] = i == rank - 1 ? N : 1;
+    m->opset = g->opset;
+    uint32_t xv = ir_add_value(m, NULL, OQ_DT_FLOAT, &sh);
+    if (xv == OQ_NONE)
+        goto done;
+    m->values[xv].data = x;
+    c.map[s] = xv;
+    for (uint32_t n = 0; n < g->nnode; n++) {
+        if (src[n] != s || g->nodes[n].dead)
+            continue;
+        if (!copy_node(&c, m, n, &sh, OQ_DT_FLOAT))
+            goto done;         /* not evaluable here: the range stays */
+        if (role[n] == OQ_ELT_TAIL)
+            outs[nout++] = c.map[g->nodes[n].out[0]];
+    }
+    if (!nout || !(m->outputs = oq_arena_alloc(&m->arena, nout * sizeof(uint32_t))))
+        goto done;
+    for (uint32_t i = 0; i < nout; i++) {
+        m->outputs[m->noutput++] = outs[i];
+        m->values[outs[i]].is_output = true;
+    }
+    oq_rt_tensor *res = malloc(nout * sizeof *res);
+    oq_diag md = {0};
+    if (res && oq_interp_new(m, &it, &md) == OQ_OK &&
+        oq_interp_run(it, NULL, res, NULL, NULL, &md) == OQ_OK) {
+        int a = N - 1, b = 0;  /* every tail is constant on [lo, x[a]] and on [x[b], hi] */
+        for (uint32_t k = 0; k < nout; k++) {
+            const float *f = res[k].data;
+            int i0 = 0, i1 = N - 1;
+            while (i0 + 1 < N && f[i0 + 1] == f[0])
+                i0++;
+            while (i1 > 0 && f[i1 - 1] == f[N - 1])
+                i1--;
+            a = i0 < a ? i0 : a;
+            b = i1 > b ? i1 : b;
+        }
+        if (a < b) {
+            *lo = x[a];
+            *hi = x[b];
+        }
+    }
+    free(res);
+done:
+    oq_interp_free(it);
+    oq_graph_free(m);
+    free(c.map);
+    free(x);
+    free(outs);
+    return st;
 }
 
 /* See passes.h. */

@@ -123,6 +123,25 @@ static oq_status add_qdq(qctx *q, const char *base, uint32_t src, uint32_t dst, 
     return OQ_OK;
 }
 
+/* Is v read only by element-wise regions from it that hold an OWNQ op (so they are
+ * quantized, file comment), and not a graph output? Their constant stretches need no codes. */
+static bool region_source_only(const qctx *q, uint32_t v)
+{
+    const oq_graph *g = q->g;
+    const oq_value *x = &g->values[v];
+    if (v >= q->nvalue0 || x->is_output || !x->nuse)
+        return false;
+    for (uint32_t u = 0; u < x->nuse; u++) {
+        uint32_t n = x->uses[u];
+        if (!g->nodes[n].dead && (n >= q->nnode0 || q->esrc[n] != v))
+            return false;
+    }
+    for (uint32_t n = 0; n < q->nnode0; n++)
+        if (q->esrc[n] == v && own_qparams_op(g->nodes[n].op))
+            return true;
+    return false;
+}
+
 /* Activation qparams of v: an --override, else the calibration with the chosen observer. */
 static oq_status calib_qparams(qctx *q, uint32_t node, uint32_t v, float *s, int32_t *z)
 {
@@ -157,6 +176,11 @@ static oq_status calib_qparams(qctx *q, uint32_t node, uint32_t v, float *s, int
                          "no calibration statistics for value '%s' (give --calib DATA: a "
                          "model that is not, or only partly, quantized needs calibration "
                          "samples for its float edges)", vname(q->g, v));
+    if (region_source_only(q, v)) {
+        oq_status st = oq_elt_active_range(q->g, q->esrc, q->erole, v, &lo, &hi, q->d);
+        if (st != OQ_OK)
+            return st;
+    }
     oq_calc_qparams(&q->act, &lo, &hi, 1, s, z);
     return OQ_OK;
 }

@@ -4,7 +4,8 @@
 1. One small network (Conv -> HardSwish -> Conv -> squeeze-excite with a HardSigmoid gate ->
    Conv), written in every exported spelling of HardSwish and HardSigmoid at opsets 9, 11, 13
    and 17: `quantize --format int` leaves no float op and the same integer op sequence for every
-   spelling; the QDQ file keeps the float ops between DequantizeLinear and QuantizeLinear (ONNX
+   spelling; the gate's Conv output is quantized only over the range where HardSigmoid is not
+   constant; the QDQ file keeps the float ops between DequantizeLinear and QuantizeLinear (ONNX
    Runtime runs it, when node and onnxruntime-node are there); the emitted C equals `onnxq run`
    on the integer file, byte for byte.
 2. Chains alone between the input and the output (Sigmoid, SiLU, Tanh, Exp, LeakyRelu, Clip,
@@ -65,8 +66,8 @@ class Net:
         self.nodes.append(helper.make_node(typ, ins, [out], name=out, **attrs))
         return out
 
-    def conv(self, x, cin, cout, k=1):
-        w = self.const(rng.standard_normal((cout, cin, k, k)) * (1.0 / np.sqrt(cin * k * k)))
+    def conv(self, x, cin, cout, k=1, gain=1.0):
+        w = self.const(rng.standard_normal((cout, cin, k, k)) * (gain / np.sqrt(cin * k * k)))
         b = self.const(rng.standard_normal(cout) * 0.1)
         return self.op("Conv", [x, w, b], pads=[k // 2] * 4)
 
@@ -111,7 +112,7 @@ def network(opset, sw, sg):
     h = n.conv(h, 8, 8)
     s = n.op("GlobalAveragePool", [h])
     s = n.op("Relu", [n.conv(s, 8, 4)])
-    gate = hsig(n, n.conv(s, 4, 8), sg)
+    gate = hsig(n, n.conv(s, 4, 8, gain=30.0), sg)   # its output spans well beyond [-3, 3]
     y = n.conv(n.op("Mul", [h, gate]), 8, 4)
     return n.model("input", y, [1, 3, 8, 8])
 
@@ -124,6 +125,20 @@ def write_calib(shape, d, scale=2.0):
 
 def op_list(path):
     return [nd.op_type for nd in onnx.load(path).graph.node]
+
+
+def gate_scale(path):
+    """Output scale of the QLinearConv feeding the lookup table that feeds the QLinearMul."""
+    g = onnx.load(path).graph
+    init = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    prod = {o: nd for nd in g.node for o in nd.output}
+    mul = [nd for nd in g.node if nd.op_type == "QLinearMul"][0]
+    for x in (mul.input[0], mul.input[3]):
+        lut = prod.get(x)
+        if lut is not None and lut.op_type == "QLinearLookup":
+            conv = prod[lut.input[0]]
+            return float(init[conv.input[6]])
+    return float("inf")
 
 
 def build_c(cdir):
@@ -178,6 +193,9 @@ def spellings():
                 ref = ops
                 print("     integer op sequence: " + " ".join(ops))
             check(ops == ref, "%s: same integer op sequence as the first spelling" % tag)
+            check(gate_scale(base + ".int.onnx") <= 6.1 / 255,  # a grid step of slack
+                  "%s: the gate's Conv output is quantized over HardSigmoid's 6-wide active range "
+                  "only (scale %.4g)" % (tag, gate_scale(base + ".int.onnx")))
             orig = [t for t in op_list(base + ".onnx") if t not in ("Conv", "GlobalAveragePool")]
             qdq = [t for t in op_list(base + ".qdq.onnx") if t not in ("Conv", "GlobalAveragePool",
                                                                        "QuantizeLinear", "DequantizeLinear")]
