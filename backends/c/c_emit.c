@@ -173,7 +173,8 @@ static oq_status init_storage(ectx *e)
         uint32_t v = g->inputs[i];
         if (!ce_ctype(val(e, v)->dtype))
             return oq_errorf(e->d, g, OQ_NONE, OQ_ERR_DTYPE, "input '%s' has dtype %s; the C "
-                             "backend takes float or 8-bit inputs", val(e, v)->name,
+                             "backend takes float, uint8, int8, int32, int64 or bool inputs",
+                             val(e, v)->name,
                              oq_dtype_name(val(e, v)->dtype));
         e->v[v].store = ST_IN, e->v[v].io = (int)i;
     }
@@ -181,7 +182,7 @@ static oq_status init_storage(ectx *e)
         uint32_t v = g->outputs[i];
         if (e->v[v].store == ST_IN || e->v[v].store == ST_CONST || !ce_ctype(val(e, v)->dtype))
             return oq_errorf(e->d, g, OQ_NONE, OQ_ERR_UNSUPPORTED_OP, "output '%s' must be "
-                             "computed float or 8-bit data", val(e, v)->name);
+                             "computed float, 8-bit, int32, int64 or bool data", val(e, v)->name);
         e->v[v].store = ST_OUT, e->v[v].io = (int)i;
     }
     return OQ_OK;
@@ -196,6 +197,8 @@ static oq_status classify_all(ectx *e)
     for (uint32_t n = 0; n < g->nnode; n++) {
         bool taken;
         oq_status st = ce_classify_q8(e, n, &taken);
+        if (st == OQ_OK && !taken)
+            st = ce_classify_tensor(e, n, &taken);
         if (st == OQ_OK && !taken)
             st = ce_classify_float(e, n);
         if (st != OQ_OK && oq_unsup_take(&u, g, n, e->d)) {
@@ -295,6 +298,7 @@ static oq_status emit_run(ectx *e)
         cbuf_printf(&e->c, "    if (!out[%u])\n        return 1;\n", i);
     if (e->o->profile)
         cbuf_printf(&e->c, "    unsigned long long pt;\n");
+    ce_tensor_prechecks(e);
     for (uint32_t n = 0; n < g->nnode; n++) {
         oq_status st = OQ_OK;
         double macs = e->rep.macs;
@@ -305,6 +309,7 @@ static oq_status emit_run(ectx *e)
         case K_FLOAT:
         case K_MOVE:
         case K_CUSTOM: st = ce_emit_float(e, n); break;
+        case K_TENSOR: st = ce_emit_tensor(e, n); break;
         default: st = ce_emit_q8(e, n); break;
         }
         e->rep.nsteps++;

@@ -87,15 +87,18 @@ static void emit_header(ectx *e, size_t ws, size_t lb, bool has_q, uint64_t hash
     cbuf_printf(h, "/* Results of %s_run%s%s. */\n#define %s_OK 0\n"
                 "#define %s_ERR_ARGUMENT 1  /* a NULL pointer, or a workspace not 16-byte aligned */\n"
                 "#define %s_ERR_CUSTOM_OP 2 /* a custom op returned non-zero */\n"
-                "#define %s_ERR_WORKSPACE 3 /* workspace_size < %s_workspace_size() */\n\n",
+                "#define %s_ERR_WORKSPACE 3 /* workspace_size < %s_workspace_size() */\n"
+                "#define %s_ERR_INDEX 4     /* an index input (e.g. token ids) out of range */\n\n",
                 N, has_q ? ", _run_q" : "", e->o->debug_dump ? ", _run_debug" : "", up, up, up, up,
-                N);
+                N, up);
     cbuf_printf(h, "/* Bytes of workspace %s_run needs (%s_WORKSPACE_SIZE): caller-owned, 16-byte\n"
                 " * aligned, passed with its size; not kept between calls (one per thread). */\n"
                 "size_t %s_workspace_size(void);\n\n", N, up, N);
-    cbuf_printf(h, "/* Runs the model on float inputs (NCHW) into float outputs. workspace_size is the\n"
-                " * size of the buffer at workspace in bytes; every check is made before anything is\n"
-                " * written. Returns %s_OK or one of the %s_ERR_ codes above. */\nint %s_run(",
+    cbuf_printf(h, "/* Runs the model on its inputs (NCHW; element types as the _DTYPE macros state:\n"
+                " * float, uint8_t, int8_t, int32_t, int64_t, bool as uint8_t 0/1) into its outputs.\n"
+                " * workspace_size is the size of the buffer at workspace in bytes; every check is\n"
+                " * made before anything is written (indices inside the graph are checked when\n"
+                " * reached). Returns %s_OK or one of the %s_ERR_ codes above. */\nint %s_run(",
                 up, up, N);
     for (uint32_t k = 0; k < g->ninput; k++)
         cbuf_printf(h, "const %s *in%u, ", ce_ctype(val(e, g->inputs[k])->dtype), k);
@@ -231,8 +234,22 @@ static void weights_file(ectx *e, oq_cbuf *wfile, uint64_t build)
         cbuf_printf(wfile, "typedef int %s_no_weights;\n", e->nm);
 }
 
-/* NAME_main.c, the example program; returns false when an input or output is not float (then
- * the program is not written). */
+/* The .npy descr and the numpy name of dtype t; NULL when NAME_main does not read it. */
+static const char *npy_descr(oq_dtype t, const char **name)
+{
+    switch (t) {
+    case OQ_DT_FLOAT: *name = "float32"; return "<f4";
+    case OQ_DT_INT64: *name = "int64"; return "<i8";
+    case OQ_DT_INT32: *name = "int32"; return "<i4";
+    case OQ_DT_UINT8: *name = "uint8"; return "|u1";
+    case OQ_DT_INT8: *name = "int8"; return "|i1";
+    case OQ_DT_BOOL: *name = "bool"; return "|b1";
+    default: return NULL;
+    }
+}
+
+/* NAME_main.c, the example program; returns false when an output is not float or an input of
+ * a type it cannot read (then the program is not written). */
 static bool main_file(ectx *e, oq_cbuf *mainf, uint64_t build)
 {
     const oq_graph *g = e->g;
@@ -248,18 +265,32 @@ static bool main_file(ectx *e, oq_cbuf *mainf, uint64_t build)
     bool float_io = true;
     cbuf_printf(mainf, "#define NIN %u\n#define NOUT %u\n#define WS_SIZE %zu\n"
                 "static const size_t in_size[] = {", g->ninput, g->noutput, e->rep.workspace);
-    for (uint32_t k = 0; k < g->ninput; k++) {
+    for (uint32_t k = 0; k < g->ninput; k++)
         cbuf_printf(mainf, "%s%lld", k ? ", " : "", (long long)numel(e, g->inputs[k]));
-        float_io &= val(e, g->inputs[k])->dtype == OQ_DT_FLOAT;
+    cbuf_printf(mainf, "%s};\nstatic const size_t in_es[] = {", g->ninput ? "" : "0");
+    for (uint32_t k = 0; k < g->ninput; k++)
+        cbuf_printf(mainf, "%s%zu", k ? ", " : "", oq_dtype_size(val(e, g->inputs[k])->dtype));
+    for (int pass = 0; pass < 2; pass++) {
+        cbuf_printf(mainf, "%s};\nstatic const char *const in_%s[] = {",
+                    pass == 0 && !g->ninput ? "0" : "", pass ? "type" : "descr");
+        for (uint32_t k = 0; k < g->ninput; k++) {
+            const char *name = NULL, *d = npy_descr(val(e, g->inputs[k])->dtype, &name);
+            float_io &= d != NULL;
+            cbuf_printf(mainf, "%s\"%s\"", k ? ", " : "", d ? (pass ? name : d) : "?");
+        }
+        if (!g->ninput)
+            cbuf_printf(mainf, "\"\"");
     }
-    cbuf_printf(mainf, "%s};\nstatic const size_t out_size[] = {", g->ninput ? "" : "0");
+    cbuf_printf(mainf, "};\nstatic const size_t out_size[] = {");
     for (uint32_t k = 0; k < g->noutput; k++) {
         cbuf_printf(mainf, "%s%lld", k ? ", " : "", (long long)numel(e, g->outputs[k]));
         float_io &= val(e, g->outputs[k])->dtype == OQ_DT_FLOAT;
     }
     cbuf_printf(mainf, "};\n#define RUN(in, out, s, w) %s_run(", e->nm);
-    for (uint32_t k = 0; k < g->ninput; k++)
-        cbuf_printf(mainf, "in[%u] + (s) * in_size[%u], ", k, k);
+    for (uint32_t k = 0; k < g->ninput; k++) {
+        const char *t = ce_ctype(val(e, g->inputs[k])->dtype);
+        cbuf_printf(mainf, "(const %s *)in[%u] + (s) * in_size[%u], ", t ? t : "void", k, k);
+    }
     for (uint32_t k = 0; k < g->noutput; k++)
         cbuf_printf(mainf, "out[%u] + (s) * out_size[%u], ", k, k);
     cbuf_printf(mainf, "w, WS_SIZE)\n\n");

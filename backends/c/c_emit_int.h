@@ -1,5 +1,6 @@
 /* Internal to backends/c/: the emitter's per-model state and the table of contents of its files.
- * Calls go one way: c_emit.c (driver) -> c_emit_q8.c, c_emit_float.c, c_emit_files.c ->
+ * Calls go one way: c_emit.c (driver) -> c_emit_q8.c, c_emit_tensor.c -> c_emit_float.c,
+ * c_emit_files.c ->
  * c_emit_rt.c -> c_emit_util.c; no file calls one above it.
  * Storage: rank-4 quantized activations are NHWC inside, everything else C order (NCHW). */
 #ifndef OQ_C_EMIT_INT_H
@@ -30,6 +31,7 @@ typedef enum kind {
     K_FLOAT,         /* an fp32 op (c_emit_float.c): runtime/f32 or runtime/f32/ops */
     K_MOVE,          /* Transpose/Slice/Split/Concat/Pad on any dtype (strided copies) */
     K_CUSTOM,        /* custom op: a call of NAME_custom_<TYPE> (user-provided, float) */
+    K_TENSOR,        /* Gather/Expand/Where/Equal/Cast on any dtype, LayerNorm (c_emit_tensor.c) */
 } kind;
 
 typedef struct vinfo {
@@ -104,6 +106,20 @@ OQ_INTERNAL oq_status ce_classify_float(ectx *e, uint32_t n) OQ_NODISCARD;
 OQ_INTERNAL size_t ce_float_scratch(ectx *e, uint32_t n);
 /* Writes the code of a K_FLOAT / K_MOVE / K_CUSTOM node. */
 OQ_INTERNAL oq_status ce_emit_float(ectx *e, uint32_t n) OQ_NODISCARD;
+/* Makes constant v addressable (a const array; a DequantizeLinear of constants is evaluated);
+ * false if v has no value known at compile time. */
+OQ_INTERNAL bool ce_materialize(ectx *e, uint32_t v);
+/* Writes the pointer expression of input v of node n, materializing constants; false (error
+ * reported) if impossible. */
+OQ_INTERNAL bool ce_in_ptr(ectx *e, uint32_t n, uint32_t v);
+
+/* c_emit_tensor.c: Gather, Expand, Where, Equal, Cast (any dtype) and LayerNormalization */
+/* Classifies node n as K_TENSOR if it is one of those ops (*taken), with its output qparams. */
+OQ_INTERNAL oq_status ce_classify_tensor(ectx *e, uint32_t n, bool *taken) OQ_NODISCARD;
+/* Writes the code of a K_TENSOR node; an index out of range makes run() return 4. */
+OQ_INTERNAL oq_status ce_emit_tensor(ectx *e, uint32_t n) OQ_NODISCARD;
+/* Writes, at the top of run(), the range checks of Gather indices that are graph inputs. */
+OQ_INTERNAL void ce_tensor_prechecks(ectx *e);
 
 /* c_emit_rt.c: the runtime copy */
 /* Writes the runtime files the model needs under OUT/onnxq_rt/; appends " onnxq_rt/X.c" to

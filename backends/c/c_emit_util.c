@@ -23,6 +23,8 @@ const char *ce_ctype(oq_dtype t)
     case OQ_DT_UINT8: return "uint8_t";
     case OQ_DT_INT8: return "int8_t";
     case OQ_DT_INT32: return "int32_t";
+    case OQ_DT_INT64: return "int64_t";
+    case OQ_DT_BOOL: return "uint8_t";  /* ONNX bool: one byte, 0 or 1 */
     default: return NULL;
     }
 }

@@ -43,6 +43,8 @@ typedef struct oq_f32k {
 OQ_INTERNAL const oq_f32k *oq_f32_kernel(oq_op op);
 
 /* ------------------------------------------------------------- ops_util.c */
+/* The runtime/f32/ops tensor.c element type (OQ_X_*) of t; -1 if those kernels do not take it. */
+OQ_INTERNAL int oq_rt_xtype(oq_dtype t);
 OQ_INTERNAL int64_t oq_rt_numel(const oq_rt_tensor *t);
 /* Element i of t converted to double / int64 (any numeric dtype or bool). */
 OQ_INTERNAL double oq_rt_get_f64(const oq_rt_tensor *t, int64_t i);

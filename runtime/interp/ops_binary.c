@@ -197,6 +197,11 @@ oq_status oq_exec_binary(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inputs do not broadcast to the output");
     if (oq_rt_numel(&out[0]) == 0)
         return OQ_OK;
+    if (op == OQ_OP_Equal && oq_rt_xtype(in[0].dtype) >= 0) {
+        oq_x_logic__scalar(OQ_X_EQUAL, oq_rt_xtype(in[0].dtype), b.rank, b.dim, in[0].data,
+                           b.st[0], in[1].data, b.st[1], out[0].data);
+        return OQ_OK;
+    }
     if (in[0].dtype == OQ_DT_FLOAT && oq_f32_kernel(op)->binary) {
         oq_f32_kernel(op)->binary(b.rank, b.dim, in[0].data, b.st[0], in[1].data, b.st[1],
                                   out[0].data);
@@ -206,27 +211,7 @@ oq_status oq_exec_binary(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
     return OQ_OK;
 }
 
-typedef struct where_ctx {
-    const oq_rt_tensor *in;
-    oq_rt_tensor *y;
-    size_t es;
-} where_ctx;
-
-/* One output row of Where: element-size copies from X or Y. */
-static void row_where(void *vc, const int64_t *off, int64_t yo, int64_t n, const int64_t *st)
-{
-    const where_ctx *c = vc;
-    const uint8_t *cond = (const uint8_t *)c->in[0].data + off[0];
-    const char *x = (const char *)c->in[1].data, *y = (const char *)c->in[2].data;
-    char *o = (char *)c->y->data + yo * c->es;
-    for (int64_t i = 0; i < n; i++) {
-        const char *src = cond[i * st[0]] ? x + (off[1] + i * st[1]) * c->es
-                                          : y + (off[2] + i * st[2]) * c->es;
-        memcpy(o + i * c->es, src, c->es);
-    }
-}
-
-/* Where(cond bool, X, Y) with three-way broadcasting. */
+/* Where(cond bool, X, Y) with three-way broadcasting (runtime/f32/ops oq_x_where__scalar). */
 oq_status oq_exec_where(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                         oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -238,8 +223,8 @@ oq_status oq_exec_where(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     bcast b;
     if (!bcast_init(&b, in, 3, &out[0].shape))
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inputs do not broadcast to the output");
-    where_ctx c = {in, &out[0], oq_dtype_size(in[1].dtype)};
     if (oq_rt_numel(&out[0]) > 0)
-        bcast_walk(&b, row_where, &c);
+        oq_x_where__scalar(b.rank, b.dim, in[0].data, b.st[0], in[1].data, b.st[1], in[2].data,
+                           b.st[2], out[0].data, oq_dtype_size(in[1].dtype));
     return OQ_OK;
 }

@@ -161,7 +161,8 @@ oq_status oq_exec_slice(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     return OQ_OK;
 }
 
-/* Gather along axis; negative indices wrap, out-of-range ones are a DATA error. */
+/* Gather along axis (runtime/f32/ops oq_x_gather__scalar; indices of other integer types are
+ * widened to int64 first); negative indices wrap, out-of-range ones are a DATA error. */
 oq_status oq_exec_gather(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -177,44 +178,39 @@ oq_status oq_exec_gather(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
         outer *= in[0].shape.dim[i];
     for (int i = ax + 1; i < r; i++)
         inner *= in[0].shape.dim[i];
-    for (int64_t j = 0; j < ni; j++) {
-        int64_t k = oq_rt_get_i64(&in[1], j);
-        if (k < -dim || k >= dim)
-            return oq_errorf(d, g, node, OQ_ERR_DATA, "index %lld out of range [-%lld, %lld)",
-                             (long long)k, (long long)dim, (long long)dim);
+    int it = oq_rt_xtype(in[1].dtype);
+    const void *idx = in[1].data;
+    int64_t *wide = NULL;
+    if (it != OQ_X_I32 && it != OQ_X_I64) {
+        wide = malloc((size_t)(ni ? ni : 1) * sizeof *wide);
+        if (!wide)
+            return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+        for (int64_t j = 0; j < ni; j++)
+            wide[j] = oq_rt_get_i64(&in[1], j);
+        idx = wide, it = OQ_X_I64;
     }
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t j = 0; j < ni; j++) {
-            int64_t k = oq_rt_get_i64(&in[1], j);
-            if (k < 0)
-                k += dim;
-            memcpy((char *)out[0].data + ((o * ni + j) * inner) * es,
-                   (const char *)in[0].data + ((o * dim + k) * inner) * es, (size_t)inner * es);
-        }
+    int64_t bad = oq_x_gather__scalar(outer, dim, inner, in[0].data, idx, it, ni, out[0].data, es);
+    int64_t k = bad >= 0 ? (it == OQ_X_I32 ? ((const int32_t *)idx)[bad]
+                                           : ((const int64_t *)idx)[bad]) : 0;
+    free(wide);
+    if (bad >= 0)
+        return oq_errorf(d, g, node, OQ_ERR_DATA, "index %lld (element %lld of '%s') out of "
+                         "range [-%lld, %lld)", (long long)k, (long long)bad,
+                         g->values[nd->in[1]].name, (long long)dim, (long long)dim);
     return OQ_OK;
 }
 
-/* Broadcasts the input to the output shape. */
+/* Broadcasts the input to the output shape: a strided copy with stride 0 along broadcast dims. */
 oq_status oq_exec_expand(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                          oq_rt_tensor *out, void *state, oq_diag *d)
 {
-    int64_t st[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, off = 0;
+    int64_t st[OQ_MAX_RANK], ost[OQ_MAX_RANK];
     if (!oq_bcast_strides(&in[0].shape, &out[0].shape, st))
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "input does not broadcast to the output");
-    size_t es = oq_dtype_size(in[0].dtype);
-    int r = out[0].shape.rank;
-    int64_t n = oq_rt_numel(&out[0]);
-    for (int64_t i = 0; i < n; i++) {
-        memcpy((char *)out[0].data + i * es, (const char *)in[0].data + off * es, es);
-        for (int k = r - 1; k >= 0; k--) {
-            idx[k]++;
-            off += st[k];
-            if (idx[k] < out[0].shape.dim[k])
-                break;
-            off -= st[k] * out[0].shape.dim[k];
-            idx[k] = 0;
-        }
-    }
+    oq_strides(&out[0].shape, ost);
+    if (oq_rt_numel(&out[0]) > 0)
+        oq_x_copy__scalar(out[0].shape.rank, out[0].shape.dim, in[0].data, st, out[0].data, ost,
+                          oq_dtype_size(in[0].dtype));
     return OQ_OK;
 }
 
@@ -353,6 +349,10 @@ oq_status oq_exec_cast(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
     int64_t n = oq_rt_numel(&in[0]);
     if (from == to) {
         oq_rt_copy(&out[0], &in[0]);
+        return OQ_OK;
+    }
+    if (oq_rt_xtype(from) >= 0 && oq_rt_xtype(to) >= 0) {   /* the emitted C's types */
+        oq_x_cast__scalar((size_t)n, in[0].data, oq_rt_xtype(from), out[0].data, oq_rt_xtype(to));
         return OQ_OK;
     }
     for (int64_t i = 0; i < n; i++) {

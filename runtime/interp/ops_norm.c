@@ -55,6 +55,46 @@ oq_status oq_exec_batchnorm(const oq_graph *g, uint32_t node, const oq_rt_tensor
     return OQ_OK;
 }
 
+/* The values of t (float) broadcast to ns by strides st, in C order: t's data itself when it
+ * already is that, else a malloc'ed copy in *own. NULL when out of memory. */
+static const float *dense_param(const oq_rt_tensor *t, const oq_shape *ns, const int64_t *st,
+                                float **own)
+{
+    int64_t n = oq_shape_numel(ns), dst[OQ_MAX_RANK];
+    *own = NULL;
+    if (oq_rt_numel(t) == n)
+        return t->data;
+    *own = malloc((size_t)n * sizeof **own);
+    if (!*own)
+        return NULL;
+    oq_strides(ns, dst);
+    oq_x_copy__scalar(ns->rank, ns->dim, t->data, st, *own, dst, sizeof(float));
+    return *own;
+}
+
+/* LayerNormalization on float32 tensors: runtime/f32/ops oq_f32_layernorm__scalar (the emitted
+ * C's kernel) after Scale and B are made dense over X[axis:]. bst NULL: no B. */
+static oq_status layernorm_f32(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                               oq_rt_tensor *out, const oq_shape *ns, const int64_t *sst,
+                               const int64_t *bst, int64_t outer, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    float *os = NULL, *ob = NULL;
+    const float *sc = dense_param(&in[1], ns, sst, &os);
+    const float *b = bst ? dense_param(&in[2], ns, bst, &ob) : NULL;
+    if (!sc || (bst && !b)) {
+        free(os);
+        free(ob);
+        return oq_errorf(d, g, node, OQ_ERR_NOMEM, "out of memory");
+    }
+    oq_f32_layernorm__scalar(outer, oq_shape_numel(ns), in[0].data, sc, b,
+                             ir_attr_f(nd, OQ_A_LayerNormalization_epsilon), out[0].data,
+                             nd->nout > 1 ? out[1].data : NULL, nd->nout > 2 ? out[2].data : NULL);
+    free(os);
+    free(ob);
+    return OQ_OK;
+}
+
 /* Normalizes over dims [axis, rank); optional Mean / InvStdDev outputs. */
 oq_status oq_exec_layernorm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                             oq_rt_tensor *out, void *state, oq_diag *d)
@@ -76,6 +116,12 @@ oq_status oq_exec_layernorm(const oq_graph *g, uint32_t node, const oq_rt_tensor
         (hasb && !oq_bcast_strides(&in[2].shape, &ns, bst)))
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "Scale/B do not broadcast to X[axis:]");
     int64_t inner = oq_shape_numel(&ns), outer = inner ? oq_rt_numel(x) / inner : 0;
+    bool f32 = x->dtype == OQ_DT_FLOAT && in[1].dtype == OQ_DT_FLOAT &&
+               (!hasb || in[2].dtype == OQ_DT_FLOAT) && out[0].dtype == OQ_DT_FLOAT &&
+               (nd->nout < 2 || !out[1].data || out[1].dtype == OQ_DT_FLOAT) &&
+               (nd->nout < 3 || !out[2].data || out[2].dtype == OQ_DT_FLOAT);
+    if (f32 && inner > 0)
+        return layernorm_f32(g, node, in, out, &ns, sst, hasb ? bst : NULL, outer, d);
     for (int64_t o = 0; o < outer; o++) {
         int64_t base = o * inner;
         double mean = 0, var = 0;

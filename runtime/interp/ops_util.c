@@ -37,6 +37,20 @@ void oq_rt_set_i64(oq_rt_tensor *t, int64_t i, int64_t v)
 }
 
 /* See ops.h. */
+int oq_rt_xtype(oq_dtype t)
+{
+    switch (t) {
+    case OQ_DT_BOOL: return OQ_X_BOOL;
+    case OQ_DT_UINT8: return OQ_X_U8;
+    case OQ_DT_INT8: return OQ_X_S8;
+    case OQ_DT_INT32: return OQ_X_I32;
+    case OQ_DT_INT64: return OQ_X_I64;
+    case OQ_DT_FLOAT: return OQ_X_F32;
+    default: return -1;
+    }
+}
+
+/* See ops.h. */
 bool oq_norm_axis(int64_t axis, int rank, int *out)
 {
     if (axis < 0)

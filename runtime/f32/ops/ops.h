@@ -114,4 +114,37 @@ enum { OQ_X_PAD_CONSTANT, OQ_X_PAD_REFLECT, OQ_X_PAD_EDGE };  /* oq_x_pad__scala
 void oq_x_pad__scalar(int mode, int rank, const int64_t *in, const int64_t *out,
                       const int64_t *pbegin, const void *x, void *y, size_t es,
                       const void *cval);
+/* -------------------------------------------------------------------------- norm.c */
+
+/* LayerNormalization of outer rows of inner elements: y = (x - mean) / sqrt(var + eps) * scale
+ * + bias, scale and bias (NULL: none) of inner elements; statistics in double. mean and invstd
+ * (NULL: not wanted) receive one value per row. */
+void oq_f32_layernorm__scalar(int64_t outer, int64_t inner, const float *x, const float *scale,
+                              const float *bias, float eps, float *y, float *mean, float *invstd);
+
+/* ------------------------------------------------------------------------ tensor.c */
+
+/* Element types of the ops on any tensor (the types the emitted C stores; bool is one byte). */
+enum { OQ_X_BOOL, OQ_X_U8, OQ_X_S8, OQ_X_I32, OQ_X_I64, OQ_X_F32 };
+/* First position j < ni whose index (it: OQ_X_I32 or OQ_X_I64) is outside [-dim, dim); -1 if
+ * none. */
+int64_t oq_x_index_check__scalar(const void *idx, int it, int64_t ni, int64_t dim);
+/* Gather of es-byte elements: y[o][j][:] = x[o][idx[j]][:] for o < outer, j < ni, rows of inner
+ * elements, over an axis of dim entries (a negative index counts from the end). Every index is
+ * checked first: returns -1 when all are in range, else the first bad position (y untouched). */
+int64_t oq_x_gather__scalar(int64_t outer, int64_t dim, int64_t inner, const void *x,
+                            const void *idx, int it, int64_t ni, void *y, size_t es);
+/* Where: y (C order over dim[0..rank)) = c ? a : b per element, es-byte elements, each operand
+ * read at its strides (0 along broadcast dims); rank 0..OQ_F32_MAX_RANK. */
+void oq_x_where__scalar(int rank, const int64_t *dim, const uint8_t *c, const int64_t *cst,
+                        const void *a, const int64_t *ast, const void *b, const int64_t *bst,
+                        void *y, size_t es);
+enum { OQ_X_EQUAL, OQ_X_AND, OQ_X_OR };  /* oq_x_logic__scalar ops */
+/* y (bool, C order over dim) = a op b on elements of type t, broadcast by strides as Where;
+ * Equal compares in the element type, And/Or take non-zero as true. */
+void oq_x_logic__scalar(int op, int t, int rank, const int64_t *dim, const void *a,
+                        const int64_t *ast, const void *b, const int64_t *bst, uint8_t *y);
+void oq_x_not__scalar(size_t n, const uint8_t *x, uint8_t *y);    /* y = !x, bool */
+/* Cast of n elements of type xt to type yt (OQ_X_*; see tensor.c for the conversions). */
+void oq_x_cast__scalar(size_t n, const void *x, int xt, void *y, int yt);
 #endif

@@ -1,0 +1,35 @@
+/* norm.c: LayerNormalization over the last `inner` elements of each of `outer` rows (see ops.h).
+ * Statistics in double, in element order: mean, then the mean of squared deviations (biased),
+ * inv = 1 / sqrt(var + eps); y = (x - mean) * inv * scale + bias in double, rounded to float. */
+#include "ops.h"
+
+#include <math.h>
+
+void oq_f32_layernorm__scalar(int64_t outer, int64_t inner, const float *x, const float *scale,
+                              const float *bias, float eps, float *y, float *mean, float *invstd)
+{
+    for (int64_t o = 0; o < outer; o++) {
+        const float *xr = x + o * inner;
+        float *yr = y + o * inner;
+        double m = 0, var = 0;
+        for (int64_t i = 0; i < inner; i++)
+            m += xr[i];
+        m /= (double)inner;
+        for (int64_t i = 0; i < inner; i++) {
+            double t = xr[i] - m;
+            var += t * t;
+        }
+        var /= (double)inner;
+        double inv = 1.0 / sqrt(var + (double)eps);
+        for (int64_t i = 0; i < inner; i++) {
+            double v = (xr[i] - m) * inv * scale[i];
+            if (bias)
+                v += bias[i];
+            yr[i] = (float)v;
+        }
+        if (mean)
+            mean[o] = (float)m;
+        if (invstd)
+            invstd[o] = (float)inv;
+    }
+}
