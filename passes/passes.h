@@ -66,6 +66,8 @@ typedef struct oq_options {
 /* ---------------------------------------------------------------- one pass per file */
 oq_status pass_canonicalize(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_constfold(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
+/* passes/lnfuse.c: decomposed LayerNormalization -> one LayerNormalization node. */
+oq_status pass_lnfuse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_dce(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_cse(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;
 oq_status pass_bnfold(oq_graph *g, const oq_options *o, oq_diag *d) OQ_NODISCARD;

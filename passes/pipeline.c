@@ -10,6 +10,8 @@
     PASS(canonicalize, "drop Identity/Dropout, Clip(0,inf)->Relu, fold Gemm alpha/beta, "          \
                        "MatMul+Add -> Gemm")                                                       \
     PASS(constfold, "evaluate all-constant nodes (shape chains, Cast, ConstantOfShape, ...)")     \
+    PASS(lnfuse, "fuse the decomposed LayerNormalization (ReduceMean, Sub, Pow, Sqrt, Div, "       \
+                 "Mul, Add) into one node")                                                        \
     PASS(dce, "remove nodes whose outputs reach no graph output")                                  \
     PASS(cse, "merge equal constants and equal nodes")                                             \
     PASS(bnfold, "fold BatchNormalization into Conv/ConvTranspose/Gemm, else Mul+Add")             \
@@ -54,8 +56,8 @@ oq_status oq_run_passes(oq_graph *g, const oq_options *o, oq_diag *d)
     for (int k = 0; k < 2; k++)
         if (chk[k] && !oq_pass_description(chk[k]))
             return oq_errorf(d, NULL, OQ_NONE, OQ_ERR_USAGE,
-                             "unknown pass '%s' (passes: canonicalize constfold dce cse bnfold "
-                             "fuse equalize)", chk[k]);
+                             "unknown pass '%s' (passes: canonicalize constfold lnfuse dce cse "
+                             "bnfold fuse equalize)", chk[k]);
     for (size_t i = 0; names[i]; i++) {
         oq_status st = fns[i](g, o, d);
         if (st != OQ_OK)

@@ -47,6 +47,7 @@ typedef struct qctx {
     uint32_t *esrc;            /* per original node: its element-wise region's source, or OQ_NONE */
     uint8_t *erole;            /* per original node: OQ_ELT_NONE / INNER / TAIL */
     int8_t *edec;              /* per original value: region from it quantized (-1 undecided) */
+    bool *inf;                 /* per original value: may hold +-inf (inf_values) */
 } qctx;
 
 static bool is_weight_op(oq_op op) { return oq_op_info(op)->flags & OQ_OPF_WEIGHTS; }
@@ -496,7 +497,49 @@ static void mark_prequantized(qctx *q)
     }
 }
 
+/* Marks in q->inf the values that may hold +-inf: float constants with an infinite element,
+ * and what Where, Add, Sub, Mul, Neg, Cast and data movement compute from such a value (an
+ * additive attention mask: Where(pad, -inf, 0) added to the scores). An int8 tensor has no
+ * infinity (the observers skip non-finite elements, so the -inf would quantize to a finite
+ * value and the mask would be lost): decide() keeps nodes that read or write one in float. */
+static void inf_values(qctx *q)
+{
+    const oq_graph *g = q->g;
+    for (uint32_t v = 0; v < g->nvalue; v++) {
+        const oq_value *x = &g->values[v];
+        if (!x->data || x->dtype != OQ_DT_FLOAT)
+            continue;
+        int64_t n = oq_shape_numel(&x->shape);
+        for (int64_t i = 0; i < n && !q->inf[v]; i++)
+            q->inf[v] = isinf(((const float *)x->data)[i]);
+    }
+    for (uint32_t n = 0; n < g->nnode; n++) {
+        const oq_node *nd = &g->nodes[n];
+        bool pass = (oq_op_info(nd->op)->flags & OQ_OPF_MOVE) || nd->op == OQ_OP_Where ||
+                    nd->op == OQ_OP_Add || nd->op == OQ_OP_Sub || nd->op == OQ_OP_Mul ||
+                    nd->op == OQ_OP_Neg || nd->op == OQ_OP_Cast;
+        bool any = false;
+        for (uint32_t i = 0; pass && i < nd->nin; i++)
+            any |= nd->in[i] != OQ_NONE && q->inf[nd->in[i]];
+        for (uint32_t i = 0; any && i < nd->nout; i++)
+            if (nd->out[i] != OQ_NONE && g->values[nd->out[i]].dtype == OQ_DT_FLOAT)
+                q->inf[nd->out[i]] = true;
+    }
+}
+
 static bool decide(qctx *q, uint32_t n);
+
+/* True if node n reads or writes a value that may hold +-inf (inf_values). */
+static bool touches_inf(const qctx *q, uint32_t n)
+{
+    const oq_node *nd = &q->g->nodes[n];
+    for (uint32_t i = 0; i < nd->nin + nd->nout; i++) {
+        uint32_t v = i < nd->nin ? nd->in[i] : nd->out[i - nd->nin];
+        if (v != OQ_NONE && v < q->nvalue0 && q->inf[v])
+            return true;
+    }
+    return false;
+}
 
 /* Is the element-wise region with source s quantized (file comment)? Decided once. */
 static bool region_quantized(qctx *q, uint32_t s)
@@ -509,6 +552,10 @@ static bool region_quantized(qctx *q, uint32_t s)
         if (q->esrc[n] != s)
             continue;
         own |= own_qparams_op(g->nodes[n].op);
+        if (touches_inf(q, n)) {   /* the whole region stays float */
+            q->edec[s] = 0;
+            return false;
+        }
         if (q->erole[n] != OQ_ELT_TAIL)
             continue;
         const oq_value *y = &g->values[g->nodes[n].out[0]];
@@ -557,6 +604,8 @@ static bool decide(qctx *q, uint32_t n)
     }
     if (oq_pass_excluded(g, n, q->o))
         return false;
+    if (touches_inf(q, n))
+        return false;          /* +-inf has no int8 form (inf_values) */
     if (q->esrc[n] != OQ_NONE)
         return region_quantized(q, q->esrc[n]);
     if (keeps_qparams(nd->op)) /* only between quantized tensors */
@@ -848,19 +897,21 @@ oq_status oq_quantize(oq_graph *g, const oq_calib *c, const oq_options *o, oq_di
         memset(q.qnode, 0xff, g->nnode + 1);
     q.ovr_used = calloc(o->noverride + 1, sizeof *q.ovr_used);
     q.forced = calloc(g->nvalue + 1, sizeof *q.forced);
+    q.inf = calloc(g->nvalue + 1, sizeof *q.inf);
     q.esrc = malloc((g->nnode + 1) * sizeof *q.esrc);
     q.erole = malloc(g->nnode + 1);
     q.edec = malloc(g->nvalue + 1);
     if (q.edec)
         memset(q.edec, 0xff, g->nvalue + 1);
     if (!q.has || !q.scale || !q.zp || !q.dq || !q.qnode || !q.ovr_used || !q.forced ||
-        !q.esrc || !q.erole || !q.edec) {
+        !q.esrc || !q.erole || !q.edec || !q.inf) {
         st = oq_errorf(d, g, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (uint32_t n = 0; n < g->nnode; n++)  /* the user's reasons a node stays float */
         g->nodes[n].float_why = (uint8_t)oq_pass_float_why(g, n, o);
     ir_fill_uses(g);
+    inf_values(&q);
     if ((st = oq_elt_regions(g, o, q.esrc, q.erole, d)) != OQ_OK)
         goto out;
     mark_prequantized(&q);
@@ -891,5 +942,6 @@ out:
     free(q.esrc);
     free(q.erole);
     free(q.edec);
+    free(q.inf);
     return st;
 }

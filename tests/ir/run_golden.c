@@ -117,7 +117,7 @@ static oq_status run_pass(const char *name, oq_graph *g, const golden_opts *go, 
         const char *name;
         oq_status (*fn)(oq_graph *, const oq_options *, oq_diag *);
     } tab[] = {
-        {"canonicalize", pass_canonicalize}, {"constfold", pass_constfold}, {"dce", pass_dce},
+        {"canonicalize", pass_canonicalize}, {"constfold", pass_constfold}, {"lnfuse", pass_lnfuse}, {"dce", pass_dce},
         {"cse", pass_cse}, {"bnfold", pass_bnfold}, {"fuse", pass_fuse},
         {"lower_int", pass_lower_int}, {"quantize", run_quantize},
     };
