@@ -3,6 +3,7 @@
  *   DQ(xq) -> Conv(DQ(w8), DQ(b32)) [-> Relu/Clip] -> Q   =>  QLinearConv(xq, ..., b32)
  *   DQ(xq) -> Gemm(DQ(w8), DQ(b32)) -> Q (2-D A)          =>  Reshape -> QLinearConv 1x1 -> Reshape
  *   DQ(aq) -> MatMul(DQ(b8 const 2-D)) -> Q               =>  QLinearMatMul
+ *   DQ(aq) -> MatMul(DQ(bq activation)) -> Q              =>  QLinearMatMul (per-tensor qparams)
  *   DQ(xq) -> MaxPool / Reshape / Flatten / Squeeze / Unsqueeze / Identity / Dropout -> Q
  *                                                         (same qparams)
  *                                                         =>  the op on xq
@@ -323,11 +324,41 @@ static oq_status lower_gemm(lctx *c, uint32_t n)
     return OQ_OK;
 }
 
+/* DQ(a) -> MatMul(DQ(b)) -> Q, a and b activations with per-tensor qparams (Q.K^T,
+ * attention.V)  =>  QLinearMatMul(a, b) (oq_q8_qlinear_matmul_ref in the interpreter and the C). */
+static oq_status lower_matmul_act(lctx *c, uint32_t n)
+{
+    oq_node *nd = node(c, n);
+    uint32_t adq = dq_of(c, nd->in[0], false), bdq = dq_of(c, nd->in[1], false);
+    if (adq == OQ_NONE || bdq == OQ_NONE || c->g->values[nd->in[0]].shape.rank < 1 ||
+        c->g->values[nd->in[1]].shape.rank < 2)
+        return OQ_OK;
+    uint32_t act, q = out_q(c, nd->out[0], &act);
+    float s;
+    int32_t z;
+    oq_dtype dt;
+    if (q == OQ_NONE || !qp(c, q, &s, &z, &dt) || !qp(c, adq, &s, &z, &dt) ||
+        !qp(c, bdq, &s, &z, &dt))
+        return OQ_OK;
+    const oq_node *A = node(c, adq), *B = node(c, bdq), *Q = node(c, q);
+    uint32_t in[8] = {A->in[0], A->in[1], A->nin > 2 ? A->in[2] : OQ_NONE, B->in[0], B->in[1],
+                      B->nin > 2 ? B->in[2] : OQ_NONE, Q->in[1], Q->nin > 2 ? Q->in[2] : OQ_NONE};
+    if (in[2] == OQ_NONE || in[5] == OQ_NONE || in[7] == OQ_NONE)
+        return OQ_OK;
+    if (add(c, OQ_OP_QLinearMatMul, node(c, n)->name, in, 8, Q->out[0]) == OQ_NONE)
+        return nomem(c, n);
+    kill(c, n, act, q);
+    c->nlowered++;
+    return OQ_OK;
+}
+
 /* DQ(a) -> MatMul(DQ(b8 const 2-D)) -> Q  =>  QLinearMatMul */
 static oq_status lower_matmul(lctx *c, uint32_t n)
 {
     oq_node *nd = node(c, n);
     uint32_t adq = dq_of(c, nd->in[0], false), bdq = dq_of(c, nd->in[1], true);
+    if (adq != OQ_NONE && dq_of(c, nd->in[1], false) != OQ_NONE)
+        return lower_matmul_act(c, n);
     if (adq == OQ_NONE || !weight_ok(c, bdq) || c->g->values[nd->in[1]].shape.rank != 2)
         return OQ_OK;
     uint32_t act, q = out_q(c, nd->out[0], &act);

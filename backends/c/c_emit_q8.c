@@ -104,6 +104,8 @@ oq_status ce_classify_q8(ectx *e, uint32_t n, bool *taken)
         return conv_shape(e, n, &e->cs[n]);
     }
     case OQ_OP_QLinearMatMul:
+        if (!is_const(e, in[3]))
+            break;             /* two activations: c_emit_tensor.c */
         if (!scalar_qp(e, in[6], in[7], &vy->qs, &vy->qz))
             return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR, "%soutput scale must be a constant scalar", "");
         vy->quant = true;

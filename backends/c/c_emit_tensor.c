@@ -1,7 +1,8 @@
 /* C emitter, ops on tensors of any element type and LayerNormalization: Gather (token
  * embeddings, first-token picks; indices checked at run time, before anything is written when
- * they are a graph input), Expand, Where, Equal/And/Or/Not, Cast, and LayerNormalization in
- * fp32. Each calls its runtime/f32/ops kernel, the interpreter's own code (tensor.c, norm.c),
+ * they are a graph input), Expand, Where, Equal, Cast, LayerNormalization in fp32, and the
+ * QLinearMatMul of two int8 activations (Q.K^T, attention.V: runtime/q8
+ * oq_q8_qlinear_matmul_ref, exact int32 accumulation). Each calls its runtime/f32/ops kernel, the interpreter's own code (tensor.c, norm.c),
  * so both give the same bytes. Element types: float, uint8, int8, int32, int64, bool (one byte).
  * NHWC int8 tensors are not taken here (these ops see rank <= 3 activations in encoders). */
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "c_emit_int.h"
 #include "runtime/f32/ops/ops.h"
+#include "runtime/q8/requant.h"
 
 /* The OQ_X_* name of dtype t; NULL if tensor.c does not take it. */
 static const char *xtype(oq_dtype t)
@@ -63,11 +65,44 @@ static bool is_tensor_op(oq_op op)
 {
     switch (op) {
     case OQ_OP_Gather: case OQ_OP_Expand: case OQ_OP_Where: case OQ_OP_Equal: case OQ_OP_Cast:
-    case OQ_OP_LayerNormalization:
+    case OQ_OP_LayerNormalization: case OQ_OP_QLinearMatMul:
         return true;
     default:
         return false;
     }
+}
+
+/* Constant scalar float (scale) or integer (zero point) v into *f / *z. */
+static bool cscalar(const ectx *e, uint32_t v, double *x)
+{
+    if (v == OQ_NONE || !is_const(e, v) || numel(e, v) != 1)
+        return false;
+    *x = ce_cnum(e, v, 0);
+    return true;
+}
+
+/* QLinearMatMul of two activations: per-tensor constant qparams, 8-bit operands not stored
+ * NHWC, K within exact int32 accumulation; the output's qparams. */
+static oq_status classify_qmatmul(ectx *e, uint32_t n)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    const uint32_t *in = nd->in;
+    double q[6];
+    static const int at[6] = {1, 2, 4, 5, 6, 7};
+    for (int i = 0; i < 6; i++)
+        if (nd->nin <= (uint32_t)at[i] || !cscalar(e, in[at[i]], &q[i]))
+            return fail(e, n, OQ_ERR_UNSUPPORTED_ATTR, "QLinearMatMul of two activations needs "
+                        "constant per-tensor scales and zero points in the C backend");
+    const oq_shape *as = &val(e, in[0])->shape, *bs = &val(e, in[3])->shape;
+    if (as->rank < 1 || bs->rank < 2 || as->dim[as->rank - 1] > (int64_t)OQ_Q8_QMATMUL_MAX_K)
+        return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "QLinearMatMul of two activations: A must be "
+                    "rank >= 1, B rank >= 2 and K at most 33025 (exact int32 accumulation)");
+    uint32_t y = nd->out[0];
+    if (val(e, y)->shape.rank == 4)
+        return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "QLinearMatMul of two activations with a rank-4 "
+                    "output (stored NHWC) is not supported by the C backend");
+    e->v[y].quant = true, e->v[y].qs = (float)q[4], e->v[y].qz = (int32_t)q[5];
+    return OQ_OK;
 }
 
 /* See c_emit_int.h. Gather and Expand keep the input's qparams (data movement); the others
@@ -96,7 +131,12 @@ oq_status ce_classify_tensor(ectx *e, uint32_t n, bool *taken)
     }
     uint32_t x = nd->in[0], y = nd->out[0];
     vinfo *vx = &e->v[x], *vy = &e->v[y];
+    oq_status st;
     switch (nd->op) {
+    case OQ_OP_QLinearMatMul:
+        if ((st = classify_qmatmul(e, n)) != OQ_OK)
+            return st;
+        break;
     case OQ_OP_Gather:
     case OQ_OP_Expand:
         if (vx->quant && val(e, y)->shape.rank == 4)
@@ -366,18 +406,88 @@ static oq_status emit_layernorm(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* QLinearMatMul of two activations: oq_q8_qlinear_matmul_ref per output batch, the operands' batch
+ * offsets (numpy broadcasting) listed at compile time. */
+static oq_status emit_qmatmul(ectx *e, uint32_t n)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    const uint32_t *in = nd->in;
+    const oq_shape *as = &val(e, in[0])->shape, *bs = &val(e, in[3])->shape;
+    int ra = as->rank, rb = bs->rank;
+    int64_t M = ra >= 2 ? as->dim[ra - 2] : 1, K = as->dim[ra - 1], N = bs->dim[rb - 1];
+    if (bs->dim[rb - 2] != K)
+        return fail(e, n, OQ_ERR_SHAPE, "A and B disagree on K");
+    oq_shape ab = {ra > 2 ? ra - 2 : 0, {0}}, bb = {rb - 2, {0}};
+    for (int i = 0; i < ab.rank; i++)
+        ab.dim[i] = as->dim[i];
+    for (int i = 0; i < bb.rank; i++)
+        bb.dim[i] = bs->dim[i];
+    oq_shape ob = {ab.rank > bb.rank ? ab.rank : bb.rank, {0}};
+    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, oa = 0, obo = 0;
+    for (int i = 0; i < ob.rank; i++) {
+        int ia = i - (ob.rank - ab.rank), ib = i - (ob.rank - bb.rank);
+        int64_t da = ia >= 0 ? ab.dim[ia] : 1, db = ib >= 0 ? bb.dim[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return fail(e, n, OQ_ERR_SHAPE, "batch dims do not broadcast");
+        ob.dim[i] = da == 1 ? db : da;
+    }
+    if (!bstrides(&ab, &ob, sa) || !bstrides(&bb, &ob, sb))
+        return fail(e, n, OQ_ERR_SHAPE, "batch dims do not broadcast");
+    int64_t nob = oq_shape_numel(&ob);
+    oq_cbuf *c = &e->c;
+    cbuf_printf(c, "    {\n        static const long long off[%lld][2] = {", (long long)nob);
+    for (int64_t t = 0; t < nob; t++) {
+        cbuf_printf(c, "%s{%lld, %lld}", t ? ", " : "", (long long)oa, (long long)obo);
+        for (int k = ob.rank - 1; k >= 0; k--) {
+            idx[k]++;
+            oa += sa[k];
+            obo += sb[k];
+            if (idx[k] < ob.dim[k])
+                break;
+            oa -= sa[k] * ob.dim[k];
+            obo -= sb[k] * ob.dim[k];
+            idx[k] = 0;
+        }
+    }
+    const char *at = val(e, in[0])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";
+    const char *bt = val(e, in[3])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";
+    const char *yt = val(e, nd->out[0])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";
+    float scale = oq_q8_requant_scale((float)ce_cnum(e, in[1], 0), (float)ce_cnum(e, in[4], 0),
+                                      (float)ce_cnum(e, in[6], 0));
+    cbuf_printf(c, "};\n        static const int32_t bz = %d;\n        static const float sc = ",
+                (int)ce_cnum(e, in[5], 0));
+    cbuf_hexf(c, scale);
+    cbuf_printf(c, ";\n        const unsigned char *a = (const unsigned char *)");
+    if (!ce_in_ptr(e, n, in[0]))
+        return e->d->status;
+    cbuf_printf(c, ", *b = (const unsigned char *)");
+    if (!ce_in_ptr(e, n, in[3]))
+        return e->d->status;
+    cbuf_printf(c, ";\n        unsigned char *y = (unsigned char *)");
+    ce_ptr(e, c, nd->out[0]);
+    cbuf_printf(c, ";\n        for (long long t = 0; t < %lld; t++)\n"
+                "            oq_q8_qlinear_matmul_ref(%lld, %lld, %lld, a + off[t][0] * %lld, %s, %d, "
+                "b + off[t][1] * %lld, %s, &bz, 0, &sc, 0, y + t * %lld, %s, %d);\n    }\n",
+                (long long)nob, (long long)M, (long long)N, (long long)K, (long long)(M * K), at,
+                (int)ce_cnum(e, in[2], 0), (long long)(K * N), bt, (long long)(M * N), yt,
+                (int)ce_cnum(e, in[7], 0));
+    e->rep.macs += (double)nob * (double)M * (double)N * (double)K;
+    return OQ_OK;
+}
+
 /* See c_emit_int.h. */
 oq_status ce_emit_tensor(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
     ce_comment(e, n);
-    e->need_fk = true;
+    e->need_fk = nd->op != OQ_OP_QLinearMatMul || e->need_fk;
     switch (nd->op) {
     case OQ_OP_Gather: return emit_gather(e, n);
     case OQ_OP_Expand: return emit_expand(e, n);
     case OQ_OP_Where: case OQ_OP_Equal: return emit_elementwise(e, n);
     case OQ_OP_Cast: return emit_cast(e, n);
     case OQ_OP_LayerNormalization: return emit_layernorm(e, n);
+    case OQ_OP_QLinearMatMul: return emit_qmatmul(e, n);
     default: return fail(e, n, OQ_ERR_INTERNAL, "not a tensor op");
     }
 }

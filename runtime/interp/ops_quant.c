@@ -407,7 +407,36 @@ oq_status oq_exec_matmul_integer(const oq_graph *g, uint32_t node, const oq_rt_t
     return st;
 }
 
-/* QLinearMatMul: q8 kernel when prepared, else reference loops + requantize. */
+/* QLinearMatMul with every qparam per tensor (two activations: Q.K^T, attention.V): one
+ * oq_q8_qlinear_matmul_ref per output batch, the emitted C's kernel. */
+static oq_status qmatmul_per_tensor(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                                    oq_rt_tensor *out, oq_diag *d)
+{
+    oq_matmul_plan mp;
+    oq_status st = oq_matmul_plan_of(g, node, &in[0].shape, &in[3].shape, &mp, d);
+    if (st)
+        return st;
+    oq_q8_dtype at = in[0].dtype == OQ_DT_INT8 ? OQ_Q8_S8 : OQ_Q8_U8;
+    oq_q8_dtype bt = in[3].dtype == OQ_DT_INT8 ? OQ_Q8_S8 : OQ_Q8_U8;
+    oq_q8_dtype yt = out[0].dtype == OQ_DT_INT8 ? OQ_Q8_S8 : OQ_Q8_U8;
+    float scale = oq_q8_requant_scale(*(const float *)in[1].data, *(const float *)in[4].data,
+                                      *(const float *)in[6].data);
+    int32_t za = (int32_t)oq_rt_get_i64(&in[2], 0), zb = (int32_t)oq_rt_get_i64(&in[5], 0);
+    int32_t zy = (int32_t)oq_rt_get_i64(&in[7], 0);
+    int64_t M = mp.M, K = mp.K, N = mp.N, idx[OQ_MAX_RANK] = {0}, ao = 0, bo = 0;
+    int64_t nob = oq_shape_numel(&mp.ob);
+    for (int64_t t = 0; t < nob; t++) {
+        oq_q8_qlinear_matmul_ref((size_t)M, (size_t)N, (size_t)K,
+                                 (const uint8_t *)in[0].data + ao * M * K, at, za,
+                                 (const uint8_t *)in[3].data + bo * K * N, bt, &zb, 0, &scale, 0,
+                                 (uint8_t *)out[0].data + t * M * N, yt, zy);
+        oq_matmul_next(&mp, idx, &ao, &bo);
+    }
+    return OQ_OK;
+}
+
+/* QLinearMatMul: q8 kernel when prepared, else oq_q8_qlinear_matmul_ref per batch when every
+ * qparam is per tensor, else reference loops + requantize. */
 oq_status oq_exec_qlinear_matmul(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                  oq_rt_tensor *out, void *state, oq_diag *d)
 {
@@ -418,6 +447,13 @@ oq_status oq_exec_qlinear_matmul(const oq_graph *g, uint32_t node, const oq_rt_t
         oq_qfast_matmul_run(p->fast, in[0].data, out[0].data, p->h.ws);
         return OQ_OK;
     }
+    bool per_tensor = true;
+    for (int i = 1; i < 8; i++)
+        per_tensor &= i == 3 || oq_rt_numel(&in[i]) == 1;
+    if (per_tensor && in[0].shape.rank >= 1 && in[3].shape.rank >= 2 &&
+        in[0].shape.dim[in[0].shape.rank - 1] <= (int64_t)OQ_Q8_QMATMUL_MAX_K &&
+        in[1].dtype == OQ_DT_FLOAT && in[4].dtype == OQ_DT_FLOAT && in[6].dtype == OQ_DT_FLOAT)
+        return qmatmul_per_tensor(g, node, in, out, d);
     const oq_rt_tensor *b = &in[3];
     int64_t N = b->shape.rank >= 2 ? b->shape.dim[b->shape.rank - 1] : 1;
     int64_t nbs = oq_rt_numel(&in[4]);

@@ -137,7 +137,11 @@ void oq_q8_gemm_ref(size_t M, size_t N, size_t K, const uint8_t *a, size_t lda, 
                     const int8_t *w, const int32_t *bias, void *c, size_t ldc,
                     const oq_q8_requant *rq);
 /* ONNX QLinearMatMul in full generality (u8/s8 on both sides, any zero points, per-tensor or
- * per-column b), scalar only: a[M][K], b[K][N], y[M][N], fp32 requantization. */
+ * per-column b), scalar only: a[M][K], b[K][N], y[M][N], fp32 requantization; int32
+ * accumulation, exact for K <= OQ_Q8_QMATMUL_MAX_K. Also the kernel of the product of two
+ * activations (Q.K^T, attention.V), which has no packed operand: the interpreter's per-tensor
+ * QLinearMatMul and the emitted C call it. */
+#define OQ_Q8_QMATMUL_MAX_K 33025u /* 255 * 255 * K < 2^31: |a - a_zp|, |b - b_zp| <= 255 */
 void oq_q8_qlinear_matmul_ref(size_t M, size_t N, size_t K, const void *a, oq_q8_dtype a_dt,
                               int32_t a_zp, const void *b, oq_q8_dtype b_dt, const int32_t *b_zp,
                               size_t b_zp_stride, const float *scale, size_t scale_stride,

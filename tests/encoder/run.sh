@@ -66,15 +66,17 @@ all_of() { case $1 in text*) echo "$m/text_test/ids.npy $m/text_test/mask.npy" ;
 for model in $models; do
   check "$model: quantize QDQ" "$onnxq" quantize "$m/$model.onnx" --calib "$(calib_of $model)" -o "$tmp/$model.q.onnx"
   check "$model: quantize --format int" "$onnxq" quantize "$m/$model.onnx" --calib "$(calib_of $model)" --format int -o "$tmp/$model.int.onnx"
+  check "$model: quantize --format qop" "$onnxq" quantize "$m/$model.onnx" --calib "$(calib_of $model)" --format qop -o "$tmp/$model.qop.onnx"
   for k in $(seq 0 $((n - 1))); do
-    mkdir -p "$tmp/$model.fp$k" "$tmp/$model.ortq$k"
+    mkdir -p "$tmp/$model.fp$k" "$tmp/$model.ortq$k" "$tmp/$model.ortqop$k"
     printf '%s\t%s\t%s\n' "$m/$model.onnx" "$tmp/$model.fp$k" "$(ins $model $k)" >>"$tmp/jobs"
     printf '%s\t%s\t%s\n' "$tmp/$model.q.onnx" "$tmp/$model.ortq$k" "$(ins $model $k)" >>"$tmp/jobs"
+    printf '%s\t%s\t%s\n' "$tmp/$model.qop.onnx" "$tmp/$model.ortqop$k" "$(ins $model $k)" >>"$tmp/jobs"
   done
 done
 $ort --batch "$tmp/jobs" >"$tmp/ort.log" 2>&1 || true
 nok=$(grep -c '"ok":true' "$tmp/ort.log" || true)
-[ "$nok" = "$(wc -l <"$tmp/jobs")" ] && ok "ONNX Runtime loads and runs the 8 fp32 and the 8 QDQ models ($nok runs)" \
+[ "$nok" = "$(wc -l <"$tmp/jobs")" ] && ok "ONNX Runtime loads and runs the 8 fp32, 8 QDQ and 8 QOperator models ($nok runs)" \
   || { bad "ONNX Runtime ran $nok of $(wc -l <"$tmp/jobs") jobs"; grep -v '"ok":true' "$tmp/ort.log" | head -5; }
 
 # the runtime copy is the same for every model here (same --target, same kernel families):
@@ -104,9 +106,13 @@ b = np.concatenate([np.load('$tmp/$model.ref%d/logits.npy' % k) for k in range($
 sys.exit(0 if a.tobytes() == b.reshape(a.shape).tobytes() else 1)" 2>/dev/null; then
     ok "$model: emitted C logits == onnxq run, bit for bit ($n samples)"
   else bad "$model: emitted C logits differ from onnxq run"; fi
+  nqq=$(grep -c 'oq_q8_qlinear_matmul_ref(' "$d/enc.c" || true)
+  [ "$nqq" = 4 ] && ok "$model: the 4 attention MatMuls (Q.K^T, attention.V x 2 layers) run int8 x int8" \
+                 || bad "$model: $nqq int8 x int8 attention MatMuls in enc.c, want 4"
   s_c=$(snr "$tmp/$model.c.npy" "$tmp/$model.fp" $n 2>/dev/null || echo 0)
   s_q=$(snr "$tmp/$model.ortq0/out_0.npy" "$tmp/$model.fp" 1 2>/dev/null || echo 0)
-  echo "     $model: SNR vs fp32: int8 C $s_c dB ($n samples), ONNX Runtime on the QDQ model $s_q dB (sample 0)"
+  s_o=$(snr "$tmp/$model.ortqop0/out_0.npy" "$tmp/$model.fp" 1 2>/dev/null || echo 0)
+  echo "     $model: SNR vs fp32: int8 C $s_c dB ($n samples); ONNX Runtime on the QDQ model $s_q dB, on the QOperator model $s_o dB (sample 0)"
   awk -v s="$s_c" 'BEGIN { exit !(s >= 20) }' && ok "$model: int8 SNR $s_c dB >= 20 dB" || bad "$model: int8 SNR $s_c dB < 20 dB"
 done
 

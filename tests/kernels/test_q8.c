@@ -575,3 +575,52 @@ Test(kernels, resize_lut_transpose)
     oq_q8_nhwc_to_nchw(2, 3, 4, 1, nhwc, back);
     cr_assert(memcmp(nchw, back, 24) == 0);
 }
+
+/* oq_q8_qlinear_matmul_ref as the two-activation kernel (per-tensor qparams) against the definition: int64 sums of
+ * (a - za)(b - zb), times the float multiplier, rounded half to even, zero point, saturated;
+ * u8 and s8 operands and outputs, K up to the exactness bound with extreme operands. */
+Test(kernels, qmatmul_two_activations)
+{
+    static const size_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {16, 16, 16}, {2, 3, 33025}};
+    uint32_t seed = 7;
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++)
+        for (int ty = 0; ty < 4; ty++) {
+            size_t M = shapes[t][0], N = shapes[t][1], K = shapes[t][2];
+            oq_q8_dtype at = ty & 1 ? OQ_Q8_S8 : OQ_Q8_U8, bt = ty & 2 ? OQ_Q8_S8 : OQ_Q8_U8;
+            oq_q8_dtype yt = ty == 3 ? OQ_Q8_S8 : OQ_Q8_U8;
+            bool big = K > 1000;   /* extreme operands: |a - za| = |b - zb| = 255 everywhere */
+            int32_t za = big ? (at == OQ_Q8_S8 ? 127 : 255) : (at == OQ_Q8_S8 ? -3 : 120);
+            int32_t zb = big ? (bt == OQ_Q8_S8 ? 127 : 255) : (bt == OQ_Q8_S8 ? 5 : 131);
+            uint8_t *a = malloc(M * K), *b = malloc(K * N), *y = malloc(M * N);
+            cr_assert(a && b && y);
+            for (size_t i = 0; i < M * K; i++) {
+                seed = seed * 1103515245u + 12345u;
+                a[i] = big ? (at == OQ_Q8_S8 ? 0x80 : 0) : (uint8_t)(seed >> 16);
+            }
+            for (size_t i = 0; i < K * N; i++) {
+                seed = seed * 1103515245u + 12345u;
+                b[i] = big ? (bt == OQ_Q8_S8 ? 0x80 : 0) : (uint8_t)(seed >> 16);
+            }
+            float scale = big ? 1.0f / 2147483648.0f : 0.0123f;
+            int32_t zy = yt == OQ_Q8_S8 ? -7 : 9, lo = yt == OQ_Q8_S8 ? -128 : 0;
+            oq_q8_qlinear_matmul_ref(M, N, K, a, at, za, b, bt, &zb, 0, &scale, 0, y, yt, zy);
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++) {
+                    int64_t s = 0;
+                    for (size_t k = 0; k < K; k++) {
+                        int32_t av = at == OQ_Q8_S8 ? (int8_t)a[i * K + k] : a[i * K + k];
+                        int32_t bv = bt == OQ_Q8_S8 ? (int8_t)b[k * N + j] : b[k * N + j];
+                        s += (int64_t)(av - za) * (bv - zb);
+                    }
+                    cr_assert(s <= INT32_MAX && s >= INT32_MIN);
+                    double q = nearbyint((double)((float)s * scale)) + zy;
+                    q = q < lo ? lo : q > lo + 255 ? lo + 255 : q;
+                    int32_t got = yt == OQ_Q8_S8 ? (int8_t)y[i * N + j] : y[i * N + j];
+                    cr_assert_eq(got, (int32_t)q, "shape %zu type %d at [%zu,%zu]: got %d want %d",
+                                 t, ty, i, j, got, (int)q);
+                }
+            free(a);
+            free(b);
+            free(y);
+        }
+}
