@@ -1,7 +1,7 @@
 """Models for unsupported.sh: hand-built graphs whose ops onnxq refuses, several per model.
 usage: make_unsupported.py OUTDIR
   import.onnx  Loop, Scan and two NonZero nodes: op types not in ir/ops.def
-  cback.onnx   DynamicQuantizeLinear, ConvInteger, MatMulInteger and two Cast nodes on int32:
+  cback.onnx   DynamicQuantizeLinear, ConvInteger, MatMulInteger and two Neg nodes on int32:
                ops the interpreter runs but the C backend has no kernel of
   calib/x.npy  one calibration sample for both"""
 import os
@@ -33,8 +33,10 @@ nodes = [h.make_node("DynamicQuantizeLinear", ["x"], ["q", "s", "z"], name="dql0
          h.make_node("ConvInteger", ["q", "w", "z"], ["ci"], name="convi0"),
          h.make_node("Reshape", ["q", "shp"], ["q2"], name="rs"),
          h.make_node("MatMulInteger", ["q2", "b"], ["mi"], name="mmi0"),
-         h.make_node("Cast", ["ci"], ["cf"], to=T.FLOAT, name="cast0"),
-         h.make_node("Cast", ["mi"], ["mf"], to=T.FLOAT, name="cast1"),
+         h.make_node("Neg", ["ci"], ["cn"], name="neg0"),
+         h.make_node("Neg", ["mi"], ["mn"], name="neg1"),
+         h.make_node("Cast", ["cn"], ["cf"], to=T.FLOAT, name="cast0"),
+         h.make_node("Cast", ["mn"], ["mf"], to=T.FLOAT, name="cast1"),
          h.make_node("ReduceSum", ["cf"], ["s1"], keepdims=0, name="sum0"),
          h.make_node("ReduceSum", ["mf"], ["s2"], keepdims=0, name="sum1"),
          h.make_node("Add", ["s1", "s2"], ["y"], name="add")]
