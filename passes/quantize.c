@@ -529,13 +529,14 @@ static void inf_values(qctx *q)
 
 static bool decide(qctx *q, uint32_t n);
 
-/* True if node n reads or writes a value that may hold +-inf (inf_values). */
+/* True if node n reads or writes a computed value that may hold +-inf (inf_values); a
+ * non-finite weight or bias is not one of them: check_finite refuses it by name. */
 static bool touches_inf(const qctx *q, uint32_t n)
 {
     const oq_node *nd = &q->g->nodes[n];
     for (uint32_t i = 0; i < nd->nin + nd->nout; i++) {
         uint32_t v = i < nd->nin ? nd->in[i] : nd->out[i - nd->nin];
-        if (v != OQ_NONE && v < q->nvalue0 && q->inf[v])
+        if (v != OQ_NONE && v < q->nvalue0 && q->inf[v] && !q->g->values[v].data)
             return true;
     }
     return false;
