@@ -219,9 +219,10 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
         return OQ_OK;          /* output unused: nothing to infer */
     switch (nd->op) {
     case OQ_OP_Add: case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div: case OQ_OP_Equal:
-    case OQ_OP_Pow: case OQ_OP_Where: case OQ_OP_PRelu:
+    case OQ_OP_Pow: case OQ_OP_Where: case OQ_OP_PRelu: case OQ_OP_Min: case OQ_OP_Max:
         return ir_infer_elementwise(g, n, d);
-    case OQ_OP_Clip: case OQ_OP_Identity: return same_as_input(x, y);
+    case OQ_OP_Clip: case OQ_OP_Identity: case OQ_OP_InstanceNormalization:
+        return same_as_input(x, y);
     case OQ_OP_Softmax: case OQ_OP_LogSoftmax: return ir_infer_softmax(g, n, d);
     case OQ_OP_BatchNormalization: return ir_infer_batchnorm(g, n, d);
     case OQ_OP_Cast: return ir_infer_cast(g, n, d);

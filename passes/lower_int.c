@@ -4,8 +4,8 @@
  *   DQ(xq) -> Gemm(DQ(w8), DQ(b32)) -> Q (2-D A)          =>  Reshape -> QLinearConv 1x1 -> Reshape
  *   DQ(aq) -> MatMul(DQ(b8 const 2-D)) -> Q               =>  QLinearMatMul
  *   DQ(aq) -> MatMul(DQ(bq activation)) -> Q              =>  QLinearMatMul (per-tensor qparams)
- *   DQ(xq) -> MaxPool / Reshape / Flatten / Squeeze / Unsqueeze / Identity / Dropout -> Q
- *                                                         (same qparams)
+ *   DQ(xq) -> MaxPool / Reshape / Flatten / Squeeze / Unsqueeze / Identity / Dropout /
+ *             Resize (mode nearest) -> Q                  (same qparams)
  *                                                         =>  the op on xq
  *   Q(DQ(xq)) with equal qparams                          =>  xq
  * A fused Relu (or Clip(0, c)) between the op and its Q is dropped only when it is exact: the
@@ -535,6 +535,10 @@ oq_status pass_lower_int(oq_graph *g, const oq_options *o, oq_diag *d)
         case OQ_OP_Mul: st = o->contrib_ops ? lower_add(&c, n) : OQ_OK; break;
         case OQ_OP_GlobalAveragePool: st = o->contrib_ops ? lower_gap(&c, n) : OQ_OK; break;
         case OQ_OP_Concat: st = o->contrib_ops ? lower_concat(&c, n) : OQ_OK; break;
+        case OQ_OP_Resize:     /* nearest only moves values */
+            if (strcmp(ir_attr_s(node(&c, n), OQ_A_Resize_mode), "nearest") == 0)
+                st = lower_move(&c, n);
+            break;
         default:
             if (movable(node(&c, n)->op))
                 st = lower_move(&c, n);

@@ -131,7 +131,9 @@ oq_status ce_classify_float(ectx *e, uint32_t n)
         uint32_t v = nd->in[i];
         if (v == OQ_NONE)
             continue;
-        bool shape_in = i > 0 && (oq_op_info(nd->op)->flags & OQ_OPF_SHAPEIN);
+        /* axes, roi / scales / sizes, and a constant exponent may be of another type */
+        bool shape_in = i > 0 && ((oq_op_info(nd->op)->flags & OQ_OPF_SHAPEIN) ||
+                                  (nd->op == OQ_OP_Pow && is_const(e, v)));
         if (!shape_in && val(e, v)->dtype != OQ_DT_FLOAT)
             goto unsupported;
     }
@@ -170,72 +172,6 @@ static void lstrides(const ectx *e, uint32_t v, int64_t *st)
     }
 }
 
-/* Writes "a0, a1, ..." ("0" when n == 0, for C arrays that may not be empty). */
-static void ilist(oq_cbuf *b, const int64_t *a, int n)
-{
-    for (int i = 0; i < n; i++)
-        cbuf_printf(b, "%s%lld", i ? ", " : "", (long long)a[i]);
-    if (n == 0)
-        cbuf_printf(b, "0");
-}
-
-/* Makes the constant v addressable (a const array); DequantizeLinear of a constant is
- * evaluated with the interpreter's formula. False if v has no value known at compile time. */
-static bool materialize(ectx *e, uint32_t v)
-{
-    vinfo *vi = &e->v[v];
-    if (vi->store == ST_IN || vi->store == ST_OUT || vi->store == ST_WS || vi->cid != OQ_NONE)
-        return true;
-    const oq_value *x = val(e, v);
-    size_t nb = ir_value_nbytes(e->g, v);
-    if (x->data) {
-        vi->cid = ce_emit_bytes(e, x->data, nb);
-        vi->store = ST_CONST;
-        return true;
-    }
-    if (x->producer == OQ_NONE)
-        return false;
-    const oq_node *p = &e->g->nodes[x->producer];
-    if (p->op != OQ_OP_DequantizeLinear || !is_const(e, p->in[0]) || !is_const(e, p->in[1]) ||
-        x->dtype != OQ_DT_FLOAT)
-        return false;
-    uint32_t q = p->in[0], s = p->in[1], z = p->nin > 2 ? p->in[2] : OQ_NONE;
-    int64_t n = numel(e, q), nq = numel(e, s), inner = 1;
-    if (nq > 1) {
-        int64_t axis = ir_attr_i(p, OQ_A_DequantizeLinear_axis);
-        int r = val(e, q)->shape.rank;
-        if (axis < 0)
-            axis += r;
-        for (int k = (int)axis + 1; k < r; k++)
-            inner *= val(e, q)->shape.dim[k];
-    }
-    float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
-    if (!f)
-        return false;
-    const float *sc = val(e, s)->data;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t c = nq == 1 ? 0 : (i / inner) % nq;
-        int64_t zp = z != OQ_NONE && is_const(e, z) ? (int64_t)ce_cnum(e, z, c) : 0;
-        f[i] = (float)((int64_t)ce_cnum(e, q, i) - zp) * sc[c];
-    }
-    vi->cid = ce_emit_bytes(e, f, (size_t)n * sizeof *f);
-    vi->store = ST_CONST;
-    free(f);
-    return true;
-}
-
-/* Pointer expression of input v, materializing constants; false (error set) if impossible. */
-static bool in_ptr(ectx *e, uint32_t n, uint32_t v)
-{
-    if (!materialize(e, v)) {
-        oq_errorf(e->d, e->g, n, OQ_ERR_UNSUPPORTED_OP, "input '%s' is neither computed nor a "
-                  "constant the C backend can store", val(e, v)->name);
-        return false;
-    }
-    ce_ptr(e, &e->c, v);
-    return true;
-}
-
 /* Scalar float constant input i of node n (def when absent). */
 static bool fconst(ectx *e, const oq_node *nd, uint32_t i, float def, float *out)
 {
@@ -264,14 +200,16 @@ static oq_status conv_params(ectx *e, uint32_t n, oq_f32_conv_params *p)
     return oq_kparams_conv(e->g, n, p, e->d);
 }
 
-/* Largest packed-weight and workspace bytes of a float conv over every ISA it may run on. */
-static void conv_sizes(oq_f32_conv_params p, size_t *pack, size_t *ws)
+/* Largest packed-weight and workspace bytes of a float conv (tr: ConvTranspose) over every ISA
+ * it may run on. */
+static void conv_sizes(oq_f32_conv_params p, bool tr, size_t *pack, size_t *ws)
 {
     static const oq_f32_isa isas[] = {OQ_F32_SCALAR, OQ_F32_AVX2, OQ_F32_AVX512};
     *pack = *ws = 0;
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         p.isa = isas[i];
-        size_t a = oq_f32_conv_pack_size(&p), b = oq_f32_conv_workspace_size(&p);
+        size_t a = tr ? oq_f32_conv_transpose_pack_size(&p) : oq_f32_conv_pack_size(&p);
+        size_t b = tr ? oq_f32_conv_transpose_workspace_size(&p) : oq_f32_conv_workspace_size(&p);
         *pack = a > *pack ? a : *pack;
         *ws = b > *ws ? b : *ws;
     }
@@ -313,7 +251,9 @@ size_t ce_float_scratch(ectx *e, uint32_t n)
     if (e->k[n] != K_FLOAT)
         return 0;
     switch (nd->op) {
-    case OQ_OP_Conv: {
+    case OQ_OP_Resize:
+        return ce_resize_scratch(e, n);
+    case OQ_OP_Conv: case OQ_OP_ConvTranspose: {
         oq_f32_conv_params p;
         size_t a, b;
         oq_diag tmp = {0};
@@ -323,7 +263,7 @@ size_t ce_float_scratch(ectx *e, uint32_t n)
         e->d = save;
         if (st != OQ_OK)
             return 0;          /* reported when the code is written */
-        conv_sizes(p, &a, &b);
+        conv_sizes(p, nd->op == OQ_OP_ConvTranspose, &a, &b);
         return a + b;
     }
     case OQ_OP_Gemm: {
@@ -352,8 +292,9 @@ size_t ce_float_scratch(ectx *e, uint32_t n)
 
 /* ------------------------------------------------------------------ float code */
 
-/* Float Conv: weights packed into the scratch at run time, then oq_f32_conv (the interpreter's
- * kernel and packing, so the same bits on the same ISA). */
+/* Float Conv / ConvTranspose: weights packed into the scratch at run time, then oq_f32_conv or
+ * oq_f32_conv_transpose (the interpreter's kernel and packing, so the same bits on the same
+ * ISA). */
 static oq_status emit_conv_f(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
@@ -361,7 +302,9 @@ static oq_status emit_conv_f(ectx *e, uint32_t n)
     if (conv_params(e, n, &p) != OQ_OK)
         return e->d->status;
     size_t pack, ws;
-    conv_sizes(p, &pack, &ws);
+    bool tr = nd->op == OQ_OP_ConvTranspose;
+    const char *fn = tr ? "oq_f32_conv_transpose" : "oq_f32_conv";
+    conv_sizes(p, tr, &pack, &ws);
     oq_cbuf *c = &e->c;
     cbuf_printf(c, "    {\n        oq_f32_conv_params p;\n        unsigned char *pw = (unsigned char *)");
     ce_scratch_ptr(e, c, n);
@@ -374,15 +317,15 @@ static oq_status emit_conv_f(ectx *e, uint32_t n)
                     i, (long long)p.in[i], i, (long long)p.k[i], i, (long long)p.out[i], i,
                     (long long)p.stride[i], i, (long long)p.dil[i], i, (long long)p.pad_begin[i],
                     i, (long long)p.pad_end[i]);
-    cbuf_printf(c, "        oq_f32_conv_pack(&p, ");
-    if (!in_ptr(e, n, nd->in[1]))
+    cbuf_printf(c, "        %s_pack(&p, ", fn);
+    if (!ce_in_ptr(e, n, nd->in[1]))
         return e->d->status;
-    cbuf_printf(c, ", pw);\n        oq_f32_conv(&p, ");
-    if (!in_ptr(e, n, nd->in[0]))
+    cbuf_printf(c, ", pw);\n        %s(&p, ", fn);
+    if (!ce_in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", pw, ");
     if (nd->nin > 2 && nd->in[2] != OQ_NONE) {
-        if (!in_ptr(e, n, nd->in[2]))
+        if (!ce_in_ptr(e, n, nd->in[2]))
             return e->d->status;
     } else
         cbuf_printf(c, "(const float *)0");
@@ -394,6 +337,7 @@ static oq_status emit_conv_f(ectx *e, uint32_t n)
         outv *= (double)p.out[i] * (double)p.k[i];
     e->rep.macs += (double)p.N * (double)p.M * outv * (double)(p.C / p.group);
     e->need_f32 = true;
+    e->need_deconv |= tr;
     return OQ_OK;
 }
 
@@ -423,13 +367,13 @@ static oq_status emit_gemm_f(ectx *e, uint32_t n)
             cbuf_printf(c, "        memcpy(");
             ce_ptr(e, c, nd->out[0]);
             cbuf_printf(c, ", ");
-            if (!in_ptr(e, n, cv))
+            if (!ce_in_ptr(e, n, cv))
                 return e->d->status;
             cbuf_printf(c, ", %zu);\n        ep.beta = ", M * N * sizeof(float));
             cbuf_hexf(c, beta);
             cbuf_printf(c, ";\n");
         } else {
-            if (!is_const(e, cv) && !materialize(e, cv))
+            if (!is_const(e, cv) && !ce_materialize(e, cv))
                 return err(e, n, OQ_ERR_UNSUPPORTED_OP, "Gemm bias C must be a constant");
             bool col = cs->rank == 2 && (size_t)cs->dim[0] == M && cs->dim[1] == 1 && cn > 1;
             size_t len = cn == 1 ? N : col ? M : (size_t)cn;
@@ -470,10 +414,10 @@ static oq_status emit_gemm_f(ectx *e, uint32_t n)
         }
     }
     cbuf_printf(c, "        oq_f32_operand oa = {");
-    if (!in_ptr(e, n, nd->in[0]))
+    if (!ce_in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", %lld, %d, 0};\n        oq_f32_operand ob = {", (long long)as->dim[1], ta);
-    if (!in_ptr(e, n, nd->in[1]))
+    if (!ce_in_ptr(e, n, nd->in[1]))
         return e->d->status;
     cbuf_printf(c, ", %lld, %d, 0};\n        oq_f32_gemm_ex(OQ_F32_AUTO, %zu, %zu, %zu, &oa, &ob, "
                 "&ep, ", (long long)bs->dim[1], tb, M, N, K);
@@ -513,10 +457,10 @@ static oq_status emit_matmul_f(ectx *e, uint32_t n)
     oq_cbuf *c = &e->c;
     cbuf_printf(c, "    {\n        oq_f32_epilogue ep = oq_f32_epilogue_default();\n"
                 "        const float *a = ");
-    if (!in_ptr(e, n, nd->in[0]))
+    if (!ce_in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ";\n        const float *b = ");
-    if (!in_ptr(e, n, nd->in[1]))
+    if (!ce_in_ptr(e, n, nd->in[1]))
         return e->d->status;
     cbuf_printf(c, ";\n        float *y = ");
     ce_ptr(e, c, nd->out[0]);
@@ -577,48 +521,6 @@ static oq_status emit_matmul_f(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
-/* Add/Sub/Mul/Div with numpy broadcasting: per-input strides against the output shape. */
-static oq_status emit_binary_f(ectx *e, uint32_t n)
-{
-    const oq_node *nd = &e->g->nodes[n];
-    const oq_shape *ys = &val(e, nd->out[0])->shape;
-    int r = ys->rank > 0 ? ys->rank : 1;
-    int64_t dim[OQ_MAX_RANK], st[2][OQ_MAX_RANK];
-    for (int i = 0; i < r; i++)
-        dim[i] = ys->rank > 0 ? ys->dim[i] : 1;
-    for (int k = 0; k < 2; k++) {
-        const oq_shape *s = &val(e, nd->in[k])->shape;
-        int64_t acc = 1, cs[OQ_MAX_RANK];
-        for (int j = s->rank - 1; j >= 0; j--) {
-            cs[j] = acc;
-            acc *= s->dim[j];
-        }
-        for (int i = 0; i < r; i++) {
-            int j = i - (r - s->rank);
-            st[k][i] = j >= 0 && s->dim[j] != 1 ? cs[j] : 0;
-        }
-    }
-    oq_cbuf *c = &e->c;
-    cbuf_printf(c, "    {\n        static const int64_t dim[] = {");
-    ilist(c, dim, r);
-    cbuf_printf(c, "}, as[] = {");
-    ilist(c, st[0], r);
-    cbuf_printf(c, "}, bs[] = {");
-    ilist(c, st[1], r);
-    cbuf_printf(c, "};\n        ");
-    put_kernel(c, nd->op);
-    cbuf_printf(c, "(%d, dim, ", r);
-    if (!in_ptr(e, n, nd->in[0]))
-        return e->d->status;
-    cbuf_printf(c, ", as, ");
-    if (!in_ptr(e, n, nd->in[1]))
-        return e->d->status;
-    cbuf_printf(c, ", bs, ");
-    ce_ptr(e, c, nd->out[0]);
-    cbuf_printf(c, ");\n    }\n");
-    return OQ_OK;
-}
-
 /* Float MaxPool / AveragePool (1-3D) and the global pools over NCHW. */
 static oq_status emit_pool_f(ectx *e, uint32_t n)
 {
@@ -632,7 +534,7 @@ static oq_status emit_pool_f(ectx *e, uint32_t n)
         cbuf_printf(c, "    ");
         put_kernel(c, nd->op);
         cbuf_printf(c, "(%lld, %lld, ", (long long)nc, (long long)sp);
-        if (!in_ptr(e, n, nd->in[0]))
+        if (!ce_in_ptr(e, n, nd->in[0]))
             return e->d->status;
         cbuf_printf(c, ", ");
         ce_ptr(e, c, nd->out[0]);
@@ -645,13 +547,13 @@ static oq_status emit_pool_f(ectx *e, uint32_t n)
     cbuf_printf(c, "    {\n        static const oq_f32_pool p = {%lld, {", (long long)p.nc);
     const int64_t *arrs[] = {p.in, p.out, p.k, p.s, p.dl, p.pb, p.pe};
     for (int a = 0; a < 7; a++) {
-        ilist(c, arrs[a], 3);
+        ce_ilist(c, arrs[a], 3);
         cbuf_printf(c, "}, %s", a < 6 ? "{" : "");
     }
     cbuf_printf(c, "%d};\n        ", p.include_pad);
     put_kernel(c, nd->op);
     cbuf_printf(c, "(&p, ");
-    if (!in_ptr(e, n, nd->in[0]))
+    if (!ce_in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", ");
     ce_ptr(e, c, nd->out[0]);
@@ -685,7 +587,7 @@ static oq_status emit_softmax_f(ectx *e, uint32_t n)
     cbuf_printf(&e->c, "    ");
     put_kernel(&e->c, nd->op);
     cbuf_printf(&e->c, "(%lld, %lld, %lld, ", (long long)outer, (long long)cnt, (long long)inner);
-    if (!in_ptr(e, n, nd->in[0]))
+    if (!ce_in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(&e->c, ", ");
     ce_ptr(e, &e->c, nd->out[0]);
@@ -706,7 +608,7 @@ static oq_status emit_reduce_f(ectx *e, uint32_t n)
         cbuf_printf(c, "    memcpy(");
         ce_ptr(e, c, nd->out[0]);
         cbuf_printf(c, ", ");
-        if (!in_ptr(e, n, nd->in[0]))
+        if (!ce_in_ptr(e, n, nd->in[0]))
             return e->d->status;
         cbuf_printf(c, ", %lld);\n", (long long)numel(e, nd->in[0]) * 4);
         return OQ_OK;
@@ -722,13 +624,13 @@ static oq_status emit_reduce_f(ectx *e, uint32_t n)
     }
     int64_t cnt = nout ? numel(e, nd->in[0]) / nout : 0;
     cbuf_printf(c, "    {\n        static const int64_t dim[] = {");
-    ilist(c, x->dim, r);
+    ce_ilist(c, x->dim, r);
     cbuf_printf(c, "}, ost[] = {");
-    ilist(c, ost, r);
+    ce_ilist(c, ost, r);
     cbuf_printf(c, "};\n        ");
     put_kernel(c, nd->op);
     cbuf_printf(c, "(%d, dim, ost, %lld, %lld, ", r, (long long)nout, (long long)cnt);
-    if (!in_ptr(e, n, nd->in[0]))
+    if (!ce_in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", ");
     ce_ptr(e, c, nd->out[0]);
@@ -751,7 +653,7 @@ static oq_status emit_unary_f(ectx *e, uint32_t n)
         cbuf_printf(c, "    ");
         put_kernel(c, nd->op);
         cbuf_printf(c, "(%lld, ", (long long)cnt);
-        if (!in_ptr(e, n, nd->in[0]))
+        if (!ce_in_ptr(e, n, nd->in[0]))
             return e->d->status;
         cbuf_printf(c, ", ");
         ce_ptr(e, c, nd->out[0]);
@@ -767,7 +669,7 @@ static oq_status emit_unary_f(ectx *e, uint32_t n)
     cbuf_printf(c, "    ");
     put_kernel(c, nd->op);
     cbuf_printf(c, "(%lld, ", (long long)cnt);
-    if (!in_ptr(e, n, nd->in[0]))
+    if (!ce_in_ptr(e, n, nd->in[0]))
         return e->d->status;
     cbuf_printf(c, ", ");
     ce_ptr(e, c, nd->out[0]);
@@ -789,13 +691,13 @@ static oq_status copy_call(ectx *e, uint32_t n, int rank, const int64_t *dim, ui
     oq_cbuf *c = &e->c;
     size_t es = oq_dtype_size(val(e, y)->dtype);
     cbuf_printf(c, "    {\n        static const int64_t dim[] = {");
-    ilist(c, dim, rank);
+    ce_ilist(c, dim, rank);
     cbuf_printf(c, "}, ss[] = {");
-    ilist(c, ss, rank);
+    ce_ilist(c, ss, rank);
     cbuf_printf(c, "}, ds[] = {");
-    ilist(c, ds, rank);
+    ce_ilist(c, ds, rank);
     cbuf_printf(c, "};\n        oq_x_copy__scalar(%d, dim, ", rank);
-    if (!in_ptr(e, n, x))
+    if (!ce_in_ptr(e, n, x))
         return e->d->status;
     cbuf_printf(c, " + %lld, ss, ", (long long)soff);
     ce_ptr(e, c, y);
@@ -929,16 +831,16 @@ static oq_status emit_move(ectx *e, uint32_t n)
             memcpy(cval, val(e, cv)->data, es);
         oq_cbuf *c = &e->c;
         cbuf_printf(c, "    {\n        static const int64_t in[] = {");
-        ilist(c, in, r);
+        ce_ilist(c, in, r);
         cbuf_printf(c, "}, out[] = {");
-        ilist(c, out, r);
+        ce_ilist(c, out, r);
         cbuf_printf(c, "}, pb[] = {");
-        ilist(c, pbs, r);
+        ce_ilist(c, pbs, r);
         cbuf_printf(c, "};\n        static const unsigned char cval[8] = {");
         for (int i = 0; i < 8; i++)
             cbuf_printf(c, "%s%u", i ? ", " : "", cval[i]);
         cbuf_printf(c, "};\n        oq_x_pad__scalar(%d, %d, in, out, pb, ", mode, r);
-        if (!in_ptr(e, n, x))
+        if (!ce_in_ptr(e, n, x))
             return e->d->status;
         cbuf_printf(c, ", ");
         ce_ptr(e, c, y);
@@ -988,7 +890,7 @@ static oq_status emit_custom(ectx *e, uint32_t n)
             continue;
         const oq_shape *s = &val(e, v)->shape;
         cbuf_printf(c, "        static const int64_t s%u[] = {", i);
-        ilist(c, s->dim, s->rank);
+        ce_ilist(c, s->dim, s->rank);
         cbuf_printf(c, "};\n");
     }
     uint32_t nin = nd->nin ? nd->nin : 1, nout = nd->nout ? nd->nout : 1;
@@ -1010,7 +912,7 @@ static oq_status emit_custom(ectx *e, uint32_t n)
                     "%s[%u].data = (void *)", arr, k, i, arr, k, val(e, v)->shape.rank, arr, k,
                     (int)val(e, v)->dtype, arr, k);
         if (isin) {
-            if (!in_ptr(e, n, v))
+            if (!ce_in_ptr(e, n, v))
                 return e->d->status;
         } else
             ce_ptr(e, c, v);
@@ -1020,7 +922,7 @@ static oq_status emit_custom(ectx *e, uint32_t n)
         const oq_attr *a = &nd->attr[i];
         if (a->type == OQ_ATTR_INTS && a->n) {
             cbuf_printf(c, "        static const int64_t a%u[] = {", i);
-            ilist(c, a->ints, (int)a->n);
+            ce_ilist(c, a->ints, (int)a->n);
             cbuf_printf(c, "};\n");
         } else if (a->type == OQ_ATTR_FLOATS && a->n) {
             cbuf_printf(c, "        static const float a%u[] = {", i);
@@ -1083,7 +985,12 @@ oq_status ce_emit_float(ectx *e, uint32_t n)
     case OQ_OP_Conv: return emit_conv_f(e, n);
     case OQ_OP_Gemm: return emit_gemm_f(e, n);
     case OQ_OP_MatMul: return emit_matmul_f(e, n);
-    case OQ_OP_Add: case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div: return emit_binary_f(e, n);
+    case OQ_OP_ConvTranspose: return emit_conv_f(e, n);
+    case OQ_OP_Add: case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div: case OQ_OP_Pow:
+    case OQ_OP_PRelu: case OQ_OP_Min: case OQ_OP_Max:
+        return ce_emit_binary(e, n);
+    case OQ_OP_InstanceNormalization: return ce_emit_instancenorm(e, n);
+    case OQ_OP_Resize: return ce_emit_resize(e, n);
     case OQ_OP_MaxPool: case OQ_OP_AveragePool: case OQ_OP_GlobalAveragePool:
     case OQ_OP_GlobalMaxPool:
         return emit_pool_f(e, n);

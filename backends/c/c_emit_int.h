@@ -1,7 +1,6 @@
 /* Internal to backends/c/: the emitter's per-model state and the table of contents of its files.
  * Calls go one way: c_emit.c (driver) -> c_emit_q8.c, c_emit_tensor.c -> c_emit_float.c,
- * c_emit_files.c ->
- * c_emit_rt.c -> c_emit_util.c; no file calls one above it.
+ * c_emit_files.c -> c_emit_spatial.c, c_emit_rt.c -> c_emit_util.c; no file calls one above it.
  * Storage: rank-4 quantized activations are NHWC inside, everything else C order (NCHW). */
 #ifndef OQ_C_EMIT_INT_H
 #define OQ_C_EMIT_INT_H
@@ -28,6 +27,7 @@ typedef enum kind {
     K_QCONCAT,       /* QLinearConcat -> oq_q8_concat (channel axis innermost in NHWC) */
     K_QMUL,          /* QLinearMul -> oq_q8_mul (equal shapes, a scalar, or a per-channel gate) */
     K_LUT,           /* QLinearLookup -> oq_q8_lut_apply (256-entry table) */
+    K_RESIZE_Q,      /* Resize nearest on a quantized tensor (c_emit_spatial.c) */
     K_FLOAT,         /* an fp32 op (c_emit_float.c): runtime/f32 or runtime/f32/ops */
     K_MOVE,          /* Transpose/Slice/Split/Concat/Pad on any dtype (strided copies) */
     K_CUSTOM,        /* custom op: a call of NAME_custom_<TYPE> (user-provided, float) */
@@ -68,6 +68,7 @@ typedef struct ectx {
     uint32_t nconst;         /* counter for constant array names */
     bool need_f32;           /* the model calls runtime/f32 (float Conv/Gemm/MatMul) */
     bool need_fk;            /* the model calls runtime/f32/ops (onnxq_rt/f32/ops) */
+    bool need_deconv;        /* the model calls runtime/f32/deconv.c (float ConvTranspose) */
     const char **ctypes;     /* custom op types declared so far (malloc) */
     uint32_t nctypes;
     oq_emit_report rep;
@@ -88,6 +89,13 @@ OQ_INTERNAL uint32_t ce_emit_bytes(ectx *e, const void *data, size_t n);
 /* A const float array (exact hex literals) in NAME.c; its number. */
 OQ_INTERNAL uint32_t ce_emit_floats(ectx *e, const float *f, size_t n);
 OQ_INTERNAL void ce_comment(ectx *e, uint32_t n);       /* "/ * nN Op 'name' * /" line */
+OQ_INTERNAL void ce_ilist(oq_cbuf *b, const int64_t *a, int n); /* "a0, a1, ..." ("0" if n == 0) */
+/* Makes the constant v addressable (a const array); DequantizeLinear of a constant is
+ * evaluated with the interpreter's formula. False if v has no value known at compile time. */
+OQ_INTERNAL bool ce_materialize(ectx *e, uint32_t v);
+/* Writes the pointer expression of input v of node n, materializing constants; false (error
+ * set) if impossible. */
+OQ_INTERNAL bool ce_in_ptr(ectx *e, uint32_t n, uint32_t v);
 /* Writes file (relative to the output folder) into e->od's stage, whole or not at all. */
 OQ_INTERNAL oq_status ce_write_out(ectx *e, const char *file, const oq_cbuf *b) OQ_NODISCARD;
 
@@ -120,6 +128,17 @@ OQ_INTERNAL oq_status ce_classify_tensor(ectx *e, uint32_t n, bool *taken) OQ_NO
 OQ_INTERNAL oq_status ce_emit_tensor(ectx *e, uint32_t n) OQ_NODISCARD;
 /* Writes, at the top of run(), the range checks of Gather indices that are graph inputs. */
 OQ_INTERNAL void ce_tensor_prechecks(ectx *e);
+
+/* c_emit_spatial.c: float Min / Max (any arity), the broadcast binary ops, InstanceNormalization,
+ * Resize */
+/* Like ce_in_ptr, but a constant of another numeric type is written as a float array. */
+OQ_INTERNAL bool ce_in_ptr_f32(ectx *e, uint32_t n, uint32_t v);
+/* Add/Sub/Mul/Div/Pow/PRelu and Min/Max (inputs folded pairwise into the output). */
+OQ_INTERNAL oq_status ce_emit_binary(ectx *e, uint32_t n) OQ_NODISCARD;
+OQ_INTERNAL oq_status ce_emit_instancenorm(ectx *e, uint32_t n) OQ_NODISCARD;
+OQ_INTERNAL size_t ce_resize_scratch(ectx *e, uint32_t n); /* 0 if the geometry is unknown */
+/* Resize of a K_FLOAT node (fp32) or a K_RESIZE_Q one (nearest on 8-bit data, NHWC or not). */
+OQ_INTERNAL oq_status ce_emit_resize(ectx *e, uint32_t n) OQ_NODISCARD;
 
 /* c_emit_rt.c: the runtime copy */
 /* Writes the runtime files the model needs under OUT/onnxq_rt/; appends " onnxq_rt/X.c" to

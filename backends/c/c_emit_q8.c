@@ -177,6 +177,12 @@ oq_status ce_classify_q8(ectx *e, uint32_t n, bool *taken)
         vy->quant = true;
         e->k[n] = K_GAP;
         return OQ_OK;
+    case OQ_OP_Resize:         /* nearest moves int8 values (lower_int keeps it on them) */
+        if (!e->v[in[0]].quant || strcmp(ir_attr_s(nd, OQ_A_Resize_mode), "nearest") != 0)
+            break;
+        vy->quant = true, vy->qs = e->v[in[0]].qs, vy->qz = e->v[in[0]].qz;
+        e->k[n] = K_RESIZE_Q;
+        return OQ_OK;
     case OQ_OP_Relu:
         if (e->v[in[0]].quant) {
             vy->quant = true, vy->qs = e->v[in[0]].qs, vy->qz = e->v[in[0]].qz;
@@ -207,6 +213,7 @@ size_t ce_q8_scratch(ectx *e, uint32_t n)
     case K_DEQUANT:
         return val(e, nd->out[0])->shape.rank == 4 ? (size_t)numel(e, nd->out[0]) * 4 : 0;
     case K_QCONV: return oq_q8_conv_workspace_size(cs);
+    case K_RESIZE_Q: return ce_resize_scratch(e, n);
     case K_QDWCONV: return oq_q8_dw_workspace_size(cs);
     case K_COPY: {
         bool a = e->v[nd->in[0]].nhwc, b = e->v[nd->out[0]].nhwc;
@@ -803,6 +810,7 @@ oq_status ce_emit_q8(ectx *e, uint32_t n)
     case K_QCONCAT: return emit_qconcat(e, n);
     case K_QMUL: return emit_qmul(e, n);
     case K_LUT: return emit_lut(e, n);
+    case K_RESIZE_Q: ce_comment(e, n); return ce_emit_resize(e, n);
     default: break;
     }
     return oq_errorf(e->d, e->g, n, OQ_ERR_INTERNAL, "node kind %d has no int8 emitter", (int)e->k[n]);

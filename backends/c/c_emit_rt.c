@@ -41,8 +41,8 @@ static bool isa_wanted(const ectx *e, const char *path)
 
 /* The runtime files an emitted model needs: cpu.[ch], isa.def and runtime/q8/ (the kernel files
  * of the target's ISAs; each also guards itself with #if on the architecture and target.h, and
- * enables its ISA itself); runtime/f32 (GEMM/conv, not ConvTranspose) when a float
- * Conv/Gemm/MatMul is left; runtime/f32/ops when other float or data-movement ops are;
+ * enables its ISA itself); runtime/f32 when a float Conv/Gemm/MatMul/ConvTranspose is left
+ * (deconv.c only for ConvTranspose); runtime/f32/ops when other float or data-movement ops are;
  * onnxq_custom.h always (NAME.h includes it). target.h is written, not copied. */
 static bool rt_needed(const ectx *e, const char *path)
 {
@@ -51,7 +51,7 @@ static bool rt_needed(const ectx *e, const char *path)
     if (strncmp(path, "runtime/f32/ops/", 16) == 0)
         return e->need_fk;
     if (strncmp(path, "runtime/f32/", 12) == 0)
-        return e->need_f32 && strcmp(path, "runtime/f32/deconv.c") != 0;
+        return e->need_f32 && (e->need_deconv || strcmp(path, "runtime/f32/deconv.c") != 0);
     return strncmp(path, "runtime/q8/", 11) == 0 || strcmp(path, "runtime/cpu.c") == 0 ||
            strcmp(path, "runtime/cpu.h") == 0 || strcmp(path, "runtime/isa.def") == 0 ||
            strcmp(path, "runtime/interp/onnxq_custom.h") == 0;

@@ -89,6 +89,72 @@ uint32_t ce_emit_floats(ectx *e, const float *f, size_t n)
     return id;
 }
 
+/* Writes "a0, a1, ..." ("0" when n == 0, for C arrays that may not be empty). */
+void ce_ilist(oq_cbuf *b, const int64_t *a, int n)
+{
+    for (int i = 0; i < n; i++)
+        cbuf_printf(b, "%s%lld", i ? ", " : "", (long long)a[i]);
+    if (n == 0)
+        cbuf_printf(b, "0");
+}
+
+/* Makes the constant v addressable (a const array); DequantizeLinear of a constant is
+ * evaluated with the interpreter's formula. False if v has no value known at compile time. */
+bool ce_materialize(ectx *e, uint32_t v)
+{
+    vinfo *vi = &e->v[v];
+    if (vi->store == ST_IN || vi->store == ST_OUT || vi->store == ST_WS || vi->cid != OQ_NONE)
+        return true;
+    const oq_value *x = val(e, v);
+    size_t nb = ir_value_nbytes(e->g, v);
+    if (x->data) {
+        vi->cid = ce_emit_bytes(e, x->data, nb);
+        vi->store = ST_CONST;
+        return true;
+    }
+    if (x->producer == OQ_NONE)
+        return false;
+    const oq_node *p = &e->g->nodes[x->producer];
+    if (p->op != OQ_OP_DequantizeLinear || !is_const(e, p->in[0]) || !is_const(e, p->in[1]) ||
+        x->dtype != OQ_DT_FLOAT)
+        return false;
+    uint32_t q = p->in[0], s = p->in[1], z = p->nin > 2 ? p->in[2] : OQ_NONE;
+    int64_t n = numel(e, q), nq = numel(e, s), inner = 1;
+    if (nq > 1) {
+        int64_t axis = ir_attr_i(p, OQ_A_DequantizeLinear_axis);
+        int r = val(e, q)->shape.rank;
+        if (axis < 0)
+            axis += r;
+        for (int k = (int)axis + 1; k < r; k++)
+            inner *= val(e, q)->shape.dim[k];
+    }
+    float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
+    if (!f)
+        return false;
+    const float *sc = val(e, s)->data;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t c = nq == 1 ? 0 : (i / inner) % nq;
+        int64_t zp = z != OQ_NONE && is_const(e, z) ? (int64_t)ce_cnum(e, z, c) : 0;
+        f[i] = (float)((int64_t)ce_cnum(e, q, i) - zp) * sc[c];
+    }
+    vi->cid = ce_emit_bytes(e, f, (size_t)n * sizeof *f);
+    vi->store = ST_CONST;
+    free(f);
+    return true;
+}
+
+/* Pointer expression of input v, materializing constants; false (error set) if impossible. */
+bool ce_in_ptr(ectx *e, uint32_t n, uint32_t v)
+{
+    if (!ce_materialize(e, v)) {
+        oq_errorf(e->d, e->g, n, OQ_ERR_UNSUPPORTED_OP, "input '%s' is neither computed nor a "
+                  "constant the C backend can store", val(e, v)->name);
+        return false;
+    }
+    ce_ptr(e, &e->c, v);
+    return true;
+}
+
 void ce_comment(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];

@@ -1,7 +1,10 @@
 /* kparams.c: IR node -> runtime/f32 parameters (see kparams.h). */
 #include "kparams.h"
 
+#include <math.h>
 #include <string.h>
+
+#include "ops.h"
 
 oq_status oq_kparams_pool(const oq_graph *g, uint32_t node, oq_f32_pool *p, oq_diag *d)
 {
@@ -59,5 +62,142 @@ oq_status oq_kparams_conv(const oq_graph *g, uint32_t node, oq_f32_conv_params *
     int64_t wo = tr ? p->C : p->M, wi = tr ? p->M : p->C;
     if (p->C % p->group || p->M % p->group || w->dim[0] != wo || w->dim[1] * p->group != wi)
         return oq_errorf(d, g, node, OQ_ERR_SHAPE, "weight shape does not match input/groups");
+    return OQ_OK;
+}
+
+/* Index of s in names, or -1. */
+static int pick(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* The attributes of a Resize node into p (mode, coordinate transformation, nearest_mode,
+ * cubic, extrapolation); *keep: keep_aspect_ratio_policy (0 stretch, 1 not_larger,
+ * 2 not_smaller). */
+static oq_status resize_attrs(const oq_graph *g, uint32_t node, oq_f32_resize *p, int *keep,
+                              oq_diag *d)
+{
+    static const char *const modes[] = {"nearest", "linear", "cubic"};
+    static const char *const ctms[] = {"half_pixel", "asymmetric", "align_corners",
+                                       "pytorch_half_pixel", "tf_half_pixel_for_nn",
+                                       "tf_crop_and_resize"};
+    static const char *const nears[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
+                                        "ceil"};
+    static const char *const pols[] = {"stretch", "not_larger", "not_smaller"};
+    const oq_node *nd = &g->nodes[node];
+    const char *m = ir_attr_s(nd, OQ_A_Resize_mode);
+    const char *c = ir_resize_str(g, nd, OQ_A_Resize_coordinate_transformation_mode);
+    const char *n = ir_resize_str(g, nd, OQ_A_Resize_nearest_mode);
+    const char *k = ir_attr_s(nd, OQ_A_Resize_keep_aspect_ratio_policy);
+    int mi = pick(m, modes, 3), ci = pick(c, ctms, 6), ni = pick(n, nears, 4);
+    int pi = pick(k, pols, 3);
+    if (strcmp(m, "bilinear") == 0 || strcmp(m, "trilinear") == 0)
+        mi = OQ_RESIZE_LINEAR;  /* Upsample-7 spellings */
+    if (mi < 0)
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "mode '%s' not supported", m);
+    if (ci < 0)
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
+                         "coordinate_transformation_mode '%s' not supported", c);
+    if (ni < 0)
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "nearest_mode '%s' not supported",
+                         n);
+    if (pi < 0)
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR,
+                         "keep_aspect_ratio_policy '%s' not supported", k);
+    if (ir_attr_i(nd, OQ_A_Resize_antialias))
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "antialias=1 not supported");
+    p->mode = mi, p->ctm = ci, p->near = ni;
+    p->cubic_a = ir_attr_f(nd, OQ_A_Resize_cubic_coeff_a);
+    p->extrap = ir_attr_f(nd, OQ_A_Resize_extrapolation_value);
+    p->exclude_outside = ir_attr_i(nd, OQ_A_Resize_exclude_outside) != 0;
+    *keep = pi;
+    return OQ_OK;
+}
+
+/* Element i of input k of a Resize (a run-time tensor, or the graph's constant) as double. */
+static double rin(const oq_graph *g, const oq_node *nd, const oq_rt_tensor *in, uint32_t k,
+                  int64_t i)
+{
+    const oq_value *v = &g->values[nd->in[k]];
+    oq_rt_tensor t = in ? in[k] : (oq_rt_tensor){v->dtype, v->shape, v->data};
+    return oq_rt_get_f64(&t, i);
+}
+
+/* Element count of input k of a Resize that has data (run time or constant), else -1. */
+static int64_t rlen(const oq_graph *g, const oq_node *nd, const oq_rt_tensor *in, uint32_t k)
+{
+    if (k >= nd->nin || nd->in[k] == OQ_NONE)
+        return -1;
+    const oq_value *v = &g->values[nd->in[k]];
+    if (in ? !in[k].data : !v->data)
+        return -1;
+    int64_t n = in ? oq_shape_numel(&in[k].shape) : oq_shape_numel(&v->shape);
+    return n > 0 ? n : -1;
+}
+
+oq_status oq_kparams_resize(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                            oq_f32_resize *p, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[node];
+    const oq_shape *x = &g->values[nd->in[0]].shape, *y = &g->values[nd->out[0]].shape;
+    memset(p, 0, sizeof *p);
+    int keep = 0;
+    oq_status st = resize_attrs(g, node, p, &keep, d);
+    if (st)
+        return st;
+    int r = x->rank;
+    if (r < 1 || r > OQ_F32_MAX_RANK || y->rank != r)
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "input rank %d not supported", r);
+    p->rank = r;
+    int axes[OQ_F32_MAX_RANK], na = r;
+    const int64_t *aa;
+    int naa = ir_attr_is(nd, OQ_A_Resize_axes, &aa);
+    if (naa > r)
+        return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "more axes than dims");
+    for (int i = 0; i < (naa >= 0 ? naa : r); i++) {
+        int64_t a = naa >= 0 ? (aa[i] < 0 ? aa[i] + r : aa[i]) : i;
+        if (a < 0 || a >= r)
+            return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "axis out of range");
+        axes[i] = (int)a;
+    }
+    if (naa >= 0)
+        na = naa;
+    for (int i = 0; i < r; i++) {
+        p->in[i] = x->dim[i], p->out[i] = y->dim[i];
+        p->scale[i] = x->dim[i] ? (double)y->dim[i] / (double)x->dim[i] : 1;
+        p->r0[i] = 0, p->r1[i] = 1;
+    }
+    bool run_time = false; /* roi, scales or sizes computed at run time */
+    for (uint32_t k = 1; k < nd->nin && k < 4; k++)
+        run_time |= nd->in[k] != OQ_NONE && !g->values[nd->in[k]].data;
+    if (!in && run_time)
+        return OQ_OK;      /* attributes only */
+    int64_t ns = rlen(g, nd, in, 2), nz = rlen(g, nd, in, 3);
+    if (ns > 0) {
+        if (ns != na)
+            return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL, "scales has the wrong length");
+        for (int i = 0; i < na; i++)
+            p->scale[axes[i]] = rin(g, nd, in, 2, i);
+    } else if (nz > 0 && keep) {
+        double s = keep == 1 ? INFINITY : 0;
+        for (int i = 0; i < na && i < nz; i++) {
+            double si = rin(g, nd, in, 3, i) / (double)x->dim[axes[i]];
+            s = keep == 1 ? fmin(s, si) : fmax(s, si);
+        }
+        for (int i = 0; i < na; i++)
+            p->scale[axes[i]] = s;
+    }
+    if (p->ctm == OQ_RESIZE_TF_CROP_AND_RESIZE) {
+        if (rlen(g, nd, in, 1) != 2 * na)
+            return oq_errorf(d, g, node, OQ_ERR_INVALID_MODEL,
+                             "tf_crop_and_resize needs roi with 2 entries per axis");
+        for (int i = 0; i < na; i++) {
+            p->r0[axes[i]] = rin(g, nd, in, 1, i);
+            p->r1[axes[i]] = rin(g, nd, in, 1, na + i);
+        }
+    }
     return OQ_OK;
 }

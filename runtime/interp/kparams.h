@@ -6,6 +6,7 @@
 #include "ir/ir.h"
 #include "runtime/f32/f32.h"
 #include "runtime/f32/ops/ops.h"
+#include "runtime/interp/interp.h"
 
 /* MaxPool / AveragePool geometry (1-3 spatial dims padded to three with size-1 dims, pads from
  * ir_conv_geom, count_include_pad); UNSUPPORTED_ATTR for another input rank. */
@@ -15,4 +16,10 @@ OQ_INTERNAL oq_status oq_kparams_pool(const oq_graph *g, uint32_t node, oq_f32_p
  * input rank, SHAPE if the weight does not match the input, output and group. */
 OQ_INTERNAL oq_status oq_kparams_conv(const oq_graph *g, uint32_t node, oq_f32_conv_params *p,
                                       oq_diag *d) OQ_NODISCARD;
+/* Resize geometry and attributes (runtime/f32/ops/resize.c). in: the node's run-time inputs
+ * (scales, sizes, roi), or NULL to read them from the graph's constants; when they are not
+ * constants and in is NULL, only the attributes are checked. UNSUPPORTED_ATTR for a mode,
+ * coordinate transformation, nearest_mode or policy the kernel has not, antialias=1. */
+OQ_INTERNAL oq_status oq_kparams_resize(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                                        oq_f32_resize *p, oq_diag *d) OQ_NODISCARD;
 #endif

@@ -94,6 +94,7 @@ OQ_DECL_EXEC(oq_exec_clip);
 /* ops_binary.c: numpy-broadcast binary ops, PRelu, Equal, Where */
 OQ_DECL_EXEC(oq_exec_binary);
 OQ_DECL_EXEC(oq_exec_where);
+OQ_DECL_EXEC(oq_exec_minmax);    /* Min / Max of 1..n inputs */
 /* ops_reduce.c */
 OQ_DECL_EXEC(oq_exec_reduce);
 /* ops_pool.c */
@@ -120,6 +121,7 @@ OQ_DECL_EXEC(oq_exec_cast);
 OQ_DECL_EXEC(oq_exec_batchnorm);
 OQ_DECL_PREP(oq_prep_batchnorm);
 OQ_DECL_EXEC(oq_exec_layernorm);
+OQ_DECL_EXEC(oq_exec_instancenorm);
 OQ_DECL_EXEC(oq_exec_softmax);
 /* ops_resize.c */
 OQ_DECL_PREP(oq_prep_resize);

@@ -1,5 +1,6 @@
 /* Binary elementwise ops with numpy (multidirectional) broadcasting: Add, Sub, Mul, Div, Pow,
- * Equal, PRelu (slope broadcast to X), and Where (three inputs). The output is walked in rows
+ * Equal, PRelu (slope broadcast to X), Where (three inputs) and Min / Max (any number of
+ * inputs, folded pairwise into the output; float only). The output is walked in rows
  * of its (collapsed) last dim; each input advances with a stride that is 0 along broadcast dims.
  * Arithmetic is done in the element type (integer Div truncates; division by zero gives 0);
  * Pow computes in double and converts to X's type; Equal compares in the element type. */
@@ -202,7 +203,7 @@ oq_status oq_exec_binary(const oq_graph *g, uint32_t node, const oq_rt_tensor *i
                            b.st[0], in[1].data, b.st[1], out[0].data);
         return OQ_OK;
     }
-    if (in[0].dtype == OQ_DT_FLOAT && oq_f32_kernel(op)->binary) {
+    if (in[0].dtype == OQ_DT_FLOAT && in[1].dtype == OQ_DT_FLOAT && oq_f32_kernel(op)->binary) {
         oq_f32_kernel(op)->binary(b.rank, b.dim, in[0].data, b.st[0], in[1].data, b.st[1],
                                   out[0].data);
         return OQ_OK;
@@ -226,5 +227,31 @@ oq_status oq_exec_where(const oq_graph *g, uint32_t node, const oq_rt_tensor *in
     if (oq_rt_numel(&out[0]) > 0)
         oq_x_where__scalar(b.rank, b.dim, in[0].data, b.st[0], in[1].data, b.st[1], in[2].data,
                            b.st[2], out[0].data, oq_dtype_size(in[1].dtype));
+    return OQ_OK;
+}
+
+/* Min / Max: y = op(x0, x1), then y = op(y, xk) for k >= 2 (runtime/f32/ops), broadcast; one
+ * input is a copy. */
+oq_status oq_exec_minmax(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                         oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    uint32_t nin = g->nodes[node].nin;
+    for (uint32_t k = 0; k < nin; k++)
+        if (in[k].dtype != OQ_DT_FLOAT)
+            return oq_bad_dtype(g, node, d, in[k].dtype);
+    if (oq_rt_numel(&out[0]) == 0)
+        return OQ_OK;
+    if (nin == 1) {
+        oq_rt_copy(&out[0], &in[0]);
+        return OQ_OK;
+    }
+    oq_f32_binary_fn *fn = oq_f32_kernel(g->nodes[node].op)->binary;
+    for (uint32_t k = 1; k < nin; k++) {
+        oq_rt_tensor ab[2] = {k == 1 ? in[0] : out[0], in[k]};
+        bcast b;
+        if (!bcast_init(&b, ab, 2, &out[0].shape))
+            return oq_errorf(d, g, node, OQ_ERR_SHAPE, "inputs do not broadcast to the output");
+        fn(b.rank, b.dim, ab[0].data, b.st[0], ab[1].data, b.st[1], out[0].data);
+    }
     return OQ_OK;
 }

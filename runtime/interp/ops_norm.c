@@ -1,5 +1,5 @@
 /* Normalization: BatchNormalization (inference form), LayerNormalization (optional Mean and
- * InvStdDev outputs), Softmax and LogSoftmax (opset >= 13: one axis, default -1; with the
+ * InvStdDev outputs), InstanceNormalization (float, runtime/f32/ops), Softmax and LogSoftmax (opset >= 13: one axis, default -1; with the
  * importer's onnxq_legacy_2d=1: the input coerced to 2D at axis, default 1, and normalized
  * over the whole second dim). Statistics are accumulated in double. */
 #include <math.h>
@@ -211,5 +211,27 @@ oq_status oq_exec_softmax(const oq_graph *g, uint32_t node, const oq_rt_tensor *
                 oq_rt_set_f64(&out[0], base + i * inner, logsm ? v - ls : exp(v) / sum);
             }
         }
+    return OQ_OK;
+}
+
+/* InstanceNormalization of float x [N, C, ...] with scale and B [C] (runtime/f32/ops). */
+oq_status oq_exec_instancenorm(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
+                               oq_rt_tensor *out, void *state, oq_diag *d)
+{
+    for (int k = 0; k < 3; k++)
+        if (in[k].dtype != OQ_DT_FLOAT)
+            return oq_bad_dtype(g, node, d, in[k].dtype);
+    const oq_shape *x = &in[0].shape;
+    if (x->rank < 2 || oq_rt_numel(&in[1]) != x->dim[1] || oq_rt_numel(&in[2]) != x->dim[1])
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "input needs a channel dim that scale and B "
+                         "match");
+    int64_t sp = 1;
+    for (int i = 2; i < x->rank; i++)
+        sp *= x->dim[i];
+    oq_f32_instancenormalization__scalar(x->dim[0], x->dim[1], sp, in[0].data, in[1].data,
+                                         in[2].data,
+                                         ir_attr_f(&g->nodes[node],
+                                                   OQ_A_InstanceNormalization_epsilon),
+                                         out[0].data);
     return OQ_OK;
 }

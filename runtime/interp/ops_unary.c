@@ -1,5 +1,5 @@
 /* Elementwise one-input ops and activations: Abs, Neg, Relu, LeakyRelu, Sigmoid, HardSigmoid,
- * HardSwish, Tanh, Erf, Exp, Sqrt, Reciprocal, and Clip (min/max as optional inputs 1/2).
+ * HardSwish, Tanh, Erf, Exp, Log, Sqrt, Reciprocal, Floor, Ceil, Round (half to even), and Clip (min/max as optional inputs 1/2).
  * float runs the kernels of runtime/f32/ops; double and the integer types (Abs, Neg, Relu, Clip)
  * go through a generic double or int64 path. */
 #include <math.h>
@@ -22,6 +22,10 @@ static inline double apply_d(oq_op op, double x, double alpha, double beta)
     case OQ_OP_Exp: return exp(x);
     case OQ_OP_Sqrt: return sqrt(x);
     case OQ_OP_Reciprocal: return 1.0 / x;
+    case OQ_OP_Log: return log(x);
+    case OQ_OP_Floor: return floor(x);
+    case OQ_OP_Ceil: return ceil(x);
+    case OQ_OP_Round: return nearbyint(x);
     default: return x;
     }
 }

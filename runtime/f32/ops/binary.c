@@ -2,6 +2,8 @@
  * last dim; the outer dims advance like an odometer, each input by its own strides. */
 #include "ops.h"
 
+#include <math.h>
+
 typedef void row_fn(int64_t n, const float *a, int64_t as, const float *b, int64_t bs, float *y);
 
 /* Calls row() for every row of the last dim of y. */
@@ -46,6 +48,9 @@ static inline void walk(int rank, const int64_t *dim, const float *a, const int6
 
 OQ_F32_BINARY(add, u + v)
 OQ_F32_BINARY(div, u / v)
+OQ_F32_BINARY(max, (u > v || u != u) ? u : v)
+OQ_F32_BINARY(min, (u < v || u != u) ? u : v)
 OQ_F32_BINARY(mul, u * v)
+OQ_F32_BINARY(pow, (float)pow((double)u, (double)v))
 OQ_F32_BINARY(prelu, u < 0 ? u * v : u)
 OQ_F32_BINARY(sub, u - v)

@@ -1,5 +1,6 @@
 /* Float op kernels: the one copy of the arithmetic of the ops that run in fp32 outside GEMM/conv
- * (element-wise with numpy broadcasting, pooling, Softmax/LogSoftmax, reductions) and of the data
+ * (element-wise with numpy broadcasting, pooling, Softmax/LogSoftmax, reductions, Resize,
+ * InstanceNormalization) and of the data
  * movement that works on any element size (strided copy, Pad). The interpreter binds tensors and
  * calls these; the emitted C copies this folder verbatim into onnxq_rt/f32/ops/ and calls the
  * same functions, so both give the same bytes. C99, no IR, no malloc, no stdio.
@@ -21,15 +22,19 @@
  * and beta, Clip's bounds lo and hi (y = min(max(x, lo), hi)); ignored by the other ops. */
 typedef void oq_f32_unary_fn(size_t n, const float *x, float *y, float alpha, float beta);
 oq_f32_unary_fn oq_f32_abs__scalar;
+oq_f32_unary_fn oq_f32_ceil__scalar;
 oq_f32_unary_fn oq_f32_clip__scalar;
 oq_f32_unary_fn oq_f32_erf__scalar;
 oq_f32_unary_fn oq_f32_exp__scalar;
+oq_f32_unary_fn oq_f32_floor__scalar;
 oq_f32_unary_fn oq_f32_hardsigmoid__scalar;
 oq_f32_unary_fn oq_f32_hardswish__scalar;
 oq_f32_unary_fn oq_f32_leakyrelu__scalar;
+oq_f32_unary_fn oq_f32_log__scalar;
 oq_f32_unary_fn oq_f32_neg__scalar;
 oq_f32_unary_fn oq_f32_reciprocal__scalar;
 oq_f32_unary_fn oq_f32_relu__scalar;
+oq_f32_unary_fn oq_f32_round__scalar; /* half to even */
 oq_f32_unary_fn oq_f32_sigmoid__scalar;
 oq_f32_unary_fn oq_f32_sqrt__scalar;
 oq_f32_unary_fn oq_f32_tanh__scalar;
@@ -37,12 +42,17 @@ oq_f32_unary_fn oq_f32_tanh__scalar;
 /* ------------------------------------------------------------------------ binary.c */
 
 /* y (C order over dim[0..rank)) = a op b, with a and b read at element strides ast / bst (0 along
- * broadcast dims); rank 1..OQ_F32_MAX_RANK. PRelu: y = a < 0 ? a * b : a. */
+ * broadcast dims); rank 1..OQ_F32_MAX_RANK; y may be a when a is read at y's own strides.
+ * PRelu: y = a < 0 ? a * b : a. Pow: pow in double, rounded to float. Min / Max: NaN if either
+ * is NaN (Min and Max of n inputs are n - 1 calls, the first writing y). */
 typedef void oq_f32_binary_fn(int rank, const int64_t *dim, const float *a, const int64_t *ast,
                               const float *b, const int64_t *bst, float *y);
 oq_f32_binary_fn oq_f32_add__scalar;
 oq_f32_binary_fn oq_f32_div__scalar;
+oq_f32_binary_fn oq_f32_max__scalar;
+oq_f32_binary_fn oq_f32_min__scalar;
 oq_f32_binary_fn oq_f32_mul__scalar;
+oq_f32_binary_fn oq_f32_pow__scalar;
 oq_f32_binary_fn oq_f32_prelu__scalar;
 oq_f32_binary_fn oq_f32_sub__scalar;
 
@@ -100,6 +110,42 @@ typedef void oq_f32_reduce_fn(int rank, const int64_t *dim, const int64_t *ost, 
 oq_f32_reduce_fn oq_f32_reducemax__scalar;
 oq_f32_reduce_fn oq_f32_reducemean__scalar;
 oq_f32_reduce_fn oq_f32_reducesum__scalar;
+
+/* ------------------------------------------------------------------------ resize.c */
+
+enum { OQ_RESIZE_NEAREST, OQ_RESIZE_LINEAR, OQ_RESIZE_CUBIC };                  /* mode */
+enum { OQ_RESIZE_HALF_PIXEL, OQ_RESIZE_ASYMMETRIC, OQ_RESIZE_ALIGN_CORNERS,
+       OQ_RESIZE_PYTORCH_HALF_PIXEL, OQ_RESIZE_TF_HALF_PIXEL_FOR_NN,
+       OQ_RESIZE_TF_CROP_AND_RESIZE };                             /* coordinate transformation */
+enum { OQ_RESIZE_ROUND_PREFER_FLOOR, OQ_RESIZE_ROUND_PREFER_CEIL, OQ_RESIZE_FLOOR,
+       OQ_RESIZE_CEIL };                                                        /* nearest_mode */
+/* Resize of x [in] into y [out] (C order, rank dims; every dim may change). */
+typedef struct oq_f32_resize {
+    int rank;                    /* 1..OQ_F32_MAX_RANK */
+    int mode, ctm, near;         /* OQ_RESIZE_* of the three enums above */
+    int exclude_outside;         /* cubic: taps outside the input get weight 0 */
+    float cubic_a;               /* cubic coefficient A */
+    float extrap;                /* tf_crop_and_resize: value outside the input */
+    int64_t in[OQ_F32_MAX_RANK], out[OQ_F32_MAX_RANK];
+    double scale[OQ_F32_MAX_RANK];   /* out / in, or the scales input */
+    double r0[OQ_F32_MAX_RANK], r1[OQ_F32_MAX_RANK]; /* tf_crop_and_resize roi (start, end) */
+} oq_f32_resize;
+/* Scratch bytes of the taps (any alignment). */
+size_t oq_f32_resize_workspace_size(const oq_f32_resize *p);
+void oq_f32_resize__scalar(const oq_f32_resize *p, const float *x, float *y, void *ws);
+void oq_f64_resize__scalar(const oq_f32_resize *p, const double *x, double *y, void *ws);
+/* Nearest (p->mode must be OQ_RESIZE_NEAREST) on es-byte elements of any type; cval: the es
+ * bytes written outside a tf_crop_and_resize box. */
+void oq_x_resize_nearest__scalar(const oq_f32_resize *p, const void *x, void *y, size_t es,
+                                 const void *cval, void *ws);
+
+/* -------------------------------------------------------------------------- norm.c */
+
+/* InstanceNormalization: per (image, channel) plane of sp elements, y = (x - mean) /
+ * sqrt(var + eps) * scale[c] + bias[c]; mean and the (biased) variance in double. */
+void oq_f32_instancenormalization__scalar(int64_t n, int64_t c, int64_t sp, const float *x,
+                                          const float *scale, const float *bias, float eps,
+                                          float *y);
 
 /* -------------------------------------------------------------------------- move.c */
 

@@ -17,14 +17,18 @@
     }
 
 OQ_F32_UNARY(abs, fabsf(v))
+OQ_F32_UNARY(ceil, ceilf(v))
 OQ_F32_UNARY(erf, erff(v))
 OQ_F32_UNARY(exp, expf(v))
+OQ_F32_UNARY(floor, floorf(v))
 OQ_F32_UNARY(hardsigmoid, fmaxf(0.0f, fminf(1.0f, alpha * v + beta)))
 OQ_F32_UNARY(hardswish, v * fmaxf(0.0f, fminf(1.0f, v / 6.0f + 0.5f)))
 OQ_F32_UNARY(leakyrelu, v >= 0 ? v : alpha * v)
+OQ_F32_UNARY(log, logf(v))
 OQ_F32_UNARY(neg, -v)
 OQ_F32_UNARY(reciprocal, 1.0f / v)
 OQ_F32_UNARY(relu, v > 0 ? v : 0.0f)
+OQ_F32_UNARY(round, nearbyintf(v)) /* the default rounding mode: half to even */
 OQ_F32_UNARY(sigmoid, 1.0f / (1.0f + expf(-v)))
 OQ_F32_UNARY(sqrt, sqrtf(v))
 OQ_F32_UNARY(tanh, tanhf(v))
