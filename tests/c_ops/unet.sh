@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
   { echo "FAIL make_unet.py"; exit 1; }
 /usr/bin/python3 -c "
 import numpy as np, glob
-np.save('$tmp/xs.npy', np.stack([np.load(f) for f in sorted(glob.glob('$tmp/calib/*.npy'))]))"
+np.save('$tmp/xs.npy', np.concatenate([np.load(f) for f in sorted(glob.glob('$tmp/calib/*.npy'))]))"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
