@@ -61,4 +61,16 @@ OQ_INTERNAL uint32_t oq_fe_add_const(oq_graph *g, uint32_t n, const char *what, 
  * value->q of the integer values they describe (pre-quantized models keep their scales). */
 OQ_INTERNAL oq_status oq_fe_fill_qparams(oq_graph *g, oq_diag *d);
 
+/* inline_if.c: a graph with its constant-condition If nodes replaced by their taken branch */
+typedef struct oq_fe_inlined {
+    Onnx__GraphProto g;        /* shallow copy; node and initializer lists its own */
+    void **own;                /* the Identity nodes it made */
+    size_t nown;
+} oq_fe_inlined;
+/* *out: NULL when gp has no If to inline (import gp itself), else the inlined copy (free with
+ * oq_fe_inlined_free, before gp's model is freed or after: it only points into it). */
+OQ_INTERNAL oq_status oq_fe_inline_if(const Onnx__GraphProto *gp, oq_fe_inlined **out,
+                                      oq_diag *d) OQ_NODISCARD;
+OQ_INTERNAL void oq_fe_inlined_free(oq_fe_inlined *r);
+
 #endif

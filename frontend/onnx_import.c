@@ -26,6 +26,7 @@ typedef struct imp {
     const char **nname;        /* per proto node: its name, synthesized when empty */
     oq_op *nop;                /* per proto node: op (OQ_OP_UNKNOWN if unsupported) */
     bool any_unknown;
+    oq_fe_inlined *inl;        /* the graph with constant-condition Ifs inlined, or NULL */
 } imp;
 
 /* The node's domain when it is not the default ONNX one, else "". */
@@ -589,7 +590,8 @@ static oq_status make_nodes(imp *im)
     return OQ_OK;
 }
 
-/* Arity per ops.def: required inputs present, counts within range, first output present. */
+/* Arity per ops.def: required inputs present, counts within range, first output present (unless
+ * every output is optional, min_out 0: LSTM's Y). */
 static oq_status check_arity(imp *im, uint32_t n)
 {
     const oq_node *nd = &im->g->nodes[n];
@@ -606,7 +608,7 @@ static oq_status check_arity(imp *im, uint32_t n)
     if ((int)nd->nout < oi->min_out || (int)nd->nout > oi->max_out)
         return oq_errorf(im->d, im->g, n, OQ_ERR_INVALID_MODEL, "has %u outputs, expects %d to %d",
                          nd->nout, oi->min_out, oi->max_out);
-    if (nd->nout && nd->out[0] == OQ_NONE)
+    if (nd->nout && nd->out[0] == OQ_NONE && oi->min_out > 0)
         return oq_errorf(im->d, im->g, n, OQ_ERR_INVALID_MODEL, "first output has no name");
     return OQ_OK;
 }
@@ -725,6 +727,11 @@ static oq_status import_model(imp *im, const Onnx__ModelProto *m)
     if (!m->graph)
         return oq_errorf(d, g, OQ_NONE, OQ_ERR_INVALID_MODEL, "model has no graph");
     im->gp = m->graph;
+    oq_status ist = oq_fe_inline_if(m->graph, &im->inl, d);
+    if (ist)
+        return ist;
+    if (im->inl)
+        im->gp = &im->inl->g;
     g->name = oq_arena_strdup(&g->arena, m->graph->name ? m->graph->name : "");
     g->producer_name = oq_arena_strdup(&g->arena, m->producer_name ? m->producer_name : "");
     if (!g->name || !g->producer_name)
@@ -733,7 +740,7 @@ static oq_status import_model(imp *im, const Onnx__ModelProto *m)
     if ((st = scan_ops(im)) != OQ_OK)
         return st;
     if (opset < 0) {   /* only other domains imported: fine if no default-domain node exists */
-        for (size_t i = 0; i < m->graph->n_node; i++)
+        for (size_t i = 0; i < im->gp->n_node; i++)
             if (im->nop[i] != OQ_OP_UNKNOWN)
                 return oq_errorf(d, g, OQ_NONE, OQ_ERR_INVALID_MODEL,
                                  "no opset_import for the default ONNX domain");
@@ -810,6 +817,7 @@ static oq_status import_named(const void *buf, size_t len, const char *base_dir,
     }
     imp im = {.g = g, .d = d, .o = o, .w = {path, base_dir}};
     st = import_model(&im, m);
+    oq_fe_inlined_free(im.inl);
     protobuf_c_message_free_unpacked(&m->base, NULL);
 done:
     if (st != OQ_OK) {

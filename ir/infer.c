@@ -204,7 +204,7 @@ static oq_status same_as_input(const oq_value *x, oq_value *y)
 }
 
 /* Dispatches node n to its op's rule; x (input 0) exists except for Concat, y (output 0)
- * except for Split. */
+ * except for Split and ops whose outputs are all optional (min_out 0: LSTM). */
 static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];
@@ -215,7 +215,7 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
     oq_value *y = ir_out_val(g, nd, 0);
     if (!x && nd->op != OQ_OP_Concat)
         return oq_errorf(d, g, n, OQ_ERR_INVALID_MODEL, "input 0 is missing");
-    if (!y && nd->op != OQ_OP_Split)
+    if (!y && nd->op != OQ_OP_Split && oq_op_info(nd->op)->min_out > 0)
         return OQ_OK;          /* output unused: nothing to infer */
     switch (nd->op) {
     case OQ_OP_Add: case OQ_OP_Sub: case OQ_OP_Mul: case OQ_OP_Div: case OQ_OP_Equal:
@@ -241,6 +241,7 @@ static oq_status infer_op(oq_graph *g, uint32_t n, oq_diag *d)
     case OQ_OP_GlobalMaxPool:
         return ir_infer_pool(g, n, d);
     case OQ_OP_LayerNormalization: return ir_infer_layernorm(g, n, d);
+    case OQ_OP_LSTM: return ir_infer_lstm(g, n, d);
     case OQ_OP_MatMul: case OQ_OP_MatMulInteger: return ir_infer_matmul(g, n, d, 0, 1);
     case OQ_OP_QLinearMatMul: return ir_infer_matmul(g, n, d, 0, 3);
     case OQ_OP_QLinearAdd: case OQ_OP_QLinearMul: return ir_infer_qlinear_add(g, n, d);

@@ -364,6 +364,41 @@ oq_status ir_infer_layernorm(oq_graph *g, uint32_t n, oq_diag *d)
     return OQ_OK;
 }
 
+/* LSTM (layout 0): Y [seq, ndir, batch, hidden], Y_h and Y_c [ndir, batch, hidden]; ndir from
+ * W [ndir, 4 * hidden, input], hidden from R (or hidden_size). */
+oq_status ir_infer_lstm(oq_graph *g, uint32_t n, oq_diag *d)
+{
+    const oq_node *nd = &g->nodes[n];
+    oq_status st = ir_need_in(g, n, d, 1);
+    if (st == OQ_OK)
+        st = ir_need_in(g, n, d, 2);
+    if (st)
+        return st;
+    const oq_value *x = ir_in_val(g, nd, 0), *w = ir_in_val(g, nd, 1), *r = ir_in_val(g, nd, 2);
+    if ((x->shape.rank >= 0 && x->shape.rank != 3) || (w->shape.rank >= 0 && w->shape.rank != 3) ||
+        (r->shape.rank >= 0 && r->shape.rank != 3))
+        return oq_errorf(d, g, n, OQ_ERR_SHAPE, "X, W and R must be 3-D");
+    if (ir_attr_i(nd, OQ_A_LSTM_layout) != 0)
+        return oq_errorf(d, g, n, OQ_ERR_UNSUPPORTED_ATTR, "layout=1 not supported");
+    int64_t seq = x->shape.rank == 3 ? x->shape.dim[0] : -1;
+    int64_t batch = x->shape.rank == 3 ? x->shape.dim[1] : -1;
+    int64_t ndir = w->shape.rank == 3 ? w->shape.dim[0] : -1;
+    int64_t hid = r->shape.rank == 3 ? r->shape.dim[2] : -1;
+    if (hid < 0 && ir_attr_get(nd, OQ_A_LSTM_hidden_size))
+        hid = ir_attr_i(nd, OQ_A_LSTM_hidden_size);
+    for (uint32_t i = 0; i < 3; i++) {
+        oq_value *o = ir_out_val(g, nd, i);
+        if (!o)
+            continue;
+        o->dtype = x->dtype;
+        int64_t dims[4] = {seq, ndir, batch, hid};
+        o->shape.rank = i == 0 ? 4 : 3;
+        for (int k = 0; k < o->shape.rank; k++)
+            o->shape.dim[k] = dims[i == 0 ? k : k + 1];
+    }
+    return OQ_OK;
+}
+
 oq_status ir_infer_qdq(oq_graph *g, uint32_t n, oq_diag *d)
 {
     const oq_node *nd = &g->nodes[n];

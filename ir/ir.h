@@ -542,6 +542,7 @@ OQ_INTERNAL oq_status ir_infer_elementwise(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_softmax(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_batchnorm(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_layernorm(oq_graph *g, uint32_t n, oq_diag *d);
+OQ_INTERNAL oq_status ir_infer_lstm(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_dropout(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_conv(oq_graph *g, uint32_t n, oq_diag *d);
 OQ_INTERNAL oq_status ir_infer_pool(oq_graph *g, uint32_t n, oq_diag *d);

@@ -133,12 +133,14 @@ oq_status ce_classify_float(ectx *e, uint32_t n)
             continue;
         /* axes, roi / scales / sizes, and a constant exponent may be of another type */
         bool shape_in = i > 0 && ((oq_op_info(nd->op)->flags & OQ_OPF_SHAPEIN) ||
-                                  (nd->op == OQ_OP_Pow && is_const(e, v)));
+                                  (nd->op == OQ_OP_Pow && is_const(e, v)) ||
+                                  (nd->op == OQ_OP_LSTM && i == 4)); /* sequence_lens */
         if (!shape_in && val(e, v)->dtype != OQ_DT_FLOAT)
             goto unsupported;
     }
-    if (val(e, nd->out[0])->dtype != OQ_DT_FLOAT)
-        goto unsupported;
+    for (uint32_t i = 0; i < nd->nout; i++)
+        if (nd->out[i] != OQ_NONE && val(e, nd->out[i])->dtype != OQ_DT_FLOAT)
+            goto unsupported;
     if ((nd->op == OQ_OP_MaxPool && nd->nout > 1 && nd->out[1] != OQ_NONE))
         return err(e, n, OQ_ERR_UNSUPPORTED_OP, "MaxPool indices are not supported by the C backend");
     e->k[n] = K_FLOAT;
@@ -253,6 +255,8 @@ size_t ce_float_scratch(ectx *e, uint32_t n)
     switch (nd->op) {
     case OQ_OP_Resize:
         return ce_resize_scratch(e, n);
+    case OQ_OP_LSTM:
+        return ce_lstm_scratch(e, n);
     case OQ_OP_Conv: case OQ_OP_ConvTranspose: {
         oq_f32_conv_params p;
         size_t a, b;
@@ -991,6 +995,7 @@ oq_status ce_emit_float(ectx *e, uint32_t n)
         return ce_emit_binary(e, n);
     case OQ_OP_InstanceNormalization: return ce_emit_instancenorm(e, n);
     case OQ_OP_Resize: return ce_emit_resize(e, n);
+    case OQ_OP_LSTM: return ce_emit_lstm(e, n);
     case OQ_OP_MaxPool: case OQ_OP_AveragePool: case OQ_OP_GlobalAveragePool:
     case OQ_OP_GlobalMaxPool:
         return emit_pool_f(e, n);

@@ -130,7 +130,7 @@ OQ_INTERNAL oq_status ce_emit_tensor(ectx *e, uint32_t n) OQ_NODISCARD;
 OQ_INTERNAL void ce_tensor_prechecks(ectx *e);
 
 /* c_emit_spatial.c: float Min / Max (any arity), the broadcast binary ops, InstanceNormalization,
- * Resize */
+ * Resize, LSTM */
 /* Like ce_in_ptr, but a constant of another numeric type is written as a float array. */
 OQ_INTERNAL bool ce_in_ptr_f32(ectx *e, uint32_t n, uint32_t v);
 /* Add/Sub/Mul/Div/Pow/PRelu and Min/Max (inputs folded pairwise into the output). */
@@ -139,6 +139,8 @@ OQ_INTERNAL oq_status ce_emit_instancenorm(ectx *e, uint32_t n) OQ_NODISCARD;
 OQ_INTERNAL size_t ce_resize_scratch(ectx *e, uint32_t n); /* 0 if the geometry is unknown */
 /* Resize of a K_FLOAT node (fp32) or a K_RESIZE_Q one (nearest on 8-bit data, NHWC or not). */
 OQ_INTERNAL oq_status ce_emit_resize(ectx *e, uint32_t n) OQ_NODISCARD;
+OQ_INTERNAL size_t ce_lstm_scratch(ectx *e, uint32_t n); /* 0 if the parameters are refused */
+OQ_INTERNAL oq_status ce_emit_lstm(ectx *e, uint32_t n) OQ_NODISCARD;
 
 /* c_emit_rt.c: the runtime copy */
 /* Writes the runtime files the model needs under OUT/onnxq_rt/; appends " onnxq_rt/X.c" to

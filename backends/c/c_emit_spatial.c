@@ -1,6 +1,6 @@
 /* C emitter, float ops beyond the element-wise basics: Min / Max of any number of inputs,
- * InstanceNormalization and Resize (runtime/f32/ops/norm.c, resize.c: the interpreter's own
- * kernels, so the same bits). Every geometry is a literal of the generated code; Resize's
+ * InstanceNormalization, Resize and LSTM (runtime/f32/ops/norm.c, resize.c, rnn.c: the
+ * interpreter's own kernels, so the same bits). Every geometry is a literal of the generated code; Resize's
  * scales, sizes and roi must be constants. Called by c_emit_float.c; calls c_emit_util.c. */
 #include <math.h>
 #include <stdlib.h>
@@ -251,7 +251,7 @@ static oq_status emit_resize_q(ectx *e, uint32_t n, oq_f32_resize *p)
     cbuf_printf(c, ", 1, &cv, ");
     ce_scratch_ptr(e, c, n);
     cbuf_printf(c, ");\n    }\n");
-    e->need_fk = true;
+    e->need_fk = true;         /* an int8 node: ce_emit_float did not set it */
     return OQ_OK;
 }
 
@@ -271,6 +271,49 @@ oq_status ce_emit_resize(ectx *e, uint32_t n)
         return e->d->status;
     cbuf_printf(c, ", ");
     ce_ptr(e, c, nd->out[0]);
+    cbuf_printf(c, ", ");
+    ce_scratch_ptr(e, c, n);
+    cbuf_printf(c, ");\n    }\n");
+    return OQ_OK;
+}
+
+size_t ce_lstm_scratch(ectx *e, uint32_t n)
+{
+    oq_f32_lstm p;
+    oq_diag tmp = {0};
+    return oq_kparams_lstm(e->g, n, &p, &tmp) == OQ_OK ? oq_f32_lstm_workspace_size(&p) : 0;
+}
+
+oq_status ce_emit_lstm(ectx *e, uint32_t n)
+{
+    const oq_node *nd = &e->g->nodes[n];
+    oq_f32_lstm p;
+    if (oq_kparams_lstm(e->g, n, &p, e->d) != OQ_OK)
+        return e->d->status;
+    oq_cbuf *c = &e->c;
+    cbuf_printf(c, "    {\n        static const oq_f32_lstm p = {%lld, %lld, %lld, %lld, %d, %d, ",
+                (long long)p.seq, (long long)p.batch, (long long)p.input, (long long)p.hidden,
+                p.ndir, p.reverse);
+    cbuf_hexf(c, p.clip);
+    cbuf_printf(c, ", %d};\n        oq_f32_lstm__scalar(&p", p.input_forget);
+    static const uint32_t ins[] = {0, 1, 2, 3, 5, 6, 7};
+    for (size_t k = 0; k < sizeof ins / sizeof ins[0]; k++) {
+        uint32_t i = ins[k];
+        cbuf_printf(c, ", ");
+        if (i < nd->nin && nd->in[i] != OQ_NONE) {
+            if (!ce_in_ptr(e, n, nd->in[i]))
+                return e->d->status;
+        } else {
+            cbuf_printf(c, "(const float *)0");
+        }
+    }
+    for (uint32_t i = 0; i < 3; i++) {
+        cbuf_printf(c, ", ");
+        if (i < nd->nout && nd->out[i] != OQ_NONE)
+            ce_ptr(e, c, nd->out[i]);
+        else
+            cbuf_printf(c, "(float *)0");
+    }
     cbuf_printf(c, ", ");
     ce_scratch_ptr(e, c, n);
     cbuf_printf(c, ");\n    }\n");

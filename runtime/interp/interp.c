@@ -65,6 +65,7 @@ static const oq_op_impl impls[OQ_OP_COUNT] = {
     [OQ_OP_BatchNormalization] = {.exec = oq_exec_batchnorm, .prep = oq_prep_batchnorm},
     [OQ_OP_LayerNormalization] = {.exec = oq_exec_layernorm},
     [OQ_OP_InstanceNormalization] = {.exec = oq_exec_instancenorm},
+    [OQ_OP_LSTM] = {.exec = oq_exec_lstm, .prep = oq_prep_lstm, .ws = true},
     [OQ_OP_Softmax] = {.exec = oq_exec_softmax},
     [OQ_OP_LogSoftmax] = {.exec = oq_exec_softmax},
     [OQ_OP_Resize] = {.exec = oq_exec_resize, .prep = oq_prep_resize, .ws = true},

@@ -201,3 +201,64 @@ oq_status oq_kparams_resize(const oq_graph *g, uint32_t node, const oq_rt_tensor
     }
     return OQ_OK;
 }
+
+/* Dims of input k of an LSTM are dims[0..r) (or the input is absent); false otherwise. */
+static bool lstm_shape(const oq_graph *g, const oq_node *nd, uint32_t k, int r,
+                       const int64_t *dims)
+{
+    if (k >= nd->nin || nd->in[k] == OQ_NONE)
+        return true;
+    const oq_shape *s = &g->values[nd->in[k]].shape;
+    if (s->rank != r)
+        return false;
+    for (int i = 0; i < r; i++)
+        if (s->dim[i] != dims[i])
+            return false;
+    return true;
+}
+
+oq_status oq_kparams_lstm(const oq_graph *g, uint32_t node, oq_f32_lstm *p, oq_diag *d)
+{
+    static const char *const acts[] = {"Sigmoid", "Tanh", "Tanh"};
+    const oq_node *nd = &g->nodes[node];
+    const oq_shape *x = &g->values[nd->in[0]].shape, *w = &g->values[nd->in[1]].shape;
+    memset(p, 0, sizeof *p);
+    if (ir_attr_i(nd, OQ_A_LSTM_layout) != 0)
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "layout=1 not supported");
+    const char *dir = ir_attr_s(nd, OQ_A_LSTM_direction);
+    p->ndir = strcmp(dir, "bidirectional") == 0 ? 2 : 1;
+    p->reverse = strcmp(dir, "reverse") == 0;
+    if (p->ndir == 1 && !p->reverse && strcmp(dir, "forward") != 0)
+        return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "direction '%s' not supported",
+                         dir);
+    const oq_attr *a = ir_attr_get(nd, OQ_A_LSTM_activations);
+    for (uint32_t i = 0; a && i < a->n; i++)
+        if (a->n != 3u * (uint32_t)p->ndir || strcmp(a->strings[i], acts[i % 3]) != 0)
+            return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "activations other than "
+                             "Sigmoid, Tanh, Tanh not supported ('%s')", a->strings[i]);
+    if (x->rank != 3 || w->rank != 3 || w->dim[0] != p->ndir || w->dim[1] % 4 != 0)
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "X [seq, batch, input] and W [%d, 4 * hidden, "
+                         "input] expected", p->ndir);
+    p->seq = x->dim[0], p->batch = x->dim[1], p->input = x->dim[2], p->hidden = w->dim[1] / 4;
+    int64_t H = p->hidden, nd2 = p->ndir;
+    const int64_t wd[] = {nd2, 4 * H, p->input}, rd[] = {nd2, 4 * H, H}, bd[] = {nd2, 8 * H};
+    const int64_t sd[] = {nd2, p->batch, H}, pd[] = {nd2, 3 * H};
+    if (w->dim[2] != p->input || !lstm_shape(g, nd, 2, 3, rd) || !lstm_shape(g, nd, 1, 3, wd) ||
+        !lstm_shape(g, nd, 3, 2, bd) || !lstm_shape(g, nd, 5, 3, sd) ||
+        !lstm_shape(g, nd, 6, 3, sd) || !lstm_shape(g, nd, 7, 2, pd) ||
+        (ir_attr_get(nd, OQ_A_LSTM_hidden_size) && ir_attr_i(nd, OQ_A_LSTM_hidden_size) != H))
+        return oq_errorf(d, g, node, OQ_ERR_SHAPE, "W, R, B, initial_h, initial_c or P do not "
+                         "match X and hidden_size %lld", (long long)H);
+    if (nd->nin > 4 && nd->in[4] != OQ_NONE) {
+        const oq_value *sl = &g->values[nd->in[4]];
+        bool full = sl->data != NULL;
+        for (int64_t i = 0; full && i < oq_shape_numel(&sl->shape); i++)
+            full = oq_elem_f64(sl->data, sl->dtype, i) == (double)p->seq;
+        if (!full)
+            return oq_errorf(d, g, node, OQ_ERR_UNSUPPORTED_ATTR, "sequence_lens other than a "
+                             "constant of the full length %lld not supported", (long long)p->seq);
+    }
+    p->clip = ir_attr_get(nd, OQ_A_LSTM_clip) ? ir_attr_f(nd, OQ_A_LSTM_clip) : 0.0f;
+    p->input_forget = ir_attr_i(nd, OQ_A_LSTM_input_forget) != 0;
+    return OQ_OK;
+}

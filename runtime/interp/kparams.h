@@ -22,4 +22,10 @@ OQ_INTERNAL oq_status oq_kparams_conv(const oq_graph *g, uint32_t node, oq_f32_c
  * coordinate transformation, nearest_mode or policy the kernel has not, antialias=1. */
 OQ_INTERNAL oq_status oq_kparams_resize(const oq_graph *g, uint32_t node, const oq_rt_tensor *in,
                                         oq_f32_resize *p, oq_diag *d) OQ_NODISCARD;
+/* LSTM parameters (layout 0, default activations, direction, clip, input_forget); the
+ * sequence_lens input must be absent or a constant of the full length. UNSUPPORTED_ATTR for other
+ * activations, layout 1 or shorter sequences; SHAPE if W, R, B, P or the initial states do not
+ * match X and hidden_size. */
+OQ_INTERNAL oq_status oq_kparams_lstm(const oq_graph *g, uint32_t node, oq_f32_lstm *p,
+                                      oq_diag *d) OQ_NODISCARD;
 #endif

@@ -123,6 +123,9 @@ OQ_DECL_PREP(oq_prep_batchnorm);
 OQ_DECL_EXEC(oq_exec_layernorm);
 OQ_DECL_EXEC(oq_exec_instancenorm);
 OQ_DECL_EXEC(oq_exec_softmax);
+/* ops_rnn.c */
+OQ_DECL_PREP(oq_prep_lstm);
+OQ_DECL_EXEC(oq_exec_lstm);
 /* ops_resize.c */
 OQ_DECL_PREP(oq_prep_resize);
 OQ_DECL_EXEC(oq_exec_resize);

@@ -1,6 +1,7 @@
 """Hand-built ONNX graphs of the float ops the C backend runs through runtime/f32 (Pow, Log, Exp,
 Floor, Ceil, Round, Min, Max, PRelu, Resize, ConvTranspose, InstanceNormalization, ReduceMean /
-Sum / Max, GlobalMaxPool; nearest Resize on int8 data between two Convs), each op family at the opsets where its signature changed, for run.py.
+Sum / Max, GlobalMaxPool, LSTM, If with a constant condition; nearest Resize on int8 data between
+two Convs), each op family at the opsets where its signature changed, for run.py.
 usage: make_models.py OUTDIR
 Writes OUTDIR/ops_op<opset>.onnx (one model per opset: input x [1, 4, 6, 6] float, one output
 per tested node, named <family>_<output>), OUTDIR/x.npy (one sample) and OUTDIR/calib/x.npy."""
@@ -151,6 +152,44 @@ def resize_model(opset):
     save("resize", opset, nodes, outs, inits)
 
 
+def lstm_model(opset):
+    """x reshaped to [seq 6, batch 4, input 6]; forward with every optional input, reverse with
+    peepholes, clip and input_forget, bidirectional with only Y_h."""
+    H = 5
+    f = lambda *sh: (rng.randn(*sh) * 0.5).astype(np.float32)
+    inits = [const("shp", np.array([6, 4, 6], np.int64)),
+             const("w1", f(1, 4 * H, 6)), const("r1", f(1, 4 * H, H)), const("b1", f(1, 8 * H)),
+             const("h1", f(1, 4, H)), const("c1", f(1, 4, H)),
+             const("sl", np.full([4], 6, np.int32)), const("p2", f(1, 3 * H)),
+             const("w3", f(2, 4 * H, 6)), const("r3", f(2, 4 * H, H))]
+    nodes = [h.make_node("Reshape", ["x", "shp"], ["xs"]),
+             h.make_node("LSTM", ["xs", "w1", "r1", "b1", "sl", "h1", "c1"], ["y1", "yh1", "yc1"],
+                         hidden_size=H),
+             h.make_node("LSTM", ["xs", "w1", "r1", "", "", "", "", "p2"], ["y2", "", "yc2"],
+                         hidden_size=H, direction="reverse", clip=0.8, input_forget=1),
+             h.make_node("LSTM", ["xs", "w3", "r3"], ["", "yh3"], hidden_size=H,
+                         direction="bidirectional",
+                         activations=["Sigmoid", "Tanh", "Tanh"] * 2)]
+    save("lstm", opset, nodes, ["y1", "yh1", "yc1", "y2", "yc2", "yh3"], inits)
+
+
+def if_model(opset):
+    """If with a constant condition (an initializer; inside, a Constant node) is inlined on
+    import: the taken branch, with a nested If, reads x from the outer scope."""
+    vi = lambda n: h.make_tensor_value_info(n, T.FLOAT, None)
+    k = h.make_node("Constant", [], ["ifk"], value=nh.from_array(np.float32(2.5), "v"))
+    neg = h.make_graph([h.make_node("Neg", ["ift1"], ["ifu"])], "neg", [], [vi("ifu")])
+    absg = h.make_graph([h.make_node("Abs", ["ift1"], ["ifu2"])], "abs", [], [vi("ifu2")])
+    cf = h.make_node("Constant", [], ["ifcf"], value=nh.from_array(np.array(False), "v"))
+    then = h.make_graph([k, h.make_node("Mul", ["x", "ifk"], ["ift1"]), cf,
+                         h.make_node("If", ["ifcf"], ["ifu3"], then_branch=neg,
+                                     else_branch=absg),
+                         h.make_node("Log", ["ifu3"], ["ifl"])], "then", [], [vi("ifl")])
+    other = h.make_graph([h.make_node("Relu", ["x"], ["ife"])], "else", [], [vi("ife")])
+    nodes = [h.make_node("If", ["cond"], ["y"], then_branch=then, else_branch=other)]
+    save("if", opset, nodes, ["y"], [const("cond", np.array(True))])
+
+
 def qresize_model(opset):
     """Nearest Resize between two Convs: quantized, lowered to a Resize on int8 data (NHWC in
     the C backend: runtime/q8/resize.c where its index rule applies, else runtime/f32/ops)."""
@@ -222,6 +261,10 @@ for o in [10, 11, 13, 18]:     # Resize-10 (scales), -11 (roi, scales, sizes), -
 for o in [11, 17]:
     convt_model(o)
 qresize_model(13)
+for o in [7, 14]:              # LSTM-7, LSTM-14 (layout)
+    lstm_model(o)
+for o in [11, 13]:             # If-11 (outputs of any shape), If-13
+    if_model(o)
 for o in [9, 17]:
     norm_model(o)
 for o in [11, 13, 18]:         # axes attribute (ReduceSum input from 13), axes input at 18

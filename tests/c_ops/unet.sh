@@ -14,9 +14,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 "$root/tests/c_ops/make_unet.py" "$tmp" 11 13 17 >/dev/null 2>&1 ||
   { echo "FAIL make_unet.py"; exit 1; }
-/usr/bin/python3 -c "
-import numpy as np, glob
-np.save('$tmp/xs.npy', np.concatenate([np.load(f) for f in sorted(glob.glob('$tmp/calib/*.npy'))]))"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
@@ -30,12 +27,17 @@ for op in 11 13 17; do
   grep -q "Resize\|ConvTranspose" "$c/unet.c" || bad "opset $op: no Resize / ConvTranspose in the emitted code"
   rt=$(cd "$c" && find onnxq_rt -name '*.c' | sort | tr '\n' ' ')
   run "opset $op: build" sh -c "cd '$c' && cc $strict -o unet_main unet.c unet_weights.c unet_main.c $rt -lpthread -lm" || continue
-  run "opset $op: emitted program" "$c/unet_main" "$tmp/xs.npy" "$tmp/c$op.npy" || continue
-  run "opset $op: onnxq run" "$onnxq" run "$tmp/q$op.onnx" --input "x=$tmp/xs.npy" --output "$tmp/r$op" || continue
-  if cmp -s <(tail -c $((8 * 2 * 16 * 16 * 4)) "$tmp/c$op.npy") <(tail -c $((8 * 2 * 16 * 16 * 4)) "$tmp/r$op/y.npy"); then
+  same=0
+  for i in 0 1 2 3 4 5 6 7; do     # the model takes one sample: one run of each per sample
+    run "opset $op: emitted program" "$c/unet_main" "$tmp/calib/x$i.npy" "$tmp/c$op.$i.npy" || continue 2
+    run "opset $op: onnxq run" "$onnxq" run "$tmp/q$op.onnx" --input "x=$tmp/calib/x$i.npy" \
+      --output "$tmp/r$op.$i" || continue 2
+    cmp -s <(tail -c 2048 "$tmp/c$op.$i.npy") <(tail -c 2048 "$tmp/r$op.$i/y.npy") && same=$((same + 1))
+  done
+  if [ "$same" = 8 ]; then
     ok "opset $op: emitted C == onnxq run, bit for bit (8 samples)"
   else
-    bad "opset $op: emitted C differs from onnxq run"
+    bad "opset $op: emitted C differs from onnxq run on $((8 - same)) of 8 samples"
   fi
   if command -v node >/dev/null && [ -d "$root/node_modules/onnxruntime-node" ]; then
     run "opset $op: quantize (QDQ)" "$onnxq" quantize "$m" --calib "$tmp/calib" -o "$tmp/qdq$op.onnx" || continue

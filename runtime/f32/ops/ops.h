@@ -147,6 +147,25 @@ void oq_f32_instancenormalization__scalar(int64_t n, int64_t c, int64_t sp, cons
                                           const float *scale, const float *bias, float eps,
                                           float *y);
 
+/* --------------------------------------------------------------------------- rnn.c */
+
+/* LSTM (ONNX, layout 0, activations Sigmoid / Tanh / Tanh): x [seq, batch, input], w [ndir,
+ * 4 * hidden, input], r [ndir, 4 * hidden, hidden] in gate order i, o, f, c; b [ndir, 8 * hidden]
+ * (W biases then R biases), h0 / c0 [ndir, batch, hidden], pp (peepholes) [ndir, 3 * hidden]
+ * (i, o, f), each optional (NULL: zeros). Outputs y [seq, ndir, batch, hidden], yh / yc [ndir,
+ * batch, hidden], each optional. Direction 1 of two runs backward. */
+typedef struct oq_f32_lstm {
+    int64_t seq, batch, input, hidden;
+    int ndir;                    /* 1 or 2 (bidirectional) */
+    int reverse;                 /* ndir 1: the direction is "reverse" */
+    float clip;                  /* > 0: gate inputs clipped to [-clip, clip] */
+    int input_forget;            /* 1: the forget gate is 1 - the input gate */
+} oq_f32_lstm;
+size_t oq_f32_lstm_workspace_size(const oq_f32_lstm *p);
+void oq_f32_lstm__scalar(const oq_f32_lstm *p, const float *x, const float *w, const float *r,
+                         const float *b, const float *h0, const float *c0, const float *pp,
+                         float *y, float *yh, float *yc, void *ws);
+
 /* -------------------------------------------------------------------------- move.c */
 
 /* Strided copy of es-byte elements: dst[sum(i_k * dstr_k)] = src[sum(i_k * sstr_k)] over the
