@@ -972,10 +972,6 @@ static oq_status emit_custom(ectx *e, uint32_t n)
 }
 
 /* See c_emit_int.h. */
-bool ce_materialize(ectx *e, uint32_t v) { return materialize(e, v); }
-bool ce_in_ptr(ectx *e, uint32_t n, uint32_t v) { return in_ptr(e, n, v); }
-
-/* See c_emit_int.h. */
 oq_status ce_emit_float(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];

@@ -114,12 +114,6 @@ OQ_INTERNAL oq_status ce_classify_float(ectx *e, uint32_t n) OQ_NODISCARD;
 OQ_INTERNAL size_t ce_float_scratch(ectx *e, uint32_t n);
 /* Writes the code of a K_FLOAT / K_MOVE / K_CUSTOM node. */
 OQ_INTERNAL oq_status ce_emit_float(ectx *e, uint32_t n) OQ_NODISCARD;
-/* Makes constant v addressable (a const array; a DequantizeLinear of constants is evaluated);
- * false if v has no value known at compile time. */
-OQ_INTERNAL bool ce_materialize(ectx *e, uint32_t v);
-/* Writes the pointer expression of input v of node n, materializing constants; false (error
- * reported) if impossible. */
-OQ_INTERNAL bool ce_in_ptr(ectx *e, uint32_t n, uint32_t v);
 
 /* c_emit_tensor.c: Gather, Expand, Where, Equal, Cast (any dtype) and LayerNormalization */
 /* Classifies node n as K_TENSOR if it is one of those ops (*taken), with its output qparams. */
