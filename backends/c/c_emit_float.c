@@ -482,7 +482,7 @@ static oq_status emit_matmul_f(ectx *e, uint32_t n)
         return OQ_OK;
     }
     /* batches: operand offsets (in matrices) per output batch, as the interpreter walks them */
-    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, oa = 0, obo = 0;
+    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK];
     {
         int64_t acc = 1;
         for (int i = ob.rank - 1; i >= 0; i--) {
@@ -497,20 +497,7 @@ static oq_status emit_matmul_f(ectx *e, uint32_t n)
             acc *= ib >= 0 ? bb.dim[ib] : 1;
         }
     }
-    cbuf_printf(c, "        static const long long off[%lld][2] = {", (long long)nob);
-    for (int64_t t = 0; t < nob; t++) {
-        cbuf_printf(c, "%s{%lld, %lld}", t ? ", " : "", (long long)oa, (long long)obo);
-        for (int k = ob.rank - 1; k >= 0; k--) {
-            idx[k]++;
-            oa += sa[k];
-            obo += sb[k];
-            if (idx[k] < ob.dim[k])
-                break;
-            oa -= sa[k] * ob.dim[k];
-            obo -= sb[k] * ob.dim[k];
-            idx[k] = 0;
-        }
-    }
+    ce_batch_offsets(c, &ob, sa, sb);
     cbuf_printf(c, "};\n        for (long long t = 0; t < %lld; t++) {\n"
                 "            oq_f32_operand oa = {a + off[t][0] * %lld, %lld, 0, 0};\n"
                 "            oq_f32_operand ob = {b + off[t][1] * %lld, %lld, 0, 0};\n"

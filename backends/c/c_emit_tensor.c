@@ -423,7 +423,7 @@ static oq_status emit_qmatmul(ectx *e, uint32_t n)
     for (int i = 0; i < bb.rank; i++)
         bb.dim[i] = bs->dim[i];
     oq_shape ob = {ab.rank > bb.rank ? ab.rank : bb.rank, {0}};
-    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK], idx[OQ_MAX_RANK] = {0}, oa = 0, obo = 0;
+    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK];
     for (int i = 0; i < ob.rank; i++) {
         int ia = i - (ob.rank - ab.rank), ib = i - (ob.rank - bb.rank);
         int64_t da = ia >= 0 ? ab.dim[ia] : 1, db = ib >= 0 ? bb.dim[ib] : 1;
@@ -435,20 +435,8 @@ static oq_status emit_qmatmul(ectx *e, uint32_t n)
         return fail(e, n, OQ_ERR_SHAPE, "batch dims do not broadcast");
     int64_t nob = oq_shape_numel(&ob);
     oq_cbuf *c = &e->c;
-    cbuf_printf(c, "    {\n        static const long long off[%lld][2] = {", (long long)nob);
-    for (int64_t t = 0; t < nob; t++) {
-        cbuf_printf(c, "%s{%lld, %lld}", t ? ", " : "", (long long)oa, (long long)obo);
-        for (int k = ob.rank - 1; k >= 0; k--) {
-            idx[k]++;
-            oa += sa[k];
-            obo += sb[k];
-            if (idx[k] < ob.dim[k])
-                break;
-            oa -= sa[k] * ob.dim[k];
-            obo -= sb[k] * ob.dim[k];
-            idx[k] = 0;
-        }
-    }
+    cbuf_printf(c, "    {\n");
+    ce_batch_offsets(c, &ob, sa, sb);
     const char *at = val(e, in[0])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";
     const char *bt = val(e, in[3])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";
     const char *yt = val(e, nd->out[0])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";
