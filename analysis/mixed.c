@@ -133,7 +133,8 @@ static oq_status try_set(search *x, const char *const *names, uint32_t n, const 
         all = calloc(x->o->noverride + nov, sizeof *all);
         if (!all)
             return oq_errorf(x->d, x->fg, OQ_NONE, OQ_ERR_NOMEM, "out of memory");
-        memcpy(all, x->o->overrides, x->o->noverride * sizeof *all);
+        if (x->o->noverride)
+            memcpy(all, x->o->overrides, x->o->noverride * sizeof *all);
         memcpy(all + x->o->noverride, ov, nov * sizeof *all);
         for (uint32_t i = x->o->noverride; i < x->o->noverride + nov; i++)
             all[i].tensor = all[i].buf;

@@ -239,8 +239,10 @@ static oq_status mixed(onnxq_session *s, oq_graph **gp, const oq_graph *ref, con
         for (uint32_t i = 0; names && i < res.nfloat; i++)
             names[i] = g->nodes[res.float_nodes[i]].name;
         if (ov) {
-            memcpy(ov, o->overrides, o->noverride * sizeof *ov);
-            memcpy(ov + o->noverride, res.overrides, res.noverride * sizeof *ov);
+            if (o->noverride)
+                memcpy(ov, o->overrides, o->noverride * sizeof *ov);
+            if (res.noverride)
+                memcpy(ov + o->noverride, res.overrides, res.noverride * sizeof *ov);
             for (uint32_t i = o->noverride; i < o->noverride + res.noverride; i++)
                 ov[i].tensor = ov[i].buf;
             mo.overrides = ov;

@@ -205,9 +205,10 @@ static oq_status lower_tail(lut_ctx *c, uint32_t t, uint32_t *count)
 }
 
 /* See passes.h. */
-oq_status oq_elt_active_range(oq_graph *g, const uint32_t *src, const uint8_t *role, uint32_t s,
-                              float *lo, float *hi, oq_diag *d)
+oq_status oq_elt_active_range(oq_graph *g, const uint32_t *src, const uint8_t *role,
+                              uint32_t nsrc, uint32_t s, float *lo, float *hi, oq_diag *d)
 {
+    uint32_t nn = nsrc < g->nnode ? nsrc : g->nnode;   /* nodes added since have no region */
     enum { N = 4096 };
     if (!(*lo < *hi))
         return OQ_OK;
@@ -227,7 +228,7 @@ oq_status oq_elt_active_range(oq_graph *g, const uint32_t *src, const uint8_t *r
     for (int i = 0; i < N; i++)
         x[i] = *lo + (*hi - *lo) * (float)i / (float)(N - 1);
     int32_t rank = 1;
-    for (uint32_t n = 0; n < g->nnode; n++)
+    for (uint32_t n = 0; n < nn; n++)
         if (src[n] == s && g->values[g->nodes[n].out[0]].shape.rank > rank)
             rank = g->values[g->nodes[n].out[0]].shape.rank;
     oq_shape sh = {.rank = rank};
@@ -239,7 +240,7 @@ oq_status oq_elt_active_range(oq_graph *g, const uint32_t *src, const uint8_t *r
         goto done;
     m->values[xv].data = x;
     c.map[s] = xv;
-    for (uint32_t n = 0; n < g->nnode; n++) {
+    for (uint32_t n = 0; n < nn; n++) {
         if (src[n] != s || g->nodes[n].dead)
             continue;
         if (!copy_node(&c, m, n, &sh, OQ_DT_FLOAT))

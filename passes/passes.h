@@ -95,8 +95,9 @@ oq_status oq_lower_lut(oq_graph *g, const oq_options *o, uint32_t *count, oq_dia
  * read it alone; src/role from oq_elt_regions) to where some tail of those regions is not
  * constant: x * Clip(x + 3, 0, 6) / 6 needs no codes below -3, Clip(x + 3, 0, 6) none beyond
  * 3. Evaluated by the interpreter on 4096 points; the range stays when it cannot run them. */
-oq_status oq_elt_active_range(oq_graph *g, const uint32_t *src, const uint8_t *role, uint32_t s,
-                              float *lo, float *hi, oq_diag *d) OQ_NODISCARD;
+oq_status oq_elt_active_range(oq_graph *g, const uint32_t *src, const uint8_t *role,
+                              uint32_t nsrc, uint32_t s, float *lo, float *hi,
+                              oq_diag *d) OQ_NODISCARD;  /* nsrc: entries of src and role */
 
 /* ---------------------------------------------------------------- pipeline.c */
 /* Runs the float passes (canonicalize .. fuse) in order, honouring dump_after / stop_after. */

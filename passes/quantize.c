@@ -178,7 +178,8 @@ static oq_status calib_qparams(qctx *q, uint32_t node, uint32_t v, float *s, int
                          "model that is not, or only partly, quantized needs calibration "
                          "samples for its float edges)", vname(q->g, v));
     if (region_source_only(q, v)) {
-        oq_status st = oq_elt_active_range(q->g, q->esrc, q->erole, v, &lo, &hi, q->d);
+        oq_status st = oq_elt_active_range(q->g, q->esrc, q->erole, q->nnode0, v, &lo, &hi,
+                                           q->d);
         if (st != OQ_OK)
             return st;
     }
@@ -607,7 +608,7 @@ static bool decide(qctx *q, uint32_t n)
         return false;
     if (touches_inf(q, n))
         return false;          /* +-inf has no int8 form (inf_values) */
-    if (q->esrc[n] != OQ_NONE)
+    if (n < q->nnode0 && q->esrc[n] != OQ_NONE)
         return region_quantized(q, q->esrc[n]);
     if (keeps_qparams(nd->op)) /* only between quantized tensors */
         return pv < q->nvalue0 && q->has[pv];
