@@ -36,7 +36,7 @@ static const char *foreign_domain(const Onnx__NodeProto *n)
 }
 
 /* Maps a proto node to an op of ops.def (Upsample is adapted into Resize); OQ_OP_UNKNOWN for
- * ops we do not implement. A node of another domain maps only to an op of that domain (ops.def
+ * ops onnxq does not implement. A node of another domain maps only to an op of that domain (ops.def
  * column opset: ONNX Runtime's contrib ops onnxq implements). */
 static oq_op node_op(const Onnx__NodeProto *n)
 {

@@ -119,7 +119,7 @@ check "C float fallback + custom ops (tests/backends/c_fallback_e2e.sh)" bash "$
 # 6c. the README's operator table is what the binary says
 check "README op table == onnxq ops --markdown" bash -c "diff <('$onnxq' ops --markdown) <(sed -n '/^| op | interpreter/,/^\$/p' '$root/README.md' | sed '/^\$/d')"
 
-# 6d. the QDQ model we write means the same in ONNX Runtime (default optimizations, its QDQ
+# 6d. the QDQ model quantize writes means the same in ONNX Runtime (default optimizations, its QDQ
 #     fusions on) as in `onnxq run`: output SQNR vs fp32 within 1 dB (bench models when present)
 check "QDQ in ONNX Runtime == onnxq run within 1 dB (fashion_cnn)" /usr/bin/python3 "$root/tests/e2e/ort_agree.py" "$onnxq" "$model" "$root/examples/calib" "$root/examples/calib" --limit 16 --calib-limit 128
 for m in resnet18 mobilenet_v2 squeezenet1_1 shufflenet_v2_x1_0 mobilenet_v3_small; do
