@@ -660,6 +660,33 @@ static oq_status emit_qconcat(ectx *e, uint32_t n)
     return OQ_OK;
 }
 
+/* The opening of a QLinearAdd / QLinearMul block: oq_q8_<op>_init of p from the qparams of
+ * a, b and y. */
+static void binary_init(ectx *e, const char *op, uint32_t a, uint32_t b, uint32_t y)
+{
+    cbuf_printf(&e->c, "    {\n        oq_q8_binary p;\n        oq_q8_%s_init(&p, %s, ", op,
+                q8dt(val(e, y)->dtype));
+    cbuf_hexf(&e->c, e->v[a].qs);
+    cbuf_printf(&e->c, ", %d, ", e->v[a].qz);
+    cbuf_hexf(&e->c, e->v[b].qs);
+    cbuf_printf(&e->c, ", %d, ", e->v[b].qz);
+    cbuf_hexf(&e->c, e->v[y].qs);
+    cbuf_printf(&e->c, ", %d);\n", e->v[y].qz);
+}
+
+/* oq_q8_<op> over the ny elements of y, a scalar operand read with stride 0; closes the block. */
+static void binary_call(ectx *e, const char *op, uint32_t a, uint32_t b, uint32_t y)
+{
+    int64_t ny = numel(e, y), na = numel(e, a), nb = numel(e, b);
+    cbuf_printf(&e->c, "        oq_q8_%s(%lld, ", op, (long long)ny);
+    ce_ptr(e, &e->c, a);
+    cbuf_printf(&e->c, ", %d, ", na == 1 && ny != 1 ? 0 : 1);
+    ce_ptr(e, &e->c, b);
+    cbuf_printf(&e->c, ", %d, ", nb == 1 && ny != 1 ? 0 : 1);
+    ce_ptr(e, &e->c, y);
+    cbuf_printf(&e->c, ", &p);\n    }\n");
+}
+
 /* QLinearAdd: oq_q8_add over equal shapes in one layout, or with a scalar operand. */
 static oq_status emit_qadd(ectx *e, uint32_t n)
 {
@@ -676,20 +703,8 @@ static oq_status emit_qadd(ectx *e, uint32_t n)
         return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sQLinearAdd broadcasting other than a scalar "
                     "operand is not in the C backend yet", "");
     ce_comment(e, n);
-    cbuf_printf(&e->c, "    {\n        oq_q8_binary p;\n        oq_q8_add_init(&p, %s, ",
-                q8dt(val(e, y)->dtype));
-    cbuf_hexf(&e->c, e->v[a].qs);
-    cbuf_printf(&e->c, ", %d, ", e->v[a].qz);
-    cbuf_hexf(&e->c, e->v[b].qs);
-    cbuf_printf(&e->c, ", %d, ", e->v[b].qz);
-    cbuf_hexf(&e->c, e->v[y].qs);
-    cbuf_printf(&e->c, ", %d);\n        oq_q8_add(%lld, ", e->v[y].qz, (long long)ny);
-    ce_ptr(e, &e->c, a);
-    cbuf_printf(&e->c, ", %d, ", na == 1 && ny != 1 ? 0 : 1);
-    ce_ptr(e, &e->c, b);
-    cbuf_printf(&e->c, ", %d, ", nb == 1 && ny != 1 ? 0 : 1);
-    ce_ptr(e, &e->c, y);
-    cbuf_printf(&e->c, ", &p);\n    }\n");
+    binary_init(e, "add", a, b, y);
+    binary_call(e, "add", a, b, y);
     return OQ_OK;
 }
 
@@ -721,23 +736,10 @@ static oq_status emit_qmul(ectx *e, uint32_t n)
         return fail(e, n, OQ_ERR_UNSUPPORTED_OP, "%sQLinearMul broadcasting other than a scalar "
                     "or a per-channel [N, C, 1, 1] operand is not in the C backend yet", "");
     ce_comment(e, n);
-    cbuf_printf(&e->c, "    {\n        oq_q8_binary p;\n        oq_q8_mul_init(&p, %s, ",
-                q8dt(val(e, y)->dtype));
-    cbuf_hexf(&e->c, e->v[a].qs);
-    cbuf_printf(&e->c, ", %d, ", e->v[a].qz);
-    cbuf_hexf(&e->c, e->v[b].qs);
-    cbuf_printf(&e->c, ", %d, ", e->v[b].qz);
-    cbuf_hexf(&e->c, e->v[y].qs);
-    cbuf_printf(&e->c, ", %d);\n", e->v[y].qz);
+    binary_init(e, "mul", a, b, y);
     const char *t = ce_ctype(val(e, y)->dtype);
     if (!gate) {
-        cbuf_printf(&e->c, "        oq_q8_mul(%lld, ", (long long)ny);
-        ce_ptr(e, &e->c, a);
-        cbuf_printf(&e->c, ", %d, ", na == 1 && ny != 1 ? 0 : 1);
-        ce_ptr(e, &e->c, b);
-        cbuf_printf(&e->c, ", %d, ", nb == 1 && ny != 1 ? 0 : 1);
-        ce_ptr(e, &e->c, y);
-        cbuf_printf(&e->c, ", &p);\n    }\n");
+        binary_call(e, "mul", a, b, y);
         return OQ_OK;
     }
     long long N = ys->dim[0], C = ys->dim[1], HW = ys->dim[2] * ys->dim[3];
