@@ -442,22 +442,12 @@ static oq_status emit_matmul_f(ectx *e, uint32_t n)
     int ra = as->rank, rb = bs->rank;
     if (ra < 1 || rb < 1)
         return err(e, n, OQ_ERR_SHAPE, "MatMul of a scalar");
-    int64_t M = ra >= 2 ? as->dim[ra - 2] : 1, K = as->dim[ra - 1];
-    int64_t N = rb >= 2 ? bs->dim[rb - 1] : 1;
-    oq_shape ab = {ra > 2 ? ra - 2 : 0, {0}}, bb = {rb > 2 ? rb - 2 : 0, {0}};
-    for (int i = 0; i < ab.rank; i++)
-        ab.dim[i] = as->dim[i];
-    for (int i = 0; i < bb.rank; i++)
-        bb.dim[i] = bs->dim[i];
-    oq_shape ob = {ab.rank > bb.rank ? ab.rank : bb.rank, {0}};
-    for (int i = 0; i < ob.rank; i++) {
-        int ia = i - (ob.rank - ab.rank), ib = i - (ob.rank - bb.rank);
-        int64_t da = ia >= 0 ? ab.dim[ia] : 1, db = ib >= 0 ? bb.dim[ib] : 1;
-        if (da != db && da != 1 && db != 1)
-            return err(e, n, OQ_ERR_SHAPE, "batch dims do not broadcast");
-        ob.dim[i] = da == 1 ? db : da;
-    }
-    int64_t nb = oq_shape_numel(&bb), nob = oq_shape_numel(&ob);
+    oq_matmul_plan pl;
+    oq_status st = oq_matmul_plan_of(e->g, n, as, bs, &pl, e->d);
+    if (st != OQ_OK)
+        return st;
+    int64_t M = pl.M, K = pl.K, N = pl.N;
+    int64_t nb = oq_shape_numel(&pl.bb), nob = oq_shape_numel(&pl.ob);
     oq_cbuf *c = &e->c;
     cbuf_printf(c, "    {\n        oq_f32_epilogue ep = oq_f32_epilogue_default();\n"
                 "        const float *a = ");
@@ -482,22 +472,7 @@ static oq_status emit_matmul_f(ectx *e, uint32_t n)
         return OQ_OK;
     }
     /* batches: operand offsets (in matrices) per output batch, as the interpreter walks them */
-    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK];
-    {
-        int64_t acc = 1;
-        for (int i = ob.rank - 1; i >= 0; i--) {
-            int ia = i - (ob.rank - ab.rank);
-            sa[i] = ia >= 0 && ab.dim[ia] != 1 ? acc : 0;
-            acc *= ia >= 0 ? ab.dim[ia] : 1;
-        }
-        acc = 1;
-        for (int i = ob.rank - 1; i >= 0; i--) {
-            int ib = i - (ob.rank - bb.rank);
-            sb[i] = ib >= 0 && bb.dim[ib] != 1 ? acc : 0;
-            acc *= ib >= 0 ? bb.dim[ib] : 1;
-        }
-    }
-    ce_batch_offsets(c, &ob, sa, sb);
+    ce_batch_offsets(c, &pl);
     cbuf_printf(c, "};\n        for (long long t = 0; t < %lld; t++) {\n"
                 "            oq_f32_operand oa = {a + off[t][0] * %lld, %lld, 0, 0};\n"
                 "            oq_f32_operand ob = {b + off[t][1] * %lld, %lld, 0, 0};\n"

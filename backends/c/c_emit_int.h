@@ -7,6 +7,7 @@
 #include "backends/c/c_emit.h"
 #include "backends/c/cbuf.h"
 #include "backends/c/memplan.h"
+#include "runtime/interp/ops.h"
 #include "runtime/q8/q8.h"
 
 enum { ST_NONE, ST_CONST, ST_IN, ST_OUT, ST_WS };
@@ -83,9 +84,8 @@ OQ_INTERNAL double ce_cnum(const ectx *e, uint32_t v, int64_t i);  /* element i 
 OQ_INTERNAL const char *ce_ctype(oq_dtype t);          /* C element type; NULL if none */
 OQ_INTERNAL void ce_ptr(ectx *e, oq_cbuf *b, uint32_t v); /* typed pointer expression */
 OQ_INTERNAL void ce_cstring(oq_cbuf *b, const char *s); /* a C string literal of s */
-/* The batch offset table of a batched product (see c_emit_util.c). */
-OQ_INTERNAL void ce_batch_offsets(oq_cbuf *c, const oq_shape *ob, const int64_t *sa,
-                                  const int64_t *sb);
+/* The batch offset table of a batched MatMul (see c_emit_util.c). */
+OQ_INTERNAL void ce_batch_offsets(oq_cbuf *c, const oq_matmul_plan *p);
 OQ_INTERNAL void ce_scratch_ptr(ectx *e, oq_cbuf *b, uint32_t node);
 /* A const byte array in NAME_weights.c (64-aligned) with its extern declaration; its number. */
 OQ_INTERNAL uint32_t ce_emit_bytes(ectx *e, const void *data, size_t n);

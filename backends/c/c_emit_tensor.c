@@ -412,31 +412,15 @@ static oq_status emit_qmatmul(ectx *e, uint32_t n)
 {
     const oq_node *nd = &e->g->nodes[n];
     const uint32_t *in = nd->in;
-    const oq_shape *as = &val(e, in[0])->shape, *bs = &val(e, in[3])->shape;
-    int ra = as->rank, rb = bs->rank;
-    int64_t M = ra >= 2 ? as->dim[ra - 2] : 1, K = as->dim[ra - 1], N = bs->dim[rb - 1];
-    if (bs->dim[rb - 2] != K)
-        return fail(e, n, OQ_ERR_SHAPE, "A and B disagree on K");
-    oq_shape ab = {ra > 2 ? ra - 2 : 0, {0}}, bb = {rb - 2, {0}};
-    for (int i = 0; i < ab.rank; i++)
-        ab.dim[i] = as->dim[i];
-    for (int i = 0; i < bb.rank; i++)
-        bb.dim[i] = bs->dim[i];
-    oq_shape ob = {ab.rank > bb.rank ? ab.rank : bb.rank, {0}};
-    int64_t sa[OQ_MAX_RANK], sb[OQ_MAX_RANK];
-    for (int i = 0; i < ob.rank; i++) {
-        int ia = i - (ob.rank - ab.rank), ib = i - (ob.rank - bb.rank);
-        int64_t da = ia >= 0 ? ab.dim[ia] : 1, db = ib >= 0 ? bb.dim[ib] : 1;
-        if (da != db && da != 1 && db != 1)
-            return fail(e, n, OQ_ERR_SHAPE, "batch dims do not broadcast");
-        ob.dim[i] = da == 1 ? db : da;
-    }
-    if (!bstrides(&ab, &ob, sa) || !bstrides(&bb, &ob, sb))
-        return fail(e, n, OQ_ERR_SHAPE, "batch dims do not broadcast");
-    int64_t nob = oq_shape_numel(&ob);
+    oq_matmul_plan pl;
+    oq_status st = oq_matmul_plan_of(e->g, n, &val(e, in[0])->shape, &val(e, in[3])->shape, &pl,
+                                     e->d);
+    if (st != OQ_OK)
+        return st;
+    int64_t M = pl.M, K = pl.K, N = pl.N, nob = oq_shape_numel(&pl.ob);
     oq_cbuf *c = &e->c;
     cbuf_printf(c, "    {\n");
-    ce_batch_offsets(c, &ob, sa, sb);
+    ce_batch_offsets(c, &pl);
     const char *at = val(e, in[0])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";
     const char *bt = val(e, in[3])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";
     const char *yt = val(e, nd->out[0])->dtype == OQ_DT_INT8 ? "OQ_Q8_S8" : "OQ_Q8_U8";

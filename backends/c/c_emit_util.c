@@ -195,23 +195,14 @@ void ce_cstring(oq_cbuf *b, const char *s)
 }
 
 /* "        static const long long off[N][2] = {{a, b}, ..." without the closing "};": for each
- * of the N batches of ob in C order, the offsets of two operands read at element strides sa and
- * sb (0 along a broadcast dim), as the interpreter walks them. */
-void ce_batch_offsets(oq_cbuf *c, const oq_shape *ob, const int64_t *sa, const int64_t *sb)
+ * of the N output batches of p in C order, the offsets (in matrices) of A and B, walked with the
+ * interpreter's oq_matmul_next. */
+void ce_batch_offsets(oq_cbuf *c, const oq_matmul_plan *p)
 {
-    int64_t nob = oq_shape_numel(ob), idx[OQ_MAX_RANK] = {0}, oa = 0, obo = 0;
+    int64_t nob = oq_shape_numel(&p->ob), idx[OQ_MAX_RANK] = {0}, oa = 0, ob = 0;
     cbuf_printf(c, "        static const long long off[%lld][2] = {", (long long)nob);
     for (int64_t t = 0; t < nob; t++) {
-        cbuf_printf(c, "%s{%lld, %lld}", t ? ", " : "", (long long)oa, (long long)obo);
-        for (int k = ob->rank - 1; k >= 0; k--) {
-            idx[k]++;
-            oa += sa[k];
-            obo += sb[k];
-            if (idx[k] < ob->dim[k])
-                break;
-            oa -= sa[k] * ob->dim[k];
-            obo -= sb[k] * ob->dim[k];
-            idx[k] = 0;
-        }
+        cbuf_printf(c, "%s{%lld, %lld}", t ? ", " : "", (long long)oa, (long long)ob);
+        oq_matmul_next(p, idx, &oa, &ob);
     }
 }
